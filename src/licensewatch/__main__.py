@@ -1,0 +1,5 @@
+"""Allows `python -m licensewatch`."""
+
+from licensewatch.cli import main
+
+main()

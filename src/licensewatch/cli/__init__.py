@@ -1,0 +1,25 @@
+"""The `licensewatch` command line: one sub-module per command group."""
+
+from __future__ import annotations
+
+import typer
+
+from licensewatch.cli.emulator import emulator_app
+from licensewatch.cli.keys import key_app
+from licensewatch.cli.reports import register_report_commands
+from licensewatch.cli.tenants import tenant_app
+
+app = typer.Typer(
+    name="licensewatch",
+    help="Microsoft 365 licence balance: collect users, SKUs and licence consumption through Microsoft Graph.",
+    no_args_is_help=True,
+    pretty_exceptions_enable=False,
+)
+app.add_typer(tenant_app, name="tenant")
+app.add_typer(emulator_app, name="emulator")
+app.add_typer(key_app, name="key")
+register_report_commands(app)
+
+
+def main() -> None:
+    app()

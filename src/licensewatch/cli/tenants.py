@@ -1,0 +1,5 @@
+"""Placeholder: filled in by its owner."""
+
+import typer
+
+tenant_app = typer.Typer(no_args_is_help=True)
