@@ -1,0 +1,20 @@
+"""Test-suite wiring: shared fixtures live in plugin modules, each owned by one area."""
+
+from __future__ import annotations
+
+import os
+
+import pytest
+
+pytest_plugins = ["emulator_fixtures", "database_fixtures"]
+
+
+@pytest.fixture(autouse=True)
+def _no_global_ca_bundle(monkeypatch: pytest.MonkeyPatch) -> None:
+    """These variables silently override MSAL's and requests' TLS settings (graph facts §1.7): keep tests honest."""
+    for name in ("REQUESTS_CA_BUNDLE", "CURL_CA_BUNDLE", "SSL_CERT_FILE"):
+        monkeypatch.delenv(name, raising=False)
+
+
+def in_ci() -> bool:
+    return os.environ.get("CI", "").lower() == "true"

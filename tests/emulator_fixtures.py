@@ -1,0 +1,1 @@
+"""Fixtures that run the emulator over TLS (owned by the emulator area)."""
