@@ -16,8 +16,11 @@ $(STAMP): pyproject.toml
 	touch $(STAMP)
 
 # Debian's Chromium for the browser tests (never a downloaded browser build).
+# Without root (a user's clone) it only warns: the browser tests then skip with that reason.
 browser:
-	@command -v chromium >/dev/null 2>&1 || { apt-get update -qq && apt-get install -y -qq chromium >/dev/null; }
+	@command -v chromium >/dev/null 2>&1 || { \
+	  if [ "$$(id -u)" = 0 ]; then apt-get update -qq && apt-get install -y -qq --no-install-recommends chromium >/dev/null; \
+	  else echo "chromium is missing: run 'sudo apt-get install chromium' to enable the browser tests"; fi; }
 
 demo: $(STAMP)
 	LICENSEWATCH_HOME=$(DEMO_HOME) $(BIN)/licensewatch demo
