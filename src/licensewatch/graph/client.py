@@ -1,0 +1,293 @@
+"""The Graph client: authenticated GETs with retries, orjson decoding and pipelined paging."""
+
+from __future__ import annotations
+
+import random
+import threading
+import time
+import uuid
+from collections.abc import Callable, Generator, Mapping
+from concurrent.futures import ThreadPoolExecutor
+from types import TracebackType
+from typing import Any
+from urllib.parse import urlsplit
+
+import httpx
+import orjson
+
+from licensewatch.graph.auth import AuthError, TokenProvider
+from licensewatch.graph.connection import GraphConnection
+from licensewatch.graph.errors import (
+    GraphError,
+    GraphProtocolError,
+    GraphUnavailableError,
+    error_from_response,
+)
+from licensewatch.graph.http import GraphStats, RequestInfo, build_http_client, is_tls_failure
+from licensewatch.graph.paging import NextLinkGuard, Page, page_from_body
+from licensewatch.graph.retry import RetryPolicy
+
+Params = Mapping[str, str | int] | None
+Headers = Mapping[str, str] | None
+# Entra answers 5xx/429 from MSAL's response cache for 5 s (graph facts §1.7): wait past it.
+_TOKEN_RETRY_FLOOR = 5.0
+
+
+class _Cancelled(Exception):
+    """The page iterator was abandoned while its prefetch was waiting to retry."""
+
+
+class GraphClient:
+    """Microsoft Graph v1.0 over one httpx client; thread-safe; returns plain dicts."""
+
+    def __init__(
+        self,
+        connection: GraphConnection,
+        *,
+        token_provider: TokenProvider | None = None,
+        timeout: float = 60.0,
+        retry: RetryPolicy | None = None,
+        http: httpx.Client | None = None,
+        on_request: Callable[[RequestInfo], None] | None = None,
+        rng: random.Random | None = None,
+    ) -> None:
+        self.connection = connection
+        self._owns_http = http is None
+        self._http = (
+            http if http is not None else build_http_client(connection.ca_bundle, timeout=timeout)
+        )
+        self._owns_tokens = token_provider is None
+        self._tokens = token_provider or TokenProvider(connection, http=self._http)
+        self._retry = retry or RetryPolicy()
+        self._rng = rng or random.Random()
+        self._lock = threading.Lock()
+        self._base = connection.graph_base
+        self.stats = GraphStats()
+        self.on_request = on_request
+
+    # ---- lifecycle
+    def __enter__(self) -> GraphClient:
+        return self
+
+    def __exit__(
+        self, kind: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
+    ) -> None:
+        self.close()
+
+    def close(self) -> None:
+        if self._owns_tokens:
+            self._tokens.close()
+        if self._owns_http:
+            self._http.close()
+
+    # ---- public reads
+    def get_json(
+        self, path_or_url: str, params: Params = None, headers: Headers = None
+    ) -> dict[str, Any]:
+        """One JSON object (e.g. /organization); GraphError subclasses on failure."""
+        return self._get_json(self.url(path_or_url), params, headers, None)[0]
+
+    def get_text(self, path_or_url: str, params: Params = None, headers: Headers = None) -> str:
+        """A text/plain answer (e.g. /users/$count)."""
+        merged = {"Accept": "text/plain", **(headers or {})}
+        return self._send(self.url(path_or_url), params, merged, None).text
+
+    def count_users(self, filter: str | None = None) -> int:
+        """Users in the tenant (optionally matching an OData filter) via /users/$count."""
+        params = {"$filter": filter} if filter else None
+        headers = {"ConsistencyLevel": "eventual", "Accept": "text/plain"}
+        url = self.url("/users/$count")
+        response = self._send(url, params, headers, None)
+        try:
+            return int(response.text.strip())
+        except ValueError as exc:
+            raise GraphProtocolError(
+                f"/users/$count returned {response.text[:40]!r}, not a number",
+                status=response.status_code,
+                request_id=response.headers.get("request-id"),
+                url=url,
+            ) from exc
+
+    def iter_pages(
+        self,
+        path_or_url: str,
+        params: Params = None,
+        headers: Headers = None,
+        *,
+        prefetch: bool = True,
+    ) -> Generator[Page, None, None]:
+        """Every page of a collection or delta query; headers (ConsistencyLevel…) go on every page.
+
+        With prefetch, page n+1 is fetched in a background thread while the caller handles page n
+        (at most one page ahead), which hides Graph's latency behind the caller's writes.
+        """
+        url = self.url(path_or_url)
+        guard = NextLinkGuard(self._base)
+        if not params:
+            guard.remember(url)
+        if not prefetch:
+            number, current, current_params = 1, url, params
+            while True:
+                page = self._fetch_page(current, current_params, headers, number, None)
+                link = guard.check(page, current)
+                yield page
+                if link is None:
+                    return
+                number, current, current_params = number + 1, link, None
+        cancel = threading.Event()
+        pool = ThreadPoolExecutor(max_workers=1, thread_name_prefix="graph-prefetch")
+        try:
+            current = url
+            future = pool.submit(self._fetch_page, url, params, headers, 1, cancel)
+            while True:
+                page = future.result()
+                link = guard.check(page, current)
+                if link is not None:
+                    future = pool.submit(
+                        self._fetch_page, link, None, headers, page.number + 1, cancel
+                    )
+                    current = link
+                yield page
+                if link is None:
+                    return
+        finally:
+            cancel.set()  # an abandoned iterator stops the prefetch's retry sleep at once
+            pool.shutdown(wait=True, cancel_futures=True)
+
+    def url(self, path_or_url: str) -> str:
+        """An absolute Graph URL from a path (`/users`) or a link Graph gave (nextLink…)."""
+        if path_or_url.startswith(("https://", "http://")):
+            if urlsplit(path_or_url).netloc.lower() != urlsplit(self._base).netloc.lower():
+                raise ValueError(f"{path_or_url} is not on this connection's Graph host")
+            return path_or_url
+        return f"{self._base}/{path_or_url.lstrip('/')}"
+
+    # ---- internals
+    def _fetch_page(
+        self,
+        url: str,
+        params: Params,
+        headers: Headers,
+        number: int,
+        cancel: threading.Event | None,
+    ) -> Page:
+        body, request_id = self._get_json(url, params, headers, cancel)
+        page = page_from_body(body, number=number, request_id=request_id, url=url)
+        self._count(pages=1)
+        return page
+
+    def _get_json(
+        self, url: str, params: Params, headers: Headers, cancel: threading.Event | None
+    ) -> tuple[dict[str, Any], str]:
+        merged = {"Accept": "application/json", **(headers or {})}
+        for decode_attempt in (1, 2):
+            response = self._send(url, params, merged, cancel)
+            request_id = response.headers.get("request-id", "")
+            try:
+                body = orjson.loads(response.content)
+            except orjson.JSONDecodeError as exc:
+                if decode_attempt == 1:  # a garbled body is usually a one-off: ask once more
+                    self._count(retries=1)
+                    continue
+                raise GraphProtocolError(
+                    f"Graph returned invalid JSON twice ({exc})",
+                    status=response.status_code,
+                    request_id=request_id,
+                    url=url,
+                ) from exc
+            if not isinstance(body, dict):
+                raise GraphProtocolError("Graph returned JSON that is not an object", url=url)
+            return body, request_id
+        raise AssertionError("unreachable")  # pragma: no cover
+
+    def _send(
+        self, url: str, params: Params, headers: Headers, cancel: threading.Event | None
+    ) -> httpx.Response:
+        policy, attempt, waited, refreshed = self._retry, 0, 0.0, False
+        while True:
+            attempt += 1
+            if cancel is not None and cancel.is_set():
+                raise _Cancelled
+            try:
+                token = self._tokens.token()
+            except AuthError as exc:
+                delay = max(
+                    _TOKEN_RETRY_FLOOR, policy.delay_for_transport_error(attempt, self._rng)
+                )
+                if not (exc.transient and policy.allows(attempt, waited, delay)):
+                    raise
+                waited += self._pause(delay, cancel)
+                continue
+            crid = str(uuid.uuid4())
+            sent = {**(headers or {}), "Authorization": f"Bearer {token.value}"}
+            sent["client-request-id"] = crid
+            started = time.perf_counter()
+            try:
+                response = self._http.get(url, params=params, headers=sent)
+            except httpx.TransportError as exc:
+                self._count(requests=1)
+                self._notify(url, started, attempt, None, crid, error=repr(exc))
+                delay = policy.delay_for_transport_error(attempt, self._rng)
+                if is_tls_failure(exc) or not policy.allows(attempt, waited, delay):
+                    raise _unreachable(exc, url, crid, attempt) from exc
+                waited += self._pause(delay, cancel)
+                continue
+            status, size = response.status_code, len(response.content)
+            self._count(requests=1, bytes=size, throttled=int(status == 429))
+            request_id = response.headers.get("request-id")
+            self._notify(url, started, attempt, status, crid, request_id=request_id, size=size)
+            if status < 400:
+                return response
+            if status == 401 and not refreshed:  # token revoked or expired early: refresh once
+                refreshed = True
+                self._tokens.invalidate()
+                self._count(retries=1)
+                continue
+            delay_or_none = policy.delay_for_status(status, response.headers, attempt, self._rng)
+            if delay_or_none is not None and policy.allows(attempt, waited, delay_or_none):
+                waited += self._pause(delay_or_none, cancel)
+                continue
+            raise self._error(response, url, crid, attempt, delay_or_none is not None)
+
+    def _error(
+        self, response: httpx.Response, url: str, crid: str, attempt: int, gave_up: bool
+    ) -> GraphError:
+        note = f" (gave up after {attempt} attempts)" if gave_up else ""
+        return error_from_response(
+            response.status_code, response.headers, response.content, url, crid, note=note
+        )
+
+    def _pause(self, delay: float, cancel: threading.Event | None) -> float:
+        self._count(retries=1)
+        if self._retry.sleep is not None:
+            self._retry.sleep(delay)
+        elif cancel is not None:
+            if cancel.wait(delay):
+                raise _Cancelled
+        else:
+            time.sleep(delay)
+        return delay
+
+    def _count(self, **increments: int) -> None:
+        with self._lock:
+            for name, value in increments.items():
+                setattr(self.stats, name, getattr(self.stats, name) + value)
+
+    def _notify(
+        self, url: str, started: float, attempt: int, status: int | None, crid: str, **more: Any
+    ) -> None:
+        if self.on_request is not None:
+            elapsed = time.perf_counter() - started
+            self.on_request(RequestInfo("GET", url, elapsed, attempt, status, crid, **more))
+
+
+def _unreachable(exc: httpx.TransportError, url: str, crid: str, attempt: int) -> GraphError:
+    host = urlsplit(url).netloc
+    if is_tls_failure(exc):  # a trust problem never heals by retrying, and is never switched off
+        message = (
+            f"TLS certificate verification failed for {host} ({exc}); if a TLS-inspecting proxy "
+            "is in the way, configure its CA with --ca-bundle"
+        )
+    else:
+        message = f"{host} unreachable after {attempt} attempts: {type(exc).__name__}: {exc}"
+    return GraphUnavailableError(message, client_request_id=crid, url=url)
