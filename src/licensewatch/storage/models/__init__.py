@@ -1,0 +1,43 @@
+"""The licensewatch tables; importing this registers every table on `Base.metadata`."""
+
+from licensewatch.storage.models.accounts import Account, ApiToken, Role, WebSession
+from licensewatch.storage.models.activity import ChangeKind, LicenceChange, TenantSchedule
+from licensewatch.storage.models.base import Base, UTCDateTime, utcnow
+from licensewatch.storage.models.inventory import (
+    Group,
+    GroupLicense,
+    Sku,
+    SkuServicePlan,
+    Subscription,
+    User,
+    UserLicense,
+)
+from licensewatch.storage.models.runs import SkuSnapshot, SyncKind, SyncRun, SyncStatus
+from licensewatch.storage.models.tenants import Credential, CredentialKind, Tenant
+
+__all__ = [
+    "Account",
+    "ApiToken",
+    "Base",
+    "ChangeKind",
+    "Credential",
+    "CredentialKind",
+    "Group",
+    "GroupLicense",
+    "LicenceChange",
+    "Role",
+    "Sku",
+    "SkuServicePlan",
+    "SkuSnapshot",
+    "Subscription",
+    "SyncKind",
+    "SyncRun",
+    "SyncStatus",
+    "Tenant",
+    "TenantSchedule",
+    "UTCDateTime",
+    "User",
+    "UserLicense",
+    "WebSession",
+    "utcnow",
+]

@@ -1,0 +1,51 @@
+"""Alembic driven from Python (no alembic.ini): upgrade a database to the current schema."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from alembic import command
+from alembic.config import Config
+from alembic.runtime.migration import MigrationContext
+from alembic.script import ScriptDirectory
+from sqlalchemy import Connection, Engine
+
+MIGRATIONS_DIR = Path(__file__).parent / "migrations"
+
+
+def alembic_config(connection: Connection | None = None) -> Config:
+    """An Alembic config pointing at the bundled migrations, optionally bound to a connection."""
+    config = Config()
+    config.set_main_option("script_location", str(MIGRATIONS_DIR))
+    if connection is not None:
+        config.attributes["connection"] = connection
+    return config
+
+
+def head_revision() -> str | None:
+    """The newest migration shipped with this code."""
+    return ScriptDirectory.from_config(alembic_config()).get_current_head()
+
+
+def current_revision(engine: Engine) -> str | None:
+    """The revision a database is at (None when it was never migrated)."""
+    with engine.connect() as connection:
+        return MigrationContext.configure(connection).get_current_revision()
+
+
+def upgrade(engine_or_url: Engine | str, revision: str = "head") -> None:
+    """Migrate a database (an engine or a URL) up to a revision; a no-op when already there."""
+    if isinstance(engine_or_url, str):
+        from licensewatch.storage.database import make_engine
+
+        engine = make_engine(engine_or_url, upgrade=False)
+        try:
+            upgrade(engine, revision)
+        finally:
+            engine.dispose()
+        return
+    if revision == "head" and current_revision(engine_or_url) == head_revision():
+        return
+    with engine_or_url.connect() as connection:
+        command.upgrade(alembic_config(connection), revision)
+        connection.commit()

@@ -1,0 +1,139 @@
+"""Read models: intent-named queries that always read the dataset a tenant's pointer names."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import datetime
+
+from sqlalchemy import ScalarSelect, and_, case, func, select
+from sqlalchemy.orm import Session
+
+from licensewatch.domain.balance import BalanceRow
+from licensewatch.storage.models import (
+    Sku,
+    Subscription,
+    SyncRun,
+    SyncStatus,
+    Tenant,
+    User,
+    UserLicense,
+)
+
+# Subscriptions in these states no longer renew or hold units.
+_ENDED = ("Deleted",)
+
+
+def balance_rows(session: Session, tenant_name: str | None = None) -> list[BalanceRow]:
+    """Each tenant's SKUs with units, assignments, earliest renewal and trial flag."""
+    renewals = (
+        select(
+            Subscription.tenant_id,
+            Subscription.sku_id,
+            func.min(Subscription.next_lifecycle_at).label("next_renewal"),
+            func.max(case((Subscription.is_trial, 1), else_=0)).label("trial"),
+        )
+        .where(Subscription.status.is_(None) | Subscription.status.not_in(_ENDED))
+        .group_by(Subscription.tenant_id, Subscription.sku_id)
+        .subquery()
+    )
+    statement = (
+        select(Tenant.name, Sku, renewals.c.next_renewal, renewals.c.trial)
+        .join(Tenant, Tenant.id == Sku.tenant_id)
+        .outerjoin(
+            renewals,
+            and_(renewals.c.tenant_id == Sku.tenant_id, renewals.c.sku_id == Sku.sku_id),
+        )
+        .order_by(Tenant.name, Sku.sku_part_number, Sku.sku_id)
+    )
+    if tenant_name is not None:
+        statement = statement.where(Tenant.name == tenant_name)
+    rows: list[BalanceRow] = []
+    for name, sku, next_renewal, trial in session.execute(statement):
+        rows.append(
+            BalanceRow(
+                tenant=name,
+                sku_id=sku.sku_id,
+                sku_part_number=sku.sku_part_number,
+                enabled=sku.enabled,
+                warning=sku.warning,
+                suspended=sku.suspended,
+                locked_out=sku.locked_out,
+                consumed=sku.consumed,
+                assigned_directly=sku.direct_assigned,
+                assigned_via_groups=sku.group_assigned,
+                next_renewal=next_renewal,
+                is_trial=bool(trial),
+            )
+        )
+    return rows
+
+
+def latest_runs(session: Session, tenant_id: int | None = None, limit: int = 20) -> list[SyncRun]:
+    """The newest sync runs, newest first, optionally of one tenant."""
+    statement = select(SyncRun).order_by(SyncRun.id.desc()).limit(limit)
+    if tenant_id is not None:
+        statement = statement.where(SyncRun.tenant_id == tenant_id)
+    return list(session.scalars(statement))
+
+
+def _current_dataset(tenant_id: int) -> ScalarSelect[int | None]:
+    # A subquery, so each statement reads the pointer and the rows in one snapshot.
+    return select(Tenant.dataset_id).where(Tenant.id == tenant_id).scalar_subquery()
+
+
+@dataclass(frozen=True, slots=True)
+class UserPage:
+    """One page of a tenant's users in UPN order; pass `next_after` back for the next page."""
+
+    users: list[User]
+    next_after: tuple[str, str] | None
+
+
+def tenant_users(
+    session: Session,
+    tenant_id: int,
+    *,
+    after: tuple[str, str] | None = None,
+    limit: int = 100,
+) -> UserPage:
+    """A keyset-paged slice of the tenant's current users (one statement: one dataset)."""
+    upn = func.coalesce(User.user_principal_name, "")
+    statement = (
+        select(User)
+        .where(User.dataset_id == _current_dataset(tenant_id))
+        .order_by(upn, User.id)
+        .limit(limit + 1)
+    )
+    if after is not None:
+        statement = statement.where((upn > after[0]) | and_(upn == after[0], User.id > after[1]))
+    users = list(session.scalars(statement))
+    more = len(users) > limit
+    users = users[:limit]
+    last = users[-1] if users and more else None
+    next_after = (last.user_principal_name or "", last.id) if last else None
+    return UserPage(users=users, next_after=next_after)
+
+
+def user_licenses(session: Session, tenant_id: int, user_id: str) -> Sequence[UserLicense]:
+    """A current user's licence rows (direct and via groups)."""
+    statement = select(UserLicense).where(
+        UserLicense.dataset_id == _current_dataset(tenant_id),
+        UserLicense.user_id == user_id,
+    )
+    return list(session.scalars(statement))
+
+
+def count_users(session: Session, tenant_id: int) -> int:
+    """How many users the tenant's current dataset holds."""
+    statement = select(func.count()).where(User.dataset_id == _current_dataset(tenant_id))
+    return int(session.scalar(statement) or 0)
+
+
+def last_completed_at(session: Session, tenant_id: int) -> datetime | None:
+    """When the tenant's last successful sync finished."""
+    statement = select(func.max(SyncRun.finished_at)).where(
+        SyncRun.tenant_id == tenant_id, SyncRun.status == SyncStatus.COMPLETED
+    )
+    value: datetime | None = session.scalar(statement)
+    return value

@@ -1,0 +1,276 @@
+"""Graph JSON → storage rows: the one place Graph's names become ours; odd data never raises."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping
+from datetime import UTC, datetime
+from typing import Any
+
+from licensewatch.storage.writers import USER_COLUMNS, USERS
+
+# $select for /users: the ITAM fields (signInActivity is added only when the app may read it).
+USER_FIELDS = (
+    "id,userPrincipalName,displayName,mail,accountEnabled,userType,department,jobTitle,"
+    "companyName,country,usageLocation,createdDateTime,employeeId,employeeOrgData,"
+    "onPremisesSyncEnabled,assignedLicenses,licenseAssignmentStates"
+)
+SIGN_IN_FIELD = "signInActivity"
+SIGN_IN_PERMISSION = "AuditLog.Read.All"
+GROUP_FIELDS = "id,displayName,assignedLicenses,licenseProcessingState"
+# Graph writes the string "None" where the docs promise null.
+_NO_ERROR = frozenset({"None", "none", ""})
+
+Json = Mapping[str, Any]
+
+
+def text(value: Any) -> str | None:
+    return value if isinstance(value, str) else None
+
+
+def number(value: Any) -> int:
+    if isinstance(value, bool):
+        return int(value)
+    if isinstance(value, int):
+        return value
+    if isinstance(value, float) and value.is_integer():
+        return int(value)
+    if isinstance(value, str):
+        try:
+            return int(value)
+        except ValueError:
+            return 0
+    return 0
+
+
+def flag(value: Any) -> bool | None:
+    return value if isinstance(value, bool) else None
+
+
+def timestamp(value: Any) -> datetime | None:
+    """An aware UTC datetime from Graph's ISO 8601 text; None when absent or unparsable."""
+    if not isinstance(value, str) or not value:
+        return None
+    try:
+        parsed = datetime.fromisoformat(value)
+    except ValueError:
+        return None
+    if parsed.tzinfo is None:
+        return parsed.replace(tzinfo=UTC)
+    return parsed.astimezone(UTC)
+
+
+def mapping(value: Any) -> Json:
+    return value if isinstance(value, Mapping) else {}
+
+
+def items(value: Any) -> list[Json]:
+    """The dicts of a JSON list (anything else is ignored)."""
+    if not isinstance(value, list):
+        return []
+    return [item for item in value if isinstance(item, Mapping)]
+
+
+def joined(value: Any) -> str | None:
+    """A list of plan ids comma-joined ("" for an empty list, None when absent)."""
+    if not isinstance(value, list):
+        return None
+    return ",".join(str(item) for item in value if item is not None)
+
+
+def license_error(value: Any) -> str | None:
+    error = text(value)
+    return None if error is None or error in _NO_ERROR else error
+
+
+def _limits() -> dict[int, int]:
+    limits: dict[int, int] = {}
+    for index, name in enumerate(USER_COLUMNS):
+        length = getattr(USERS.c[name].type, "length", None)
+        if isinstance(length, int):
+            limits[index] = length
+    return limits
+
+
+_USER_LIMITS = _limits()
+
+
+def organization(body: Any) -> tuple[str | None, str | None]:
+    """(display name, tenant id) from GET /organization."""
+    for org in items(mapping(body).get("value")):
+        return text(org.get("displayName")), text(org.get("id"))
+    return None, None
+
+
+def sku_rows(
+    tenant_id: int, skus: Iterable[Any]
+) -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
+    """(skus rows, sku_service_plans rows) from /subscribedSkus items; aggregates start at 0."""
+    rows: dict[str, dict[str, Any]] = {}
+    plans: dict[tuple[str, str], dict[str, Any]] = {}
+    for sku in skus:
+        if not isinstance(sku, Mapping) or not text(sku.get("skuId")):
+            continue
+        sku_id = sku["skuId"]
+        units = mapping(sku.get("prepaidUnits"))
+        subscription_ids = [s for s in sku.get("subscriptionIds") or [] if isinstance(s, str)]
+        rows[sku_id] = {
+            "tenant_id": tenant_id,
+            "sku_id": sku_id,
+            "sku_part_number": text(sku.get("skuPartNumber")) or sku_id,
+            "applies_to": text(sku.get("appliesTo")),
+            "capability_status": text(sku.get("capabilityStatus")),
+            "enabled": number(units.get("enabled")),
+            "warning": number(units.get("warning")),
+            "suspended": number(units.get("suspended")),
+            "locked_out": number(units.get("lockedOut")),
+            "consumed": number(sku.get("consumedUnits")),
+            "subscription_ids": subscription_ids,
+            "direct_assigned": 0,
+            "group_assigned": 0,
+            "assignment_errors": 0,
+        }
+        for plan in items(sku.get("servicePlans")):
+            plan_id = text(plan.get("servicePlanId"))
+            if plan_id:
+                plans[(sku_id, plan_id)] = {
+                    "tenant_id": tenant_id,
+                    "sku_id": sku_id,
+                    "service_plan_id": plan_id,
+                    "service_plan_name": text(plan.get("servicePlanName")),
+                    "provisioning_status": text(plan.get("provisioningStatus")),
+                    "applies_to": text(plan.get("appliesTo")),
+                    "service_plan_type": text(plan.get("servicePlanType")),
+                }
+    return list(rows.values()), list(plans.values())
+
+
+def subscription_rows(tenant_id: int, subscriptions: Iterable[Any]) -> list[dict[str, Any]]:
+    """subscriptions rows from /directory/subscriptions items."""
+    rows: dict[str, dict[str, Any]] = {}
+    for sub in subscriptions:
+        if not isinstance(sub, Mapping) or not text(sub.get("id")):
+            continue
+        rows[sub["id"]] = {
+            "tenant_id": tenant_id,
+            "id": sub["id"],
+            "commerce_subscription_id": text(sub.get("commerceSubscriptionId")),
+            "sku_id": text(sub.get("skuId")) or "",
+            "sku_part_number": text(sub.get("skuPartNumber")),
+            "status": text(sub.get("status")),
+            "total_licenses": number(sub.get("totalLicenses")),
+            "is_trial": flag(sub.get("isTrial")) or False,
+            "created_at": timestamp(sub.get("createdDateTime")),
+            "next_lifecycle_at": timestamp(sub.get("nextLifecycleDateTime")),
+        }
+    return list(rows.values())
+
+
+def group_rows(
+    tenant_id: int, groups: Iterable[Any]
+) -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
+    """(groups rows, group_licenses rows) for the groups that hand out at least one licence."""
+    group_out: dict[str, dict[str, Any]] = {}
+    licences: dict[tuple[str, str], dict[str, Any]] = {}
+    for group in groups:
+        if not isinstance(group, Mapping) or not text(group.get("id")):
+            continue
+        assigned = [a for a in items(group.get("assignedLicenses")) if text(a.get("skuId"))]
+        if not assigned:
+            continue
+        group_id = group["id"]
+        group_out[group_id] = {
+            "tenant_id": tenant_id,
+            "id": group_id,
+            "display_name": text(group.get("displayName")),
+            "processing_state": text(mapping(group.get("licenseProcessingState")).get("state")),
+        }
+        for licence in assigned:
+            licences[(group_id, licence["skuId"])] = {
+                "tenant_id": tenant_id,
+                "group_id": group_id,
+                "sku_id": licence["skuId"],
+                "disabled_plans": joined(licence.get("disabledPlans")),
+            }
+    return list(group_out.values()), list(licences.values())
+
+
+def user_row(dataset_id: int, tenant_id: int, user: Json) -> tuple[Any, ...]:
+    """A users row (in `USER_COLUMNS` order) from one /users item that has an id."""
+    org = mapping(user.get("employeeOrgData"))
+    sign_in = mapping(user.get("signInActivity"))
+    get = user.get
+    row: tuple[Any, ...] = (
+        dataset_id,
+        user["id"],
+        tenant_id,
+        text(get("userPrincipalName")),
+        text(get("displayName")),
+        text(get("mail")),
+        flag(get("accountEnabled")),
+        text(get("userType")),
+        text(get("department")),
+        text(get("jobTitle")),
+        text(get("companyName")),
+        text(get("country")),
+        text(get("usageLocation")),
+        timestamp(get("createdDateTime")),
+        text(get("employeeId")),
+        flag(get("onPremisesSyncEnabled")),
+        text(org.get("costCenter")),
+        timestamp(sign_in.get("lastSignInDateTime")),
+        timestamp(sign_in.get("lastNonInteractiveSignInDateTime")),
+        timestamp(sign_in.get("lastSuccessfulSignInDateTime")),
+    )
+    for index, limit in _USER_LIMITS.items():
+        value = row[index]
+        if isinstance(value, str) and len(value) > limit:
+            # Longer than Entra allows: keep the row, clip the text (PostgreSQL enforces lengths).
+            row = (*row[:index], value[:limit], *row[index + 1 :])
+    return row
+
+
+def license_rows(dataset_id: int, user: Json) -> list[tuple[Any, ...]]:
+    """user_licenses rows (in `USER_LICENSE_COLUMNS` order) for one user.
+
+    licenseAssignmentStates tells direct from group-inherited; when it is missing, the
+    assignedLicenses list is taken as direct, active assignments.
+    """
+    user_id = user["id"]
+    states = user.get("licenseAssignmentStates")
+    rows: list[tuple[Any, ...]] = []
+    if isinstance(states, list):
+        for state in items(states):
+            sku_id = text(state.get("skuId"))
+            if sku_id:
+                rows.append(
+                    (
+                        dataset_id,
+                        user_id,
+                        sku_id,
+                        text(state.get("assignedByGroup")) or None,
+                        text(state.get("state")),
+                        license_error(state.get("error")),
+                        joined(state.get("disabledPlans")),
+                    )
+                )
+        return rows
+    for licence in items(user.get("assignedLicenses")):
+        sku_id = text(licence.get("skuId"))
+        if sku_id:
+            rows.append(
+                (
+                    dataset_id,
+                    user_id,
+                    sku_id,
+                    None,
+                    "Active",
+                    None,
+                    joined(licence.get("disabledPlans")),
+                )
+            )
+    return rows
+
+
+def user_id(user: Any) -> str | None:
+    """The id of a /users item, or None for an item we cannot store."""
+    return text(user.get("id")) if isinstance(user, Mapping) else None

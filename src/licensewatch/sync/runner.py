@@ -1,0 +1,222 @@
+"""Runs a tenant's sync: owns the run row, its heartbeat, failure recording and dataset cleanup."""
+
+from __future__ import annotations
+
+import logging
+import os
+import socket
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import timedelta
+
+from sqlalchemy import Engine, insert, select, update
+
+from licensewatch.graph.auth import AuthError
+from licensewatch.graph.client import GraphClient
+from licensewatch.graph.connection import GraphConnection
+from licensewatch.graph.errors import GraphError
+from licensewatch.storage.database import write_transaction
+from licensewatch.storage.models import SyncKind, SyncRun, SyncStatus, Tenant, utcnow
+from licensewatch.storage.writers import delete_datasets
+from licensewatch.sync.full import FullSync, SyncProgress
+
+log = logging.getLogger(__name__)
+
+ClientFactory = Callable[[GraphConnection], GraphClient]
+# A RUNNING run whose heartbeat is older than this was killed: its dataset is an orphan.
+STALE_AFTER = timedelta(minutes=15)
+
+
+class SyncAlreadyRunning(RuntimeError):
+    """Another worker is syncing this tenant right now (its heartbeat is fresh)."""
+
+
+@dataclass(slots=True)
+class SyncResult:
+    """How a sync ended; `error` holds the exception of a FAILED run."""
+
+    run_id: int
+    status: SyncStatus
+    kind: SyncKind = SyncKind.FULL
+    users_read: int = 0
+    pages_read: int = 0
+    requests: int = 0
+    retries: int = 0
+    throttled: int = 0
+    duration_ms: int = 0
+    sign_in_data: bool | None = None
+    error_kind: str | None = None
+    error_message: str | None = None
+    request_ids: list[str] = field(default_factory=list)
+    error: BaseException | None = None
+
+    @property
+    def ok(self) -> bool:
+        return self.status == SyncStatus.COMPLETED
+
+
+def run_sync(
+    engine: Engine,
+    tenant_pk: int,
+    connection: GraphConnection,
+    *,
+    client_factory: ClientFactory | None = None,
+    progress: Callable[[SyncProgress], None] | None = None,
+) -> SyncResult:
+    """Full sync of one tenant; failures return a FAILED result (Ctrl-C: recorded, re-raised)."""
+    run_id = start_run(engine, tenant_pk)
+    started = time.monotonic()
+    result = SyncResult(run_id=run_id, status=SyncStatus.RUNNING)
+    sync: FullSync | None = None
+    client: GraphClient | None = None
+    try:
+        remove_orphans(engine, tenant_pk, run_id)
+        client = (client_factory or GraphClient)(connection)
+        token = client._tokens.token()  # roles decide whether signInActivity is worth asking
+        sync = FullSync(engine, tenant_pk, run_id, client, progress, started=started)
+        sync.run(token.roles, token.tenant_id)
+    except BaseException as exc:
+        _collect(result, sync, client, started)
+        _fail(engine, result, exc)
+        if not isinstance(exc, Exception):
+            raise
+        return result
+    finally:
+        if client is not None:
+            client.close()
+    _collect(result, sync, client, started)
+    result.status = SyncStatus.COMPLETED
+    if sync.previous_dataset is not None and sync.previous_dataset != run_id:
+        _drop_dataset(engine, sync.previous_dataset)
+    return result
+
+
+def start_run(engine: Engine, tenant_pk: int) -> int:
+    """Open the RUNNING run row (its own committed transaction); refuse a concurrent sync."""
+    now = utcnow()
+    with write_transaction(engine) as db:
+        lock = select(Tenant.id).where(Tenant.id == tenant_pk)
+        if db.dialect.name == "postgresql":
+            lock = lock.with_for_update()
+        if db.execute(lock).one_or_none() is None:
+            raise LookupError(f"no tenant with id {tenant_pk}")
+        running = db.execute(
+            select(SyncRun.id, SyncRun.heartbeat_at).where(
+                SyncRun.tenant_id == tenant_pk, SyncRun.status == SyncStatus.RUNNING
+            )
+        ).all()
+        for other, heartbeat in running:
+            if heartbeat is not None and now - heartbeat < STALE_AFTER:
+                raise SyncAlreadyRunning(f"run {other} of tenant {tenant_pk} is still running")
+            db.execute(
+                update(SyncRun)
+                .where(SyncRun.id == other)
+                .values(
+                    status=SyncStatus.FAILED,
+                    finished_at=now,
+                    error_kind="abandoned",
+                    error_message="the worker stopped without finishing (no heartbeat)",
+                )
+            )
+        run = db.execute(
+            insert(SyncRun)
+            .values(
+                tenant_id=tenant_pk,
+                kind=SyncKind.FULL,
+                status=SyncStatus.RUNNING,
+                started_at=now,
+                heartbeat_at=now,
+                worker=f"{socket.gethostname()}:{os.getpid()}",
+                users_read=0,
+                pages_read=0,
+                requests=0,
+                retries=0,
+                throttled=0,
+            )
+            .returning(SyncRun.id)
+        )
+        run_id: int = run.scalar_one()
+    return run_id
+
+
+def remove_orphans(engine: Engine, tenant_pk: int, keep_run: int) -> int:
+    """Delete user rows of this tenant's datasets that nothing points at (killed or failed runs)."""
+    with write_transaction(engine) as db:
+        current = db.scalar(select(Tenant.dataset_id).where(Tenant.id == tenant_pk))
+        orphans = db.scalars(
+            select(SyncRun.id).where(
+                SyncRun.tenant_id == tenant_pk,
+                SyncRun.id != keep_run,
+                SyncRun.id != (current if current is not None else -1),
+            )
+        ).all()
+        return delete_datasets(db, orphans)
+
+
+def _collect(
+    result: SyncResult, sync: FullSync | None, client: GraphClient | None, started: float
+) -> None:
+    result.duration_ms = int((time.monotonic() - started) * 1000)
+    if sync is not None:
+        result.users_read, result.pages_read = sync.users_read, sync.pages_read
+        result.sign_in_data = sync.sign_in_data
+        result.request_ids = list(sync.request_ids)
+    if client is not None:
+        stats = client.stats
+        result.requests, result.retries, result.throttled = (
+            stats.requests,
+            stats.retries,
+            stats.throttled,
+        )
+
+
+def _describe(exc: BaseException) -> tuple[str, str, str | None]:
+    """(error kind, message, request id) for the run row; never a secret (errors carry none)."""
+    if isinstance(exc, GraphError):
+        kind = type(exc).__name__ + (f":{exc.code}" if exc.code else "")
+        return kind, str(exc), exc.request_id
+    if isinstance(exc, AuthError):
+        return f"AuthError:{exc.kind}", f"{exc.message} Fix: {exc.fix}", exc.correlation_id
+    if isinstance(exc, KeyboardInterrupt):
+        return "interrupted", "the sync was interrupted", None
+    return type(exc).__name__, str(exc) or type(exc).__name__, None
+
+
+def _fail(engine: Engine, result: SyncResult, exc: BaseException) -> None:
+    kind, message, request_id = _describe(exc)
+    if request_id and request_id not in result.request_ids:
+        result.request_ids.append(request_id)
+    result.status, result.error_kind, result.error_message = SyncStatus.FAILED, kind, message
+    result.error = exc
+    # The pointer never moved: the new dataset is invisible. Remove it now, or the next run will.
+    _drop_dataset(engine, result.run_id)
+    try:
+        with write_transaction(engine) as db:
+            db.execute(
+                update(SyncRun)
+                .where(SyncRun.id == result.run_id)
+                .values(
+                    status=SyncStatus.FAILED,
+                    finished_at=utcnow(),
+                    duration_ms=result.duration_ms,
+                    users_read=result.users_read,
+                    pages_read=result.pages_read,
+                    requests=result.requests,
+                    retries=result.retries,
+                    throttled=result.throttled,
+                    error_kind=kind[:80],
+                    error_message=message,
+                    request_ids=result.request_ids[-20:],
+                )
+            )
+    except Exception:  # the database itself may be what failed: the next run marks it abandoned
+        log.exception("could not record the failure of sync run %s", result.run_id)
+
+
+def _drop_dataset(engine: Engine, dataset_id: int) -> None:
+    try:
+        with write_transaction(engine) as db:
+            delete_datasets(db, [dataset_id])
+    except Exception:  # best effort: remove_orphans retries at the start of the next run
+        log.warning("could not delete dataset %s; the next run will", dataset_id, exc_info=True)

@@ -1,0 +1,214 @@
+"""Sync test helpers: connect a database tenant to an emulated one; what it must hold."""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from datetime import datetime
+from pathlib import Path
+from typing import Any
+
+from sqlalchemy import Engine, select
+
+from database_fixtures import add_tenant
+from emulator_fixtures import EmulatorFactory
+from licensewatch.emulator.app import create_app
+from licensewatch.emulator.faults import FaultInjector
+from licensewatch.emulator.options import EmulatorOptions
+from licensewatch.emulator.seed import build_world
+from licensewatch.emulator.server import RunningEmulator
+from licensewatch.emulator.state import ASSIGNED_STATES, Tenant
+from licensewatch.emulator.truth import ground_truth
+from licensewatch.graph.client import GraphClient
+from licensewatch.graph.connection import ClientSecretCredential, GraphConnection
+from licensewatch.graph.retry import RetryPolicy
+from licensewatch.storage.database import session_scope
+from licensewatch.storage.models import Sku, User, UserLicense
+from licensewatch.storage.models import Tenant as TenantRow
+from licensewatch.storage.writers import USER_COLUMNS
+
+
+def connect(emulator: RunningEmulator, tenant: Tenant) -> GraphConnection:
+    info = next(t for t in emulator.info["tenants"] if t["tenant_id"] == tenant.tenant_id)
+    return GraphConnection(
+        tenant=tenant.tenant_id,
+        client_id=info["client_id"],
+        credential=ClientSecretCredential(info["client_secret"]),
+        authority_host=emulator.base_url,
+        graph_endpoint=emulator.base_url,
+        ca_bundle=str(emulator.ca_bundle),
+    )
+
+
+def fast_client(connection: GraphConnection) -> GraphClient:
+    """A client whose retry budget runs out quickly and without real sleeping."""
+    policy = RetryPolicy(max_attempts=3, max_total_wait=5.0, sleep=lambda _s: None)
+    return GraphClient(connection, retry=policy)
+
+
+def register(engine: Engine, tenant: Tenant) -> int:
+    return add_tenant(engine, tenant.domain, tenant.tenant_id)
+
+
+def _second(value: datetime | None) -> datetime | None:
+    return value.replace(microsecond=0) if value else None
+
+
+def expected_users(tenant: Tenant, tenant_pk: int, sign_in: bool) -> set[tuple[Any, ...]]:
+    rows = set()
+    for _, u in tenant.iter_users_from(0):
+        activity = u.sign_in if sign_in else None
+        rows.add(
+            (
+                u.id,
+                tenant_pk,
+                u.user_principal_name,
+                u.display_name,
+                u.mail,
+                u.account_enabled,
+                u.user_type,
+                u.department,
+                u.job_title,
+                u.company_name,
+                u.country,
+                u.usage_location,
+                _second(u.created),
+                u.employee_id,
+                u.on_premises_sync_enabled,
+                u.cost_center,
+                _second(activity.last_sign_in) if activity else None,
+                _second(activity.last_non_interactive_sign_in) if activity else None,
+                _second(activity.last_successful_sign_in) if activity else None,
+            )
+        )
+    return rows
+
+
+def expected_licences(tenant: Tenant) -> set[tuple[Any, ...]]:
+    return {
+        (
+            u.id,
+            a.sku_id,
+            a.assigned_by_group,
+            a.state,
+            None if a.error == "None" else a.error,
+            ",".join(a.disabled_plans),
+        )
+        for _, u in tenant.iter_users_from(0)
+        for a in u.assignments
+    }
+
+
+def expected_skus(tenant: Tenant) -> dict[str, tuple[int, ...]]:
+    direct: dict[str, set[str]] = defaultdict(set)
+    grouped: dict[str, set[str]] = defaultdict(set)
+    consumed = tenant.consumed_units()
+    for _, u in tenant.iter_users_from(0):
+        for a in u.assignments:
+            if a.state in ASSIGNED_STATES:
+                (grouped if a.assigned_by_group else direct)[a.sku_id].add(u.id)
+    result: dict[str, tuple[int, ...]] = {}
+    for sku_id in tenant.products:
+        units = tenant.prepaid_units(sku_id)
+        result[sku_id] = (
+            units["enabled"],
+            units["warning"],
+            units["suspended"],
+            units["lockedOut"],
+            consumed.get(sku_id, 0),
+            len(direct[sku_id]),
+            len(grouped[sku_id]),
+        )
+    return result
+
+
+def stored(engine: Engine, tenant_pk: int) -> dict[str, Any]:
+    """What the database holds for a tenant's current dataset."""
+    with session_scope(engine, write=False) as session:
+        row = session.get(TenantRow, tenant_pk)
+        assert row is not None
+        dataset = row.dataset_id
+        users = {
+            tuple(getattr(u, c) for c in USER_COLUMNS[1:])
+            for u in session.scalars(select(User).where(User.dataset_id == dataset))
+        }
+        licences = {
+            (x.user_id, x.sku_id, x.assigned_by_group, x.state, x.error, x.disabled_plans)
+            for x in session.scalars(select(UserLicense).where(UserLicense.dataset_id == dataset))
+        }
+        skus = {
+            s.sku_id: (
+                s.enabled,
+                s.warning,
+                s.suspended,
+                s.locked_out,
+                s.consumed,
+                s.direct_assigned,
+                s.group_assigned,
+            )
+            for s in session.scalars(select(Sku).where(Sku.tenant_id == tenant_pk))
+        }
+        return {
+            "dataset": dataset,
+            "users": users,
+            "licences": licences,
+            "skus": skus,
+            "sign_in_data": row.sign_in_data,
+            "organization": row.organization_name,
+            "resolved": row.resolved_tenant_id,
+        }
+
+
+def start(
+    make_emulator: EmulatorFactory,
+    *,
+    tenants: int = 1,
+    users: int = 60,
+    seed: int = 1,
+    scenario: str = "messy",
+    options: EmulatorOptions | None = None,
+    cert_dir: Path,
+) -> tuple[RunningEmulator, FaultInjector]:
+    """An emulator over a seeded world, with the fault injector its Graph routes consult."""
+    options = options or EmulatorOptions()
+    world = build_world(
+        tenants=tenants, users=users, seed=seed, scenario=scenario, cert_dir=cert_dir
+    )
+    app = create_app(world, options)
+    emulator = make_emulator(world, app=app)
+    injector: FaultInjector = app.state.injector
+    return emulator, injector
+
+
+def expected_balance(tenant: Tenant) -> dict[str, dict[str, Any]]:
+    """The balance each SKU must show, from the emulator's ground truth plus its subscriptions."""
+    truth = ground_truth(tenant)
+    rows: dict[str, dict[str, Any]] = {}
+    for sku in truth["skus"]:
+        live = [
+            s for s in tenant.subscriptions if s.sku_id == sku["sku_id"] and s.status != "Deleted"
+        ]
+        renewals = [s.next_lifecycle.replace(microsecond=0) for s in live if s.next_lifecycle]
+        capacity = sku["enabled"] + sku["warning"]
+        rows[sku["sku_id"]] = {
+            "tenant": tenant.domain,
+            "name": sku["sku_part_number"],
+            "sku_id": sku["sku_id"],
+            "sku_part_number": sku["sku_part_number"],
+            "enabled": sku["enabled"],
+            "warning": sku["warning"],
+            "suspended": sku["suspended"],
+            "locked_out": sku["locked_out"],
+            "consumed": sku["consumed"],
+            "available": sku["available"],
+            "utilisation": sku["consumed"] / capacity if capacity else None,
+            "assigned_directly": sku["direct"],
+            "assigned_via_groups": sku["via_group"],
+            "next_renewal": min(renewals).isoformat() if renewals else None,
+            "trial": any(s.is_trial for s in live),
+            "over_assigned": sku["available"] < 0,
+        }
+    return rows
+
+
+def assignment_errors(tenant: Tenant) -> dict[str, int]:
+    return {s["sku_id"]: sum(s["errors"].values()) for s in ground_truth(tenant)["skus"]}
