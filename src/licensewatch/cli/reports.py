@@ -1,7 +1,203 @@
-"""Placeholder: sync and balance commands, filled in by its owner."""
+"""Top-level `licensewatch sync` (progress, failures with their fix) and `licensewatch balance`."""
+
+from __future__ import annotations
+
+import sys
+import time
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from typing import Annotated
 
 import typer
+from rich.markup import escape
+from rich.progress import Progress, TaskID, TextColumn, TimeElapsedColumn
+
+from licensewatch.cli.output import (
+    ExitCode,
+    OutputFormat,
+    expected_errors,
+    fail,
+    info,
+    print_csv,
+    print_json,
+    stderr,
+    stdout,
+    table,
+)
+from licensewatch.domain.balance import BalanceRow
+from licensewatch.services.tenants import TenantService
+from licensewatch.sync.full import SyncProgress
+from licensewatch.sync.runner import SyncResult, run_sync
+
+ProgressCallback = Callable[[SyncProgress], None]
+
+
+@contextmanager
+def _progress(name: str) -> Iterator[ProgressCallback]:
+    """A Rich bar (pages, users, users/s) on a terminal; plain lines (phase, 10 pages) otherwise."""
+    started = time.monotonic()
+    if sys.stdout.isatty():
+        columns = (
+            TextColumn("[bold]{task.description}"),
+            TextColumn("{task.fields[phase]}"),
+            TextColumn("{task.fields[pages]} pages"),
+            TextColumn("{task.completed:.0f} users"),
+            TextColumn("{task.fields[rate]} users/s"),
+            TimeElapsedColumn(),
+        )
+        with Progress(*columns, console=stdout(), transient=True) as bar:
+            task: TaskID = bar.add_task(name, total=None, phase="", pages=0, rate="0")
+
+            def update(event: SyncProgress) -> None:
+                rate = event.users_read / max(time.monotonic() - started, 1e-6)
+                bar.update(
+                    task,
+                    completed=event.users_read,
+                    phase=event.phase,
+                    pages=event.pages_read,
+                    rate=f"{rate:,.0f}",
+                )
+
+            yield update
+        return
+    last: list[tuple[str, int]] = [("", -1)]
+
+    def log_line(event: SyncProgress) -> None:
+        phase, pages = last[0]
+        if event.phase != phase or event.pages_read >= pages + 10:
+            last[0] = (event.phase, event.pages_read)
+            rate = event.users_read / max(time.monotonic() - started, 1e-6)
+            info(
+                f"{name}: {event.phase}: {event.pages_read} pages, {event.users_read} users "
+                f"({rate:,.0f} users/s)"
+            )
+
+    yield log_line
+
+
+def cause_and_fix(result: SyncResult) -> tuple[str, str | None]:
+    """The failure in one line and what the admin should do about it."""
+    from licensewatch.graph.auth import AuthError
+    from licensewatch.graph.errors import GraphAuthorizationError
+
+    error = result.error
+    if isinstance(error, AuthError):
+        return error.message, error.fix
+    if isinstance(error, GraphAuthorizationError):
+        permission = error.missing_permission or "Directory.Read.All and User.Read.All"
+        return str(error), (
+            f"add the Microsoft Graph application permission {permission} to the app and click "
+            "'Grant admin consent' (Entra ID > App registrations > <app> > API permissions)"
+        )
+    message = result.error_message or (str(error) if error else "unknown failure")
+    cause, _, fix = message.partition(" Fix: ")
+    return cause, fix or "run `licensewatch tenant test NAME` for a step-by-step diagnosis"
+
+
+def sync_tenant(service: TenantService, name: str) -> SyncResult:
+    """One tenant's full sync with progress output; prints the outcome."""
+    connection = service.connection_for(name)
+    with _progress(name) as progress:
+        result = run_sync(service.engine, service.show(name).id, connection, progress=progress)
+    if result.ok:
+        seconds = result.duration_ms / 1000
+        stdout().print(
+            f"[green]✓[/] {escape(name)}: {result.users_read} users, {result.pages_read} pages "
+            f"in {seconds:.1f} s ({result.requests} requests, {result.retries} retries)"
+        )
+    else:
+        cause, fix = cause_and_fix(result)
+        console = stderr()
+        console.print(f"[red]✗[/] {escape(name)}: sync failed: {escape(cause)}", soft_wrap=True)
+        if fix:
+            console.print(f"  [bold]fix:[/] {escape(fix)}", soft_wrap=True)
+    return result
+
+
+def sync(
+    names: Annotated[list[str] | None, typer.Argument(help="Tenant name(s).")] = None,
+    all_: Annotated[bool, typer.Option("--all", help="Sync every tenant.")] = False,
+) -> None:
+    """Collect users, SKUs and subscriptions now; exit 1 if any tenant failed."""
+    from licensewatch.cli.tenants import tenant_service
+
+    if bool(names) == all_:
+        fail("name one or more tenants, or use --all")
+    failed = 0
+    with expected_errors(), tenant_service() as service:
+        targets = [view.name for view in service.list()] if all_ else list(names or [])
+        if not targets:
+            fail("no tenants configured: licensewatch tenant add --help")
+        for name in targets:
+            try:
+                failed += not sync_tenant(service, name).ok
+            except Exception as error:
+                if len(targets) == 1:
+                    raise
+                failed += 1
+                stderr().print(f"[red]✗[/] {escape(name)}: {escape(str(error))}", soft_wrap=True)
+    raise typer.Exit(ExitCode.FAILED if failed else ExitCode.OK)
+
+
+_NUMERIC = ("enabled", "warning", "suspended", "consumed", "available", "direct", "via groups")
+
+
+def print_balance_table(rows: list[BalanceRow]) -> None:
+    """Per-SKU balance with over-assigned rows in red and a totals line."""
+    tenants = {row.tenant for row in rows}
+    columns = ["tenant"] * (len(tenants) > 1) + ["product", "SKU", *_NUMERIC, "used", "renewal"]
+    result = table("Licence balance", columns, numeric=(*_NUMERIC, "used"))
+    for row in rows:
+        used = f"{row.utilisation:.0%}" if row.utilisation is not None else "-"
+        cells = [row.tenant] * (len(tenants) > 1) + [row.name, row.sku_part_number]
+        cells += [str(v) for v in (row.enabled, row.warning, row.suspended, row.consumed)]
+        cells += [str(row.available), str(row.assigned_directly), str(row.assigned_via_groups)]
+        cells += [used, f"{row.next_renewal:%Y-%m-%d}" if row.next_renewal else "-"]
+        result.add_row(*cells, style="red" if row.over_assigned else None)
+    sums = [sum(getattr(r, a) for r in rows) for a in ("enabled", "warning", "suspended")]
+    sums += [sum(r.consumed for r in rows), sum(r.available for r in rows)]
+    sums += [sum(r.assigned_directly for r in rows), sum(r.assigned_via_groups for r in rows)]
+    label = ["total"] + [""] * (len(tenants) > 1) + [f"{len(rows)} SKUs"]
+    result.add_row(*label, *map(str, sums), "", "", style="bold", end_section=True)
+    stdout().print(result)
+    over = [row for row in rows if row.over_assigned]
+    if over:
+        names = ", ".join(f"{row.name} ({-row.available})" for row in over)
+        stdout().print(f"[red]Over-assigned:[/] {escape(names)}")
+
+
+def _balance_keys() -> list[str]:
+    empty = BalanceRow("", "", "", 0, 0, 0, 0, 0, 0, 0, None, False)
+    return list(empty.to_dict())
+
+
+def balance(
+    tenant: Annotated[str | None, typer.Option("--tenant", help="Only this tenant.")] = None,
+    output: Annotated[
+        OutputFormat, typer.Option("--format", help="table, json or csv.")
+    ] = OutputFormat.TABLE,
+) -> None:
+    """Licence balance per SKU: bought, in grace, suspended, consumed, available."""
+    from licensewatch.cli.tenants import tenant_service
+    from licensewatch.storage.database import session_scope
+    from licensewatch.storage.queries import balance_rows
+
+    with expected_errors(), tenant_service() as service:
+        if tenant is not None:
+            tenant = service.show(tenant).name
+        with session_scope(service.engine, write=False) as session:
+            rows = balance_rows(session, tenant_name=tenant)
+    if output == OutputFormat.JSON:
+        print_json([row.to_dict() for row in rows])
+    elif output == OutputFormat.CSV:
+        print_csv([row.to_dict() for row in rows], _balance_keys())
+    elif not rows:
+        stdout().print("No licence data yet: run `licensewatch sync NAME` first.")
+    else:
+        print_balance_table(rows)
 
 
 def register_report_commands(app: typer.Typer) -> None:
     """Adds the top-level `sync` and `balance` commands."""
+    app.command("sync")(sync)
+    app.command("balance")(balance)

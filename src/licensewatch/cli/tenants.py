@@ -1,5 +1,292 @@
-"""Placeholder: filled in by its owner."""
+"""`licensewatch tenant ...`: add, list, show, update, remove and test Microsoft 365 tenants."""
+
+from __future__ import annotations
+
+import datetime as dt
+import sys
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Annotated, Any
 
 import typer
+from rich.markup import escape
+from sqlalchemy import Engine
 
-tenant_app = typer.Typer(no_args_is_help=True)
+from licensewatch.cli.output import (
+    ExitCode,
+    OutputFormat,
+    expected_errors,
+    fail,
+    print_checklist,
+    print_json,
+    setup_logging,
+    stdout,
+    table,
+    warn,
+)
+from licensewatch.domain.certificates import ClientCertificate, load_certificate_files
+from licensewatch.domain.schedule import parse_duration
+from licensewatch.graph.clouds import Cloud
+from licensewatch.services.tenants import SecretInput, TenantService, TenantSettings, TenantView
+from licensewatch.settings import load_settings
+
+tenant_app = typer.Typer(
+    no_args_is_help=True, help="Add, inspect, change, remove and test Microsoft 365 tenants."
+)
+
+_VALUE_HELP = "Read the client secret's *Value* from stdin (never from the command line)."
+_PIPE_HINT = (
+    'pipe it, e.g. `printf %s "$SECRET" | licensewatch tenant add ... --client-secret-stdin`'
+)
+
+NameArg = Annotated[str, typer.Argument(help="A local name for the tenant, e.g. contoso.")]
+TenantIdOpt = Annotated[str | None, typer.Option("--tenant-id", help="Directory (tenant) ID.")]
+ClientIdOpt = Annotated[str | None, typer.Option("--client-id", help="Application (client) ID.")]
+SecretStdinOpt = Annotated[bool, typer.Option("--client-secret-stdin", help=_VALUE_HELP)]
+SecretArgOpt = Annotated[str | None, typer.Option("--client-secret", hidden=True)]
+CertOpt = Annotated[Path | None, typer.Option("--certificate", help="PEM or PFX file.")]
+KeyOpt = Annotated[Path | None, typer.Option("--private-key", help="PEM key file, if apart.")]
+PasswordOpt = Annotated[bool, typer.Option("--certificate-password-stdin", help="Password: stdin.")]
+CloudOpt = Annotated[Cloud | None, typer.Option("--cloud", help="Microsoft cloud of the tenant.")]
+AuthorityOpt = Annotated[str | None, typer.Option("--authority-host", help="Entra host (https).")]
+GraphOpt = Annotated[str | None, typer.Option("--graph-endpoint", help="Graph URL (https).")]
+CaOpt = Annotated[str | None, typer.Option("--ca-bundle", help="PEM file of CAs to trust.")]
+ExpiresOpt = Annotated[str | None, typer.Option("--secret-expires", help="YYYY-MM-DD.")]
+IntervalOpt = Annotated[str | None, typer.Option("--sync-interval", help="e.g. 1h, 30m.")]
+FormatOpt = Annotated[OutputFormat, typer.Option("--format", help="table or json.")]
+
+
+def open_engine() -> Engine:
+    """The configured database, migrated to the current schema; logging set up on the way."""
+    from licensewatch.storage.database import make_engine
+
+    settings = load_settings()
+    setup_logging(settings)
+    return make_engine(settings.database_url)
+
+
+@contextmanager
+def tenant_service() -> Iterator[TenantService]:
+    """The service over the configured database; pooled connections are closed afterwards."""
+    engine = open_engine()
+    try:
+        yield TenantService(engine)
+    finally:
+        engine.dispose()
+
+
+def _read_stdin(what: str) -> str:
+    if sys.stdin is None:
+        fail(f"no stdin to read the {what} from; {_PIPE_HINT}")
+    if sys.stdin.isatty():
+        return str(typer.prompt(what, hide_input=True))
+    return sys.stdin.read()
+
+
+def _credential(
+    secret_stdin: bool,
+    secret_arg: str | None,
+    certificate: Path | None,
+    private_key: Path | None,
+    password_stdin: bool,
+    secret_expires: str | None,
+) -> SecretInput | ClientCertificate | None:
+    if secret_arg is not None:
+        fail(f"secrets are never taken as arguments (shell history, ps); {_PIPE_HINT}")
+    if secret_stdin and certificate is not None:
+        fail("give either --client-secret-stdin or --certificate, not both")
+    if (private_key or password_stdin) and certificate is None:
+        fail("--private-key and --certificate-password-stdin go with --certificate")
+    if secret_expires and not secret_stdin:
+        fail("--secret-expires goes with --client-secret-stdin")
+    if secret_stdin:
+        try:
+            expires = dt.date.fromisoformat(secret_expires) if secret_expires else None
+        except ValueError:
+            fail(f"--secret-expires {secret_expires!r} is not a date: use YYYY-MM-DD")
+        secret = SecretInput(_read_stdin("client secret value"), expires)
+        if expires is not None and expires <= dt.datetime.now(dt.UTC).date():
+            warn(f"the secret expired on {expires}: Entra will refuse it; create a new one")
+        return secret
+    if certificate is not None:
+        password = _read_stdin("certificate password").rstrip("\r\n") if password_stdin else None
+        bundle = load_certificate_files(
+            certificate, private_key, password.encode() if password else None
+        )
+        for message in bundle.warnings():
+            warn(message)
+        return bundle
+    return None
+
+
+def _settings(options: dict[str, Any], name: str | None) -> TenantSettings:
+    """TenantSettings from a command's options (its locals): credential read, interval parsed."""
+    credential = _credential(
+        options.pop("client_secret_stdin"),
+        options.pop("client_secret"),
+        options.pop("certificate"),
+        options.pop("private_key"),
+        options.pop("certificate_password_stdin"),
+        options.pop("secret_expires"),
+    )
+    interval = options.pop("sync_interval")
+    options.pop("rename", None)
+    options["name"] = name
+    return TenantSettings(
+        **options,
+        credential=credential,
+        sync_interval=parse_duration(interval) if interval else None,
+    )
+
+
+def _print_view(view: TenantView) -> None:
+    resolved = view.resolved_tenant_id
+    interval = view.sync_interval_seconds
+    synced = view.last_full_sync_at
+    rows = {
+        "name": view.name,
+        "tenant ID": view.tenant_id
+        + (f" ({resolved})" if resolved not in (None, view.tenant_id) else ""),
+        "organization": view.organization_name or "-",
+        "client ID": view.client_id,
+        "cloud": view.cloud,
+        "authority host": view.authority_host,
+        "graph endpoint": view.graph_endpoint,
+        "CA bundle": view.ca_bundle or "system (certifi)",
+        "credential": view.credential.describe() if view.credential else "none",
+        "sync interval": f"{interval}s" if interval else "default",
+        "last full sync": f"{synced:%Y-%m-%d %H:%M} UTC" if synced else "never",
+    }
+    console = stdout()
+    for label, value in rows.items():
+        console.print(f"[bold]{label + ':':<16}[/] {escape(value)}")
+
+
+@tenant_app.command("add")
+def add(
+    name: NameArg,
+    tenant_id: TenantIdOpt = None,
+    client_id: ClientIdOpt = None,
+    client_secret_stdin: SecretStdinOpt = False,
+    client_secret: SecretArgOpt = None,
+    certificate: CertOpt = None,
+    private_key: KeyOpt = None,
+    certificate_password_stdin: PasswordOpt = False,
+    cloud: CloudOpt = None,
+    authority_host: AuthorityOpt = None,
+    graph_endpoint: GraphOpt = None,
+    ca_bundle: CaOpt = None,
+    secret_expires: ExpiresOpt = None,
+    sync_interval: IntervalOpt = None,
+) -> None:
+    """Register a tenant: its IDs and the app's client secret (stdin) or certificate."""
+    with expected_errors():
+        if not tenant_id or not client_id:
+            fail("--tenant-id and --client-id are required (both on the app's Overview page)")
+        settings = _settings(dict(locals()), name)
+        if settings.credential is None:
+            fail("a credential is required: --client-secret-stdin, or --certificate FILE")
+        with tenant_service() as svc:
+            view = svc.add(settings)
+    shown = escape(view.name)
+    stdout().print(f"Added tenant [bold]{shown}[/]. Next: licensewatch tenant test {shown}")
+
+
+@tenant_app.command("list")
+def list_(output: FormatOpt = OutputFormat.TABLE) -> None:
+    """List the tenants (no secrets, ever)."""
+    with expected_errors(), tenant_service() as svc:
+        views = svc.list()
+    if output == OutputFormat.JSON:
+        print_json([view.to_dict() for view in views])
+        return
+    if output == OutputFormat.CSV:
+        fail("tenant list supports --format table or json")
+    result = table(
+        "Tenants", ["name", "tenant ID", "client ID", "cloud", "credential", "last full sync"]
+    )
+    for view in views:
+        result.add_row(
+            view.name,
+            view.tenant_id,
+            view.client_id,
+            view.cloud,
+            view.credential.describe() if view.credential else "none",
+            f"{view.last_full_sync_at:%Y-%m-%d %H:%M}" if view.last_full_sync_at else "never",
+        )
+    stdout().print(result if views else "No tenants yet: licensewatch tenant add --help")
+
+
+@tenant_app.command("show")
+def show(name: NameArg, output: FormatOpt = OutputFormat.TABLE) -> None:
+    """Show one tenant's settings; the credential only as kind, "set", thumbprint and expiry."""
+    with expected_errors(), tenant_service() as svc:
+        view = svc.show(name)
+    if output == OutputFormat.JSON:
+        print_json(view.to_dict())
+    else:
+        _print_view(view)
+
+
+@tenant_app.command("update")
+def update(
+    name: NameArg,
+    rename: Annotated[str | None, typer.Option("--rename", help="New local name.")] = None,
+    tenant_id: TenantIdOpt = None,
+    client_id: ClientIdOpt = None,
+    client_secret_stdin: SecretStdinOpt = False,
+    client_secret: SecretArgOpt = None,
+    certificate: CertOpt = None,
+    private_key: KeyOpt = None,
+    certificate_password_stdin: PasswordOpt = False,
+    cloud: CloudOpt = None,
+    authority_host: AuthorityOpt = None,
+    graph_endpoint: GraphOpt = None,
+    default_endpoints: Annotated[
+        bool, typer.Option("--default-endpoints", help="Drop custom endpoints: use the cloud's.")
+    ] = False,
+    ca_bundle: CaOpt = None,
+    default_ca_bundle: Annotated[
+        bool, typer.Option("--default-ca-bundle", help="Trust the public CAs again.")
+    ] = False,
+    secret_expires: ExpiresOpt = None,
+    sync_interval: IntervalOpt = None,
+) -> None:
+    """Change a tenant's name, IDs, cloud, endpoints, CA bundle, interval or credential."""
+    with expected_errors():
+        options = dict(locals())
+        target = options.pop("name")
+        settings = _settings(options, rename)
+        if settings == TenantSettings():
+            fail("nothing to change: give at least one option (see --help)")
+        with tenant_service() as svc:
+            view = svc.update(target, settings)
+    stdout().print(f"Updated tenant [bold]{escape(view.name)}[/].")
+
+
+@tenant_app.command("remove")
+def remove(
+    name: NameArg,
+    yes: Annotated[bool, typer.Option("--yes", help="Confirm: deletes its data too.")] = False,
+) -> None:
+    """Remove a tenant with its credential and all collected data."""
+    if not yes:
+        fail(f"removing {name!r} deletes its credential and collected data: add --yes to confirm")
+    with expected_errors(), tenant_service() as svc:
+        svc.remove(name)
+    stdout().print(f"Removed tenant [bold]{escape(name)}[/] and its data.")
+
+
+@tenant_app.command("test")
+def check_tenant(name: NameArg, output: FormatOpt = OutputFormat.TABLE) -> None:
+    """Check the setup step by step (sign-in, consent, each Graph endpoint); 0 only if all pass."""
+    with expected_errors(), tenant_service() as svc:
+        report = svc.test(name)
+        if report.ok:
+            svc.record_identity(name, report.tenant_id)
+    if output == OutputFormat.JSON:
+        print_json(report.to_dict())
+    else:
+        print_checklist(report)
+    raise typer.Exit(ExitCode.OK if report.ok else ExitCode.FAILED)

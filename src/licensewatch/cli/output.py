@@ -1,0 +1,163 @@
+"""CLI output: Rich tables, JSON and CSV, checklists, one-line errors on stderr, logging setup."""
+
+from __future__ import annotations
+
+import csv
+import json
+import logging
+import sys
+from collections.abc import Iterator, Mapping, Sequence
+from contextlib import contextmanager
+from enum import StrEnum
+from typing import Any, NoReturn
+
+import typer
+from rich.console import Console
+from rich.markup import escape
+from rich.table import Table
+from sqlalchemy.exc import OperationalError
+
+from licensewatch.security.redaction import install, redact
+from licensewatch.settings import LogFormat, Settings
+
+
+class OutputFormat(StrEnum):
+    TABLE = "table"
+    JSON = "json"
+    CSV = "csv"
+
+
+class ExitCode:
+    OK = 0
+    FAILED = 1  # the operation ran and failed (Entra/Graph said no, a sync failed)
+    USAGE = 2  # bad input: fix the command line or the configuration
+
+
+def stdout() -> Console:
+    """A console on the current sys.stdout (test runners swap it); wide when not a terminal."""
+    interactive = sys.stdout.isatty()
+    return Console(highlight=False, soft_wrap=False, width=None if interactive else 200)
+
+
+def stderr() -> Console:
+    return Console(stderr=True, highlight=False, width=None if sys.stderr.isatty() else 200)
+
+
+def fail(message: str, code: int = ExitCode.USAGE, fix: str | None = None) -> NoReturn:
+    """Prints `error: message` (and the fix) on stderr and exits; never a traceback."""
+    console = stderr()
+    console.print(f"[bold red]error:[/] {escape(redact(message))}", soft_wrap=True)
+    if fix:
+        console.print(f"[bold]fix:[/] {escape(fix)}", soft_wrap=True)
+    raise typer.Exit(code)
+
+
+def warn(message: str) -> None:
+    stderr().print(f"[bold yellow]warning:[/] {escape(message)}", soft_wrap=True)
+
+
+def info(message: str) -> None:
+    stderr().print(escape(message), soft_wrap=True)
+
+
+@contextmanager
+def expected_errors() -> Iterator[None]:
+    """Maps the errors an admin can act on to one-line messages and exit codes."""
+    from licensewatch.security.crypto import DecryptionError, SecretKeyError
+    from licensewatch.services.tenants import TenantNotFound
+
+    try:
+        yield
+    except (TenantNotFound, SecretKeyError, ValueError) as error:
+        fail(str(error).strip("'\""), ExitCode.USAGE)
+    except DecryptionError as error:
+        fail(str(error), ExitCode.FAILED)
+    except OperationalError as error:
+        fail(
+            f"database unreachable: {str(error.orig).strip().splitlines()[0]}",
+            ExitCode.FAILED,
+            fix="check LICENSEWATCH_DATABASE_URL and that the database server is running",
+        )
+
+
+def print_json(data: Any) -> None:
+    """Plain JSON on stdout (no Rich markup, colours or wrapping: it is meant for programs)."""
+    sys.stdout.write(json.dumps(data, indent=2, ensure_ascii=False, default=str) + "\n")
+
+
+def print_csv(rows: Sequence[Mapping[str, Any]], columns: Sequence[str]) -> None:
+    writer = csv.DictWriter(sys.stdout, fieldnames=list(columns), extrasaction="ignore")
+    writer.writeheader()
+    for row in rows:
+        writer.writerow({k: "" if row.get(k) is None else row.get(k) for k in columns})
+
+
+def table(title: str | None, columns: Sequence[str], *, numeric: Sequence[str] = ()) -> Table:
+    """A Rich table with right-aligned numeric columns."""
+    result = Table(title=title, title_justify="left", header_style="bold")
+    for column in columns:
+        result.add_column(column, justify="right" if column in numeric else "left")
+    return result
+
+
+_MARKS = {"ok": "[green]✓[/]", "fail": "[red]✗[/]", "warn": "[yellow]![/]", "skip": "[dim]-[/]"}
+
+
+def _field(item: Any, *names: str) -> Any:
+    for name in names:
+        value = item.get(name) if isinstance(item, Mapping) else getattr(item, name, None)
+        if value is not None:
+            return value
+    return None
+
+
+def print_checklist(report: Any) -> None:
+    """The diagnostic checklist: ✓/✗/! per check, with its detail and, when failing, the fix."""
+    console = stdout()
+    for check in report.checks:
+        status = str(_field(check, "status", "state") or "").lower()
+        mark = _MARKS.get(status[:4], _MARKS.get(status, "?"))
+        console.print(f"{mark} {escape(str(_field(check, 'title', 'name', 'label') or ''))}")
+        detail = _field(check, "detail", "message")
+        if detail:
+            console.print(f"    {escape(redact(str(detail)))}", soft_wrap=True)
+        fix = _field(check, "fix", "remedy")
+        if fix and status[:4] != "ok":
+            console.print(f"    [bold]fix:[/] {escape(str(fix))}", soft_wrap=True)
+    verdict = (
+        "[green]ready to sync[/]" if report.ok else "[red]not ready: fix the items marked ✗[/]"
+    )
+    console.print(verdict)
+
+
+class _JsonFormatter(logging.Formatter):
+    def format(self, record: logging.LogRecord) -> str:
+        data = {
+            "time": self.formatTime(record),
+            "level": record.levelname,
+            "logger": record.name,
+            "message": record.getMessage(),
+        }
+        if record.exc_text:
+            data["exception"] = record.exc_text
+        return json.dumps(data, ensure_ascii=False)
+
+
+def setup_logging(settings: Settings) -> None:
+    """One stderr handler with the redaction filter, in text or JSON (LICENSEWATCH_LOG_FORMAT)."""
+    handler = logging.StreamHandler(sys.stderr)
+    install(handler)
+    if settings.log_format == LogFormat.JSON:
+        handler.setFormatter(_JsonFormatter())
+    else:
+        handler.setFormatter(logging.Formatter("%(asctime)s %(levelname)s %(name)s: %(message)s"))
+    root = logging.getLogger()
+    for existing in list(root.handlers):
+        if getattr(existing, "_licensewatch", False):
+            root.removeHandler(existing)
+    handler._licensewatch = True  # type: ignore[attr-defined]
+    root.addHandler(handler)
+    root.setLevel(settings.log_level)
+    # Chatty libraries (a line per request or per migration plugin): shown only with DEBUG.
+    for name in ("httpx", "httpcore", "alembic", "msal"):
+        logging.getLogger(name).setLevel(max(logging.WARNING, root.level))

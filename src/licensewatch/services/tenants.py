@@ -1,0 +1,304 @@
+"""Tenant onboarding use cases shared by the CLI and the web app (add, list, update, test...)."""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+from typing import Any
+
+from sqlalchemy import Engine, delete, func, select
+from sqlalchemy.orm import Session
+
+from licensewatch.domain.certificates import ClientCertificate
+from licensewatch.domain.identifiers import (
+    InvalidInput,
+    check_secret_value,
+    parse_client_id,
+    parse_https_url,
+    parse_tenant,
+    parse_tenant_name,
+)
+from licensewatch.graph.clouds import Cloud
+from licensewatch.graph.connection import (
+    CertificateCredential,
+    ClientSecretCredential,
+    Credential,
+    GraphConnection,
+)
+from licensewatch.graph.diagnostics import DiagnosticReport, diagnose
+from licensewatch.security.crypto import Keyring, load_keyring
+from licensewatch.security.redaction import register_secret
+from licensewatch.storage.database import session_scope
+from licensewatch.storage.models.tenants import Credential as CredentialRow
+from licensewatch.storage.models.tenants import CredentialKind, Tenant
+
+
+class TenantNotFound(LookupError):
+    def __init__(self, name: str) -> None:
+        super().__init__(f"no tenant named {name!r}: see `licensewatch tenant list`")
+
+
+class TenantExists(InvalidInput):
+    """The name is taken (names compare case-insensitively)."""
+
+
+@dataclass(frozen=True)
+class SecretInput:
+    """A client secret's Value (checked on construction) and the expiry the admin chose in Entra."""
+
+    value: str = field(repr=False)
+    expires: dt.date | None = None
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "value", check_secret_value(self.value))
+
+    @property
+    def expires_at(self) -> dt.datetime | None:
+        return dt.datetime.combine(self.expires, dt.time(), dt.UTC) if self.expires else None
+
+
+NewCredential = SecretInput | ClientCertificate
+
+
+@dataclass(frozen=True)
+class TenantSettings:
+    """Input of `add` (name, IDs and credential required) and of `update` (None: unchanged)."""
+
+    name: str | None = None
+    tenant_id: str | None = None
+    client_id: str | None = None
+    credential: NewCredential | None = None
+    cloud: Cloud | None = None
+    authority_host: str | None = None
+    graph_endpoint: str | None = None
+    default_endpoints: bool = False  # drop custom endpoints: back to the cloud's
+    ca_bundle: str | None = None
+    default_ca_bundle: bool = False
+    sync_interval: dt.timedelta | None = None
+
+
+@dataclass(frozen=True)
+class CredentialView:
+    """What may be shown about a credential: never the secret or the key."""
+
+    kind: str
+    set: bool
+    thumbprint: str | None = None
+    certificate_not_after: dt.datetime | None = None
+    secret_expires_at: dt.datetime | None = None
+
+    def describe(self) -> str:
+        if self.kind == CredentialKind.CERTIFICATE:
+            expiry = f"{self.certificate_not_after:%Y-%m-%d}" if self.certificate_not_after else "?"
+            return f"certificate {self.thumbprint} (expires {expiry})"
+        if self.secret_expires_at is None:
+            return "client secret: set"
+        return f"client secret: set (expires {self.secret_expires_at:%Y-%m-%d})"
+
+
+@dataclass(frozen=True)
+class TenantView:
+    id: int
+    name: str
+    tenant_id: str
+    resolved_tenant_id: str | None
+    organization_name: str | None
+    client_id: str
+    cloud: str
+    authority_host: str
+    graph_endpoint: str
+    ca_bundle: str | None
+    sync_interval_seconds: int | None
+    credential: CredentialView | None
+    last_full_sync_at: dt.datetime | None
+    created_at: dt.datetime
+
+    def to_dict(self) -> dict[str, Any]:
+        """JSON-ready (timestamps as ISO 8601); holds nothing secret."""
+        encoded = json.dumps(asdict(self), default=lambda value: value.isoformat())
+        return dict(json.loads(encoded))
+
+
+def _ca_bundle_path(value: str) -> str:
+    path = Path(value).expanduser().resolve()
+    if not path.exists():
+        raise InvalidInput(f"CA bundle {value} does not exist")
+    if path.is_file() and b"-----BEGIN CERTIFICATE-----" not in path.read_bytes():
+        raise InvalidInput(f"CA bundle {value} holds no PEM certificate")
+    return str(path)
+
+
+class TenantService:
+    """One per request/command; the keyring is loaded (and a key file created) on first need."""
+
+    def __init__(self, engine: Engine, keyring: Keyring | None = None) -> None:
+        self.engine = engine
+        self._keyring = keyring
+
+    @property
+    def keyring(self) -> Keyring:
+        self._keyring = self._keyring or load_keyring()
+        return self._keyring
+
+    def _get(self, session: Session, name: str) -> Tenant:
+        tenant = session.scalar(select(Tenant).where(Tenant.name == name.strip()))
+        if tenant is None:
+            raise TenantNotFound(name)
+        return tenant
+
+    def list(self) -> list[TenantView]:
+        with session_scope(self.engine, write=False) as session:
+            return [_view(t) for t in session.scalars(select(Tenant).order_by(Tenant.name))]
+
+    def show(self, name: str) -> TenantView:
+        with session_scope(self.engine, write=False) as session:
+            return _view(self._get(session, name))
+
+    def add(self, settings: TenantSettings) -> TenantView:
+        missing = [f for f in ("name", "tenant_id", "client_id") if not getattr(settings, f)]
+        if missing or settings.credential is None:
+            raise InvalidInput(f"missing {', '.join(missing) or 'credential'} for a new tenant")
+        with session_scope(self.engine) as session:
+            tenant = Tenant(cloud=(settings.cloud or Cloud.GLOBAL).value)
+            self._apply(session, tenant, settings)
+            session.add(tenant)
+            session.flush()
+            return _view(tenant)
+
+    def update(self, name: str, settings: TenantSettings) -> TenantView:
+        with session_scope(self.engine) as session:
+            tenant = self._get(session, name)
+            self._apply(session, tenant, settings)
+            session.flush()
+            return _view(tenant)
+
+    def _apply(self, session: Session, tenant: Tenant, changes: TenantSettings) -> None:
+        if changes.name is not None:
+            new_name = parse_tenant_name(changes.name)
+            clash = session.scalar(
+                select(Tenant.id).where(func.lower(Tenant.name) == new_name.lower())
+            )
+            if clash is not None and clash != tenant.id:
+                raise TenantExists(f"a tenant named {new_name!r} exists already: pick another name")
+            tenant.name = new_name
+        if changes.tenant_id is not None:
+            tenant.directory_id = parse_tenant(changes.tenant_id)
+            tenant.resolved_tenant_id = None
+        if changes.client_id is not None:
+            tenant.client_id = parse_client_id(changes.client_id)
+        if changes.cloud is not None:
+            tenant.cloud = Cloud(changes.cloud).value
+        if changes.default_endpoints:
+            tenant.authority_host = tenant.graph_endpoint = None
+        if changes.authority_host is not None or changes.graph_endpoint is not None:
+            authority = changes.authority_host or tenant.authority_host
+            graph = changes.graph_endpoint or tenant.graph_endpoint
+            if (authority is None) != (graph is None):
+                raise InvalidInput("--authority-host and --graph-endpoint go together: give both")
+            tenant.authority_host = parse_https_url(authority or "", "--authority-host")
+            tenant.graph_endpoint = parse_https_url(graph or "", "--graph-endpoint")
+        if changes.default_ca_bundle:
+            tenant.ca_bundle = None
+        if changes.ca_bundle is not None:
+            tenant.ca_bundle = _ca_bundle_path(changes.ca_bundle)
+        if changes.sync_interval is not None:
+            tenant.sync_interval_seconds = max(int(changes.sync_interval.total_seconds()), 60)
+        if changes.credential is not None:
+            row = self._credential_row(changes.credential)
+            if tenant.credential is not None:
+                session.delete(tenant.credential)
+                session.flush()
+            tenant.credential = row
+
+    def remove(self, name: str) -> None:
+        """Deletes the tenant and, by database cascade, its credential, runs, users and SKUs."""
+        with session_scope(self.engine) as session:
+            session.execute(delete(Tenant).where(Tenant.id == self._get(session, name).id))
+
+    def record_identity(self, name: str, tenant_id: str | None) -> None:
+        """Stores the tenant GUID a successful test learnt (the token's tid)."""
+        with session_scope(self.engine) as session:
+            self._get(session, name).resolved_tenant_id = tenant_id
+
+    def _credential_row(self, credential: NewCredential) -> CredentialRow:
+        """A new row whose ciphertext is the Fernet-encrypted JSON of the secret or key + cert."""
+        if isinstance(credential, SecretInput):
+            sealed = self.keyring.encrypt(json.dumps({"secret": credential.value}).encode())
+            expires = credential.expires_at
+            return CredentialRow(
+                kind=CredentialKind.SECRET, ciphertext=sealed, secret_expires_at=expires
+            )
+        pems = {
+            "private_key_pem": credential.private_key_pem,
+            "certificate_pem": credential.certificate_pem,
+        }
+        sealed = self.keyring.encrypt(json.dumps({k: v.decode() for k, v in pems.items()}).encode())
+        return CredentialRow(
+            kind=CredentialKind.CERTIFICATE,
+            ciphertext=sealed,
+            thumbprint=credential.thumbprint,
+            certificate_not_after=credential.not_after,
+        )
+
+    def _decrypt(self, row: CredentialRow) -> Credential:
+        payload = json.loads(self.keyring.decrypt(bytes(row.ciphertext)))
+        if row.kind == CredentialKind.SECRET:
+            register_secret(payload["secret"])
+            return ClientSecretCredential(payload["secret"])
+        return CertificateCredential(
+            private_key_pem=payload["private_key_pem"].encode("ascii"),
+            certificate_pem=payload["certificate_pem"].encode("ascii"),
+        )
+
+    def connection_for(self, tenant: str | Tenant) -> GraphConnection:
+        """The Graph connection of a tenant (by name or row), with its credential decrypted."""
+        if isinstance(tenant, str):
+            with session_scope(self.engine, write=False) as session:
+                return self.connection_for(self._get(session, tenant))
+        row = tenant.credential
+        if row is None:
+            raise InvalidInput(
+                f"tenant {tenant.name!r} has no credential: `tenant update {tenant.name} "
+                "--client-secret-stdin` or `--certificate FILE`"
+            )
+        return GraphConnection(
+            tenant=tenant.directory_id,
+            client_id=tenant.client_id,
+            credential=self._decrypt(row),
+            cloud=Cloud(tenant.cloud),
+            authority_host=tenant.authority_host,
+            graph_endpoint=tenant.graph_endpoint,
+            ca_bundle=tenant.ca_bundle,
+        )
+
+    def test(self, name: str) -> DiagnosticReport:
+        """Runs the setup diagnostics (token, consent, each endpoint) against the tenant."""
+        return diagnose(self.connection_for(name))
+
+
+def _view(tenant: Tenant) -> TenantView:
+    row = tenant.credential
+    credential = None
+    if row is not None:
+        credential = CredentialView(
+            row.kind, True, row.thumbprint, row.certificate_not_after, row.secret_expires_at
+        )
+    cloud = Cloud(tenant.cloud)
+    return TenantView(
+        id=tenant.id,
+        name=tenant.name,
+        tenant_id=tenant.directory_id,
+        resolved_tenant_id=tenant.resolved_tenant_id,
+        organization_name=tenant.organization_name,
+        client_id=tenant.client_id,
+        cloud=cloud.value,
+        authority_host=tenant.authority_host or cloud.authority_host,
+        graph_endpoint=tenant.graph_endpoint or cloud.graph_endpoint,
+        ca_bundle=tenant.ca_bundle,
+        sync_interval_seconds=tenant.sync_interval_seconds,
+        credential=credential,
+        last_full_sync_at=tenant.last_full_sync_at,
+        created_at=tenant.created_at,
+    )

@@ -1,0 +1,67 @@
+"""Runtime settings from `LICENSEWATCH_*` environment variables (pydantic-settings)."""
+
+from __future__ import annotations
+
+from enum import StrEnum
+from pathlib import Path
+
+import platformdirs
+from pydantic import Field, SecretStr, field_validator, model_validator
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+
+class LogFormat(StrEnum):
+    TEXT = "text"
+    JSON = "json"
+
+
+def _default_home() -> Path:
+    return Path(platformdirs.user_data_dir("licensewatch", appauthor=False))
+
+
+class Settings(BaseSettings):
+    """Everything configurable; every field maps to `LICENSEWATCH_<FIELD>`."""
+
+    model_config = SettingsConfigDict(env_prefix="LICENSEWATCH_", extra="ignore")
+
+    home: Path = Field(default_factory=_default_home)
+    database_url: str = ""
+    secret_key: SecretStr | None = None
+    log_format: LogFormat = LogFormat.TEXT
+    log_level: str = "INFO"
+
+    @field_validator("home", mode="after")
+    @classmethod
+    def _expand_home(cls, value: Path) -> Path:
+        return value.expanduser()
+
+    @field_validator("log_level", mode="after")
+    @classmethod
+    def _upper_level(cls, value: str) -> str:
+        level = value.strip().upper()
+        if level not in {"DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL"}:
+            raise ValueError("log_level must be DEBUG, INFO, WARNING, ERROR or CRITICAL")
+        return level
+
+    @model_validator(mode="after")
+    def _default_database(self) -> Settings:
+        # The default follows `home`, so it can only be computed once `home` is known.
+        if not self.database_url.strip():
+            self.database_url = f"sqlite:///{self.home / 'licensewatch.db'}"
+        return self
+
+    @property
+    def key_file(self) -> Path:
+        return self.home / "secret.key"
+
+    def secret_keys(self) -> list[bytes]:
+        """The keys from `LICENSEWATCH_SECRET_KEY`, primary first (empty when unset)."""
+        if self.secret_key is None:
+            return []
+        raw = self.secret_key.get_secret_value()
+        return [part.strip().encode() for part in raw.split(",") if part.strip()]
+
+
+def load_settings() -> Settings:
+    """Reads the environment now (not at import time, so tests can change it)."""
+    return Settings()
