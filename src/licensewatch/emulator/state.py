@@ -215,6 +215,16 @@ class Tenant:
             seen[uid] = None
         return list(seen)
 
+    def changed_between(self, after: int, upto: int) -> list[str]:
+        """Ids of users changed in (after, upto], each once, oldest change first (stable for paging)."""
+        start = bisect.bisect_right(self._log_versions, after)
+        stop = bisect.bisect_right(self._log_versions, upto)
+        seen: dict[str, None] = {}
+        for uid in self._log_ids[start:stop]:
+            seen.pop(uid, None)
+            seen[uid] = None
+        return list(seen)
+
     def deleted_user(self, user_id: str) -> bool:
         return user_id not in self._users
 
@@ -307,6 +317,18 @@ class Tenant:
     def touch_user(self, user_id: str) -> None:
         """Record a change made to a user outside the helpers above."""
         self._touch(self._require(user_id))
+
+    def rename_user(self, user_id: str, user_principal_name: str) -> User:
+        """Change a user's userPrincipalName, keeping the by-UPN index right."""
+        user = self._require(user_id)
+        taken = self._by_upn.get(user_principal_name.lower())
+        if taken is not None and taken != user.id:
+            raise ValueError(f"user {user_principal_name} already exists")
+        del self._by_upn[user.user_principal_name.lower()]
+        self._by_upn[user_principal_name.lower()] = user.id
+        user.user_principal_name = user_principal_name
+        self._touch(user)
+        return user
 
     def _require(self, user_id: str) -> User:
         user = self.user(user_id)
