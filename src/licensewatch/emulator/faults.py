@@ -1,0 +1,225 @@
+"""Latency, throttling and fault injection, driven by a seeded, documented fault SPEC.
+
+SPEC grammar (``--faults``, control API, ``FaultInjector.configure``); "" means no faults::
+
+    SPEC   := ITEM ("," ITEM)*
+    ITEM   := KIND ["=" ARG] [":" RATE] ["@" PREFIX] ("#" OPTION)*
+    OPTION := COUNT          fire at most COUNT times
+            | "after=" N     let the first N matching requests through untouched
+            | "nth=" N       same as after=N-1: start at the Nth matching request
+
+KIND (ARG in brackets):
+    429 [retry-after s]   Graph's TooManyRequests; Retry-After seeded, whole or fractional
+    429-noretry           throttled without a Retry-After header
+    503 [retry-after s]   serviceNotAvailable; 504: GatewayTimeout
+    reset                 the connection drops mid-body (headers and half the JSON, then nothing)
+    truncate              a complete HTTP answer whose JSON is cut in half
+    garble                a complete HTTP answer whose JSON is corrupted
+    slow [stall s, 30]    half the body, a stall of ARG seconds, then the rest (client timeouts)
+    latency [ms, 200]     an extra delay before the answer
+    token-down ["reset"]  the token endpoint answers 503 AADSTS90033 ("reset": drops the connection)
+    repeat-nextlink       a users page request that follows a nextLink gets that same nextLink back
+
+RATE (0..1, default 1) is the chance a matching request is hit, drawn from a generator seeded
+with options.seed and the item's position, so a run is deterministic. PREFIX is a path prefix
+(default: every Graph path, or the token endpoint for token-down). Items are checked in order; the
+first that fires wins.
+Example: ``503@/v1.0/users#nth=3#2`` makes the 3rd and 4th users requests fail with 503.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import random
+from dataclasses import dataclass, field
+
+from starlette.requests import Request
+from starlette.responses import Response
+
+from licensewatch.emulator import throttle
+from licensewatch.emulator.errors_aad import AadError
+from licensewatch.emulator.errors_aad import error_response as aad_error_response
+from licensewatch.emulator.graph.bodies import garbled, resetting, slow, truncated
+from licensewatch.emulator.graph.errors import error_response
+from licensewatch.emulator.options import EmulatorOptions
+
+STATUS_KINDS = frozenset({"429", "429-noretry", "503", "504", "latency"})
+BODY_KINDS = frozenset({"reset", "truncate", "garble", "slow"})
+TOKEN_KINDS = frozenset({"token-down"})
+LINK_KINDS = frozenset({"repeat-nextlink"})
+KINDS = STATUS_KINDS | BODY_KINDS | TOKEN_KINDS | LINK_KINDS
+
+
+@dataclass(slots=True)
+class Fault:
+    kind: str
+    arg: str | None = None
+    rate: float = 1.0
+    prefix: str = ""
+    after: int = 0
+    count: int | None = None
+    rng: random.Random = field(default_factory=random.Random)
+    seen: int = 0
+    fired: int = 0
+
+    def hit(self, path: str) -> bool:
+        """Count a matching request and decide whether this fault hits it."""
+        if not path.startswith(self.prefix):
+            return False
+        self.seen += 1
+        if self.seen <= self.after or (self.count is not None and self.fired >= self.count):
+            return False
+        if self.rate < 1.0 and self.rng.random() >= self.rate:
+            return False
+        self.fired += 1
+        return True
+
+
+def parse_spec(spec: str, seed: int) -> list[Fault]:
+    """Parse a fault SPEC (grammar in the module docstring); raises ValueError on a bad item."""
+    faults: list[Fault] = []
+    for index, item in enumerate(part.strip() for part in spec.split(",")):
+        if not item:
+            continue
+        head, *options = item.split("#")
+        head, _, prefix = head.partition("@")
+        head, _, rate = head.partition(":")
+        kind, _, arg = head.strip().partition("=")
+        kind = kind.strip().lower()
+        if kind not in KINDS:
+            raise ValueError(f"unknown fault kind {kind!r} in {item!r}")
+        fault = Fault(kind, arg.strip() or None, rng=random.Random(f"fault:{seed}:{index}:{kind}"))
+        if rate:
+            fault.rate = _number(rate, item)
+            if not 0.0 <= fault.rate <= 1.0:
+                raise ValueError(f"fault rate must be within 0..1 in {item!r}")
+        prefix = prefix.strip()
+        fault.prefix = prefix if not prefix or prefix.startswith("/") else f"/{prefix}"
+        for option in (o.strip().lower() for o in options):
+            if option.startswith("after="):
+                fault.after = int(_number(option[6:], item))
+            elif option.startswith("nth="):
+                fault.after = int(_number(option[4:], item)) - 1
+            elif option.isdigit():
+                fault.count = int(option)
+            else:
+                raise ValueError(f"unknown fault option {option!r} in {item!r}")
+        faults.append(fault)
+    return faults
+
+
+def _number(text: str, item: str) -> float:
+    try:
+        return float(text)
+    except ValueError:
+        raise ValueError(f"bad number {text!r} in fault {item!r}") from None
+
+
+class FaultInjector:
+    """Decides, per request, on latency, throttling and the faults of the active SPEC."""
+
+    def __init__(self, options: EmulatorOptions) -> None:
+        self.options = options
+        self.latency_ms = options.latency_ms
+        self.throttle = throttle.Throttle(options.seed)
+        self.throttle_enabled = options.throttle == "realistic"
+        self.spec = ""
+        self._faults: list[Fault] = []
+        self._rng = random.Random(f"faults:{options.seed}")
+        self.configure(options.faults)
+
+    def configure(self, spec: str) -> None:
+        """Replace the active faults (their counters start again from zero)."""
+        self._faults = parse_spec(spec, self.options.seed)
+        self.spec = spec
+
+    def _first(self, kinds: frozenset[str], path: str) -> Fault | None:
+        for fault in self._faults:
+            if fault.kind in kinds and fault.hit(path):
+                return fault
+        return None
+
+    async def _delay(self) -> None:
+        if self.latency_ms > 0:
+            await asyncio.sleep(self.latency_ms / 1000)
+
+    async def before_token_request(self, request: Request) -> Response | None:
+        await self._delay()
+        fault = self._first(TOKEN_KINDS, request.url.path)
+        if fault is None:
+            return None
+        answer = aad_error_response(
+            request,
+            AadError(
+                90033,
+                "temporarily_unavailable",
+                503,
+                "A transient error has occurred. Please try again.",
+            ),
+        )
+        if fault.arg == "reset":
+            return resetting(bytes(answer.body), answer)
+        return answer
+
+    async def before_graph_request(
+        self, request: Request, tenant_id: str, app_id: str
+    ) -> Response | None:
+        await self._delay()
+        fault = self._first(STATUS_KINDS, request.url.path)
+        while fault is not None and fault.kind == "latency":
+            await asyncio.sleep(float(fault.arg or 200) / 1000)
+            fault = self._first(STATUS_KINDS - {"latency"}, request.url.path)
+        if fault is not None:
+            return self._status_fault(request, fault, tenant_id, app_id)
+        if self.throttle_enabled:
+            user_count = request.scope.get("graph.user_count")
+            return self.throttle.check(
+                request, tenant_id, app_id, user_count if isinstance(user_count, int) else None
+            )
+        return None
+
+    def _status_fault(
+        self, request: Request, fault: Fault, tenant_id: str, app_id: str
+    ) -> Response:
+        if fault.kind == "429":
+            retry = fault.arg or self._retry_after()
+            return throttle.too_many_requests(request, app_id, tenant_id, retry)
+        if fault.kind == "429-noretry":
+            return throttle.too_many_requests(request, app_id, tenant_id, None)
+        headers = {"Retry-After": fault.arg} if fault.arg else None
+        if fault.kind == "503":
+            return error_response(
+                request,
+                503,
+                "serviceNotAvailable",
+                "Service unavailable. Please try again later.",
+                headers,
+            )
+        return error_response(request, 504, "GatewayTimeout", "The gateway timed out.", headers)
+
+    def _retry_after(self) -> str:
+        # Whole seconds or fractional (the doc sample says 2.128): clients must parse floats.
+        if self._rng.random() < 0.5:
+            return "1"
+        return f"{self._rng.uniform(0.05, 1.5):.3f}"
+
+    def wrap_response(self, request: Request, body: bytes, response: Response) -> Response:
+        """Maybe swap a successful answer for a broken one (reset, truncated, garbled, slow)."""
+        fault = self._first(BODY_KINDS, request.url.path)
+        if fault is None:
+            return response
+        if fault.kind == "reset":
+            return resetting(body, response)
+        if fault.kind == "truncate":
+            return truncated(body, response)
+        if fault.kind == "garble":
+            return garbled(body, response)
+        return slow(body, response, float(fault.arg or 30))
+
+    def resource_units(self, request: Request) -> int:
+        """The x-ms-resource-unit cost of a Graph request (charged when throttling)."""
+        return throttle.request_cost(request.url.path, request.query_params)
+
+    def repeat_nextlink(self, request: Request) -> bool:
+        """Whether this users page hands back the nextLink it was called with."""
+        return self._first(LINK_KINDS, request.url.path) is not None
