@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import gc
 from enum import StrEnum
 from pathlib import Path
 from typing import Annotated, Any
@@ -78,6 +79,8 @@ def serve(
             catalog=catalog,
             token_lifetime_seconds=token_lifetime,
         )
+        # The world lives as long as the process: keep the cyclic GC from walking it on every page.
+        gc.freeze()
         options = EmulatorOptions(
             latency_ms=latency_ms,
             throttle="realistic" if throttle is Throttle.REALISTIC else "off",
