@@ -11,7 +11,7 @@ pytest_plugins = ["emulator_fixtures", "database_fixtures"]
 
 @pytest.fixture(autouse=True)
 def _no_global_ca_bundle(monkeypatch: pytest.MonkeyPatch) -> None:
-    """These variables silently override MSAL's and requests' TLS settings (graph facts §1.7): keep tests honest."""
+    """These variables silently override the TLS settings of requests (and MSAL): remove them."""
     for name in ("REQUESTS_CA_BUNDLE", "CURL_CA_BUNDLE", "SSL_CERT_FILE"):
         monkeypatch.delenv(name, raising=False)
 

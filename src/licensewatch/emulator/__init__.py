@@ -1,1 +1,1 @@
-"""A faithful offline Microsoft cloud: Entra token endpoint and the Graph v1.0 subset licensewatch uses."""
+"""A faithful offline Microsoft cloud: the Entra token endpoint and the Graph v1.0 subset we use."""

@@ -1,4 +1,4 @@
-"""Assembles the emulator's ASGI app: Entra token endpoints, Graph v1.0, the control API and fault injection."""
+"""Assembles the emulator's ASGI app: Entra endpoints, Graph v1.0, control API, fault injection."""
 
 from __future__ import annotations
 
@@ -14,7 +14,7 @@ from licensewatch.emulator.tokens import TokenIssuer
 
 
 def create_app(world: World, options: EmulatorOptions | None = None) -> Starlette:
-    """The whole emulator as one ASGI app (served over TLS by `emulator serve`, or in-process in tests)."""
+    """The whole emulator as one ASGI app (served over TLS by `emulator serve`, or in tests)."""
     options = options or EmulatorOptions()
     issuer = TokenIssuer(world)
     injector = FaultInjector(options)

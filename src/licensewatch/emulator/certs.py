@@ -1,4 +1,4 @@
-"""X.509 material for the emulator: a private CA, its TLS server certificate, and app client certificates."""
+"""X.509 material for the emulator: a private CA, its TLS server certificate, app certificates."""
 
 from __future__ import annotations
 
@@ -75,7 +75,8 @@ def make_server_certificate(
 ) -> KeyPair:
     """A TLS server certificate signed by the CA, with a SAN entry per host name or IP address."""
     ca_key = serialization.load_pem_private_key(ca.private_key_pem, password=None)
-    assert isinstance(ca_key, rsa.RSAPrivateKey)
+    if not isinstance(ca_key, rsa.RSAPrivateKey):
+        raise TypeError("the emulator CA key must be RSA")
     key = _new_key()
     now = dt.datetime.now(dt.UTC)
     names: list[x509.GeneralName] = []
@@ -106,7 +107,7 @@ def make_server_certificate(
 def make_client_certificate(
     common_name: str, not_after: dt.datetime, not_before: dt.datetime | None = None
 ) -> KeyPair:
-    """A self-signed certificate as admins create for app registrations (uploaded to Entra, key kept)."""
+    """A self-signed certificate as admins create for app registrations (public part uploaded)."""
     key = _new_key()
     now = dt.datetime.now(dt.UTC)
     cert = (
@@ -123,9 +124,10 @@ def make_client_certificate(
 
 
 def thumbprints(certificate_pem: bytes) -> tuple[str, str]:
-    """(SHA-1, SHA-256) thumbprints of a certificate's DER, uppercase hex as the Entra portal shows them."""
+    """(SHA-1, SHA-256) thumbprints of a certificate's DER, uppercase hex as Entra shows them."""
     cert = x509.load_pem_x509_certificate(certificate_pem)
     return (
-        cert.fingerprint(hashes.SHA1()).hex().upper(),  # noqa: S303 - SHA-1 thumbprints are Entra's identifier
+        # SHA-1 is not used for security here: it is how Entra identifies certificates.
+        cert.fingerprint(hashes.SHA1()).hex().upper(),  # noqa: S303
         cert.fingerprint(hashes.SHA256()).hex().upper(),
     )

@@ -13,5 +13,5 @@ class EmulatorOptions:
     # Fault specification as given on the command line (see docs/emulator.md); "" = no faults.
     faults: str = ""
     seed: int = 1
-    # Whether /users/{id}/licenseDetails answers app-only tokens (Microsoft's docs disagree; see graph facts §2.4).
+    # Whether /users/{id}/licenseDetails answers app-only tokens (Microsoft's docs disagree).
     license_details_app_only: bool = True

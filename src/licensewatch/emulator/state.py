@@ -1,4 +1,4 @@
-"""In-memory state of emulated Entra tenants: apps, SKUs, subscriptions, users and groups, with a change log."""
+"""In-memory state of emulated Entra tenants: apps, SKUs, users, groups, and a change log."""
 
 from __future__ import annotations
 
@@ -8,7 +8,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 
-# Graph's licenseAssignmentState.state values that mean the licence is really assigned (counts as consumed).
+# licenseAssignmentState.state values meaning the licence is really assigned (counts as consumed).
 ASSIGNED_STATES = frozenset({"Active", "ActiveWithError"})
 
 
@@ -63,7 +63,9 @@ class LicenseAssignment:
     assigned_by_group: str | None
     disabled_plans: tuple[str, ...] = ()
     state: str = "Active"  # Active | ActiveWithError | Disabled | Error
-    error: str = "None"  # None | CountViolation | MutuallyExclusiveViolation | DependencyViolation | ...
+    error: str = (
+        "None"  # None | CountViolation | MutuallyExclusiveViolation | DependencyViolation | ...
+    )
     last_updated: datetime = field(default_factory=utcnow)
 
 
@@ -148,7 +150,7 @@ class ClientCertificate:
 
 @dataclass(slots=True)
 class App:
-    """An app registration + its service principal in the tenant, with the consented application roles."""
+    """An app registration and its service principal, with consented application roles."""
 
     client_id: str
     display_name: str
@@ -160,7 +162,7 @@ class App:
 
 @dataclass
 class Tenant:
-    """One emulated Entra tenant. All mutation goes through methods so the change log stays right."""
+    """One emulated Entra tenant; mutations go through methods so the change log stays right."""
 
     tenant_id: str
     domain: str
@@ -171,7 +173,7 @@ class Tenant:
     subscriptions: list[Subscription] = field(default_factory=list)
     groups: dict[str, Group] = field(default_factory=dict)
     created: datetime = field(default_factory=utcnow)
-    # Users in a stable order (never reordered, deleted ones stay as tombstones) so skiptokens stay valid.
+    # Users in a stable order (deleted ones stay as tombstones): skiptokens stay valid.
     _order: list[str] = field(default_factory=list)
     _users: dict[str, User] = field(default_factory=dict)
     _by_upn: dict[str, str] = field(default_factory=dict)
@@ -179,7 +181,7 @@ class Tenant:
     _log_versions: list[int] = field(default_factory=list)
     _log_ids: list[str] = field(default_factory=list)
     version: int = 0
-    # Delta tokens minted before this epoch are rejected with 410 (control API: expire delta tokens).
+    # Delta tokens minted before this epoch get 410 (control API: expire delta tokens).
     delta_epoch: int = 0
     _consumed_cache: tuple[int, dict[str, int]] | None = None
 
@@ -196,7 +198,7 @@ class Tenant:
         return user
 
     def iter_users_from(self, position: int) -> Iterator[tuple[int, User]]:
-        """Live users in stable order starting at a position; yields (position, user) without copying."""
+        """Live users in stable order from a position, as (position, user), without copying."""
         order, users = self._order, self._users
         for pos in range(position, len(order)):
             user = users.get(order[pos])
@@ -207,7 +209,7 @@ class Tenant:
         return len(self._order)
 
     def changed_since(self, version: int) -> list[str]:
-        """Ids of users (live or deleted) changed after a version, each once, oldest change first."""
+        """Ids of users (live or deleted) changed after a version, each once, oldest first."""
         start = bisect.bisect_right(self._log_versions, version)
         seen: dict[str, None] = {}
         for uid in self._log_ids[start:]:
@@ -216,7 +218,7 @@ class Tenant:
         return list(seen)
 
     def changed_between(self, after: int, upto: int) -> list[str]:
-        """Ids of users changed in (after, upto], each once, oldest change first (stable for paging)."""
+        """Ids of users changed in (after, upto], each once, oldest first (stable for paging)."""
         start = bisect.bisect_right(self._log_versions, after)
         stop = bisect.bisect_right(self._log_versions, upto)
         seen: dict[str, None] = {}
@@ -299,7 +301,10 @@ class Tenant:
         user.assignments = [
             a
             for a in user.assignments
-            if not (a.sku_id == assignment.sku_id and a.assigned_by_group == assignment.assigned_by_group)
+            if not (
+                a.sku_id == assignment.sku_id
+                and a.assigned_by_group == assignment.assigned_by_group
+            )
         ]
         user.assignments.append(assignment)
         self._touch(user)
@@ -308,7 +313,9 @@ class Tenant:
         user = self._require(user_id)
         before = len(user.assignments)
         user.assignments = [
-            a for a in user.assignments if not (a.sku_id == sku_id and a.assigned_by_group == group_id)
+            a
+            for a in user.assignments
+            if not (a.sku_id == sku_id and a.assigned_by_group == group_id)
         ]
         if len(user.assignments) == before:
             raise ValueError(f"{user.user_principal_name} has no such assignment of {sku_id}")
@@ -343,7 +350,7 @@ class World:
 
     tenants: dict[str, Tenant] = field(default_factory=dict)
     token_lifetime_seconds: int = 3599
-    # Delta tokens older than this are rejected with 410, as Graph does after seven days for directory objects.
+    # Older delta tokens get 410, as Graph does after seven days for directory objects.
     delta_token_max_age_seconds: int = 7 * 24 * 3600
 
     def tenant(self, key: str) -> Tenant | None:
