@@ -1,0 +1,262 @@
+"""Use cases for the web app's local accounts: create, authenticate, sessions and API tokens."""
+
+from __future__ import annotations
+
+import hashlib
+import re
+import secrets
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+from argon2 import PasswordHasher
+from argon2.exceptions import InvalidHashError, VerificationError
+from sqlalchemy import Engine, delete, select, update
+
+from licensewatch.storage.database import session_scope
+from licensewatch.storage.models.accounts import Account, ApiToken, Role, WebSession
+from licensewatch.storage.models.base import utcnow
+
+SESSION_LIFETIME = timedelta(hours=12)
+MIN_PASSWORD_LENGTH = 12
+TOKEN_PREFIX = "lw_"  # noqa: S105 - a public prefix that makes leaked tokens greppable
+_USERNAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9._@-]{0,149}")
+# Touching last_seen on every request would turn every page view into a write.
+_LAST_SEEN_GRANULARITY = timedelta(minutes=1)
+_hasher = PasswordHasher()
+# Verified against when the username is unknown, so a miss costs as much time as a wrong password.
+_DUMMY_HASH = _hasher.hash(secrets.token_urlsafe(16))
+
+
+class AccountError(ValueError):
+    """A request about accounts that cannot be honoured; the message says why."""
+
+
+@dataclass(frozen=True, slots=True)
+class Principal:
+    """Who is calling: an account and its role."""
+
+    account_id: int
+    username: str
+    role: Role
+
+    @property
+    def is_admin(self) -> bool:
+        return self.role is Role.ADMIN
+
+
+@dataclass(frozen=True, slots=True)
+class AccountView:
+    """An account as listed (no hash)."""
+
+    username: str
+    role: Role
+    created_at: datetime
+    last_login_at: datetime | None
+    disabled: bool
+
+
+@dataclass(frozen=True, slots=True)
+class SessionView:
+    """A live browser session: who, and the secret its CSRF tokens derive from."""
+
+    principal: Principal
+    csrf_secret: str
+
+
+def digest(value: str) -> str:
+    """SHA-256 hex of a session id or token: what is stored instead of the value."""
+    return hashlib.sha256(value.encode()).hexdigest()
+
+
+def generate_password() -> str:
+    """A strong random password (24 URL-safe characters, ~143 bits)."""
+    return secrets.token_urlsafe(18)
+
+
+def _principal(account: Account) -> Principal:
+    return Principal(account.id, account.username, Role(account.role))
+
+
+def create_account(engine: Engine, username: str, role: Role, password: str | None = None) -> str:
+    """Creates an account and returns its password (generated when none is given)."""
+    name = username.strip()
+    if not _USERNAME.fullmatch(name):
+        raise AccountError(
+            "username must be 1-150 characters: letters, digits and . _ @ - "
+            "(starting with a letter or digit)"
+        )
+    password = generate_password() if password is None else password
+    if len(password) < MIN_PASSWORD_LENGTH:
+        raise AccountError(f"password must be at least {MIN_PASSWORD_LENGTH} characters")
+    with session_scope(engine) as session:
+        if session.scalar(select(Account.id).where(Account.username == name)) is not None:
+            raise AccountError(f"account {name!r} already exists")
+        session.add(Account(username=name, password_hash=_hasher.hash(password), role=role))
+    return password
+
+
+def list_accounts(engine: Engine) -> list[AccountView]:
+    """Every account, by username."""
+    with session_scope(engine, write=False) as session:
+        rows = session.scalars(select(Account).order_by(Account.username)).all()
+        return [
+            AccountView(a.username, Role(a.role), a.created_at, a.last_login_at, a.disabled)
+            for a in rows
+        ]
+
+
+def set_disabled(engine: Engine, username: str, *, disabled: bool = True) -> None:
+    """Disables (or re-enables) an account; disabling also ends its sessions."""
+    with session_scope(engine) as session:
+        account = session.scalar(select(Account).where(Account.username == username))
+        if account is None:
+            raise AccountError(f"no account named {username!r}")
+        account.disabled = disabled
+        if disabled:
+            session.execute(delete(WebSession).where(WebSession.account_id == account.id))
+
+
+def count_accounts(engine: Engine) -> int:
+    """How many accounts exist (zero means the app still needs its first admin)."""
+    with session_scope(engine, write=False) as session:
+        return len(session.scalars(select(Account.id)).all())
+
+
+def authenticate(engine: Engine, username: str, password: str) -> Principal | None:
+    """The account when the password matches and it is enabled; None otherwise."""
+    with session_scope(engine) as session:
+        account = session.scalar(select(Account).where(Account.username == username.strip()))
+        stored = account.password_hash if account is not None else _DUMMY_HASH
+        try:
+            _hasher.verify(stored, password)
+        except (VerificationError, InvalidHashError):
+            return None
+        if account is None or account.disabled:
+            return None
+        if _hasher.check_needs_rehash(account.password_hash):
+            account.password_hash = _hasher.hash(password)
+        account.last_login_at = utcnow()
+        return _principal(account)
+
+
+def start_session(engine: Engine, principal: Principal) -> str:
+    """A fresh session id (a new one at every sign-in: no fixation); only its hash is stored."""
+    raw = secrets.token_urlsafe(32)
+    now = utcnow()
+    with session_scope(engine) as session:
+        session.add(
+            WebSession(
+                id_hash=digest(raw),
+                account_id=principal.account_id,
+                created_at=now,
+                expires_at=now + SESSION_LIFETIME,
+                last_seen_at=now,
+                csrf_secret=secrets.token_hex(32),
+            )
+        )
+    return raw
+
+
+def resolve_session(engine: Engine, raw: str) -> SessionView | None:
+    """The live session for a cookie value, or None (unknown, expired or disabled account)."""
+    now = utcnow()
+    with session_scope(engine, write=False) as session:
+        row = session.execute(
+            select(WebSession, Account)
+            .join(Account, Account.id == WebSession.account_id)
+            .where(WebSession.id_hash == digest(raw))
+        ).first()
+        if row is None:
+            return None
+        web_session, account = row
+        if web_session.expires_at <= now or account.disabled:
+            return None
+        view = SessionView(_principal(account), web_session.csrf_secret)
+        stale = web_session.last_seen_at + _LAST_SEEN_GRANULARITY <= now
+    if stale:
+        with session_scope(engine) as session:
+            session.execute(
+                update(WebSession).where(WebSession.id_hash == digest(raw)).values(last_seen_at=now)
+            )
+    return view
+
+
+def end_session(engine: Engine, raw: str) -> None:
+    """Signs a browser out (and sweeps expired sessions while at it)."""
+    with session_scope(engine) as session:
+        session.execute(delete(WebSession).where(WebSession.id_hash == digest(raw)))
+        session.execute(delete(WebSession).where(WebSession.expires_at <= utcnow()))
+
+
+def create_token(
+    engine: Engine, username: str, name: str, *, expires_in: timedelta | None = None
+) -> str:
+    """A new personal API token for an account; the value is returned once and never stored."""
+    raw = TOKEN_PREFIX + secrets.token_urlsafe(32)
+    now = utcnow()
+    with session_scope(engine) as session:
+        account = session.scalar(select(Account).where(Account.username == username))
+        if account is None:
+            raise AccountError(f"no account named {username!r}")
+        if account.disabled:
+            raise AccountError(f"account {username!r} is disabled")
+        session.add(
+            ApiToken(
+                token_hash=digest(raw),
+                account_id=account.id,
+                name=name.strip() or "token",
+                created_at=now,
+                expires_at=now + expires_in if expires_in else None,
+            )
+        )
+    return raw
+
+
+def resolve_token(engine: Engine, raw: str) -> Principal | None:
+    """The account behind a Bearer token, or None (unknown, expired or disabled)."""
+    now = utcnow()
+    hashed = digest(raw)
+    with session_scope(engine, write=False) as session:
+        row = session.execute(
+            select(ApiToken, Account)
+            .join(Account, Account.id == ApiToken.account_id)
+            .where(ApiToken.token_hash == hashed)
+        ).first()
+        if row is None:
+            return None
+        token, account = row
+        if account.disabled or (token.expires_at is not None and token.expires_at <= now):
+            return None
+        principal = _principal(account)
+        stale = token.last_used_at is None or token.last_used_at + _LAST_SEEN_GRANULARITY <= now
+    if stale:
+        with session_scope(engine) as session:
+            session.execute(
+                update(ApiToken).where(ApiToken.token_hash == hashed).values(last_used_at=now)
+            )
+    return principal
+
+
+@dataclass(frozen=True, slots=True)
+class TokenView:
+    """A token as listed: its name and dates, never its value or hash."""
+
+    name: str
+    created_at: datetime
+    last_used_at: datetime | None
+    expires_at: datetime | None
+
+
+def list_tokens(engine: Engine, username: str) -> list[TokenView]:
+    """An account's API tokens, newest first."""
+    query = (
+        select(ApiToken)
+        .join(Account, Account.id == ApiToken.account_id)
+        .where(Account.username == username)
+        .order_by(ApiToken.created_at.desc())
+    )
+    with session_scope(engine, write=False) as session:
+        return [
+            TokenView(t.name, t.created_at, t.last_used_at, t.expires_at)
+            for t in session.scalars(query)
+        ]

@@ -1,0 +1,11 @@
+"""The REST API under /api/v1: JSON twins of the pages, built from the same read models."""
+
+from __future__ import annotations
+
+from fastapi import APIRouter
+
+from licensewatch.web.api import inventory, runs, tenants, users
+
+router = APIRouter(prefix="/api/v1")
+for module in (tenants, inventory, users, runs):
+    router.include_router(module.router)

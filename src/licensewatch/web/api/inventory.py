@@ -1,0 +1,99 @@
+"""API: the licence balance, one product's detail and holders, and subscriptions."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+from fastapi import APIRouter, Depends, HTTPException, Query
+from pydantic import BaseModel
+from sqlalchemy.orm import Session
+
+from licensewatch.web.auth import ApiCaller
+from licensewatch.web.context import reader
+from licensewatch.web.queries import products
+from licensewatch.web.queries.balance import (
+    BalanceRow,
+    BalanceTotals,
+    balance_rows,
+    combined_rows,
+    totals,
+)
+from licensewatch.web.queries.common import Page, TenantRef, tenant_refs
+from licensewatch.web.queries.products import HistoryPoint, Holder, ServicePlan, SubscriptionRow
+
+router = APIRouter(tags=["licences"])
+Reader = Annotated[Session, Depends(reader)]
+
+
+class Balance(BaseModel):
+    rows: list[BalanceRow]
+    totals: BalanceTotals
+
+
+class ProductDetail(BaseModel):
+    balance: BalanceRow
+    service_plans: list[ServicePlan]
+    subscriptions: list[SubscriptionRow]
+    history: list[HistoryPoint]
+
+
+def tenant_or_404(session: Session, name: str) -> TenantRef:
+    refs = tenant_refs(session, name)
+    if not refs:
+        raise HTTPException(404, f"no tenant named {name!r}")
+    return refs[0]
+
+
+@router.get("/balance", response_model=Balance)
+def get_balance(
+    caller: ApiCaller,
+    session: Reader,
+    tenant: str | None = None,
+    combined: Annotated[bool, Query(description="one row per product across tenants")] = False,
+) -> Balance:
+    """Per product: purchased, warning, suspended, assigned, available and flags."""
+    if tenant:
+        tenant_or_404(session, tenant)
+    rows = balance_rows(session, tenant)
+    rows = combined_rows(rows) if combined else rows
+    return Balance(rows=rows, totals=totals(rows))
+
+
+@router.get("/tenants/{name}/products/{sku_id}", response_model=ProductDetail)
+def get_product(name: str, sku_id: str, caller: ApiCaller, session: Reader) -> ProductDetail:
+    """A product's balance, service plans, subscriptions and unit history."""
+    ref = tenant_or_404(session, name)
+    balance = products.product_balance(session, name, sku_id)
+    if balance is None:
+        raise HTTPException(404, f"tenant {name!r} has no product {sku_id!r}")
+    return ProductDetail(
+        balance=balance,
+        service_plans=products.service_plans(session, ref, sku_id),
+        subscriptions=products.subscription_rows(session, [ref], sku_id),
+        history=products.history(session, ref, sku_id),
+    )
+
+
+@router.get("/tenants/{name}/products/{sku_id}/holders", response_model=Page[Holder])
+def get_holders(
+    name: str,
+    sku_id: str,
+    caller: ApiCaller,
+    session: Reader,
+    search: str = "",
+    limit: Annotated[int, Query(ge=1, le=500)] = 50,
+    offset: Annotated[int, Query(ge=0)] = 0,
+) -> Page[Holder]:
+    """Who holds the product (direct or through which group), paged."""
+    ref = tenant_or_404(session, name)
+    return products.holders(session, ref, sku_id, search=search, limit=limit, offset=offset)
+
+
+@router.get("/subscriptions", response_model=list[SubscriptionRow])
+def get_subscriptions(
+    caller: ApiCaller, session: Reader, tenant: str | None = None
+) -> list[SubscriptionRow]:
+    """Subscriptions by next lifecycle date (renewal, or the end of a grace period)."""
+    if tenant:
+        tenant_or_404(session, tenant)
+    return products.subscription_rows(session, tenant_refs(session, tenant))

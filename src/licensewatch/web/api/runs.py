@@ -1,0 +1,44 @@
+"""API: sync runs, and starting a sync (admin)."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+from fastapi import APIRouter, Depends, Query, Request
+from fastapi.responses import JSONResponse
+from sqlalchemy.orm import Session
+
+from licensewatch.web.api.inventory import tenant_or_404
+from licensewatch.web.auth import ApiAdmin, ApiCaller
+from licensewatch.web.context import app_context, reader
+from licensewatch.web.queries.common import Page, tenant_refs
+from licensewatch.web.queries.runs import RunRow, sync_runs
+
+router = APIRouter(tags=["sync"])
+Reader = Annotated[Session, Depends(reader)]
+
+
+@router.get("/sync-runs", response_model=Page[RunRow])
+def get_runs(
+    caller: ApiCaller,
+    session: Reader,
+    tenant: str | None = None,
+    limit: Annotated[int, Query(ge=1, le=500)] = 50,
+    offset: Annotated[int, Query(ge=0)] = 0,
+) -> Page[RunRow]:
+    """Sync runs, newest first."""
+    if tenant:
+        tenant_or_404(session, tenant)
+    return sync_runs(session, tenant_refs(session, tenant), limit=limit, offset=offset)
+
+
+@router.post("/tenants/{name}/sync", status_code=202)
+def start_sync(name: str, request: Request, caller: ApiAdmin, session: Reader) -> JSONResponse:
+    """Starts a sync in the background (admin); 409 when one is already running here."""
+    tenant_or_404(session, name)
+    started = app_context(request).launcher.launch(name)
+    if not started:
+        return JSONResponse(
+            {"tenant": name, "started": False, "detail": "a sync is already running"}, 409
+        )
+    return JSONResponse({"tenant": name, "started": True}, 202)

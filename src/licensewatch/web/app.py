@@ -1,0 +1,111 @@
+"""The web app factory: pages, REST API, static files, security headers and error pages."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from pathlib import Path
+from urllib.parse import quote
+
+from fastapi import FastAPI, Request
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import JSONResponse, RedirectResponse
+from fastapi.staticfiles import StaticFiles
+from sqlalchemy import Engine
+from starlette.exceptions import HTTPException as StarletteHTTPException
+from starlette.responses import Response
+
+from licensewatch import __version__
+from licensewatch.settings import Settings
+from licensewatch.storage.database import make_engine
+from licensewatch.web import api, pages
+from licensewatch.web.auth import Caller, LoginRequired, session_caller
+from licensewatch.web.background import SyncFunction, SyncLauncher, run_tenant_sync
+from licensewatch.web.context import AppContext
+from licensewatch.web.security import SecurityHeadersMiddleware
+from licensewatch.web.templating import render
+from licensewatch.web.throttle import LoginThrottle
+
+STATIC = Path(__file__).parent / "static"
+
+
+def create_app(
+    settings: Settings,
+    *,
+    engine: Engine | None = None,
+    sync: SyncFunction = run_tenant_sync,
+    periodic_sync: bool = False,
+) -> FastAPI:
+    """A new app over the settings' database (migrated on first use)."""
+    engine = engine or make_engine(settings.database_url)
+    context = AppContext(
+        settings=settings,
+        engine=engine,
+        throttle=LoginThrottle(),
+        launcher=SyncLauncher(engine, settings, sync),
+    )
+
+    @asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        if periodic_sync:
+            context.launcher.start_periodic()
+        yield
+        context.launcher.stop()
+
+    app = FastAPI(
+        title="licensewatch",
+        version=__version__,
+        description="Microsoft 365 licence balance. Authenticate with "
+        "`Authorization: Bearer <token>` (create one on your account page or with "
+        "`licensewatch token create`).",
+        openapi_url="/api/openapi.json",
+        docs_url=None,
+        redoc_url=None,
+        lifespan=lifespan,
+    )
+    app.state.lw = context
+    app.add_middleware(SecurityHeadersMiddleware)
+    app.mount("/static", StaticFiles(directory=STATIC), name="static")
+    app.include_router(pages.router)
+    app.include_router(api.router)
+    _add_error_handlers(app)
+    return app
+
+
+def _wants_json(request: Request) -> bool:
+    return request.url.path.startswith("/api/")
+
+
+def _add_error_handlers(app: FastAPI) -> None:
+    @app.exception_handler(LoginRequired)
+    async def login_required(request: Request, _exc: LoginRequired) -> Response:
+        target = request.url.path + (f"?{request.url.query}" if request.url.query else "")
+        return RedirectResponse(f"/login?next={quote(target)}", 303)
+
+    @app.exception_handler(StarletteHTTPException)
+    async def http_error(request: Request, exc: StarletteHTTPException) -> Response:
+        if _wants_json(request):
+            return JSONResponse({"detail": exc.detail}, exc.status_code, headers=exc.headers)
+        return _error_page(request, exc.status_code, str(exc.detail))
+
+    @app.exception_handler(RequestValidationError)
+    async def invalid_request(request: Request, exc: RequestValidationError) -> Response:
+        if _wants_json(request):
+            errors = [{"loc": e["loc"], "msg": e["msg"]} for e in exc.errors()]
+            return JSONResponse({"detail": errors}, 422)
+        return _error_page(request, 422, "Some of the request's values are not valid.")
+
+
+def _error_page(request: Request, status_code: int, message: str) -> Response:
+    # The caller lookup touches the database: run it only for real pages, not for missing files.
+    caller = None if request.url.path.startswith("/static/") else _quiet_caller(request)
+    return render(
+        request, "error.html", caller, status_code=status_code, status=status_code, message=message
+    )
+
+
+def _quiet_caller(request: Request) -> Caller | None:
+    try:
+        return session_caller(request)
+    except Exception:
+        return None

@@ -1,0 +1,118 @@
+"""Who is calling: session cookie (pages and API) or Bearer token (API); role and CSRF checks."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from dataclasses import dataclass
+from typing import Annotated
+
+from fastapi import Depends, HTTPException, Request, status
+
+from licensewatch.services.accounts import Principal, resolve_session, resolve_token
+from licensewatch.web.context import engine_of
+from licensewatch.web.security import CSRF_FIELD, CSRF_HEADER, SESSION_COOKIE, tokens_match
+
+
+class LoginRequired(Exception):
+    """A page needs a signed-in user: the handler redirects to the sign-in form."""
+
+
+@dataclass(frozen=True)
+class Caller:
+    """The authenticated caller; `csrf_secret` is None for Bearer tokens (no cookie, no CSRF)."""
+
+    principal: Principal
+    csrf_secret: str | None
+
+    @property
+    def is_admin(self) -> bool:
+        return self.principal.is_admin
+
+
+def session_caller(request: Request) -> Caller | None:
+    """The caller of the session cookie, looked up once per request."""
+    if hasattr(request.state, "caller"):
+        cached: Caller | None = request.state.caller
+        return cached
+    raw = request.cookies.get(SESSION_COOKIE)
+    view = resolve_session(engine_of(request), raw) if raw else None
+    caller = Caller(view.principal, view.csrf_secret) if view else None
+    request.state.caller = caller
+    return caller
+
+
+def page_caller(request: Request) -> Caller:
+    caller = session_caller(request)
+    if caller is None:
+        raise LoginRequired
+    return caller
+
+
+def page_admin(caller: Annotated[Caller, Depends(page_caller)]) -> Caller:
+    if not caller.is_admin:
+        raise HTTPException(status.HTTP_403_FORBIDDEN, "This needs an administrator account.")
+    return caller
+
+
+async def form_csrf(
+    request: Request, caller: Annotated[Caller, Depends(page_caller)]
+) -> AsyncIterator[Caller]:
+    """Every state-changing form carries the session's CSRF token; uploads are closed after."""
+    form = await request.form()
+    try:
+        given = form.get(CSRF_FIELD)
+        if not tokens_match(given if isinstance(given, str) else None, caller.csrf_secret):
+            raise HTTPException(
+                status.HTTP_403_FORBIDDEN,
+                "The form expired or was not sent by this site; reload the page and try again.",
+            )
+        yield caller
+    finally:
+        await form.close()
+
+
+async def admin_form(caller: Annotated[Caller, Depends(form_csrf)]) -> Caller:
+    if not caller.is_admin:
+        raise HTTPException(status.HTTP_403_FORBIDDEN, "This needs an administrator account.")
+    return caller
+
+
+def api_caller(request: Request) -> Caller:
+    header = request.headers.get("authorization", "")
+    scheme, _, token = header.partition(" ")
+    if scheme.lower() == "bearer" and token.strip():
+        principal = resolve_token(engine_of(request), token.strip())
+        if principal is None:
+            raise HTTPException(
+                status.HTTP_401_UNAUTHORIZED,
+                "invalid or expired API token",
+                headers={"WWW-Authenticate": 'Bearer error="invalid_token"'},
+            )
+        return Caller(principal, None)
+    caller = session_caller(request)
+    if caller is None:
+        raise HTTPException(
+            status.HTTP_401_UNAUTHORIZED,
+            "authentication required: send Authorization: Bearer <token>",
+            headers={"WWW-Authenticate": "Bearer"},
+        )
+    return caller
+
+
+def api_admin(request: Request, caller: Annotated[Caller, Depends(api_caller)]) -> Caller:
+    """Admin actions; a browser session must also send its CSRF token in a header."""
+    if not caller.is_admin:
+        raise HTTPException(status.HTTP_403_FORBIDDEN, "this needs an administrator account")
+    if caller.csrf_secret is not None and not tokens_match(
+        request.headers.get(CSRF_HEADER), caller.csrf_secret
+    ):
+        raise HTTPException(status.HTTP_403_FORBIDDEN, f"missing or wrong {CSRF_HEADER} header")
+    return caller
+
+
+PageCaller = Annotated[Caller, Depends(page_caller)]
+PageAdmin = Annotated[Caller, Depends(page_admin)]
+FormCaller = Annotated[Caller, Depends(form_csrf)]
+AdminForm = Annotated[Caller, Depends(admin_form)]
+ApiCaller = Annotated[Caller, Depends(api_caller)]
+ApiAdmin = Annotated[Caller, Depends(api_admin)]

@@ -1,0 +1,40 @@
+"""What the app holds while it runs (engine, settings, throttle, launcher) and how routes get it."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from dataclasses import dataclass
+
+from fastapi import Request
+from sqlalchemy import Engine
+from sqlalchemy.orm import Session
+
+from licensewatch.settings import Settings
+from licensewatch.storage.database import session_scope
+from licensewatch.web.background import SyncLauncher
+from licensewatch.web.throttle import LoginThrottle
+
+
+@dataclass
+class AppContext:
+    """One per app instance (no module-level state: tests run several apps side by side)."""
+
+    settings: Settings
+    engine: Engine
+    throttle: LoginThrottle
+    launcher: SyncLauncher
+
+
+def app_context(request: Request) -> AppContext:
+    context: AppContext = request.app.state.lw
+    return context
+
+
+def engine_of(request: Request) -> Engine:
+    return app_context(request).engine
+
+
+def reader(request: Request) -> Iterator[Session]:
+    """A read-only session seeing one snapshot for the whole request."""
+    with session_scope(engine_of(request), write=False) as session:
+        yield session

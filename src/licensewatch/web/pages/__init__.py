@@ -1,0 +1,35 @@
+"""Server-rendered HTML pages, one router per concept."""
+
+from __future__ import annotations
+
+from fastapi import APIRouter
+
+from licensewatch.web.pages import (
+    accounts,
+    apidocs,
+    dashboard,
+    downloads,
+    health,
+    inventory,
+    login,
+    onboarding,
+    people,
+    tenants,
+)
+
+router = APIRouter()
+# onboarding before tenants: `/tenants/new` must win over `/tenants/{name}`.
+MODULES = (
+    login,
+    health,
+    dashboard,
+    inventory,
+    people,
+    onboarding,
+    tenants,
+    accounts,
+    downloads,
+    apidocs,
+)
+for module in MODULES:
+    router.include_router(module.router)

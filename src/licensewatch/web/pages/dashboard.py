@@ -1,0 +1,80 @@
+"""The dashboard (licence balance per tenant and overall), Sync now, and the sync runs page."""
+
+from __future__ import annotations
+
+from typing import Annotated
+from urllib.parse import quote
+
+from fastapi import APIRouter, Depends, HTTPException, Request
+from fastapi.responses import RedirectResponse
+from sqlalchemy.orm import Session
+from starlette.responses import Response
+
+from licensewatch.web.auth import AdminForm, PageCaller
+from licensewatch.web.context import app_context, reader
+from licensewatch.web.queries.balance import balance_rows, combined_rows, totals, trends
+from licensewatch.web.queries.common import tenant_refs
+from licensewatch.web.queries.runs import sync_runs
+from licensewatch.web.queries.tenants import tenant_summaries
+from licensewatch.web.templating import render
+
+router = APIRouter()
+Reader = Annotated[Session, Depends(reader)]
+
+
+@router.get("/")
+def dashboard(request: Request, caller: PageCaller, session: Reader, tenant: str = "") -> Response:
+    summaries = tenant_summaries(session)
+    if tenant and not any(t.name == tenant for t in summaries):
+        raise HTTPException(404, f"No tenant named {tenant!r}.")
+    rows = balance_rows(session, tenant or None)
+    sections = [
+        (summary, [r for r in rows if r.tenant == summary.name])
+        for summary in summaries
+        if not tenant or summary.name == tenant
+    ]
+    combined = combined_rows(rows) if not tenant and len(summaries) > 1 else []
+    return render(
+        request,
+        "dashboard.html",
+        caller,
+        summaries=summaries,
+        selected=tenant,
+        sections=sections,
+        combined=combined,
+        totals=totals(combined or rows),
+        trends=trends(session, tenant or None),
+        running=app_context(request).launcher.running(),
+    )
+
+
+@router.post("/tenants/{name}/sync")
+def sync_now(name: str, request: Request, caller: AdminForm, session: Reader) -> Response:
+    if not tenant_refs(session, name):
+        raise HTTPException(404, f"No tenant named {name!r}.")
+    started = app_context(request).launcher.launch(name)
+    notice = "started" if started else "running"
+    return RedirectResponse(f"/sync?tenant={quote(name)}&notice={notice}", 303)
+
+
+@router.get("/sync")
+def runs_page(
+    request: Request,
+    caller: PageCaller,
+    session: Reader,
+    tenant: str = "",
+    offset: int = 0,
+    notice: str = "",
+) -> Response:
+    refs = tenant_refs(session)
+    chosen = [r for r in refs if not tenant or r.name == tenant]
+    return render(
+        request,
+        "sync.html",
+        caller,
+        tenants=refs,
+        selected=tenant,
+        page=sync_runs(session, chosen, limit=50, offset=offset),
+        notice=notice,
+        running=app_context(request).launcher.running(),
+    )

@@ -1,0 +1,70 @@
+"""Product drill-down (holders, plans, subscriptions, history) and the renewals page."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+from fastapi import APIRouter, Depends, HTTPException, Request
+from sqlalchemy.orm import Session
+from starlette.responses import Response
+
+from licensewatch.web.auth import PageCaller
+from licensewatch.web.context import reader
+from licensewatch.web.queries import products
+from licensewatch.web.queries.common import tenant_refs
+from licensewatch.web.templating import render
+
+router = APIRouter()
+Reader = Annotated[Session, Depends(reader)]
+PAGE_SIZE = 50
+
+
+@router.get("/tenants/{name}/products/{sku_id}")
+def product_page(
+    name: str,
+    sku_id: str,
+    request: Request,
+    caller: PageCaller,
+    session: Reader,
+    q: str = "",
+    offset: int = 0,
+) -> Response:
+    refs = tenant_refs(session, name)
+    balance = products.product_balance(session, name, sku_id) if refs else None
+    if balance is None:
+        raise HTTPException(404, f"Tenant {name!r} has no product {sku_id!r}.")
+    ref = refs[0]
+    points = products.history(session, ref, sku_id)
+    return render(
+        request,
+        "product.html",
+        caller,
+        tenant=name,
+        row=balance,
+        q=q,
+        holders=products.holders(session, ref, sku_id, search=q, limit=PAGE_SIZE, offset=offset),
+        plans=products.service_plans(session, ref, sku_id),
+        subscriptions=products.subscription_rows(session, [ref], sku_id),
+        history=points,
+        chart_times=[p.captured_at for p in points],
+        chart_series=[
+            ("Purchased + grace", "line-cap", [p.enabled + p.warning for p in points]),
+            ("Assigned", "line-used", [p.consumed for p in points]),
+        ],
+    )
+
+
+@router.get("/renewals")
+def renewals_page(
+    request: Request, caller: PageCaller, session: Reader, tenant: str = ""
+) -> Response:
+    refs = tenant_refs(session)
+    chosen = [r for r in refs if not tenant or r.name == tenant]
+    return render(
+        request,
+        "renewals.html",
+        caller,
+        tenants=refs,
+        selected=tenant,
+        subscriptions=products.subscription_rows(session, chosen),
+    )

@@ -1,0 +1,115 @@
+"""Sign in (with throttling and a fresh session id every time) and sign out."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+from fastapi import APIRouter, Form, Request
+from fastapi.responses import RedirectResponse
+from starlette.responses import Response
+
+from licensewatch.services.accounts import (
+    SESSION_LIFETIME,
+    authenticate,
+    count_accounts,
+    end_session,
+    start_session,
+)
+from licensewatch.web.auth import FormCaller, session_caller
+from licensewatch.web.context import app_context
+from licensewatch.web.security import (
+    LOGIN_CSRF_COOKIE,
+    SESSION_COOKIE,
+    new_login_csrf,
+    set_cookie,
+    tokens_match,
+)
+from licensewatch.web.templating import render
+
+router = APIRouter()
+
+
+def safe_next(target: str | None) -> str:
+    """Only same-site paths: never an open redirect to another host."""
+    if not target or not target.startswith("/") or target.startswith("//") or "\\" in target:
+        return "/"
+    return target
+
+
+def _form(request: Request, next_url: str, status_code: int = 200, **context: object) -> Response:
+    token = new_login_csrf()
+    response = render(
+        request,
+        "login.html",
+        None,
+        status_code=status_code,
+        login_csrf=token,
+        next_url=next_url,
+        no_accounts=count_accounts(app_context(request).engine) == 0,
+        **context,
+    )
+    set_cookie(request, response, LOGIN_CSRF_COOKIE, token, max_age=3600)
+    return response
+
+
+@router.get("/login")
+def login_form(request: Request, next: str = "/") -> Response:
+    if session_caller(request) is not None:
+        return RedirectResponse(safe_next(next), 303)
+    return _form(request, safe_next(next))
+
+
+@router.post("/login")
+def login(
+    request: Request,
+    username: Annotated[str, Form(max_length=150)] = "",
+    password: Annotated[str, Form(max_length=1024)] = "",
+    csrf_token: Annotated[str, Form()] = "",
+    next: Annotated[str, Form()] = "/",
+) -> Response:
+    context = app_context(request)
+    next_url = safe_next(next)
+    if not tokens_match(csrf_token, request.cookies.get(LOGIN_CSRF_COOKIE)):
+        return _form(request, next_url, 403, error="The sign-in form expired. Please try again.")
+    address = request.client.host if request.client else "unknown"
+    wait = context.throttle.retry_after(username, address)
+    if wait is not None:
+        minutes = (wait + 59) // 60
+        response = _form(
+            request,
+            next_url,
+            429,
+            error=f"Too many failed sign-ins for this account. Try again in {minutes} minute"
+            + ("s." if minutes != 1 else "."),
+            username=username,
+        )
+        response.headers["Retry-After"] = str(wait)
+        return response
+    principal = authenticate(context.engine, username, password)
+    if principal is None:
+        context.throttle.record_failure(username, address)
+        return _form(request, next_url, 401, error="Wrong username or password.", username=username)
+    context.throttle.reset(username, address)
+    old = request.cookies.get(SESSION_COOKIE)
+    if old:
+        end_session(context.engine, old)
+    response = RedirectResponse(next_url, 303)
+    set_cookie(
+        request,
+        response,
+        SESSION_COOKIE,
+        start_session(context.engine, principal),
+        max_age=int(SESSION_LIFETIME.total_seconds()),
+    )
+    response.delete_cookie(LOGIN_CSRF_COOKIE, path="/")
+    return response
+
+
+@router.post("/logout")
+def logout(request: Request, caller: FormCaller) -> Response:
+    raw = request.cookies.get(SESSION_COOKIE)
+    if raw:
+        end_session(app_context(request).engine, raw)
+    response = RedirectResponse("/login", 303)
+    response.delete_cookie(SESSION_COOKIE, path="/")
+    return response

@@ -1,0 +1,71 @@
+"""Users: search with filters, and one user's account state and licences."""
+
+from __future__ import annotations
+
+from typing import Annotated
+from urllib.parse import urlencode
+
+from fastapi import APIRouter, Depends, HTTPException, Request
+from sqlalchemy.orm import Session
+from starlette.responses import Response
+
+from licensewatch.web.auth import PageCaller
+from licensewatch.web.context import reader
+from licensewatch.web.queries.balance import balance_rows, combined_rows
+from licensewatch.web.queries.common import tenant_refs
+from licensewatch.web.queries.users import UserFilter, search_users, user_detail
+from licensewatch.web.templating import render
+
+router = APIRouter()
+Reader = Annotated[Session, Depends(reader)]
+PAGE_SIZE = 50
+
+
+@router.get("/users")
+def users_page(
+    request: Request,
+    caller: PageCaller,
+    session: Reader,
+    tenant: str = "",
+    q: str = "",
+    licensed: str = "",
+    state: str = "",
+    kind: str = "",
+    department: str = "",
+    country: str = "",
+    sku_id: str = "",
+    offset: int = 0,
+) -> Response:
+    refs = tenant_refs(session)
+    chosen = [r for r in refs if not tenant or r.name == tenant]
+    filters = UserFilter(q, licensed, state, kind, department, country, sku_id)
+    query = {
+        k: v
+        for k, v in dict(
+            tenant=tenant, q=q, licensed=licensed, state=state, kind=kind,
+            department=department, country=country, sku_id=sku_id,
+        ).items()
+        if v
+    }  # fmt: skip
+    return render(
+        request,
+        "users.html",
+        caller,
+        tenants=refs,
+        filters=filters,
+        selected=tenant,
+        products=combined_rows(balance_rows(session, tenant or None)),
+        page=search_users(session, chosen, filters, limit=PAGE_SIZE, offset=offset),
+        query=urlencode(query),
+    )
+
+
+@router.get("/tenants/{name}/users/{user_id}")
+def user_page(
+    name: str, user_id: str, request: Request, caller: PageCaller, session: Reader
+) -> Response:
+    refs = tenant_refs(session, name)
+    detail = user_detail(session, refs[0], user_id) if refs else None
+    if detail is None:
+        raise HTTPException(404, f"No user {user_id!r} in tenant {name!r}.")
+    return render(request, "user.html", caller, tenant=name, detail=detail)

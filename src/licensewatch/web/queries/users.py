@@ -1,0 +1,252 @@
+"""Users: filtered search paged in SQL, one user's licences, and user×licence rows for exports."""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from collections.abc import Iterator
+from dataclasses import dataclass
+from datetime import datetime
+
+from pydantic import BaseModel
+from sqlalchemy import Select, and_, exists, func, or_, select
+from sqlalchemy.orm import Session
+
+from licensewatch.storage.models.inventory import Group, Sku, User, UserLicense
+from licensewatch.web.queries.common import Page, TenantRef, clamp, like_pattern, make_page
+
+
+@dataclass(frozen=True)
+class UserFilter:
+    """What the users page and `GET /api/v1/users` filter on (empty = no filter)."""
+
+    search: str = ""
+    licensed: str = ""  # "yes" | "no"
+    state: str = ""  # "enabled" | "disabled"
+    kind: str = ""  # "member" | "guest"
+    department: str = ""
+    country: str = ""
+    sku_id: str = ""
+
+
+class UserRow(BaseModel):
+    """A user as listed, with the part numbers of the products they hold."""
+
+    tenant: str
+    id: str
+    user_principal_name: str | None
+    display_name: str | None
+    mail: str | None
+    account_enabled: bool | None
+    user_type: str | None
+    department: str | None
+    country: str | None
+    job_title: str | None
+    licences: list[str]
+
+
+class UserLicence(BaseModel):
+    """One licence of a user: the product, and how it was assigned."""
+
+    tenant: str
+    user_id: str
+    user_principal_name: str | None
+    display_name: str | None
+    account_enabled: bool | None
+    user_type: str | None
+    department: str | None
+    country: str | None
+    sku_id: str
+    sku_part_number: str | None
+    assignment: str
+    group_id: str | None
+    group_name: str | None
+    state: str | None
+    error: str | None
+
+
+class UserDetail(BaseModel):
+    """A user's account state and licences."""
+
+    user: UserRow
+    created_at: datetime | None
+    usage_location: str | None
+    company_name: str | None
+    employee_id: str | None
+    on_premises_sync_enabled: bool | None
+    last_sign_in_at: datetime | None
+    licences: list[UserLicence]
+
+
+def _datasets(tenants: list[TenantRef]) -> dict[int, str]:
+    return {t.dataset_id: t.name for t in tenants if t.dataset_id is not None}
+
+
+def _sku_names(session: Session, tenants: list[TenantRef]) -> dict[tuple[int, str], str]:
+    query = select(Sku.tenant_id, Sku.sku_id, Sku.sku_part_number).where(
+        Sku.tenant_id.in_([t.id for t in tenants])
+    )
+    return {(r.tenant_id, r.sku_id): r.sku_part_number for r in session.execute(query)}
+
+
+def search_users(
+    session: Session,
+    tenants: list[TenantRef],
+    filters: UserFilter,
+    *,
+    limit: int = 50,
+    offset: int = 0,
+) -> Page[UserRow]:
+    """Users matching the filters, by user principal name."""
+    limit, offset = clamp(limit, offset)
+    datasets = _datasets(tenants)
+    if not datasets:
+        return make_page([], limit, offset)
+    query = select(User).where(User.dataset_id.in_(datasets))
+    if filters.search.strip():
+        pattern = like_pattern(filters.search)
+        query = query.where(
+            or_(
+                func.lower(User.user_principal_name).like(pattern, escape="\\"),
+                func.lower(User.display_name).like(pattern, escape="\\"),
+                func.lower(User.mail).like(pattern, escape="\\"),
+            )
+        )
+    holds = and_(UserLicense.dataset_id == User.dataset_id, UserLicense.user_id == User.id)
+    if filters.licensed == "yes":
+        query = query.where(exists().where(holds))
+    elif filters.licensed == "no":
+        query = query.where(~exists().where(holds))
+    if filters.state in ("enabled", "disabled"):
+        query = query.where(User.account_enabled.is_(filters.state == "enabled"))
+    if filters.kind == "guest":
+        query = query.where(User.user_type == "Guest")
+    elif filters.kind == "member":
+        query = query.where(or_(User.user_type.is_(None), User.user_type != "Guest"))
+    if filters.department.strip():
+        query = query.where(func.lower(User.department) == filters.department.strip().lower())
+    if filters.country.strip():
+        query = query.where(func.lower(User.country) == filters.country.strip().lower())
+    if filters.sku_id.strip():
+        query = query.where(exists().where(holds, UserLicense.sku_id == filters.sku_id.strip()))
+    query = query.order_by(User.user_principal_name, User.id).limit(limit + 1).offset(offset)
+    users = list(session.execute(query).scalars())
+    licences = _licences_of(session, tenants, users[:limit])
+    rows = [
+        _user_row(datasets[u.dataset_id], u, licences.get((u.dataset_id, u.id), [])) for u in users
+    ]
+    return make_page(rows, limit, offset)
+
+
+def _user_row(tenant: str, user: User, licences: list[str]) -> UserRow:
+    return UserRow(
+        tenant=tenant,
+        id=user.id,
+        user_principal_name=user.user_principal_name,
+        display_name=user.display_name,
+        mail=user.mail,
+        account_enabled=user.account_enabled,
+        user_type=user.user_type,
+        department=user.department,
+        country=user.country,
+        job_title=user.job_title,
+        licences=licences,
+    )
+
+
+def _licences_of(
+    session: Session, tenants: list[TenantRef], users: list[User]
+) -> dict[tuple[int, str], list[str]]:
+    if not users:
+        return {}
+    names = _sku_names(session, tenants)
+    query = select(UserLicense.dataset_id, UserLicense.user_id, UserLicense.sku_id).where(
+        UserLicense.dataset_id.in_({u.dataset_id for u in users}),
+        UserLicense.user_id.in_({u.id for u in users}),
+    )
+    tenant_of = {u.dataset_id: u.tenant_id for u in users}
+    found: dict[tuple[int, str], set[str]] = defaultdict(set)
+    for r in session.execute(query):
+        found[(r.dataset_id, r.user_id)].add(
+            names.get((tenant_of[r.dataset_id], r.sku_id), r.sku_id)
+        )
+    return {key: sorted(values) for key, values in found.items()}
+
+
+def _licence_query(
+    tenants: list[TenantRef],
+) -> Select[User, UserLicense, str, str | None]:
+    datasets = _datasets(tenants)
+    return (
+        select(User, UserLicense, Sku.sku_part_number, Group.display_name.label("group_name"))
+        .join(
+            UserLicense,
+            and_(UserLicense.dataset_id == User.dataset_id, UserLicense.user_id == User.id),
+        )
+        .outerjoin(Sku, and_(Sku.tenant_id == User.tenant_id, Sku.sku_id == UserLicense.sku_id))
+        .outerjoin(
+            Group,
+            and_(Group.tenant_id == User.tenant_id, Group.id == UserLicense.assigned_by_group),
+        )
+        .where(User.dataset_id.in_(datasets))
+    )
+
+
+def _licence(
+    tenant: str, user: User, licence: UserLicense, part: str | None, group: str | None
+) -> UserLicence:
+    return UserLicence(
+        tenant=tenant,
+        user_id=user.id,
+        user_principal_name=user.user_principal_name,
+        display_name=user.display_name,
+        account_enabled=user.account_enabled,
+        user_type=user.user_type,
+        department=user.department,
+        country=user.country,
+        sku_id=licence.sku_id,
+        sku_part_number=part,
+        assignment="group" if licence.assigned_by_group else "direct",
+        group_id=licence.assigned_by_group,
+        group_name=group,
+        state=licence.state,
+        error=licence.error,
+    )
+
+
+def user_licence_rows(session: Session, tenants: list[TenantRef]) -> Iterator[UserLicence]:
+    """Every user×licence pair, streamed in user principal name order (for exports)."""
+    datasets = _datasets(tenants)
+    if not datasets:
+        return
+    query = _licence_query(tenants).order_by(
+        User.dataset_id, User.user_principal_name, User.id, UserLicense.sku_id
+    )
+    result = session.execute(query.execution_options(yield_per=1000))
+    for user, licence, part, group in result:
+        yield _licence(datasets[user.dataset_id], user, licence, part, group)
+
+
+def user_detail(session: Session, tenant: TenantRef, user_id: str) -> UserDetail | None:
+    """One user with every licence, or None when the tenant's current dataset lacks them."""
+    if tenant.dataset_id is None:
+        return None
+    user = session.execute(
+        select(User).where(User.dataset_id == tenant.dataset_id, User.id == user_id)
+    ).scalar_one_or_none()
+    if user is None:
+        return None
+    query = _licence_query([tenant]).where(User.id == user_id).order_by(UserLicense.sku_id)
+    licences = [
+        _licence(tenant.name, u, lic, part, grp) for u, lic, part, grp in session.execute(query)
+    ]
+    parts = sorted({lic.sku_part_number or lic.sku_id for lic in licences})
+    return UserDetail(
+        user=_user_row(tenant.name, user, parts),
+        created_at=user.created_at,
+        usage_location=user.usage_location,
+        company_name=user.company_name,
+        employee_id=user.employee_id,
+        on_premises_sync_enabled=user.on_premises_sync_enabled,
+        last_sign_in_at=user.last_sign_in_at,
+        licences=licences,
+    )
