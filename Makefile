@@ -44,5 +44,8 @@ bench: $(STAMP)
 bench-quick: $(STAMP)
 	$(BIN)/python -m benchmarks --quick
 
+screenshots: $(STAMP) browser
+	$(BIN)/python scripts/screenshots.py
+
 clean:
 	rm -rf $(VENV) .demo .pytest_cache .mypy_cache .ruff_cache

@@ -7,9 +7,9 @@ import re
 import httpx
 import pytest
 from fastapi.routing import iter_route_contexts
-from web_seed import E3, user_id
 
-from conftest import WebEnv
+from web_fixtures import WebEnv
+from web_seed import E3, user_id
 
 PUBLIC = {"/login", "/healthz", "/api/openapi.json", "/api/docs", "/static"}
 # Admin-only GET pages; every POST is admin-only except these.

@@ -16,9 +16,7 @@ import pytest
 from openpyxl import load_workbook
 from playwright.sync_api import Browser, Page, expect, sync_playwright
 from sqlalchemy import func, select
-from web_server import serve_in_thread
 
-from conftest import make_settings
 from licensewatch.emulator.options import EmulatorOptions
 from licensewatch.emulator.seed import build_world
 from licensewatch.emulator.server import RunningEmulator, start_in_thread
@@ -30,6 +28,8 @@ from licensewatch.storage.models import Tenant as TenantRow
 from licensewatch.storage.models import UserLicense
 from licensewatch.storage.models.accounts import Role
 from licensewatch.web import create_app
+from web_fixtures import make_settings
+from web_server import serve_in_thread
 
 CHROMIUM = Path("/usr/bin/chromium")
 CHROMIUM_ARGS = [

@@ -5,12 +5,12 @@ from __future__ import annotations
 import re
 
 import httpx
-from web_seed import E3
 
-from conftest import ADMIN_PASSWORD, CSRF_INPUT, SECRET_VALUE, WebEnv, sign_in
 from licensewatch.services.accounts import create_account
 from licensewatch.storage.models.accounts import Role
 from licensewatch.web.security import SECURITY_HEADERS
+from web_fixtures import ADMIN_PASSWORD, CSRF_INPUT, SECRET_VALUE, WebEnv, sign_in
+from web_seed import E3
 
 
 def _login(client: httpx.Client, username: str, password: str, **extra: str) -> httpx.Response:

@@ -11,8 +11,6 @@ import httpx
 import pytest
 from fastapi import FastAPI
 from sqlalchemy import Engine
-from web_seed import seed_inventory
-from web_server import serve_in_thread
 
 from licensewatch.security.crypto import load_keyring
 from licensewatch.services.accounts import create_account, create_token
@@ -21,6 +19,8 @@ from licensewatch.settings import Settings
 from licensewatch.storage.database import make_engine
 from licensewatch.storage.models.accounts import Role
 from licensewatch.web import create_app
+from web_seed import seed_inventory
+from web_server import serve_in_thread
 
 SECRET_VALUE = "Zq8~TopSecretValue.ForTests_1234567890abc"
 ADMIN_PASSWORD = "admin-password-123456"
