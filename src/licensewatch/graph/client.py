@@ -15,7 +15,7 @@ from urllib.parse import urlsplit
 import httpx
 import orjson
 
-from licensewatch.graph.auth import AuthError, TokenProvider
+from licensewatch.graph.auth import AccessToken, AuthError, TokenProvider
 from licensewatch.graph.connection import GraphConnection
 from licensewatch.graph.errors import (
     GraphError,
@@ -79,6 +79,10 @@ class GraphClient:
             self._tokens.close()
         if self._owns_http:
             self._http.close()
+
+    def token(self) -> AccessToken:
+        """The current app-only token (its roles and tenant decide what a sync asks for)."""
+        return self._tokens.token()
 
     # ---- public reads
     def get_json(

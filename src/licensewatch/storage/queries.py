@@ -3,14 +3,17 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import asdict, dataclass
 from datetime import datetime
+from typing import Any
 
 from sqlalchemy import ScalarSelect, and_, case, func, select
 from sqlalchemy.orm import Session
 
 from licensewatch.domain.balance import BalanceRow
 from licensewatch.storage.models import (
+    Group,
+    LicenceChange,
     Sku,
     Subscription,
     SyncRun,
@@ -137,3 +140,81 @@ def last_completed_at(session: Session, tenant_id: int) -> datetime | None:
     )
     value: datetime | None = session.scalar(statement)
     return value
+
+
+@dataclass(frozen=True, slots=True)
+class ChangeRow:
+    """One entry of the licence change history, with the names known today."""
+
+    id: int
+    tenant: str
+    occurred_at: datetime
+    kind: str
+    user_principal_name: str | None
+    user_id: str | None
+    sku_id: str | None
+    sku_part_number: str | None
+    assigned_by_group: str | None
+    group_name: str | None
+    detail: dict[str, Any] | None
+    run_id: int
+
+    def to_dict(self) -> dict[str, Any]:
+        data = asdict(self)
+        data["occurred_at"] = self.occurred_at.isoformat()
+        return data
+
+
+def licence_changes(
+    session: Session,
+    tenant_name: str | None = None,
+    since: datetime | None = None,
+    user_upn: str | None = None,
+    kind: str | None = None,
+    limit: int = 1000,
+) -> list[ChangeRow]:
+    """The change history, newest first; filters by tenant, time, user (any case) and kind."""
+    change = LicenceChange
+    statement = (
+        select(change, Tenant.name, Sku.sku_part_number, Group.display_name)
+        .join(Tenant, Tenant.id == change.tenant_id)
+        .outerjoin(Sku, and_(Sku.tenant_id == change.tenant_id, Sku.sku_id == change.sku_id))
+        .outerjoin(
+            Group,
+            and_(Group.tenant_id == change.tenant_id, Group.id == change.assigned_by_group),
+        )
+        .order_by(change.occurred_at.desc(), change.id.desc())
+        .limit(limit)
+    )
+    if tenant_name is not None:
+        statement = statement.where(Tenant.name == tenant_name)
+    if since is not None:
+        statement = statement.where(change.occurred_at >= since)
+    if user_upn is not None:
+        statement = statement.where(
+            func.lower(change.user_principal_name) == user_upn.strip().lower()
+        )
+    if kind is not None:
+        statement = statement.where(change.kind == kind)
+    rows: list[ChangeRow] = []
+    for row, tenant, part_number, group_name in session.execute(statement):
+        detail = row.detail if isinstance(row.detail, dict) else None
+        # A SKU no longer subscribed keeps the part number its units change recorded.
+        part = part_number or (detail or {}).get("sku_part_number")
+        rows.append(
+            ChangeRow(
+                id=row.id,
+                tenant=tenant,
+                occurred_at=row.occurred_at,
+                kind=row.kind,
+                user_principal_name=row.user_principal_name,
+                user_id=row.user_id,
+                sku_id=row.sku_id,
+                sku_part_number=part,
+                assigned_by_group=row.assigned_by_group,
+                group_name=group_name,
+                detail=detail,
+                run_id=row.run_id,
+            )
+        )
+    return rows

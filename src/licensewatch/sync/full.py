@@ -2,15 +2,17 @@
 
 from __future__ import annotations
 
+import logging
 import time
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
+from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Connection, Engine, case, delete, func, insert, select, update
+from sqlalchemy import Connection, Engine, delete, insert, select, update
 
 from licensewatch.graph.client import GraphClient
-from licensewatch.graph.errors import GraphAuthorizationError
+from licensewatch.graph.errors import GraphAuthorizationError, GraphError
 from licensewatch.graph.paging import Page
 from licensewatch.storage.database import staging_transaction, write_transaction
 from licensewatch.storage.models import (
@@ -23,16 +25,16 @@ from licensewatch.storage.models import (
     SyncRun,
     SyncStatus,
     Tenant,
-    UserLicense,
     utcnow,
 )
 from licensewatch.storage.writers import write_user_licenses, write_users
-from licensewatch.sync import collectors
+from licensewatch.sync import changes, collectors
 
+log = logging.getLogger(__name__)
 USER_PAGE_SIZE = 999
 SIGN_IN_PAGE_SIZE = 500  # Graph's maximum when signInActivity is selected
-ASSIGNED_STATES = ("Active", "ActiveWithError")
-_KEEP_REQUEST_IDS = 20
+ASSIGNED_STATES = changes.ASSIGNED_STATES
+KEEP_REQUEST_IDS = 20
 
 
 @dataclass(slots=True)
@@ -58,8 +60,8 @@ class Inventory:
     group_licenses: list[dict[str, Any]] = field(default_factory=list)
 
 
-class FullSync:
-    """One full sync's collection work; the runner owns the run row and failure handling."""
+class SyncWork:
+    """What full and delta runs share: the client, counters, request ids and progress."""
 
     def __init__(
         self,
@@ -71,25 +73,12 @@ class FullSync:
         *,
         started: float | None = None,
     ) -> None:
-        self.engine = engine
-        self.tenant_id = tenant_id
-        self.run_id = run_id
-        self.client = client
-        self.progress = progress
-        self.users_read = 0
-        self.pages_read = 0
+        self.engine, self.tenant_id, self.run_id = engine, tenant_id, run_id
+        self.client, self.progress = client, progress
+        self.users_read = self.pages_read = self.changes = 0
         self.sign_in_data: bool | None = None
         self.request_ids: list[str] = []
-        self.previous_dataset: int | None = None
         self.started = time.monotonic() if started is None else started
-
-    # ---- steps ---------------------------------------------------------------------------------
-    def run(self, roles: frozenset[str], token_tenant: str | None) -> None:
-        """Collect everything and commit the new dataset; raises on any failure."""
-        inventory = self.read_inventory()
-        inventory.tenant_guid = inventory.tenant_guid or token_tenant
-        self.stream_users(with_sign_in=collectors.SIGN_IN_PERMISSION in roles)
-        self.commit(inventory)
 
     def read_inventory(self) -> Inventory:
         inventory = Inventory()
@@ -103,6 +92,107 @@ class FullSync:
         groups = self._all_items("/groups", {"$select": collectors.GROUP_FIELDS, "$top": 999})
         inventory.groups, inventory.group_licenses = collectors.group_rows(self.tenant_id, groups)
         return inventory
+
+    def publish(self, connection: Connection, inventory: Inventory, now: datetime) -> None:
+        """Replace SKUs, plans, subscriptions and groups; snapshot the SKUs' units."""
+        tenant = self.tenant_id
+        for model in (SkuServicePlan, GroupLicense, Sku, Subscription, Group):
+            connection.execute(delete(model).where(model.tenant_id == tenant))
+        for model, rows in (
+            (Sku, inventory.skus),
+            (SkuServicePlan, inventory.plans),
+            (Subscription, inventory.subscriptions),
+            (Group, inventory.groups),
+            (GroupLicense, inventory.group_licenses),
+        ):
+            if rows:
+                connection.execute(insert(model), rows)
+        snapshot = [
+            {"run_id": self.run_id, "tenant_id": tenant, "sku_id": sku["sku_id"]}
+            | {"captured_at": now}
+            | {k: sku[k] for k in _UNIT_KEYS}
+            for sku in inventory.skus
+        ]
+        if snapshot:
+            connection.execute(insert(SkuSnapshot), snapshot)
+
+    def complete(self, connection: Connection, now: datetime) -> None:
+        """Mark the run COMPLETED with its counters (inside the committing transaction)."""
+        stats = self.client.stats
+        connection.execute(
+            update(SyncRun)
+            .where(SyncRun.id == self.run_id)
+            .values(
+                status=SyncStatus.COMPLETED,
+                finished_at=now,
+                users_read=self.users_read,
+                pages_read=self.pages_read,
+                heartbeat_at=now,
+                request_ids=self.request_ids[-KEEP_REQUEST_IDS:],
+                duration_ms=int((time.monotonic() - self.started) * 1000),
+                requests=stats.requests,
+                retries=stats.retries,
+                throttled=stats.throttled,
+            )
+        )
+
+    def lock_tenant(self, connection: Connection) -> tuple[int | None, str | None]:
+        """(current dataset, stored deltaLink), row-locked; refuses a run no longer RUNNING."""
+        statement = select(Tenant.dataset_id, Tenant.delta_link).where(Tenant.id == self.tenant_id)
+        if connection.dialect.name == "postgresql":
+            statement = statement.with_for_update()
+        row = connection.execute(statement).one_or_none()
+        if row is None:
+            raise LookupError(f"tenant {self.tenant_id} was deleted during the sync")
+        status = connection.scalar(select(SyncRun.status).where(SyncRun.id == self.run_id))
+        if status != SyncStatus.RUNNING:
+            raise RuntimeError(f"run {self.run_id} is {status}, no longer RUNNING")
+        return row[0], row[1]
+
+    def _all_items(self, path: str, params: dict[str, str | int] | None) -> list[Any]:
+        found: list[Any] = []
+        for page in self.client.iter_pages(path, params, prefetch=False):
+            found.extend(page.items)
+            self._remember(page.request_id)
+        return found
+
+    def _remember(self, request_id: str | None) -> None:
+        if request_id:
+            self.request_ids.append(request_id)
+            del self.request_ids[: -KEEP_REQUEST_IDS * 2]
+
+    def _report(self, phase: str) -> None:
+        if self.progress is not None:
+            self.progress(SyncProgress(self.run_id, phase, self.users_read, self.pages_read))
+
+
+class FullSync(SyncWork):
+    """One full sync's collection work; the runner owns the run row and failure handling."""
+
+    previous_dataset: int | None = None
+    delta_link: str | None = None
+    delta_link_at: datetime | None = None
+
+    def run(self, roles: frozenset[str], token_tenant: str | None) -> None:
+        """Collect everything and commit the new dataset; raises on any failure."""
+        inventory = self.read_inventory()
+        inventory.tenant_guid = inventory.tenant_guid or token_tenant
+        self.fetch_delta_link()
+        self.stream_users(with_sign_in=collectors.SIGN_IN_PERMISSION in roles)
+        self.commit(inventory)
+
+    def fetch_delta_link(self) -> None:
+        """A deltaLink for "now", taken before reading /users: changes during the read replay."""
+        params = {"$select": collectors.USER_FIELDS, "$deltatoken": "latest"}
+        try:
+            for page in self.client.iter_pages("/users/delta", params, prefetch=False):
+                self._remember(page.request_id)
+                self.delta_link = page.delta_link
+        except GraphError as exc:  # no delta here (B2C, some clouds): the next run is full too
+            log.warning("tenant %s: no deltaLink (%s); next sync is full", self.tenant_id, exc)
+            self._remember(exc.request_id)
+            self.delta_link = None
+        self.delta_link_at = utcnow() if self.delta_link else None
 
     def stream_users(self, *, with_sign_in: bool) -> None:
         """Write every user page into the new dataset, one short transaction per page."""
@@ -121,35 +211,28 @@ class FullSync:
         self._stream(self._user_pages(with_sign_in=False))
 
     def commit(self, inventory: Inventory) -> None:
-        """Replace inventory, compute aggregates, snapshot, flip the pointer: one transaction."""
+        """Inventory, aggregates, snapshot, change history and pointer flip: one transaction."""
         self._report("commit")
-        now, stats = utcnow(), self.client.stats
+        now = utcnow()
         with write_transaction(self.engine) as connection:
-            tenant = self._lock_tenant(connection)
-            self.previous_dataset = tenant
-            run_status = connection.scalar(select(SyncRun.status).where(SyncRun.id == self.run_id))
-            if run_status != SyncStatus.RUNNING:
-                raise RuntimeError(f"run {self.run_id} is {run_status}, no longer RUNNING")
-            self._apply_aggregates(connection, inventory.skus)
-            self._replace_inventory(connection, inventory)
-            if inventory.skus:
-                connection.execute(
-                    insert(SkuSnapshot),
-                    [
-                        {
-                            "run_id": self.run_id,
-                            "tenant_id": self.tenant_id,
-                            "sku_id": sku["sku_id"],
-                            "captured_at": now,
-                            **{k: sku[k] for k in _UNIT_KEYS},
-                        }
-                        for sku in inventory.skus
-                    ],
+            self.previous_dataset, _ = self.lock_tenant(connection)
+            counts = changes.sku_aggregates(connection, self.run_id)
+            for sku in inventory.skus:
+                set_counts(sku, counts.get(sku["sku_id"], (0, 0, 0)))
+            history = changes.ChangeLog(self.tenant_id, self.run_id, now)
+            if self.previous_dataset is not None:  # the first sync is the baseline: no changes
+                history.units(changes.stored_skus(connection, self.tenant_id), inventory.skus)
+                self.changes = changes.record_dataset_diff(
+                    connection, history, self.previous_dataset, self.run_id
                 )
+            self.publish(connection, inventory, now)
+            self.changes += history.flush(connection)
             values: dict[str, Any] = {
                 "dataset_id": self.run_id,
                 "last_full_sync_at": now,
                 "sign_in_data": self.sign_in_data,
+                "delta_link": self.delta_link,
+                "delta_link_at": self.delta_link_at,
                 "updated_at": now,
             }
             if inventory.organization_name is not None:
@@ -157,24 +240,8 @@ class FullSync:
             if inventory.tenant_guid is not None:
                 values["resolved_tenant_id"] = inventory.tenant_guid
             connection.execute(update(Tenant).where(Tenant.id == self.tenant_id).values(values))
-            connection.execute(
-                update(SyncRun)
-                .where(SyncRun.id == self.run_id)
-                .values(
-                    status=SyncStatus.COMPLETED,
-                    finished_at=now,
-                    users_read=self.users_read,
-                    pages_read=self.pages_read,
-                    heartbeat_at=now,
-                    request_ids=self.request_ids[-_KEEP_REQUEST_IDS:],
-                    duration_ms=int((time.monotonic() - self.started) * 1000),
-                    requests=stats.requests,
-                    retries=stats.retries,
-                    throttled=stats.throttled,
-                )
-            )
+            self.complete(connection, now)
 
-    # ---- helpers -------------------------------------------------------------------------------
     def _user_pages(self, *, with_sign_in: bool) -> Iterator[Page]:
         fields = collectors.USER_FIELDS
         if with_sign_in:
@@ -212,72 +279,9 @@ class FullSync:
             self._remember(page.request_id)
             self._report("users")
 
-    def _all_items(self, path: str, params: dict[str, str | int] | None) -> list[Any]:
-        found: list[Any] = []
-        for page in self.client.iter_pages(path, params, prefetch=False):
-            found.extend(page.items)
-            self._remember(page.request_id)
-        return found
 
-    def _lock_tenant(self, connection: Connection) -> int | None:
-        statement = select(Tenant.dataset_id).where(Tenant.id == self.tenant_id)
-        if connection.dialect.name == "postgresql":
-            statement = statement.with_for_update()
-        row = connection.execute(statement).one_or_none()
-        if row is None:
-            raise LookupError(f"tenant {self.tenant_id} was deleted during the sync")
-        dataset: int | None = row[0]
-        return dataset
-
-    def _apply_aggregates(self, connection: Connection, skus: list[dict[str, Any]]) -> None:
-        """Assignment counts per SKU, by SQL over the new dataset (distinct users)."""
-        lic = UserLicense
-        assigned = lic.state.in_(ASSIGNED_STATES)
-        # As Microsoft counts them: assignments stuck outside an assigned state (Error, Disabled).
-        failing = lic.state.is_(None) | lic.state.not_in(ASSIGNED_STATES)
-        statement = (
-            select(
-                lic.sku_id,
-                func.count(
-                    func.distinct(case((assigned & lic.assigned_by_group.is_(None), lic.user_id)))
-                ),
-                func.count(
-                    func.distinct(
-                        case((assigned & lic.assigned_by_group.is_not(None), lic.user_id))
-                    )
-                ),
-                func.count(case((failing, 1))),
-            )
-            .where(lic.dataset_id == self.run_id)
-            .group_by(lic.sku_id)
-        )
-        counts = {row[0]: row[1:] for row in connection.execute(statement)}
-        for sku in skus:
-            direct, via_group, errors = counts.get(sku["sku_id"], (0, 0, 0))
-            sku.update(direct_assigned=direct, group_assigned=via_group, assignment_errors=errors)
-
-    def _replace_inventory(self, connection: Connection, inventory: Inventory) -> None:
-        tenant = self.tenant_id
-        for model in (SkuServicePlan, GroupLicense, Sku, Subscription, Group):
-            connection.execute(delete(model).where(model.tenant_id == tenant))
-        for model, rows in (
-            (Sku, inventory.skus),
-            (SkuServicePlan, inventory.plans),
-            (Subscription, inventory.subscriptions),
-            (Group, inventory.groups),
-            (GroupLicense, inventory.group_licenses),
-        ):
-            if rows:
-                connection.execute(insert(model), rows)
-
-    def _remember(self, request_id: str | None) -> None:
-        if request_id:
-            self.request_ids.append(request_id)
-            del self.request_ids[: -_KEEP_REQUEST_IDS * 2]
-
-    def _report(self, phase: str) -> None:
-        if self.progress is not None:
-            self.progress(SyncProgress(self.run_id, phase, self.users_read, self.pages_read))
+def set_counts(sku: dict[str, Any], counts: changes.Counts) -> None:
+    sku["direct_assigned"], sku["group_assigned"], sku["assignment_errors"] = counts
 
 
 _UNIT_KEYS = ("enabled", "warning", "suspended", "locked_out", "consumed")

@@ -9,21 +9,26 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import timedelta
+from typing import Literal
 
 from sqlalchemy import Engine, insert, select, update
 
+from licensewatch.domain import schedule
+from licensewatch.domain.schedule import SchedulePolicy
 from licensewatch.graph.auth import AuthError
 from licensewatch.graph.client import GraphClient
 from licensewatch.graph.connection import GraphConnection
-from licensewatch.graph.errors import GraphError
+from licensewatch.graph.errors import DeltaTokenExpired, GraphError
 from licensewatch.storage.database import write_transaction
 from licensewatch.storage.models import SyncKind, SyncRun, SyncStatus, Tenant, utcnow
 from licensewatch.storage.writers import delete_datasets
-from licensewatch.sync.full import FullSync, SyncProgress
+from licensewatch.sync.delta import DeltaSync, DeltaUnavailable
+from licensewatch.sync.full import FullSync, SyncProgress, SyncWork
 
 log = logging.getLogger(__name__)
 
 ClientFactory = Callable[[GraphConnection], GraphClient]
+Mode = Literal["auto", "full", "delta"]
 # A RUNNING run whose heartbeat is older than this was killed: its dataset is an orphan.
 STALE_AFTER = timedelta(minutes=15)
 
@@ -46,6 +51,8 @@ class SyncResult:
     throttled: int = 0
     duration_ms: int = 0
     sign_in_data: bool | None = None
+    changes: int = 0  # licence_changes rows the run recorded
+    note: str | None = None  # why a delta run became a full one (delta_expired, no_delta_link…)
     error_kind: str | None = None
     error_message: str | None = None
     request_ids: list[str] = field(default_factory=list)
@@ -61,23 +68,37 @@ def run_sync(
     tenant_pk: int,
     connection: GraphConnection,
     *,
+    mode: Mode = "full",
     client_factory: ClientFactory | None = None,
     progress: Callable[[SyncProgress], None] | None = None,
+    policy: SchedulePolicy | None = None,
 ) -> SyncResult:
-    """Full sync of one tenant; failures return a FAILED result (Ctrl-C: recorded, re-raised)."""
-    run_id = start_run(engine, tenant_pk)
+    """One tenant's sync, full or delta ("auto": as `domain.schedule.sync_kind` decides).
+
+    An expired or unusable deltaLink falls back to a full sync in the same run (noted on it).
+    Failures return a FAILED result (Ctrl-C: recorded, re-raised).
+    """
+    kind, note = choose_kind(engine, tenant_pk, mode, policy or SchedulePolicy())
+    run_id = start_run(engine, tenant_pk, kind)
     started = time.monotonic()
-    result = SyncResult(run_id=run_id, status=SyncStatus.RUNNING)
-    sync: FullSync | None = None
+    result = SyncResult(run_id=run_id, status=SyncStatus.RUNNING, kind=kind, note=note)
+    work: FullSync | DeltaSync | None = None
     client: GraphClient | None = None
     try:
         remove_orphans(engine, tenant_pk, run_id)
         client = (client_factory or GraphClient)(connection)
-        token = client._tokens.token()  # roles decide whether signInActivity is worth asking
-        sync = FullSync(engine, tenant_pk, run_id, client, progress, started=started)
-        sync.run(token.roles, token.tenant_id)
+        token = client.token()  # roles decide whether signInActivity is worth asking
+        if kind == SyncKind.DELTA:
+            work = DeltaSync(engine, tenant_pk, run_id, client, progress, started=started)
+            try:
+                work.run()
+            except (DeltaTokenExpired, DeltaUnavailable) as exc:
+                _fall_back(engine, result, exc)
+        if result.kind == SyncKind.FULL:
+            work = FullSync(engine, tenant_pk, run_id, client, progress, started=started)
+            work.run(token.roles, token.tenant_id)
     except BaseException as exc:
-        _collect(result, sync, client, started)
+        _collect(result, work, client, started)
         _fail(engine, result, exc)
         if not isinstance(exc, Exception):
             raise
@@ -85,14 +106,57 @@ def run_sync(
     finally:
         if client is not None:
             client.close()
-    _collect(result, sync, client, started)
+    _collect(result, work, client, started)
     result.status = SyncStatus.COMPLETED
-    if sync.previous_dataset is not None and sync.previous_dataset != run_id:
-        _drop_dataset(engine, sync.previous_dataset)
+    previous = work.previous_dataset if isinstance(work, FullSync) else None
+    if previous is not None and previous != run_id:
+        _drop_dataset(engine, previous)
+    if result.kind == SyncKind.FULL:
+        _refresh_statistics(engine)
     return result
 
 
-def start_run(engine: Engine, tenant_pk: int) -> int:
+def choose_kind(
+    engine: Engine, tenant_pk: int, mode: Mode, policy: SchedulePolicy
+) -> tuple[SyncKind, str | None]:
+    """(kind to run, note): "delta" without a stored deltaLink runs full (note "no_delta_link")."""
+    if mode == "full":
+        return SyncKind.FULL, None
+    if mode not in ("auto", "delta"):
+        raise ValueError(f"mode must be auto, full or delta, not {mode!r}")
+    with engine.connect() as db:
+        statement = select(Tenant.delta_link, Tenant.dataset_id, Tenant.last_full_sync_at)
+        row = db.execute(statement.where(Tenant.id == tenant_pk)).one_or_none()
+    if row is None:
+        return SyncKind.FULL, None  # start_run reports the missing tenant
+    usable = row.delta_link is not None and row.dataset_id is not None
+    if mode == "delta":
+        return (SyncKind.DELTA, None) if usable else (SyncKind.FULL, "no_delta_link")
+    chosen = schedule.sync_kind(
+        utcnow(), has_delta_link=usable, last_full_sync_at=row.last_full_sync_at, policy=policy
+    )
+    return SyncKind(chosen.value), None
+
+
+def _fall_back(engine: Engine, result: SyncResult, exc: Exception) -> None:
+    """The delta round cannot go on: note why on the run, which now becomes a full sync."""
+    if isinstance(exc, DeltaTokenExpired):
+        note = "delta_expired"
+        message = f"the deltaLink expired (410 Gone: {exc.code or 'no code'}); a full sync ran"
+    else:
+        note = getattr(exc, "reason", "delta_unavailable")
+        message = f"{exc}; a full sync ran instead"
+    log.info("sync run %s: %s", result.run_id, message)
+    result.kind, result.note = SyncKind.FULL, note
+    with write_transaction(engine) as db:
+        db.execute(
+            update(SyncRun)
+            .where(SyncRun.id == result.run_id)
+            .values(kind=SyncKind.FULL, error_kind=note, error_message=message)
+        )
+
+
+def start_run(engine: Engine, tenant_pk: int, kind: SyncKind = SyncKind.FULL) -> int:
     """Open the RUNNING run row (its own committed transaction); refuse a concurrent sync."""
     now = utcnow()
     with write_transaction(engine) as db:
@@ -123,7 +187,7 @@ def start_run(engine: Engine, tenant_pk: int) -> int:
             insert(SyncRun)
             .values(
                 tenant_id=tenant_pk,
-                kind=SyncKind.FULL,
+                kind=kind,
                 status=SyncStatus.RUNNING,
                 started_at=now,
                 heartbeat_at=now,
@@ -155,13 +219,13 @@ def remove_orphans(engine: Engine, tenant_pk: int, keep_run: int) -> int:
 
 
 def _collect(
-    result: SyncResult, sync: FullSync | None, client: GraphClient | None, started: float
+    result: SyncResult, work: SyncWork | None, client: GraphClient | None, started: float
 ) -> None:
     result.duration_ms = int((time.monotonic() - started) * 1000)
-    if sync is not None:
-        result.users_read, result.pages_read = sync.users_read, sync.pages_read
-        result.sign_in_data = sync.sign_in_data
-        result.request_ids = list(sync.request_ids)
+    if work is not None:
+        result.users_read, result.pages_read = work.users_read, work.pages_read
+        result.sign_in_data, result.changes = work.sign_in_data, work.changes
+        result.request_ids = list(work.request_ids)
     if client is not None:
         stats = client.stats
         result.requests, result.retries, result.throttled = (
@@ -212,6 +276,17 @@ def _fail(engine: Engine, result: SyncResult, exc: BaseException) -> None:
             )
     except Exception:  # the database itself may be what failed: the next run marks it abandoned
         log.exception("could not record the failure of sync run %s", result.run_id)
+
+
+def _refresh_statistics(engine: Engine) -> None:
+    """PostgreSQL picks the (dataset, id) index for delta lookups only once it knows the sizes."""
+    if engine.dialect.name != "postgresql":
+        return
+    try:
+        with engine.connect().execution_options(isolation_level="AUTOCOMMIT") as db:
+            db.exec_driver_sql("ANALYZE users, user_licenses")
+    except Exception:  # autovacuum gets there too, only later
+        log.warning("could not ANALYZE the user tables", exc_info=True)
 
 
 def _drop_dataset(engine: Engine, dataset_id: int) -> None:
