@@ -1,0 +1,268 @@
+"""One scheduled sync of a tenant (lease, run, schedule update), shared by daemon and workers."""
+
+from __future__ import annotations
+
+import importlib
+import inspect
+import logging
+import random
+import time
+from collections.abc import Callable, Collection
+from contextlib import nullcontext
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+from enum import StrEnum
+from typing import Any
+
+from sqlalchemy import Engine, insert, select, update
+
+from licensewatch.domain.schedule import (
+    SchedulePolicy,
+    next_run_after_failure,
+    next_run_after_success,
+)
+from licensewatch.observability.sync_metrics import SyncMetrics
+from licensewatch.security.crypto import Keyring
+from licensewatch.services.tenants import TenantService
+from licensewatch.storage.database import read_transaction, write_transaction
+from licensewatch.storage.models import SyncRun, SyncStatus, Tenant, TenantSchedule, utcnow
+from licensewatch.sync import leases
+from licensewatch.sync.full import SyncProgress
+from licensewatch.sync.runner import ClientFactory, SyncAlreadyRunning, SyncResult, run_sync
+
+log = logging.getLogger(__name__)
+BUSY_RETRY = timedelta(minutes=1)  # another process runs the tenant: look again soon
+
+
+class SyncCancelled(Exception):
+    """Raised from the progress callback: the run stops at the next page, pointer untouched."""
+
+
+class Outcome(StrEnum):
+    COMPLETED = "completed"
+    FAILED = "failed"
+    CANCELLED = "cancelled"
+    BUSY = "busy"  # another process holds the tenant
+    SKIPPED = "skipped"  # not claimed: another owner's lease
+
+
+@dataclass(slots=True)
+class SyncOptions:
+    """How scheduled syncs run; one per daemon or worker process."""
+
+    keyring: Keyring
+    policy: SchedulePolicy = field(default_factory=SchedulePolicy)
+    lease_ttl: timedelta = leases.DEFAULT_LEASE_TTL
+    client_factory: ClientFactory | None = None
+    metrics: SyncMetrics | None = None
+    rng: random.Random = field(default_factory=random.Random)
+
+
+@dataclass(slots=True)
+class TenantOutcome:
+    tenant_pk: int
+    outcome: Outcome
+    name: str = ""
+    result: SyncResult | None = None
+    next_sync_at: datetime | None = None
+    run_id: int | None = None
+
+
+StopCheck = Callable[[], str | None]
+
+
+def due_tenants(engine: Engine, *, limit: int, exclude: Collection[int] = ()) -> list[int]:
+    """Tenants whose next sync is due (never synced first), not leased by anyone."""
+    now = utcnow()
+    s = TenantSchedule
+    statement = (
+        select(s.tenant_id)
+        .where(s.next_sync_at.is_(None) | (s.next_sync_at <= now))
+        .where(s.lease_owner.is_(None) | s.lease_expires_at.is_(None) | (s.lease_expires_at < now))
+        .order_by(s.next_sync_at.is_not(None), s.next_sync_at, s.tenant_id)
+        .limit(limit + len(exclude))
+    )
+    with read_transaction(engine) as db:
+        found = [pk for pk in db.scalars(statement) if pk not in exclude]
+    return found[:limit]
+
+
+def sync_tenant_once(
+    engine: Engine,
+    tenant_pk: int,
+    options: SyncOptions,
+    *,
+    owner: str,
+    should_stop: StopCheck = lambda: None,
+    force: bool = False,
+) -> TenantOutcome:
+    """Claim the tenant, run its sync, record the schedule and release the lease.
+
+    Not due any more (another process synced it meanwhile) or leased elsewhere: SKIPPED, unless
+    `force`. `should_stop` returning a reason stops the run at its next page (CANCELLED).
+    """
+    held = leases.claim(engine, tenant_pk, owner, options.lease_ttl)
+    if held is None:
+        return TenantOutcome(tenant_pk, Outcome.SKIPPED)
+    if not (force or held.resumed or _still_due(engine, tenant_pk)):
+        # Synced by someone else between the due query and the claim: nothing to do.
+        leases.release(engine, tenant_pk, owner)
+        return TenantOutcome(tenant_pk, Outcome.SKIPPED)
+    outcome = TenantOutcome(tenant_pk, Outcome.FAILED)
+    try:
+        leases.abandon_dead_runs(engine, held, options.lease_ttl)
+        _run(engine, outcome, options, owner, should_stop)
+    finally:
+        outcome.next_sync_at = _record(engine, outcome, options, owner)
+    if options.metrics is not None:
+        options.metrics.observe(outcome.name or str(tenant_pk), outcome.outcome, outcome.result)
+    if outcome.outcome in (Outcome.COMPLETED, Outcome.FAILED):
+        call_hook(ALERTS, "evaluate_alerts", engine, tenant_pk, keyring=options.keyring)
+    return outcome
+
+
+def _still_due(engine: Engine, tenant_pk: int) -> bool:
+    with read_transaction(engine) as db:
+        next_at = db.scalar(
+            select(TenantSchedule.next_sync_at).where(TenantSchedule.tenant_id == tenant_pk)
+        )
+    return next_at is None or next_at <= utcnow()
+
+
+def _run(
+    engine: Engine, outcome: TenantOutcome, options: SyncOptions, owner: str, stop: StopCheck
+) -> None:
+    pk, ttl = outcome.tenant_pk, options.lease_ttl
+    renewed = [time.monotonic()]
+
+    def progress(event: SyncProgress) -> None:
+        outcome.run_id = event.run_id
+        reason = stop()
+        if reason is not None:
+            raise SyncCancelled(f"cancelled: {reason}")
+        if time.monotonic() - renewed[0] > ttl.total_seconds() / 5:
+            if not leases.renew(engine, pk, owner, ttl):
+                raise SyncCancelled("cancelled: the lease was lost to another worker")
+            renewed[0] = time.monotonic()
+
+    service = TenantService(engine, options.keyring)
+    try:
+        with read_transaction(engine) as db:
+            name = db.scalar(select(Tenant.name).where(Tenant.id == pk))
+        if name is None:
+            raise LookupError(f"no tenant with id {pk}")
+        outcome.name = name
+        connection = service.connection_for(name)
+    except Exception as exc:  # no credential, undecryptable: a failed run the admin can see
+        outcome.run_id = _failed_run(engine, pk, exc)
+        log.warning("tenant %s cannot be synced: %s", outcome.name or pk, exc)
+        return
+    try:
+        with options.metrics.running() if options.metrics else nullcontext():
+            result = run_sync(
+                engine,
+                pk,
+                connection,
+                mode="auto",
+                client_factory=options.client_factory,
+                progress=progress,
+                policy=options.policy,
+            )
+    except SyncAlreadyRunning as exc:
+        outcome.outcome = Outcome.BUSY
+        log.info("tenant %s: %s", name, exc)
+        return
+    outcome.result, outcome.run_id = result, result.run_id
+    if result.ok:
+        outcome.outcome = Outcome.COMPLETED
+    elif isinstance(result.error, SyncCancelled):
+        outcome.outcome = Outcome.CANCELLED
+    log.info(
+        "tenant %s: sync %s: %s users, %s pages in %.1f s%s",
+        name, outcome.outcome, result.users_read, result.pages_read, result.duration_ms / 1000,
+        f" ({result.error_kind}: {result.error_message})" if not result.ok else "",
+    )  # fmt: skip
+
+
+def _failed_run(engine: Engine, tenant_pk: int, exc: Exception) -> int | None:
+    now = utcnow()
+    try:
+        with write_transaction(engine) as db:
+            run_id: int = db.execute(
+                insert(SyncRun)
+                .values(
+                    tenant_id=tenant_pk, status=SyncStatus.FAILED, started_at=now,
+                    finished_at=now, duration_ms=0, error_kind=type(exc).__name__[:80],
+                    error_message=str(exc) or type(exc).__name__,
+                )
+                .returning(SyncRun.id)
+            ).scalar_one()  # fmt: skip
+        return run_id
+    except Exception:  # the tenant may be gone; the schedule update below is all that matters
+        log.warning("could not record the failure of tenant %s", tenant_pk, exc_info=True)
+        return None
+
+
+def _record(
+    engine: Engine, outcome: TenantOutcome, options: SyncOptions, owner: str
+) -> datetime | None:
+    """Persist when the tenant runs next and release the lease, in one transaction."""
+    now = utcnow()
+    s = TenantSchedule
+    with write_transaction(engine) as db:
+        row = db.execute(
+            select(s.consecutive_failures, Tenant.sync_interval_seconds)
+            .join(Tenant, Tenant.id == s.tenant_id)
+            .where(s.tenant_id == outcome.tenant_pk)
+        ).one_or_none()
+        if row is None:
+            return None  # the tenant was removed during its sync
+        failures, interval = row[0] or 0, row[1]
+        values: dict[str, Any] = {"lease_owner": None, "lease_expires_at": None}
+        if outcome.outcome == Outcome.COMPLETED:
+            period = timedelta(seconds=interval) if interval else None
+            values["next_sync_at"] = next_run_after_success(
+                now, options.policy, period, options.rng
+            )
+            values.update(consecutive_failures=0, last_success_at=now)
+        elif outcome.outcome == Outcome.FAILED:
+            failures += 1
+            values["next_sync_at"] = next_run_after_failure(
+                now, failures, options.policy, options.rng
+            )
+            values.update(consecutive_failures=failures, last_failure_at=now)
+        elif outcome.outcome == Outcome.CANCELLED:
+            values["next_sync_at"] = now  # stopped by a shutdown: due again at once
+        else:
+            values["next_sync_at"] = now + BUSY_RETRY
+        changed = db.execute(
+            update(s).where(s.tenant_id == outcome.tenant_pk, s.lease_owner == owner).values(values)
+        ).rowcount
+    if not changed:
+        log.warning("tenant %s: lease lost before the schedule was saved", outcome.tenant_pk)
+    next_at: datetime = values["next_sync_at"]
+    return next_at
+
+
+ALERTS = "licensewatch.intelligence.alerts"
+REPORTS = "licensewatch.intelligence.reports"
+
+
+def call_hook(module_name: str, name: str, *args: object, **kwargs: object) -> None:
+    """Call `<module>.<name>` if it exists (keyword arguments it does not take are dropped).
+
+    Alerts and reports are optional features of another package: a missing one is skipped and a
+    failing one is logged, never allowed to stop the scheduler.
+    """
+    try:
+        module = importlib.import_module(module_name)
+    except ImportError:
+        return
+    hook = getattr(module, name, None)
+    if not callable(hook):
+        return
+    try:
+        accepted = inspect.signature(hook).parameters
+        hook(*args, **{key: value for key, value in kwargs.items() if key in accepted})
+    except Exception:
+        log.exception("the %s hook failed", name)
