@@ -19,9 +19,11 @@ from licensewatch import __version__
 from licensewatch.settings import Settings
 from licensewatch.storage.database import make_engine
 from licensewatch.web import api, pages
+from licensewatch.web.api import intelligence as intelligence_api
 from licensewatch.web.auth import Caller, LoginRequired, session_caller
 from licensewatch.web.background import SyncFunction, SyncLauncher, run_tenant_sync
 from licensewatch.web.context import AppContext
+from licensewatch.web.pages import intelligence as intelligence_pages
 from licensewatch.web.security import SecurityHeadersMiddleware
 from licensewatch.web.templating import render
 from licensewatch.web.throttle import LoginThrottle
@@ -68,6 +70,8 @@ def create_app(
     app.mount("/static", StaticFiles(directory=STATIC), name="static")
     app.include_router(pages.router)
     app.include_router(api.router)
+    app.include_router(intelligence_pages.router)
+    app.include_router(intelligence_api.router)
     _add_error_handlers(app)
     return app
 

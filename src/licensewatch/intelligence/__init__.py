@@ -1,0 +1,1 @@
+"""Licence intelligence: friendly names, prices and costs, findings, alerts and reports."""

@@ -1,0 +1,77 @@
+"""E-mail delivery through SMTP (STARTTLS, implicit TLS, or plain for a local relay)."""
+
+from __future__ import annotations
+
+import smtplib
+import ssl
+from collections.abc import Sequence
+from dataclasses import dataclass
+from email.message import EmailMessage
+from enum import StrEnum
+
+from licensewatch.intelligence.alerts.webhook import DeliveryError
+
+TIMEOUT_SECONDS = 30.0
+
+
+class SmtpSecurity(StrEnum):
+    STARTTLS = "starttls"
+    TLS = "tls"
+    NONE = "none"  # only for a relay on the same host
+
+
+@dataclass(frozen=True)
+class SmtpServer:
+    """Where and how to send; the password comes decrypted from the destination's secret."""
+
+    host: str
+    port: int
+    sender: str
+    security: SmtpSecurity = SmtpSecurity.STARTTLS
+    username: str | None = None
+    password: str | None = None
+    ca_bundle: str | None = None
+
+    def context(self) -> ssl.SSLContext:
+        return ssl.create_default_context(cafile=self.ca_bundle)
+
+
+def message(
+    server: SmtpServer,
+    recipients: Sequence[str],
+    subject: str,
+    text: str,
+    html: str | None = None,
+    attachments: Sequence[tuple[str, str, bytes]] = (),
+) -> EmailMessage:
+    """A MIME message: text (and HTML) body plus (filename, mime type, bytes) attachments."""
+    mail = EmailMessage()
+    mail["From"] = server.sender
+    mail["To"] = ", ".join(recipients)
+    mail["Subject"] = subject
+    mail.set_content(text)
+    if html is not None:
+        mail.add_alternative(html, subtype="html")
+    for filename, mime, data in attachments:
+        maintype, _, subtype = mime.partition("/")
+        mail.add_attachment(data, maintype=maintype, subtype=subtype, filename=filename)
+    return mail
+
+
+def send(server: SmtpServer, mail: EmailMessage) -> None:
+    """Send one message; SMTP and network errors raise DeliveryError."""
+    try:
+        if server.security == SmtpSecurity.TLS:
+            client: smtplib.SMTP = smtplib.SMTP_SSL(
+                server.host, server.port, timeout=TIMEOUT_SECONDS, context=server.context()
+            )
+        else:
+            client = smtplib.SMTP(server.host, server.port, timeout=TIMEOUT_SECONDS)
+        with client:
+            if server.security == SmtpSecurity.STARTTLS:
+                client.starttls(context=server.context())
+            if server.username:
+                client.login(server.username, server.password or "")
+            client.send_message(mail)
+    except (smtplib.SMTPException, OSError) as exc:
+        raise DeliveryError(f"e-mail via {server.host}:{server.port} failed: {exc}") from None

@@ -1,0 +1,162 @@
+"""Licence costs per month and year: purchased, assigned, unassigned, and by user attribute."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+from sqlalchemy import Engine, and_, func, select
+from sqlalchemy.orm import Session
+
+from licensewatch.intelligence.catalog import product_names
+from licensewatch.intelligence.money import Cost
+from licensewatch.intelligence.prices import load_prices
+from licensewatch.intelligence.settings import CostAttribute, read_settings
+from licensewatch.storage.database import session_scope
+from licensewatch.storage.models import Sku, Tenant, User, UserLicense
+
+ASSIGNED_STATES = ("Active", "ActiveWithError")
+NONE_LABEL = "(not set)"
+
+
+@dataclass
+class ProductCost:
+    """One product's units and their monthly cost; `price` is None when it has no price."""
+
+    sku_id: str
+    name: str
+    purchased: int
+    assigned: int
+    unassigned: int
+    price: str | None
+    purchased_cost: Cost
+    assigned_cost: Cost
+    unassigned_cost: Cost
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "sku_id": self.sku_id,
+            "name": self.name,
+            "purchased": self.purchased,
+            "assigned": self.assigned,
+            "unassigned": self.unassigned,
+            "price": self.price or "no price",
+            "purchased_cost": self.purchased_cost.to_dict(),
+            "assigned_cost": self.assigned_cost.to_dict(),
+            "unassigned_cost": self.unassigned_cost.to_dict(),
+        }
+
+
+@dataclass
+class TenantCosts:
+    """A tenant's costs; `breakdowns` maps an attribute to (value, holders, monthly cost)."""
+
+    tenant: str
+    products: list[ProductCost] = field(default_factory=list)
+    purchased: Cost = field(default_factory=Cost)
+    assigned: Cost = field(default_factory=Cost)
+    unassigned: Cost = field(default_factory=Cost)
+    breakdowns: dict[str, list[tuple[str, int, Cost]]] = field(default_factory=dict)
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "tenant": self.tenant,
+            "purchased": self.purchased.to_dict(),
+            "assigned": self.assigned.to_dict(),
+            "unassigned": self.unassigned.to_dict(),
+            "products": [p.to_dict() for p in self.products],
+            "breakdowns": {
+                attribute: [
+                    {"value": value, "licences": units, "cost": cost.to_dict()}
+                    for value, units, cost in lines
+                ]
+                for attribute, lines in self.breakdowns.items()
+            },
+        }
+
+
+def attributes(session: Session) -> list[CostAttribute]:
+    """Department, country, company and the configured cost-centre attribute."""
+    chosen = CostAttribute(read_settings(session)["cost_attribute"])
+    base = [CostAttribute.DEPARTMENT, CostAttribute.COUNTRY, CostAttribute.COMPANY_NAME]
+    return base + ([chosen] if chosen not in base else [])
+
+
+def tenant_costs(session: Session, tenant: Tenant) -> TenantCosts:
+    """Costs of one tenant's current dataset (aggregated in SQL; priced in Python per SKU)."""
+    names, prices = product_names(session), load_prices(session)
+    result = TenantCosts(tenant.name)
+    for sku in session.scalars(
+        select(Sku).where(Sku.tenant_id == tenant.id).order_by(Sku.sku_part_number)
+    ):
+        name = names.display_name(sku.sku_id, sku.sku_part_number)
+        price = prices.get(sku.sku_id)
+        monthly, currency = (price.monthly, price.currency) if price else (None, None)
+        purchased = sku.enabled + sku.warning
+        unassigned = max(purchased - sku.consumed, 0)
+        line = ProductCost(
+            sku.sku_id,
+            name,
+            purchased,
+            sku.consumed,
+            unassigned,
+            f"{price.amount} {price.currency}/{price.term.value}" if price else None,
+            Cost(),
+            Cost(),
+            Cost(),
+        )
+        for cost, units in (
+            (line.purchased_cost, purchased),
+            (line.assigned_cost, sku.consumed),
+            (line.unassigned_cost, unassigned),
+        ):
+            cost.add(monthly, currency, units, name)
+        result.purchased.merge(line.purchased_cost)
+        result.assigned.merge(line.assigned_cost)
+        result.unassigned.merge(line.unassigned_cost)
+        result.products.append(line)
+    for attribute in attributes(session):
+        result.breakdowns[attribute.value] = _breakdown(session, tenant, attribute)
+    return result
+
+
+def _breakdown(
+    session: Session, tenant: Tenant, attribute: CostAttribute
+) -> list[tuple[str, int, Cost]]:
+    names, prices = product_names(session), load_prices(session)
+    column = getattr(User, attribute.value)
+    statement = (
+        select(column, UserLicense.sku_id, Sku.sku_part_number)
+        .add_columns(func.count(func.distinct(UserLicense.user_id)))
+        .join(
+            UserLicense,
+            and_(UserLicense.dataset_id == User.dataset_id, UserLicense.user_id == User.id),
+        )
+        .outerjoin(Sku, and_(Sku.tenant_id == tenant.id, Sku.sku_id == UserLicense.sku_id))
+        .where(User.dataset_id == tenant.dataset_id, UserLicense.state.in_(ASSIGNED_STATES))
+        .group_by(column, UserLicense.sku_id, Sku.sku_part_number)
+    )
+    lines: dict[str, tuple[int, Cost]] = {}
+    for value, sku_id, part, holders in session.execute(statement):
+        label = value or NONE_LABEL
+        units, cost = lines.get(label, (0, Cost()))
+        price = prices.get(sku_id)
+        monthly, currency = (price.monthly, price.currency) if price else (None, None)
+        cost.add(monthly, currency, int(holders), names.display_name(sku_id, part or sku_id))
+        lines[label] = (units + int(holders), cost)
+    return sorted(
+        ((label, units, cost) for label, (units, cost) in lines.items()),
+        key=lambda line: (-sum(line[2].amounts.values()), line[0]),
+    )
+
+
+def all_costs(engine: Engine, tenant_name: str | None = None) -> list[TenantCosts]:
+    """Costs of one tenant by name, or of every tenant."""
+    with session_scope(engine, write=False) as session:
+        statement = select(Tenant).order_by(Tenant.name)
+        if tenant_name is not None:
+            statement = statement.where(Tenant.name == tenant_name)
+        tenants = list(session.scalars(statement))
+        if tenant_name is not None and not tenants:
+            raise LookupError(f"no tenant named {tenant_name!r}")
+        return [tenant_costs(session, tenant) for tenant in tenants]

@@ -1,0 +1,187 @@
+"""Assignment findings: direct+group duplicates, overlapping products, group-licensing errors."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from sqlalchemy import ColumnElement, and_, exists, func, literal, or_, select
+from sqlalchemy.orm import aliased
+
+from licensewatch.intelligence.findings.base import (
+    ASSIGNED_STATES,
+    Context,
+    Finding,
+    FindingRule,
+    user_finding,
+)
+from licensewatch.storage.models import Group, Sku, SkuServicePlan, User, UserLicense
+
+DUPLICATE_FIX = (
+    "Remove the direct assignment and keep the group one: otherwise removing the person from "
+    "the group does not free the seat, and disabled plans may differ between the two."
+)
+OVERLAP_FIX = (
+    "Remove the smaller product: every one of its service plans is already included in the "
+    "larger product the user holds, so it is paid twice."
+)
+ERROR_FIX = (
+    "CountViolation: buy seats or free some; MutuallyExclusiveViolation: the product conflicts "
+    "with another the user holds (remove one, or disable the conflicting plan in the group); "
+    "DependencyViolation: a required plan is missing. Reprocess the group afterwards "
+    "(Entra ID > Groups > <group> > Licenses)."
+)
+
+
+def direct_and_group(context: Context) -> Finding:
+    """Users who hold the same product directly and through a group."""
+    direct, grouped = aliased(UserLicense), aliased(UserLicense)
+    group_name = func.coalesce(Group.display_name, grouped.assigned_by_group)
+    statement = (
+        select(User.user_principal_name, User.display_name, direct.sku_id, Sku.sku_part_number)
+        .add_columns(group_name)
+        .join(direct, and_(direct.dataset_id == User.dataset_id, direct.user_id == User.id))
+        .join(
+            grouped,
+            and_(
+                grouped.dataset_id == direct.dataset_id,
+                grouped.user_id == direct.user_id,
+                grouped.sku_id == direct.sku_id,
+                grouped.assigned_by_group.is_not(None),
+                grouped.state.in_(ASSIGNED_STATES),
+            ),
+        )
+        .outerjoin(Sku, and_(Sku.tenant_id == context.tenant_pk, Sku.sku_id == direct.sku_id))
+        .outerjoin(
+            Group, and_(Group.tenant_id == context.tenant_pk, Group.id == grouped.assigned_by_group)
+        )
+        .where(
+            User.dataset_id == context.dataset_id,
+            direct.assigned_by_group.is_(None),
+            direct.state.in_(ASSIGNED_STATES),
+        )
+        .order_by(User.user_principal_name, direct.sku_id, group_name)
+    )
+    if context.excluded:
+        statement = statement.where(direct.sku_id.not_in(context.excluded))
+    rows = [
+        (upn, display, sku, part, f"{context.name(sku, part)} directly and via group {group}")
+        for upn, display, sku, part, group in context.session.execute(statement)
+    ]
+    finding = Finding(
+        FindingRule.DIRECT_AND_GROUP,
+        "Same product assigned directly and through a group",
+        context.tenant,
+        "users",
+        DUPLICATE_FIX,
+    )
+    return user_finding(context, finding, rows, costed=False)
+
+
+def _plans_of(plan: Any, sku: Any) -> ColumnElement[bool]:
+    """The per-user service plans of a SKU (tenant-level "Company" plans do not overlap)."""
+    return and_(
+        plan.tenant_id == sku.tenant_id,
+        plan.sku_id == sku.sku_id,
+        or_(plan.applies_to.is_(None), plan.applies_to != "Company"),
+    )
+
+
+def _contained_pairs(context: Context) -> list[tuple[str, str, str, str]]:
+    """(covered sku, part, covering sku, part): every user plan of the first is in the second."""
+    a, b = aliased(Sku), aliased(Sku)
+    pa, pb, any_plan = aliased(SkuServicePlan), aliased(SkuServicePlan), aliased(SkuServicePlan)
+
+    missing_in_b = exists(
+        select(literal(1))
+        .select_from(pa)
+        .correlate_except(pa)
+        .where(
+            _plans_of(pa, a),
+            ~exists(
+                select(literal(1))
+                .select_from(pb)
+                .where(_plans_of(pb, b), pb.service_plan_id == pa.service_plan_id)
+                .correlate_except(pb)
+            ),
+        )
+    )
+    statement = (
+        select(a.sku_id, a.sku_part_number, b.sku_id, b.sku_part_number)
+        .join(b, and_(b.tenant_id == a.tenant_id, b.sku_id != a.sku_id))
+        .where(
+            a.tenant_id == context.tenant_pk,
+            exists(select(literal(1)).select_from(any_plan).where(_plans_of(any_plan, a))),
+            ~missing_in_b,
+        )
+    )
+    pairs = [(str(w), str(x), str(y), str(z)) for w, x, y, z in context.session.execute(statement)]
+    # Identical plan sets contain each other: report only one direction.
+    found = {(p[0], p[2]) for p in pairs}
+    return [p for p in pairs if not ((p[2], p[0]) in found and p[0] > p[2])]
+
+
+def overlapping_products(context: Context) -> Finding:
+    """Users holding a product whose service plans are all part of another product they hold."""
+    finding = Finding(
+        FindingRule.OVERLAPPING_PRODUCTS,
+        "Overlapping products (one contains the other)",
+        context.tenant,
+        "users",
+        OVERLAP_FIX,
+    )
+    pairs = _contained_pairs(context)
+    rows: list[tuple[object, ...]] = []
+    if pairs:
+        held = context.held()
+        covering = aliased(held)
+        for covered_id, covered_part, covering_id, covering_part in pairs:
+            statement = (
+                select(User.user_principal_name, User.display_name)
+                .join(held, held.c.user_id == User.id)
+                .join(covering, covering.c.user_id == User.id)
+                .where(
+                    User.dataset_id == context.dataset_id,
+                    held.c.sku_id == covered_id,
+                    covering.c.sku_id == covering_id,
+                )
+            )
+            inside = context.name(covering_id, covering_part)
+            for upn, display in context.session.execute(statement):
+                detail = f"{context.name(covered_id, covered_part)} is included in {inside}"
+                rows.append((upn, display, covered_id, covered_part, detail))
+    rows.sort(key=lambda row: (str(row[0] or ""), str(row[2])))
+    return user_finding(context, finding, rows)
+
+
+def assignment_errors(context: Context) -> Finding:
+    """Licence assignments Entra could not apply (CountViolation, MutuallyExclusiveViolation…)."""
+    where = func.coalesce(Group.display_name, UserLicense.assigned_by_group)
+    statement = (
+        select(User.user_principal_name, User.display_name, UserLicense.sku_id)
+        .add_columns(Sku.sku_part_number, UserLicense.error, UserLicense.state, where)
+        .join(
+            UserLicense,
+            and_(UserLicense.dataset_id == User.dataset_id, UserLicense.user_id == User.id),
+        )
+        .outerjoin(Sku, and_(Sku.tenant_id == context.tenant_pk, Sku.sku_id == UserLicense.sku_id))
+        .outerjoin(
+            Group,
+            and_(Group.tenant_id == context.tenant_pk, Group.id == UserLicense.assigned_by_group),
+        )
+        .where(User.dataset_id == context.dataset_id, UserLicense.error.is_not(None))
+        .order_by(User.user_principal_name, UserLicense.sku_id)
+    )
+    if context.excluded:
+        statement = statement.where(UserLicense.sku_id.not_in(context.excluded))
+    rows = []
+    for upn, display, sku, part, error, state, group in context.session.execute(statement):
+        via = f" via group {group}" if group else " (direct)"
+        rows.append((upn, display, sku, part, f"{error} ({state}): {context.name(sku, part)}{via}"))
+    finding = Finding(
+        FindingRule.ASSIGNMENT_ERRORS,
+        "Group-licensing and assignment errors",
+        context.tenant,
+        "users",
+        ERROR_FIX,
+    )
+    return user_finding(context, finding, rows, costed=False)

@@ -1,0 +1,203 @@
+"""What a finding is (rule, count, affected users or products, money, fix) and its SQL helpers."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from datetime import datetime
+from decimal import Decimal
+from enum import StrEnum
+from typing import Any
+
+from sqlalchemy import Select, Subquery, and_, select
+from sqlalchemy.orm import Session
+
+from licensewatch.intelligence.catalog import ProductNames
+from licensewatch.intelligence.money import Cost
+from licensewatch.intelligence.prices import Price
+from licensewatch.storage.models import Sku, User, UserLicense
+
+ASSIGNED_STATES = ("Active", "ActiveWithError")
+
+
+class FindingRule(StrEnum):
+    """The named rules, in the order they are reported."""
+
+    UNASSIGNED_SEATS = "unassigned_seats"
+    OVER_ASSIGNED = "over_assigned"
+    DISABLED_HOLDERS = "disabled_holders"
+    GUEST_HOLDERS = "guest_holders"
+    DIRECT_AND_GROUP = "direct_and_group"
+    OVERLAPPING_PRODUCTS = "overlapping_products"
+    ASSIGNMENT_ERRORS = "assignment_errors"
+    LAPSING_SUBSCRIPTIONS = "lapsing_subscriptions"
+    INACTIVE_USERS = "inactive_users"
+    NEVER_SIGNED_IN = "never_signed_in"
+
+
+@dataclass
+class Affected:
+    """One affected user (by UPN) or product, what is wrong with it and the money involved."""
+
+    key: str  # the userPrincipalName, or the product's SKU id
+    name: str  # display name of the user or product
+    detail: str
+    products: list[str] = field(default_factory=list)
+    units: int = 1
+    cost: Cost = field(default_factory=Cost)
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "key": self.key,
+            "name": self.name,
+            "detail": self.detail,
+            "products": self.products,
+            "units": self.units,
+            "cost": self.cost.to_dict(),
+        }
+
+
+@dataclass
+class Finding:
+    """A rule's result for one tenant; `unavailable` says why it could not be computed."""
+
+    rule: FindingRule
+    title: str
+    tenant: str
+    subject: str  # "users" or "products": what `affected` lists
+    fix: str
+    affected: list[Affected] = field(default_factory=list)
+    count: int = 0
+    cost: Cost | None = None  # None: the rule costs no extra money (hygiene)
+    unavailable: str | None = None
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "rule": self.rule.value,
+            "title": self.title,
+            "tenant": self.tenant,
+            "count": self.count,
+            "subject": self.subject,
+            "monthly_cost": self.cost.to_dict() if self.cost is not None else None,
+            "fix": self.fix,
+            "unavailable": self.unavailable,
+            "affected": [a.to_dict() for a in self.affected],
+        }
+
+    def csv_rows(self) -> list[dict[str, Any]]:
+        """One row per affected user or product (CSV export)."""
+        base = {"tenant": self.tenant, "rule": self.rule.value, "title": self.title}
+        if self.unavailable:
+            return [{**base, "detail": f"unavailable: {self.unavailable}"}]
+        return [
+            {
+                **base,
+                "user_principal_name": a.key if self.subject == "users" else "",
+                "product": ", ".join(a.products) if self.subject == "users" else a.name,
+                "units": a.units,
+                "detail": a.detail,
+                "monthly_cost": a.cost.text() if self.cost is not None else "",
+            }
+            for a in self.affected
+        ]
+
+
+CSV_COLUMNS = (
+    "tenant",
+    "rule",
+    "title",
+    "user_principal_name",
+    "product",
+    "units",
+    "detail",
+    "monthly_cost",
+)
+
+
+@dataclass
+class Context:
+    """Everything a rule needs: the session, the tenant's current dataset, names and prices."""
+
+    session: Session
+    tenant_pk: int
+    tenant: str
+    dataset_id: int | None
+    sign_in_data: bool | None
+    names: ProductNames
+    prices: dict[str, Price]
+    excluded: set[str]
+    now: datetime
+    inactive_days: int
+    lapse_days: int
+
+    def name(self, sku_id: str, part: str | None) -> str:
+        return self.names.display_name(sku_id, part or sku_id)
+
+    def price(self, sku_id: str) -> tuple[Decimal | None, str | None]:
+        price = self.prices.get(sku_id)
+        return (price.monthly, price.currency) if price else (None, None)
+
+    def cost(self, items: Iterable[tuple[str, str | None, int]]) -> Cost:
+        """The monthly cost of (sku_id, part, units) items."""
+        cost = Cost()
+        for sku_id, part, units in items:
+            cost.add(*self.price(sku_id), units, self.name(sku_id, part))
+        return cost
+
+    def held(self) -> Subquery:
+        """(user_id, sku_id, part) the current users really hold, excluded products left out."""
+        statement = (
+            select(UserLicense.user_id, UserLicense.sku_id, Sku.sku_part_number.label("part"))
+            .outerjoin(Sku, and_(Sku.tenant_id == self.tenant_pk, Sku.sku_id == UserLicense.sku_id))
+            .where(
+                UserLicense.dataset_id == self.dataset_id,
+                UserLicense.state.in_(ASSIGNED_STATES),
+            )
+            .distinct()
+        )
+        if self.excluded:
+            statement = statement.where(UserLicense.sku_id.not_in(self.excluded))
+        return statement.subquery("held")
+
+    def users(self) -> Select[tuple[str | None, str | None, str, str | None]]:
+        """UPN, display name, SKU and part of every current user's held licences."""
+        held = self.held()
+        return (
+            select(User.user_principal_name, User.display_name, held.c.sku_id, held.c.part)
+            .join(held, held.c.user_id == User.id)
+            .where(User.dataset_id == self.dataset_id)
+            .order_by(User.user_principal_name, held.c.sku_id)
+        )
+
+
+def user_finding(
+    context: Context,
+    finding: Finding,
+    rows: Iterable[tuple[Any, ...]],
+    *,
+    costed: bool = True,
+) -> Finding:
+    """Fill a user finding from (upn, display name, sku_id, part[, detail]) rows in UPN order."""
+    by_user: dict[str, Affected] = {}
+    for row in rows:
+        upn, display, sku_id, part = row[0] or "", row[1] or "", row[2], row[3]
+        name = context.name(sku_id, part)
+        affected = by_user.get(upn)
+        if affected is None:
+            affected = by_user[upn] = Affected(upn, display, "")
+        if name not in affected.products:
+            affected.products.append(name)
+            if costed:
+                affected.cost.add(*context.price(sku_id), 1, name)
+        if len(row) > 4 and row[4]:
+            affected.detail = "; ".join(filter(None, (affected.detail, str(row[4]))))
+    for affected in by_user.values():
+        affected.detail = affected.detail or ", ".join(affected.products)
+    finding.affected = list(by_user.values())
+    finding.count = len(finding.affected)
+    if costed:
+        total = Cost()
+        for affected in finding.affected:
+            total.merge(affected.cost)
+        finding.cost = total
+    return finding

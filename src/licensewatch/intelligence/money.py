@@ -1,0 +1,62 @@
+"""Money per currency, with the products that have no price kept apart (never counted as 0)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from decimal import ROUND_HALF_UP, Decimal
+from typing import Any
+
+CENT = Decimal("0.01")
+
+
+def rounded(value: Decimal) -> Decimal:
+    return value.quantize(CENT, rounding=ROUND_HALF_UP)
+
+
+@dataclass
+class Cost:
+    """A monthly amount per currency plus the names of products that could not be priced."""
+
+    amounts: dict[str, Decimal] = field(default_factory=dict)
+    unpriced: set[str] = field(default_factory=set)
+
+    def add(self, monthly: Decimal | None, currency: str | None, units: int, product: str) -> None:
+        """Add `units` of a product; without a price the product is remembered as unpriced."""
+        if units <= 0:
+            return
+        if monthly is None or currency is None:
+            self.unpriced.add(product)
+            return
+        self.amounts[currency] = self.amounts.get(currency, Decimal(0)) + monthly * units
+
+    def merge(self, other: Cost) -> None:
+        for currency, amount in other.amounts.items():
+            self.amounts[currency] = self.amounts.get(currency, Decimal(0)) + amount
+        self.unpriced |= other.unpriced
+
+    @property
+    def priced(self) -> bool:
+        return bool(self.amounts)
+
+    def monthly(self) -> dict[str, Decimal]:
+        return {c: rounded(a) for c, a in sorted(self.amounts.items())}
+
+    def yearly(self) -> dict[str, Decimal]:
+        return {c: rounded(a * 12) for c, a in sorted(self.amounts.items())}
+
+    def text(self, *, yearly: bool = False) -> str:
+        """`1,234.50 EUR`, `no price`, or `1,234.50 EUR + no price for X`."""
+        values = self.yearly() if yearly else self.monthly()
+        parts = [f"{amount:,.2f} {currency}" for currency, amount in values.items()]
+        if self.unpriced:
+            missing = ", ".join(sorted(self.unpriced))
+            parts.append(f"no price for {missing}" if parts else "no price")
+        return " + ".join(parts) if parts else "-"
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "monthly": {c: str(a) for c, a in self.monthly().items()},
+            "yearly": {c: str(a) for c, a in self.yearly().items()},
+            "unpriced": sorted(self.unpriced),
+            "text": self.text(),
+        }

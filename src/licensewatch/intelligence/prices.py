@@ -1,0 +1,151 @@
+"""Product prices (amount, currency, monthly or annual term): set, list, remove, import CSV."""
+
+from __future__ import annotations
+
+import csv
+import io
+import re
+from dataclasses import dataclass
+from decimal import Decimal, InvalidOperation
+from typing import Any
+
+from sqlalchemy import Engine, select
+from sqlalchemy.orm import Session
+
+from licensewatch.intelligence.catalog import UnknownProduct, resolve_product
+from licensewatch.storage.database import session_scope
+from licensewatch.storage.models.intelligence import PriceTerm, ProductPrice
+
+_CURRENCY = re.compile(r"^[A-Z]{3}$")
+_MAX_PROBLEMS = 10
+
+
+@dataclass(frozen=True)
+class Price:
+    """A unit price per term; `monthly` is what one unit costs per month."""
+
+    sku_id: str
+    part_number: str | None
+    amount: Decimal
+    currency: str
+    term: PriceTerm
+
+    @property
+    def monthly(self) -> Decimal:
+        return self.amount if self.term == PriceTerm.MONTHLY else self.amount / 12
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "sku_id": self.sku_id,
+            "part_number": self.part_number,
+            "amount": str(self.amount),
+            "currency": self.currency,
+            "term": self.term.value,
+        }
+
+
+def parse_amount(text: str) -> Decimal:
+    """A non-negative decimal price (`32.00`, `32,00` is refused: ambiguous)."""
+    try:
+        amount = Decimal(text.strip())
+    except InvalidOperation:
+        raise ValueError(f"price {text!r} is not a number (use a dot: 32.50)") from None
+    if not amount.is_finite() or amount < 0:
+        raise ValueError(f"price {text!r} must be zero or positive")
+    return amount
+
+
+def parse_currency(text: str) -> str:
+    currency = text.strip().upper()
+    if not _CURRENCY.match(currency):
+        raise ValueError(f"currency {text!r} must be a three-letter ISO code such as EUR")
+    return currency
+
+
+def parse_term(text: str) -> PriceTerm:
+    value = text.strip().lower()
+    aliases = {"month": "monthly", "year": "annual", "yearly": "annual", "annually": "annual"}
+    try:
+        return PriceTerm(aliases.get(value, value))
+    except ValueError:
+        raise ValueError(f"term {text!r} must be monthly or annual") from None
+
+
+def load_prices(session: Session) -> dict[str, Price]:
+    """Every price by SKU id."""
+    return {
+        row.sku_id: Price(
+            row.sku_id, row.part_number, Decimal(row.amount), row.currency, PriceTerm(row.term)
+        )
+        for row in session.scalars(select(ProductPrice))
+    }
+
+
+def _store(session: Session, key: str, amount: Decimal, currency: str, term: PriceTerm) -> Price:
+    sku_id, part = resolve_product(session, key)
+    row = session.get(ProductPrice, sku_id)
+    if row is None:
+        row = ProductPrice(sku_id=sku_id)
+        session.add(row)
+    row.part_number, row.amount, row.currency, row.term = part, str(amount), currency, term.value
+    return Price(sku_id, part, amount, currency, term)
+
+
+def set_price(
+    engine: Engine, key: str, amount: str | Decimal, currency: str, term: str | PriceTerm
+) -> Price:
+    """Set a product's price by SKU id or part number."""
+    value = amount if isinstance(amount, Decimal) else parse_amount(amount)
+    if value < 0:
+        raise ValueError("price must be zero or positive")
+    with session_scope(engine) as session:
+        return _store(session, key, value, parse_currency(currency), parse_term(str(term)))
+
+
+def remove_price(engine: Engine, key: str) -> bool:
+    with session_scope(engine) as session:
+        sku_id, _ = resolve_product(session, key)
+        row = session.get(ProductPrice, sku_id)
+        if row is not None:
+            session.delete(row)
+        return row is not None
+
+
+def import_prices(engine: Engine, data: bytes) -> list[Price]:
+    """Prices from CSV columns product,price,currency,term; all rows or none are stored."""
+    try:
+        text = data.decode("utf-8-sig")
+    except UnicodeDecodeError:
+        raise ValueError("the price file is not UTF-8 text") from None
+    reader = csv.DictReader(io.StringIO(text, newline=""))
+    header = {(name or "").strip().lower() for name in reader.fieldnames or []}
+    missing = {"product", "price", "currency", "term"} - header
+    if missing:
+        raise ValueError(
+            "price CSV needs the columns product,price,currency,term (missing "
+            + ", ".join(sorted(missing))
+            + ")"
+        )
+    problems: list[str] = []
+    stored: list[Price] = []
+    with session_scope(engine) as session:
+        for row in reader:
+            values = {(k or "").strip().lower(): (v or "").strip() for k, v in row.items()}
+            try:
+                price = _store(
+                    session,
+                    values["product"],
+                    parse_amount(values["price"]),
+                    parse_currency(values["currency"]),
+                    parse_term(values["term"]),
+                )
+                stored.append(price)
+            except (ValueError, UnknownProduct) as exc:
+                problems.append(f"line {reader.line_num}: {exc}")
+                if len(problems) >= _MAX_PROBLEMS:
+                    break
+        if problems:
+            raise ValueError("no price was imported:\n" + "\n".join(problems))
+        if not stored:
+            raise ValueError("the price file has no rows")
+    return stored

@@ -1,0 +1,94 @@
+"""API: findings, costs, the product catalogue, prices (admin writes) and alerts (admin)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from fastapi import APIRouter, HTTPException, Request
+from pydantic import BaseModel
+
+from licensewatch.intelligence.alerts.evaluate import alert_log
+from licensewatch.intelligence.alerts.rules import list_rules
+from licensewatch.intelligence.catalog import UnknownProduct, seen_products, unknown_products
+from licensewatch.intelligence.costs import all_costs
+from licensewatch.intelligence.findings import tenant_findings
+from licensewatch.intelligence.prices import load_prices, remove_price, set_price
+from licensewatch.storage.database import session_scope
+from licensewatch.web.auth import ApiAdmin, ApiCaller
+from licensewatch.web.context import engine_of
+
+router = APIRouter(prefix="/api/v1", tags=["intelligence"])
+
+
+class PriceIn(BaseModel):
+    """A price per licence and term."""
+
+    amount: str
+    currency: str = "EUR"
+    term: str = "monthly"
+
+
+def _not_found(error: LookupError) -> HTTPException:
+    return HTTPException(404, str(error).strip("'\""))
+
+
+@router.get("/findings")
+def get_findings(request: Request, caller: ApiCaller, tenant: str | None = None) -> list[Any]:
+    """Every rule per tenant: count, affected users (by UPN) or products, money, fix."""
+    try:
+        return [f.to_dict() for f in tenant_findings(engine_of(request), tenant)]
+    except LookupError as error:
+        raise _not_found(error) from None
+
+
+@router.get("/costs")
+def get_costs(request: Request, caller: ApiCaller, tenant: str | None = None) -> list[Any]:
+    """Monthly and yearly costs: purchased, assigned, unassigned, by attribute."""
+    try:
+        return [c.to_dict() for c in all_costs(engine_of(request), tenant)]
+    except LookupError as error:
+        raise _not_found(error) from None
+
+
+@router.get("/catalog")
+def get_catalog(request: Request, caller: ApiCaller, unknown: bool = False) -> list[Any]:
+    """Products seen in tenants with their friendly name and its source."""
+    with session_scope(engine_of(request), write=False) as session:
+        products = unknown_products(session) if unknown else seen_products(session)
+    return [p.to_dict() for p in products]
+
+
+@router.get("/prices")
+def get_prices(request: Request, caller: ApiCaller) -> list[Any]:
+    with session_scope(engine_of(request), write=False) as session:
+        return [p.to_dict() for p in load_prices(session).values()]
+
+
+@router.put("/prices/{product}")
+def put_price(product: str, body: PriceIn, request: Request, caller: ApiAdmin) -> dict[str, Any]:
+    """Set a product's price (by SKU id or part number)."""
+    try:
+        price = set_price(engine_of(request), product, body.amount, body.currency, body.term)
+    except UnknownProduct as error:
+        raise HTTPException(404, str(error)) from None
+    except ValueError as error:
+        raise HTTPException(422, str(error)) from None
+    return price.to_dict()
+
+
+@router.delete("/prices/{product}", status_code=204)
+def delete_price(product: str, request: Request, caller: ApiAdmin) -> None:
+    try:
+        if not remove_price(engine_of(request), product):
+            raise HTTPException(404, f"{product} has no price")
+    except UnknownProduct as error:
+        raise HTTPException(404, str(error)) from None
+
+
+@router.get("/alerts")
+def get_alerts(request: Request, caller: ApiAdmin, limit: int = 100) -> dict[str, Any]:
+    """Alert rules and the newest log entries (admins only)."""
+    engine = engine_of(request)
+    with session_scope(engine, write=False) as session:
+        rules = list_rules(session)
+    return {"rules": rules, "log": alert_log(engine, min(max(limit, 1), 1000))}

@@ -1,0 +1,212 @@
+"""Pages for findings, costs, the product catalogue and prices (admin edits), alerts and reports."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from datetime import datetime
+from typing import Any
+
+from fastapi import APIRouter, HTTPException, Request
+from fastapi.responses import RedirectResponse
+from sqlalchemy import select
+from starlette.concurrency import run_in_threadpool
+from starlette.responses import Response
+
+from licensewatch.intelligence.alerts.evaluate import alert_log
+from licensewatch.intelligence.alerts.rules import (
+    AlertKind,
+    add_rule,
+    list_destinations,
+    list_rules,
+    remove_rule,
+)
+from licensewatch.intelligence.catalog import seen_products, set_name
+from licensewatch.intelligence.costs import all_costs
+from licensewatch.intelligence.exclusions import exclude, exclusions, include
+from licensewatch.intelligence.findings import tenant_findings
+from licensewatch.intelligence.prices import load_prices, set_price
+from licensewatch.intelligence.report_formats import XLSX_MIME, render_html, to_csv_zip, to_xlsx
+from licensewatch.intelligence.reports import build_report
+from licensewatch.storage.database import session_scope
+from licensewatch.storage.models import Tenant
+from licensewatch.web.auth import AdminForm, PageAdmin, PageCaller
+from licensewatch.web.context import engine_of
+from licensewatch.web.templating import render
+
+router = APIRouter()
+
+
+def _tenants(request: Request) -> list[str]:
+    with session_scope(engine_of(request), write=False) as session:
+        return list(session.scalars(select(Tenant.name).order_by(Tenant.name)))
+
+
+def _chosen(request: Request, tenant: str) -> str | None:
+    if tenant and tenant not in _tenants(request):
+        raise HTTPException(404, f"No tenant named {tenant!r}.")
+    return tenant or None
+
+
+@router.get("/findings")
+def findings_page(request: Request, caller: PageCaller, tenant: str = "") -> Response:
+    results = tenant_findings(engine_of(request), _chosen(request, tenant))
+    return render(
+        request,
+        "findings.html",
+        caller,
+        findings=results,
+        tenants=_tenants(request),
+        selected=tenant,
+    )
+
+
+@router.get("/costs")
+def costs_page(request: Request, caller: PageCaller, tenant: str = "") -> Response:
+    results = all_costs(engine_of(request), _chosen(request, tenant))
+    return render(
+        request, "costs.html", caller, costs=results, tenants=_tenants(request), selected=tenant
+    )
+
+
+def _catalog(request: Request, caller: Any, status_code: int = 200, **extra: Any) -> Response:
+    with session_scope(engine_of(request), write=False) as session:
+        products = seen_products(session)
+        prices = load_prices(session)
+        excluded = exclusions(session)
+    return render(
+        request,
+        "catalog.html",
+        caller,
+        status_code=status_code,
+        products=products,
+        prices=prices,
+        excluded=excluded,
+        **extra,
+    )
+
+
+@router.get("/catalog")
+def catalog_page(request: Request, caller: PageCaller) -> Response:
+    return _catalog(request, caller)
+
+
+async def _admin_change(
+    request: Request, caller: Any, change: Callable[[dict[str, str]], Any], target: str
+) -> Response:
+    form = {k: str(v) for k, v in (await request.form()).items() if isinstance(v, str)}
+    try:
+        await run_in_threadpool(change, form)
+    except (ValueError, LookupError) as error:
+        if target == "/alerts":
+            return _alerts(request, caller, 422, error=str(error))
+        return _catalog(request, caller, 422, error=str(error))
+    return RedirectResponse(target, 303)
+
+
+@router.post("/catalog/name")
+async def catalog_name(request: Request, caller: AdminForm) -> Response:
+    engine = engine_of(request)
+    return await _admin_change(
+        request,
+        caller,
+        lambda f: set_name(engine, f.get("product", ""), f.get("name", "")),
+        "/catalog",
+    )
+
+
+@router.post("/catalog/price")
+async def catalog_price(request: Request, caller: AdminForm) -> Response:
+    engine = engine_of(request)
+
+    def change(form: dict[str, str]) -> None:
+        set_price(
+            engine,
+            form.get("product", ""),
+            form.get("amount", ""),
+            form.get("currency", "EUR"),
+            form.get("term", "monthly"),
+        )
+
+    return await _admin_change(request, caller, change, "/catalog")
+
+
+@router.post("/catalog/exclusion")
+async def catalog_exclusion(request: Request, caller: AdminForm) -> Response:
+    engine = engine_of(request)
+
+    def change(form: dict[str, str]) -> None:
+        scope = form.get("scope", "")
+        if scope:
+            exclude(engine, form.get("product", ""), scope)
+        else:
+            include(engine, form.get("product", ""))
+
+    return await _admin_change(request, caller, change, "/catalog")
+
+
+def _alerts(request: Request, caller: Any, status_code: int = 200, **extra: Any) -> Response:
+    engine = engine_of(request)
+    with session_scope(engine, write=False) as session:
+        rules = list_rules(session)
+        destinations = [(d.name, d.kind, d.target) for d in list_destinations(session)]
+    return render(
+        request,
+        "alerts.html",
+        caller,
+        status_code=status_code,
+        rules=rules,
+        destinations=destinations,
+        log=alert_log(engine, 100),
+        kinds=[k.value for k in AlertKind],
+        tenants=_tenants(request),
+        **extra,
+    )
+
+
+@router.get("/alerts")
+def alerts_page(request: Request, caller: PageAdmin) -> Response:
+    return _alerts(request, caller)
+
+
+@router.post("/alerts/rules")
+async def alerts_add(request: Request, caller: AdminForm) -> Response:
+    engine = engine_of(request)
+
+    def change(form: dict[str, str]) -> None:
+        threshold = form.get("threshold", "").strip()
+        add_rule(
+            engine,
+            form.get("kind", ""),
+            form.get("destination", ""),
+            tenant=form.get("tenant") or None,
+            product=form.get("product") or None,
+            threshold=float(threshold) if threshold else None,
+            percent=form.get("percent") == "1",
+        )
+
+    return await _admin_change(request, caller, change, "/alerts")
+
+
+@router.post("/alerts/rules/{rule_id}/remove")
+async def alerts_remove(rule_id: int, request: Request, caller: AdminForm) -> Response:
+    engine = engine_of(request)
+    return await _admin_change(request, caller, lambda _f: remove_rule(engine, rule_id), "/alerts")
+
+
+@router.get("/report")
+def report_download(
+    request: Request, caller: PageCaller, tenant: str = "", format: str = "html"
+) -> Response:
+    writers: dict[str, tuple[Callable[[Any], bytes], str, str]] = {
+        "html": (lambda r: render_html(r).encode(), "text/html; charset=utf-8", "html"),
+        "xlsx": (to_xlsx, XLSX_MIME, "xlsx"),
+        "csv": (to_csv_zip, "application/zip", "zip"),
+    }
+    if format not in writers:
+        raise HTTPException(422, "format must be html, xlsx or csv")
+    write, mime, suffix = writers[format]
+    report = build_report(engine_of(request), _chosen(request, tenant))
+    stamp = f"{report.generated_at:%Y-%m-%d}" if isinstance(report.generated_at, datetime) else ""
+    disposition = "inline" if format == "html" else "attachment"
+    headers = {"Content-Disposition": f'{disposition}; filename="licensewatch-{stamp}.{suffix}"'}
+    return Response(write(report), media_type=mime, headers=headers)
