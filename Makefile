@@ -39,7 +39,7 @@ test: $(STAMP) browser lint types
 	bash scripts/run-pytest.sh $(BIN)/pytest -n 2 -q
 
 bench: $(STAMP)
-	$(BIN)/python -m benchmarks
+	$(BIN)/pip install --quiet -e '.[bench]' && $(BIN)/python -m benchmarks
 
 bench-quick: $(STAMP)
 	$(BIN)/python -m benchmarks --quick
@@ -49,3 +49,9 @@ screenshots: $(STAMP) browser
 
 clean:
 	rm -rf $(VENV) .demo .pytest_cache .mypy_cache .ruff_cache
+
+# Reliability soak (minutes): the daemon over many faulty emulator tenants, then kill -9 at 20 seeded points
+# per database engine. SOAK_MINUTES=30 for a release.
+SOAK_MINUTES ?= 3
+soak: $(STAMP)
+	$(BIN)/python scripts/soak.py --minutes $(SOAK_MINUTES) && $(BIN)/python scripts/crash_series.py --points 20

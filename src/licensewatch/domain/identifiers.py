@@ -134,6 +134,8 @@ def check_secret_value(value: str) -> str:
     text = _clean(value)
     if not text:
         raise InvalidInput("the client secret is empty: pipe the secret's Value on stdin")
+    if len(text) > 1024:  # Entra secret values are 40 characters: this is another file
+        raise InvalidInput(f"the client secret is {len(text)} characters long: pipe only its Value")
     if is_guid(text):
         raise InvalidInput(
             "that looks like the secret's *Secret ID*; copy the *Value* column instead "
