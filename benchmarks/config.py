@@ -1,0 +1,25 @@
+"""Settings of one benchmark run, from the command line."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+
+FULL_SIZES = (10_000, 100_000, 300_000)
+QUICK_SIZES = (2_000,)
+
+
+@dataclass(frozen=True)
+class Config:
+    sizes: tuple[int, ...] = FULL_SIZES
+    quick: bool = False
+    msgraph_cap: int = 5_000  # msgraph-sdk reads ~100-300 users/s: its rate is extrapolated
+    latency_ms: int = 300  # W2
+    shards: int = 8  # W2
+    seed: int = 1
+    workdir: Path = Path("/tmp")
+    profile_dir: Path | None = None  # cProfile dumps of the sync children (W1)
+
+    @property
+    def label(self) -> str:
+        return "quick" if self.quick else "full"
