@@ -55,12 +55,6 @@ def test_kill_9_at_seeded_points(
     assert any(not o.finished_before_kill for o in outcomes)
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="BUG/limitation runner.start_run: a run killed on this host (its worker "
-    "'host:pid' names a dead pid) still blocks the tenant for STALE_AFTER = 15 minutes "
-    "(SyncAlreadyRunning) instead of being marked abandoned at once",
-)
 def test_a_run_killed_on_this_host_does_not_block_the_next(
     crash: ModuleType, rig: Rig, sqlite_url: str
 ) -> None:

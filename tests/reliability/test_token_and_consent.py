@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import inspect
 from pathlib import Path
 
 import pytest
@@ -77,11 +76,6 @@ def test_token_expiring_mid_sync_is_refreshed_once(
     assert same_data(snapshot(engine, tenant_pk), truth(rig.tenant))
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="BUG runner.run_sync: the first token is fetched with client._tokens.token(), outside "
-    "GraphClient._send's retry loop, so one transient Entra 503 fails the whole sync",
-)
 def test_one_token_endpoint_hiccup_is_retried(
     make_emulator: EmulatorFactory, engine: Engine, tmp_path: Path
 ) -> None:
@@ -126,16 +120,10 @@ def test_consent_revoked_mid_sync_fails_naming_the_permission(
     assert same_data(snapshot(engine, tenant_pk), truth(rig.tenant))
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="BUG runner._describe: the run row keeps Graph's text ('Insufficient privileges') "
-    "but not GraphAuthorizationError.missing_permission, so the web/API run history never "
-    "names the permission to grant (only the CLI does, from the live exception)",
-)
 def test_failed_run_record_names_the_missing_permission(
     make_emulator: EmulatorFactory, engine: Engine, tmp_path: Path
 ) -> None:
-    rig = start_rig(make_emulator, tmp_path, users=10, seed=16)
+    rig = start_rig(make_emulator, tmp_path, users=20, seed=16)
     tenant_pk = register(engine, rig.tenant)
     mutations.revoke_consent(rig.tenant)
     result = run_sync(engine, tenant_pk, rig.connection(), client_factory=client_factory())
@@ -146,11 +134,6 @@ def test_failed_run_record_names_the_missing_permission(
 def test_expired_delta_token_falls_back_and_recovers(
     make_emulator: EmulatorFactory, engine: Engine, tmp_path: Path
 ) -> None:
-    if "mode" not in inspect.signature(run_sync).parameters:
-        pytest.skip(
-            "run_sync(mode='delta') does not exist yet (sync/runner.py has no `mode` parameter): "
-            "the delta-410 case needs it"
-        )
     rig = start_rig(make_emulator, tmp_path, users=40, seed=15)
     tenant_pk = register(engine, rig.tenant)
     connection = rig.connection()

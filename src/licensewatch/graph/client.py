@@ -82,7 +82,7 @@ class GraphClient:
 
     def token(self) -> AccessToken:
         """The current app-only token (its roles and tenant decide what a sync asks for)."""
-        return self._tokens.token()
+        return self._token(None)[0]
 
     # ---- public reads
     def get_json(
@@ -204,6 +204,21 @@ class GraphClient:
             return body, request_id
         raise AssertionError("unreachable")  # pragma: no cover
 
+    def _token(self, cancel: threading.Event | None) -> tuple[AccessToken, float]:
+        """A token, retrying transient Entra failures (5xx, resets) within the retry budget."""
+        policy, attempt, waited = self._retry, 0, 0.0
+        while True:
+            attempt += 1
+            try:
+                return self._tokens.token(), waited
+            except AuthError as exc:
+                delay = max(
+                    _TOKEN_RETRY_FLOOR, policy.delay_for_transport_error(attempt, self._rng)
+                )
+                if not (exc.transient and policy.allows(attempt, waited, delay)):
+                    raise
+                waited += self._pause(delay, cancel)
+
     def _send(
         self, url: str, params: Params, headers: Headers, cancel: threading.Event | None
     ) -> httpx.Response:
@@ -212,16 +227,8 @@ class GraphClient:
             attempt += 1
             if cancel is not None and cancel.is_set():
                 raise _Cancelled
-            try:
-                token = self._tokens.token()
-            except AuthError as exc:
-                delay = max(
-                    _TOKEN_RETRY_FLOOR, policy.delay_for_transport_error(attempt, self._rng)
-                )
-                if not (exc.transient and policy.allows(attempt, waited, delay)):
-                    raise
-                waited += self._pause(delay, cancel)
-                continue
+            token, token_wait = self._token(cancel)
+            waited += token_wait
             crid = str(uuid.uuid4())
             sent = {**(headers or {}), "Authorization": f"Bearer {token.value}"}
             sent["client-request-id"] = crid

@@ -18,6 +18,7 @@ from licensewatch.domain.schedule import SchedulePolicy
 from licensewatch.graph.auth import AuthError
 from licensewatch.graph.client import GraphClient
 from licensewatch.graph.connection import GraphConnection
+from licensewatch.graph.diagnostics import REQUIRED_ROLES
 from licensewatch.graph.errors import DeltaTokenExpired, GraphError
 from licensewatch.storage.database import write_transaction
 from licensewatch.storage.models import SyncKind, SyncRun, SyncStatus, Tenant, utcnow
@@ -27,10 +28,18 @@ from licensewatch.sync.full import FullSync, SyncProgress, SyncWork
 
 log = logging.getLogger(__name__)
 
+# Runs this process has started and not yet finished (a thread may be running each of them).
+_ACTIVE_RUNS: set[int] = set()
+_RECORD_ATTEMPTS = 4
+
 ClientFactory = Callable[[GraphConnection], GraphClient]
 Mode = Literal["auto", "full", "delta"]
 # A RUNNING run whose heartbeat is older than this was killed: its dataset is an orphan.
 STALE_AFTER = timedelta(minutes=15)
+
+
+class ConsentMissing(RuntimeError):
+    """The token has no roles: nothing can be read until an admin grants consent."""
 
 
 class SyncAlreadyRunning(RuntimeError):
@@ -72,6 +81,7 @@ def run_sync(
     client_factory: ClientFactory | None = None,
     progress: Callable[[SyncProgress], None] | None = None,
     policy: SchedulePolicy | None = None,
+    shards: int = 1,
 ) -> SyncResult:
     """One tenant's sync, full or delta ("auto": as `domain.schedule.sync_kind` decides).
 
@@ -88,6 +98,12 @@ def run_sync(
         remove_orphans(engine, tenant_pk, run_id)
         client = (client_factory or GraphClient)(connection)
         token = client.token()  # roles decide whether signInActivity is worth asking
+        if not token.roles:
+            raise ConsentMissing(
+                "the app's token carries no application permissions: admin consent was not"
+                f" granted. Add {' and '.join(REQUIRED_ROLES)} as application permissions in"
+                " the app registration and click 'Grant admin consent'."
+            )
         if kind == SyncKind.DELTA:
             work = DeltaSync(engine, tenant_pk, run_id, client, progress, started=started)
             try:
@@ -96,6 +112,7 @@ def run_sync(
                 _fall_back(engine, result, exc)
         if result.kind == SyncKind.FULL:
             work = FullSync(engine, tenant_pk, run_id, client, progress, started=started)
+            work.shards = shards
             work.run(token.roles, token.tenant_id)
     except BaseException as exc:
         _collect(result, work, client, started)
@@ -104,6 +121,7 @@ def run_sync(
             raise
         return result
     finally:
+        _ACTIVE_RUNS.discard(run_id)
         if client is not None:
             client.close()
     _collect(result, work, client, started)
@@ -166,12 +184,13 @@ def start_run(engine: Engine, tenant_pk: int, kind: SyncKind = SyncKind.FULL) ->
         if db.execute(lock).one_or_none() is None:
             raise LookupError(f"no tenant with id {tenant_pk}")
         running = db.execute(
-            select(SyncRun.id, SyncRun.heartbeat_at).where(
+            select(SyncRun.id, SyncRun.heartbeat_at, SyncRun.worker).where(
                 SyncRun.tenant_id == tenant_pk, SyncRun.status == SyncStatus.RUNNING
             )
         ).all()
-        for other, heartbeat in running:
-            if heartbeat is not None and now - heartbeat < STALE_AFTER:
+        for other, heartbeat, worker in running:
+            fresh = heartbeat is not None and now - heartbeat < STALE_AFTER
+            if fresh and _may_be_alive(other, worker):
                 raise SyncAlreadyRunning(f"run {other} of tenant {tenant_pk} is still running")
             db.execute(
                 update(SyncRun)
@@ -201,7 +220,26 @@ def start_run(engine: Engine, tenant_pk: int, kind: SyncKind = SyncKind.FULL) ->
             .returning(SyncRun.id)
         )
         run_id: int = run.scalar_one()
+    _ACTIVE_RUNS.add(run_id)
     return run_id
+
+
+def _may_be_alive(run_id: int, worker: str | None) -> bool:
+    """False only when we know the run's process is gone: it ran on this host and its pid is
+    dead, or it is this process's and no longer in progress (its failure could not be saved)."""
+    host, _, pid_text = (worker or "").rpartition(":")
+    if host != socket.gethostname() or not pid_text.isdigit():
+        return True  # another machine: only its heartbeat can tell
+    pid = int(pid_text)
+    if pid == os.getpid():
+        return run_id in _ACTIVE_RUNS
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:  # alive, under another user
+        return True
+    return True
 
 
 def remove_orphans(engine: Engine, tenant_pk: int, keep_run: int) -> int:
@@ -239,7 +277,14 @@ def _describe(exc: BaseException) -> tuple[str, str, str | None]:
     """(error kind, message, request id) for the run row; never a secret (errors carry none)."""
     if isinstance(exc, GraphError):
         kind = type(exc).__name__ + (f":{exc.code}" if exc.code else "")
-        return kind, str(exc), exc.request_id
+        message = str(exc)
+        missing = getattr(exc, "missing_permission", None)
+        if missing:
+            message += (
+                f" Missing application permission {missing}: add it in the app registration's"
+                " API permissions and grant admin consent."
+            )
+        return kind, message, exc.request_id
     if isinstance(exc, AuthError):
         return f"AuthError:{exc.kind}", f"{exc.message} Fix: {exc.fix}", exc.correlation_id
     if isinstance(exc, KeyboardInterrupt):
@@ -255,27 +300,37 @@ def _fail(engine: Engine, result: SyncResult, exc: BaseException) -> None:
     result.error = exc
     # The pointer never moved: the new dataset is invisible. Remove it now, or the next run will.
     _drop_dataset(engine, result.run_id)
-    try:
-        with write_transaction(engine) as db:
-            db.execute(
-                update(SyncRun)
-                .where(SyncRun.id == result.run_id)
-                .values(
-                    status=SyncStatus.FAILED,
-                    finished_at=utcnow(),
-                    duration_ms=result.duration_ms,
-                    users_read=result.users_read,
-                    pages_read=result.pages_read,
-                    requests=result.requests,
-                    retries=result.retries,
-                    throttled=result.throttled,
-                    error_kind=kind[:80],
-                    error_message=message,
-                    request_ids=result.request_ids[-20:],
-                )
+    for attempt in range(_RECORD_ATTEMPTS):
+        try:
+            _record_failure(engine, result, kind, message)
+            return
+        except Exception:  # the database itself may be what failed: wait for it a little
+            if attempt == _RECORD_ATTEMPTS - 1:
+                # The next run on this host sees the run is no longer alive and closes it.
+                log.exception("could not record the failure of sync run %s", result.run_id)
+            else:
+                time.sleep(0.5 * 2**attempt)
+
+
+def _record_failure(engine: Engine, result: SyncResult, kind: str, message: str) -> None:
+    with write_transaction(engine) as db:
+        db.execute(
+            update(SyncRun)
+            .where(SyncRun.id == result.run_id)
+            .values(
+                status=SyncStatus.FAILED,
+                finished_at=utcnow(),
+                duration_ms=result.duration_ms,
+                users_read=result.users_read,
+                pages_read=result.pages_read,
+                requests=result.requests,
+                retries=result.retries,
+                throttled=result.throttled,
+                error_kind=kind[:80],
+                error_message=message,
+                request_ids=result.request_ids[-20:],
             )
-    except Exception:  # the database itself may be what failed: the next run marks it abandoned
-        log.exception("could not record the failure of sync run %s", result.run_id)
+        )
 
 
 def _refresh_statistics(engine: Engine) -> None:
