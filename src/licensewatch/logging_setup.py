@@ -68,6 +68,7 @@ def configure_logging(
             root.removeHandler(existing)
     root.addHandler(handler)
     root.setLevel(level or settings.log_level)
+    quiet = logging.DEBUG if root.level <= logging.DEBUG else logging.WARNING
     for name in _QUIET:  # a line per request or per plugin: shown only with DEBUG
-        logging.getLogger(name).setLevel(max(logging.WARNING, root.level))
+        logging.getLogger(name).setLevel(quiet)
     return handler

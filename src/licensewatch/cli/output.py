@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import csv
 import json
-import logging
 import sys
 from collections.abc import Iterator, Mapping, Sequence
 from contextlib import contextmanager
@@ -17,8 +16,9 @@ from rich.markup import escape
 from rich.table import Table
 from sqlalchemy.exc import OperationalError
 
-from licensewatch.security.redaction import install, redact
-from licensewatch.settings import LogFormat, Settings
+from licensewatch.logging_setup import configure_logging
+from licensewatch.security.redaction import redact
+from licensewatch.settings import Settings
 
 
 class OutputFormat(StrEnum):
@@ -130,34 +130,6 @@ def print_checklist(report: Any) -> None:
     console.print(verdict)
 
 
-class _JsonFormatter(logging.Formatter):
-    def format(self, record: logging.LogRecord) -> str:
-        data = {
-            "time": self.formatTime(record),
-            "level": record.levelname,
-            "logger": record.name,
-            "message": record.getMessage(),
-        }
-        if record.exc_text:
-            data["exception"] = record.exc_text
-        return json.dumps(data, ensure_ascii=False)
-
-
 def setup_logging(settings: Settings) -> None:
-    """One stderr handler with the redaction filter, in text or JSON (LICENSEWATCH_LOG_FORMAT)."""
-    handler = logging.StreamHandler(sys.stderr)
-    install(handler)
-    if settings.log_format == LogFormat.JSON:
-        handler.setFormatter(_JsonFormatter())
-    else:
-        handler.setFormatter(logging.Formatter("%(asctime)s %(levelname)s %(name)s: %(message)s"))
-    root = logging.getLogger()
-    for existing in list(root.handlers):
-        if getattr(existing, "_licensewatch", False):
-            root.removeHandler(existing)
-    handler._licensewatch = True  # type: ignore[attr-defined]
-    root.addHandler(handler)
-    root.setLevel(settings.log_level)
-    # Chatty libraries (a line per request or per migration plugin): shown only with DEBUG.
-    for name in ("httpx", "httpcore", "alembic", "msal"):
-        logging.getLogger(name).setLevel(max(logging.WARNING, root.level))
+    """Logs on stderr in the configured format, always through the redaction filter."""
+    configure_logging(settings)
