@@ -6,6 +6,7 @@ import sys
 import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
+from enum import StrEnum
 from typing import Annotated
 
 import typer
@@ -27,7 +28,7 @@ from licensewatch.cli.output import (
 from licensewatch.domain.balance import BalanceRow
 from licensewatch.services.tenants import TenantService
 from licensewatch.sync.full import SyncProgress
-from licensewatch.sync.runner import SyncResult, run_sync
+from licensewatch.sync.runner import Mode, SyncResult, run_sync
 
 ProgressCallback = Callable[[SyncProgress], None]
 
@@ -94,11 +95,22 @@ def cause_and_fix(result: SyncResult) -> tuple[str, str | None]:
     return cause, fix or "run `licensewatch tenant test NAME` for a step-by-step diagnosis"
 
 
-def sync_tenant(service: TenantService, name: str) -> SyncResult:
-    """One tenant's full sync with progress output; prints the outcome."""
+class SyncMode(StrEnum):
+    AUTO = "auto"
+    FULL = "full"
+    DELTA = "delta"
+
+
+def sync_tenant(
+    service: TenantService, name: str, *, mode: Mode = "auto", shards: int = 1
+) -> SyncResult:
+    """One tenant's sync with progress output; prints the outcome."""
     connection = service.connection_for(name)
+    tenant_pk = service.show(name).id
     with _progress(name) as progress:
-        result = run_sync(service.engine, service.show(name).id, connection, progress=progress)
+        result = run_sync(
+            service.engine, tenant_pk, connection, mode=mode, shards=shards, progress=progress
+        )
     if result.ok:
         seconds = result.duration_ms / 1000
         stdout().print(
@@ -117,6 +129,14 @@ def sync_tenant(service: TenantService, name: str) -> SyncResult:
 def sync(
     names: Annotated[list[str] | None, typer.Argument(help="Tenant name(s).")] = None,
     all_: Annotated[bool, typer.Option("--all", help="Sync every tenant.")] = False,
+    mode: Annotated[
+        SyncMode,
+        typer.Option(help="auto: delta when a recent full read allows it; full; or delta."),
+    ] = SyncMode.AUTO,
+    shards: Annotated[
+        int,
+        typer.Option(min=1, max=64, help="Read users through N parallel userPrincipalName ranges."),
+    ] = 1,
 ) -> None:
     """Collect users, SKUs and subscriptions now; exit 1 if any tenant failed."""
     from licensewatch.cli.tenants import tenant_service
@@ -130,7 +150,8 @@ def sync(
             fail("no tenants configured: licensewatch tenant add --help")
         for name in targets:
             try:
-                failed += not sync_tenant(service, name).ok
+                result = sync_tenant(service, name, mode=mode.value, shards=shards)
+                failed += not result.ok
             except Exception as error:
                 if len(targets) == 1:
                     raise
@@ -179,6 +200,7 @@ def balance(
 ) -> None:
     """Licence balance per SKU: bought, in grace, suspended, consumed, available."""
     from licensewatch.cli.tenants import tenant_service
+    from licensewatch.intelligence.catalog import with_names
     from licensewatch.storage.database import session_scope
     from licensewatch.storage.queries import balance_rows
 
@@ -186,7 +208,7 @@ def balance(
         if tenant is not None:
             tenant = service.show(tenant).name
         with session_scope(service.engine, write=False) as session:
-            rows = balance_rows(session, tenant_name=tenant)
+            rows = with_names(session, balance_rows(session, tenant_name=tenant))
     if output == OutputFormat.JSON:
         print_json([row.to_dict() for row in rows])
     elif output == OutputFormat.CSV:

@@ -29,9 +29,13 @@ from licensewatch.storage.models import (
 )
 from licensewatch.storage.writers import write_user_licenses, write_users
 from licensewatch.sync import changes, collectors
+from licensewatch.sync.shards import iter_user_pages_sharded
 
 log = logging.getLogger(__name__)
 USER_PAGE_SIZE = 999
+# A staging batch is committed after this many users or seconds, whichever comes first.
+FLUSH_USERS = 10_000
+FLUSH_SECONDS = 1.0
 SIGN_IN_PAGE_SIZE = 500  # Graph's maximum when signInActivity is selected
 ASSIGNED_STATES = changes.ASSIGNED_STATES
 KEEP_REQUEST_IDS = 20
@@ -170,6 +174,8 @@ class FullSync(SyncWork):
     """One full sync's collection work; the runner owns the run row and failure handling."""
 
     previous_dataset: int | None = None
+    # >1: read users through that many disjoint userPrincipalName ranges at once (sync/shards.py).
+    shards: int = 1
     delta_link: str | None = None
     delta_link_at: datetime | None = None
 
@@ -247,37 +253,53 @@ class FullSync(SyncWork):
         if with_sign_in:
             fields += "," + collectors.SIGN_IN_FIELD
         top = SIGN_IN_PAGE_SIZE if with_sign_in else USER_PAGE_SIZE
-        return self.client.iter_pages("/users", {"$select": fields, "$top": top})
+        params = {"$select": fields, "$top": str(top)}
+        if self.shards > 1:
+            return iter_user_pages_sharded(self.client, params, shards=self.shards)
+        return self.client.iter_pages("/users", params)
 
     def _stream(self, pages: Iterator[Page]) -> None:
+        """Write users as pages arrive, committing a batch every FLUSH_USERS rows or seconds.
+
+        Fewer, larger commits matter: random GUID keys dirty index pages all over the table,
+        and each commit writes them out again (a commit per page cost SQLite ~2.5x its time).
+        """
         dataset, tenant = self.run_id, self.tenant_id
+        users: list[tuple[Any, ...]] = []
+        licences: list[tuple[Any, ...]] = []
+        seen: set[str] = set()
+        last_flush = time.monotonic()
         for page in pages:
-            users: list[tuple[Any, ...]] = []
-            licences: list[tuple[Any, ...]] = []
-            seen: set[str] = set()
             for item in page.items:
                 uid = collectors.user_id(item)
                 if uid is None or uid in seen:
-                    continue  # nothing to key it on, or a replay within the page
+                    continue  # nothing to key it on, or a replay
                 seen.add(uid)
                 users.append(collectors.user_row(dataset, tenant, item))
                 licences.extend(collectors.license_rows(dataset, item))
-            with staging_transaction(self.engine) as connection:
-                write_users(connection, users)
-                write_user_licenses(connection, licences)
-                self.users_read += len(users)
-                self.pages_read += 1
-                connection.execute(
-                    update(SyncRun)
-                    .where(SyncRun.id == self.run_id)
-                    .values(
-                        heartbeat_at=utcnow(),
-                        users_read=self.users_read,
-                        pages_read=self.pages_read,
-                    )
-                )
+            self.pages_read += 1
             self._remember(page.request_id)
+            if len(users) >= FLUSH_USERS or time.monotonic() - last_flush >= FLUSH_SECONDS:
+                self._flush(users, licences)
+                users, licences, seen = [], [], set()
+                last_flush = time.monotonic()
             self._report("users")
+        self._flush(users, licences)
+
+    def _flush(self, users: list[tuple[Any, ...]], licences: list[tuple[Any, ...]]) -> None:
+        with staging_transaction(self.engine) as connection:
+            write_users(connection, users)
+            write_user_licenses(connection, licences)
+            self.users_read += len(users)
+            connection.execute(
+                update(SyncRun)
+                .where(SyncRun.id == self.run_id)
+                .values(
+                    heartbeat_at=utcnow(),
+                    users_read=self.users_read,
+                    pages_read=self.pages_read,
+                )
+            )
 
 
 def set_counts(sku: dict[str, Any], counts: changes.Counts) -> None:
