@@ -13,7 +13,9 @@ from web_seed import E3, user_id
 
 PUBLIC = {"/login", "/healthz", "/api/openapi.json", "/api/docs", "/static"}
 # Admin-only GET pages; every POST is admin-only except these.
-ADMIN_PAGES = {"/tenants/new", "/tenants/{name}", "/tenants/{name}/remove", "/accounts"}
+ADMIN_PAGES = {"/tenants/new", "/tenants/{name}", "/tenants/{name}/remove", "/accounts", "/alerts"}
+# Admin-only reads of the API (alert rules and destinations).
+ADMIN_API_READS = {"/api/v1/alerts"}
 ANY_ROLE_POSTS = {"/logout", "/me/tokens", "/login"}
 PARAMS = {
     "{name}": "contoso",
@@ -22,6 +24,8 @@ PARAMS = {
     "{dataset}": "balance",
     "{fmt}": "csv",
     "{username}": "nobody",
+    "{rule_id}": "1",
+    "{product}": "ENTERPRISEPACK",
 }
 
 
@@ -86,11 +90,11 @@ def test_viewer_reads_everything_but_admin_pages(
             continue
         if method == "GET":
             response = client.get(_url(path))
-            expected = 403 if path in ADMIN_PAGES else 200
+            expected = 403 if path in ADMIN_PAGES | ADMIN_API_READS else 200
             assert response.status_code == expected, (path, response.status_code)
         elif path.startswith("/api/"):
-            response = client.post(_url(path), headers={"x-csrf-token": csrf})
-            assert response.status_code == 403, path
+            response = client.request(method, _url(path), headers={"x-csrf-token": csrf})
+            assert response.status_code == 403, (method, path)
         elif path not in ANY_ROLE_POSTS:
             response = client.post(_url(path), data={"csrf_token": csrf})
             assert response.status_code == 403, path
@@ -127,7 +131,9 @@ def test_api_tokens_read_the_api_but_not_the_pages(web: WebEnv, who: str) -> Non
     with httpx.Client(base_url=web.base_url, headers=headers) as client:
         for method, path in _routes(web):
             if method == "GET" and path.startswith("/api/v1/"):
-                assert client.get(_url(path)).status_code == 200, path
+                admin_only = path in ADMIN_API_READS and who == "viewer"
+                expected = 403 if admin_only else 200
+                assert client.get(_url(path)).status_code == expected, path
         started = client.post("/api/v1/tenants/contoso/sync")
         assert started.status_code == (403 if who == "viewer" else 202), started.text
         assert client.get("/", follow_redirects=False).status_code == 303

@@ -100,10 +100,11 @@ def api_caller(request: Request) -> Caller:
 
 
 def api_admin(request: Request, caller: Annotated[Caller, Depends(api_caller)]) -> Caller:
-    """Admin actions; a browser session must also send its CSRF token in a header."""
+    """Admin-only routes; a browser session changing something must also send its CSRF token."""
     if not caller.is_admin:
         raise HTTPException(status.HTTP_403_FORBIDDEN, "this needs an administrator account")
-    if caller.csrf_secret is not None and not tokens_match(
+    unsafe = request.method not in ("GET", "HEAD", "OPTIONS")
+    if unsafe and caller.csrf_secret is not None and not tokens_match(
         request.headers.get(CSRF_HEADER), caller.csrf_secret
     ):
         raise HTTPException(status.HTTP_403_FORBIDDEN, f"missing or wrong {CSRF_HEADER} header")

@@ -11,6 +11,7 @@ from sqlalchemy.orm import Session
 
 from licensewatch.domain.balance import BalanceRow as DomainRow
 from licensewatch.domain.balance import available_units, utilisation_ratio
+from licensewatch.intelligence.catalog import with_names
 from licensewatch.storage.models.base import utcnow
 from licensewatch.storage.models.inventory import Sku, Subscription
 from licensewatch.storage.models.runs import SkuSnapshot
@@ -97,7 +98,7 @@ def balance_rows(session: Session, tenant: str | None = None) -> list[BalanceRow
 
     The arithmetic is the storage layer's (shared with the CLI); this adds the dashboard's flags.
     """
-    base = storage_balance_rows(session, tenant)
+    base = with_names(session, storage_balance_rows(session, tenant))
     if not base:
         return []
     names = {ref.id: ref.name for ref in tenant_refs(session, tenant)}
