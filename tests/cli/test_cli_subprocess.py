@@ -85,11 +85,11 @@ def test_real_process_round_trip(make_emulator: EmulatorFactory, tmp_path: Path)
 
 @pytest.mark.slow
 def test_demo_is_idempotent(tmp_path: Path) -> None:
-    first = run(tmp_path, "demo", "--users", "300")
+    first = run(tmp_path, "demo", "--users", "300", "--no-serve")
     assert first.returncode == 0, first.stdout + first.stderr
     assert "Added tenant demo" in first.stdout
     assert "Licence balance" in first.stdout
-    second = run(tmp_path, "demo", "--users", "300")
+    second = run(tmp_path, "demo", "--users", "300", "--no-serve")
     assert second.returncode == 0, second.stdout + second.stderr
     assert "Reusing tenant demo" in second.stdout
     listed = json.loads(run(tmp_path, "tenant", "list", "--format", "json").stdout)

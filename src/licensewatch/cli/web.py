@@ -2,11 +2,9 @@
 
 from __future__ import annotations
 
-import importlib.util
 import sys
-import threading
 from datetime import timedelta
-from typing import Annotated, Any
+from typing import Annotated
 
 import typer
 
@@ -17,6 +15,7 @@ from licensewatch.services.accounts import (
     create_token,
     list_accounts,
     set_disabled,
+    set_password,
 )
 from licensewatch.settings import load_settings
 from licensewatch.storage.database import make_engine
@@ -39,21 +38,9 @@ def serve(
     from licensewatch.web import create_app
 
     settings = load_settings()
-    daemon = with_daemon and importlib.util.find_spec("licensewatch.sync.daemon") is not None
-    app = create_app(settings, periodic_sync=with_daemon and not daemon)
-    if daemon:
-        _start_daemon(settings)
+    app = create_app(settings, with_daemon=with_daemon)
     stdout().print(f"licensewatch on http://{host}:{port}  (Ctrl-C stops)")
     uvicorn.run(app, host=host, port=port, log_level="warning", proxy_headers=True)
-
-
-def _start_daemon(settings: Any) -> None:
-    # The daemon lands separately; its entry point is looked up, not imported statically.
-    module: Any = importlib.import_module("licensewatch.sync.daemon")
-    runner = getattr(module, "run_daemon", None) or getattr(module, "main", None)
-    if runner is None:
-        fail("licensewatch.sync.daemon has no run_daemon(); start `licensewatch daemon` instead")
-    threading.Thread(target=runner, args=(settings,), name="daemon", daemon=True).start()
 
 
 @user_app.command("create")
@@ -82,6 +69,27 @@ def user_create(
     stdout().print(f"Created {role} account {username!r}.")
     if not password_stdin:
         stdout().print(f"Password (shown once): {created}")
+
+
+@user_app.command("passwd")
+def user_passwd(
+    username: str,
+    password_stdin: Annotated[
+        bool, typer.Option("--password-stdin", help="Read the new password from stdin.")
+    ] = False,
+) -> None:
+    """Set a new password (generated and printed unless --password-stdin); ends its sessions."""
+    password = sys.stdin.readline().rstrip("\r\n") if password_stdin else None
+    engine = make_engine(load_settings().database_url)
+    try:
+        new_password = set_password(engine, username, password)
+    except AccountError as error:
+        fail(str(error))
+    finally:
+        engine.dispose()
+    stdout().print(f"Password of {username!r} changed.")
+    if not password_stdin:
+        stdout().print(f"Password (shown once): {new_password}")
 
 
 @user_app.command("list")

@@ -95,6 +95,20 @@ def create_account(engine: Engine, username: str, role: Role, password: str | No
     return password
 
 
+def set_password(engine: Engine, username: str, password: str | None = None) -> str:
+    """Replaces an account's password (generated when none is given) and ends its sessions."""
+    password = generate_password() if password is None else password
+    if len(password) < MIN_PASSWORD_LENGTH:
+        raise AccountError(f"password must be at least {MIN_PASSWORD_LENGTH} characters")
+    with session_scope(engine) as session:
+        account = session.scalar(select(Account).where(Account.username == username))
+        if account is None:
+            raise AccountError(f"no account named {username!r}")
+        account.password_hash = _hasher.hash(password)
+        session.execute(delete(WebSession).where(WebSession.account_id == account.id))
+    return password
+
+
 def list_accounts(engine: Engine) -> list[AccountView]:
     """Every account, by username."""
     with session_scope(engine, write=False) as session:

@@ -21,7 +21,12 @@ from licensewatch.storage.database import make_engine
 from licensewatch.web import api, pages
 from licensewatch.web.api import intelligence as intelligence_api
 from licensewatch.web.auth import Caller, LoginRequired, session_caller
-from licensewatch.web.background import SyncFunction, SyncLauncher, run_tenant_sync
+from licensewatch.web.background import (
+    EmbeddedDaemon,
+    SyncFunction,
+    SyncLauncher,
+    run_tenant_sync,
+)
 from licensewatch.web.context import AppContext
 from licensewatch.web.pages import intelligence as intelligence_pages
 from licensewatch.web.security import SecurityHeadersMiddleware
@@ -36,7 +41,7 @@ def create_app(
     *,
     engine: Engine | None = None,
     sync: SyncFunction = run_tenant_sync,
-    periodic_sync: bool = False,
+    with_daemon: bool = False,
 ) -> FastAPI:
     """A new app over the settings' database (migrated on first use)."""
     engine = engine or make_engine(settings.database_url)
@@ -49,10 +54,12 @@ def create_app(
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
-        if periodic_sync:
-            context.launcher.start_periodic()
+        daemon = EmbeddedDaemon(engine, settings) if with_daemon else None
+        if daemon is not None:
+            daemon.start()
         yield
-        context.launcher.stop()
+        if daemon is not None:
+            daemon.stop()
 
     app = FastAPI(
         title="licensewatch",

@@ -1,41 +1,37 @@
-"""Syncs started by the web app: "Sync now" and, with `serve --with-daemon`, periodic syncs."""
+"""Syncs started by the web app: "Sync now", and the embedded daemon of `serve --with-daemon`."""
 
 from __future__ import annotations
 
 import logging
 import threading
 from collections.abc import Callable
-from datetime import timedelta
 
-from sqlalchemy import Engine, func, select
+from sqlalchemy import Engine
 
 from licensewatch.security.crypto import load_keyring
 from licensewatch.services.tenants import TenantService
 from licensewatch.settings import Settings
-from licensewatch.storage.database import session_scope
-from licensewatch.storage.models.base import utcnow
-from licensewatch.storage.models.runs import SyncRun, SyncStatus
-from licensewatch.storage.models.tenants import Tenant
 
 log = logging.getLogger(__name__)
-DEFAULT_INTERVAL = timedelta(hours=1)
-TICK_SECONDS = 30.0
 
 SyncFunction = Callable[[Engine, Settings, str], object]
 
 
 def run_tenant_sync(engine: Engine, settings: Settings, tenant: str) -> object:
-    """One full sync of a tenant through the sync engine; the run row records how it went."""
+    """One sync of a tenant now, through the daemon's lease so it never overlaps a scheduled one."""
     # Imported here: the pages and the API must not need the sync engine to start.
-    from licensewatch.sync.runner import run_sync
+    from licensewatch.sync import leases
+    from licensewatch.sync.scheduler import SyncOptions, sync_tenant_once
 
-    service = TenantService(engine, load_keyring(settings))
-    view = service.show(tenant)
-    return run_sync(engine, view.id, service.connection_for(tenant))
+    keyring = load_keyring(settings)
+    tenant_pk = TenantService(engine, keyring).show(tenant).id
+    leases.ensure_schedules(engine)
+    options = SyncOptions(keyring=keyring)
+    return sync_tenant_once(engine, tenant_pk, options, owner=leases.new_owner(), force=True)
 
 
 class SyncLauncher:
-    """Runs syncs in background threads, at most one per tenant at a time."""
+    """Runs "Sync now" requests in background threads, at most one per tenant at a time."""
 
     def __init__(self, engine: Engine, settings: Settings, sync: SyncFunction = run_tenant_sync):
         self.engine = engine
@@ -43,8 +39,6 @@ class SyncLauncher:
         self._sync = sync
         self._running: dict[str, threading.Thread] = {}
         self._lock = threading.Lock()
-        self._stop = threading.Event()
-        self._scheduler: threading.Thread | None = None
 
     def running(self) -> set[str]:
         with self._lock:
@@ -77,46 +71,20 @@ class SyncLauncher:
         for thread in threads:
             thread.join(timeout)
 
-    # -- periodic syncs (serve --with-daemon without the real daemon) ---------------------------
-    def due_tenants(self) -> list[str]:
-        """Tenants whose last completed run is older than their interval (or that never ran)."""
-        now = utcnow()
-        last = (
-            select(SyncRun.tenant_id, func.max(SyncRun.finished_at).label("finished"))
-            .where(SyncRun.status == SyncStatus.COMPLETED)
-            .group_by(SyncRun.tenant_id)
-            .subquery()
-        )
-        query = select(Tenant.name, Tenant.sync_interval_seconds, last.c.finished).outerjoin(
-            last, last.c.tenant_id == Tenant.id
-        )
-        with session_scope(self.engine, write=False) as session:
-            rows = session.execute(query).all()
-        due = []
-        for name, seconds, finished in rows:
-            interval = timedelta(seconds=seconds) if seconds else DEFAULT_INTERVAL
-            if finished is None or finished + interval <= now:
-                due.append(name)
-        return due
 
-    def start_periodic(self, tick_seconds: float = TICK_SECONDS) -> None:
-        if self._scheduler is not None:
-            return
-        self._scheduler = threading.Thread(
-            target=self._loop, args=(tick_seconds,), name="sync-scheduler", daemon=True
-        )
-        self._scheduler.start()
+class EmbeddedDaemon:
+    """The real daemon (`licensewatch daemon`) on a thread of the web process."""
 
-    def _loop(self, tick_seconds: float) -> None:
-        while not self._stop.is_set():
-            try:
-                for tenant in self.due_tenants():
-                    self.launch(tenant)
-            except Exception:
-                log.exception("the sync scheduler failed to list due tenants")
-            self._stop.wait(tick_seconds)
+    def __init__(self, engine: Engine, settings: Settings) -> None:
+        from licensewatch.sync.daemon import Daemon
+        from licensewatch.sync.scheduler import SyncOptions
 
-    def stop(self) -> None:
-        self._stop.set()
-        if self._scheduler is not None:
-            self._scheduler.join(5)
+        self.daemon = Daemon(engine, SyncOptions(keyring=load_keyring(settings)))
+        self._thread = threading.Thread(target=self.daemon.run, name="daemon", daemon=True)
+
+    def start(self) -> None:
+        self._thread.start()
+
+    def stop(self, timeout: float = 30.0) -> None:
+        self.daemon.stop("shutdown")
+        self._thread.join(timeout)
