@@ -123,7 +123,7 @@ def test_fleet_healthy_on_time_broken_back_off(
         for index in NO_CONSENT:
             row = status[f"t{index:02d}"]
             assert row["failing"]
-            assert "Authorization" in row["last_error"], row["last_error"]
+            assert "admin consent was not granted" in row["last_error"], row["last_error"]
         healthy = [row for row in status.values() if not row["failing"]]
         assert len(healthy) == 8
         assert all(row["users"] == 20 and row["last_error"] is None for row in healthy)

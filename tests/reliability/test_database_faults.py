@@ -173,7 +173,10 @@ def test_postgres_sessions_killed_between_pages(postgres_url: str, rig: Rig) -> 
 
 
 @pytest.mark.postgres
-def test_postgres_session_killed_inside_a_write(postgres_url: str, rig: Rig) -> None:
+def test_postgres_session_killed_inside_a_write(
+    postgres_url: str, rig: Rig, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(full, "FLUSH_USERS", 1)  # one staging commit per page, to aim the kill
     engine = make_engine(postgres_url)
     try:
         tenant_pk = _baseline(engine, rig)
