@@ -54,20 +54,26 @@ def timestamp(value: Any) -> datetime | None:
         parsed = datetime.fromisoformat(value)
     except ValueError:
         return None
+    if parsed.tzinfo is UTC:  # Graph's usual "...Z"
+        return parsed
     if parsed.tzinfo is None:
         return parsed.replace(tzinfo=UTC)
     return parsed.astimezone(UTC)
 
 
+# orjson decodes JSON objects to dict: checking for dict avoids the slow ABC check of Mapping.
+_EMPTY: Json = {}
+
+
 def mapping(value: Any) -> Json:
-    return value if isinstance(value, Mapping) else {}
+    return value if isinstance(value, dict) else _EMPTY
 
 
 def items(value: Any) -> list[Json]:
     """The dicts of a JSON list (anything else is ignored)."""
     if not isinstance(value, list):
         return []
-    return [item for item in value if isinstance(item, Mapping)]
+    return [item for item in value if isinstance(item, dict)]
 
 
 def joined(value: Any) -> str | None:
@@ -82,13 +88,13 @@ def license_error(value: Any) -> str | None:
     return None if error is None or error in _NO_ERROR else error
 
 
-def _limits() -> dict[int, int]:
-    limits: dict[int, int] = {}
+def _limits() -> tuple[tuple[int, int], ...]:
+    limits: list[tuple[int, int]] = []
     for index, name in enumerate(USER_COLUMNS):
         length = getattr(USERS.c[name].type, "length", None)
         if isinstance(length, int):
-            limits[index] = length
-    return limits
+            limits.append((index, length))
+    return tuple(limits)
 
 
 _USER_LIMITS = _limits()
@@ -221,9 +227,9 @@ def user_row(dataset_id: int, tenant_id: int, user: Json) -> tuple[Any, ...]:
         timestamp(sign_in.get("lastNonInteractiveSignInDateTime")),
         timestamp(sign_in.get("lastSuccessfulSignInDateTime")),
     )
-    for index, limit in _USER_LIMITS.items():
-        value = row[index]
-        if isinstance(value, str) and len(value) > limit:
+    for index, limit in _USER_LIMITS:
+        value = row[index]  # text() made every limited column a str or None
+        if value is not None and len(value) > limit:
             # Longer than Entra allows: keep the row, clip the text (PostgreSQL enforces lengths).
             row = (*row[:index], value[:limit], *row[index + 1 :])
     return row
@@ -273,4 +279,4 @@ def license_rows(dataset_id: int, user: Json) -> list[tuple[Any, ...]]:
 
 def user_id(user: Any) -> str | None:
     """The id of a /users item, or None for an item we cannot store."""
-    return text(user.get("id")) if isinstance(user, Mapping) else None
+    return text(user.get("id")) if isinstance(user, dict) else None

@@ -34,7 +34,7 @@ from licensewatch.sync.shards import iter_user_pages_sharded
 log = logging.getLogger(__name__)
 USER_PAGE_SIZE = 999
 # A staging batch is committed after this many users or seconds, whichever comes first.
-FLUSH_USERS = 10_000
+FLUSH_USERS = 5_000
 FLUSH_SECONDS = 1.0
 SIGN_IN_PAGE_SIZE = 500  # Graph's maximum when signInActivity is selected
 ASSIGNED_STATES = changes.ASSIGNED_STATES
@@ -259,7 +259,7 @@ class FullSync(SyncWork):
         return self.client.iter_pages("/users", params)
 
     def _stream(self, pages: Iterator[Page]) -> None:
-        """Write users as pages arrive, committing a batch every FLUSH_USERS rows or seconds.
+        """Write users as pages arrive, committing a batch every FLUSH_USERS users or FLUSH_SECONDS.
 
         Fewer, larger commits matter: random GUID keys dirty index pages all over the table,
         and each commit writes them out again (a commit per page cost SQLite ~2.5x its time).
