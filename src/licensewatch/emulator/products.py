@@ -2,12 +2,10 @@
 
 from __future__ import annotations
 
-import csv
-import io
-import re
 from collections.abc import Iterable
 from pathlib import Path
 
+from licensewatch.domain.catalog import parse_catalog
 from licensewatch.emulator.state import Product, ServicePlan
 
 # Real servicePlanIds from "Product names and service plan identifiers for licensing" (facts §8).
@@ -132,56 +130,17 @@ def builtin_catalog() -> dict[str, Product]:
     }
 
 
-_GUID = re.compile(r"^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$")
-
-
-def _header_key(name: str) -> str:
-    # Older copies of the CSV spell the part-number column "String_ Id".
-    return re.sub(r"\s+", "", name).lower()
-
-
 def load_catalog_csv(path: Path) -> list[Product]:
-    """Products from Microsoft's licensing CSV, in file order, one per SKU GUID.
-
-    Tolerates a UTF-8 BOM, CRLF line ends, the `String_ Id` header, stray spaces around values,
-    repeated rows and repeated GUIDs (the first part number wins, plans are merged once each). Rows
-    without a valid SKU GUID are skipped.
-    """
-    text = path.read_bytes().decode("utf-8-sig")
-    reader = csv.reader(io.StringIO(text, newline=""))
-    header = [_header_key(h) for h in next(reader, [])]
-    try:
-        col = {key: header.index(key) for key in ("string_id", "guid")}
-    except ValueError as exc:
-        raise ValueError(f"{path}: not a licensing CSV (header {header!r})") from exc
-    optional = {"product_display_name": -1, "service_plan_name": -1, "service_plan_id": -1}
-    for key in optional:
-        optional[key] = header.index(key) if key in header else -1
-
-    def cell(row: list[str], index: int) -> str:
-        return row[index].strip() if 0 <= index < len(row) else ""
-
-    heads: dict[str, tuple[str, str]] = {}
-    plans: dict[str, dict[str, str]] = {}
-    for row in reader:
-        sku_id = cell(row, col["guid"]).lower()
-        part = cell(row, col["string_id"])
-        if not _GUID.match(sku_id) or not part:
-            continue
-        display = cell(row, optional["product_display_name"]) or part
-        heads.setdefault(sku_id, (part, display))
-        plan_id = cell(row, optional["service_plan_id"]).lower()
-        plan_name = cell(row, optional["service_plan_name"])
-        if _GUID.match(plan_id) and plan_name:
-            plans.setdefault(sku_id, {}).setdefault(plan_id, plan_name)
+    """Products from Microsoft's licensing CSV, one per SKU GUID (the product's strict parser)."""
+    catalog = parse_catalog(path.read_bytes())
     return [
         Product(
-            sku_id,
-            part,
-            display,
-            tuple(_plan(name, pid) for pid, name in plans.get(sku_id, {}).items()),
+            product.sku_id,
+            product.part_number,
+            product.name,
+            tuple(_plan(plan.name, plan.plan_id) for plan in product.plans.values() if plan.name),
         )
-        for sku_id, (part, display) in heads.items()
+        for product in catalog.products.values()
     ]
 
 
