@@ -150,10 +150,10 @@ def choose_kind(
     usable = row.delta_link is not None and row.dataset_id is not None
     if mode == "delta":
         return (SyncKind.DELTA, None) if usable else (SyncKind.FULL, "no_delta_link")
-    chosen = schedule.sync_kind(
+    kind = schedule.sync_kind(
         utcnow(), has_delta_link=usable, last_full_sync_at=row.last_full_sync_at, policy=policy
     )
-    return SyncKind(chosen.value), None
+    return kind, None
 
 
 def _fall_back(engine: Engine, result: SyncResult, exc: Exception) -> None:

@@ -1,5 +1,6 @@
 """The licensewatch tables; importing this registers every table on `Base.metadata`."""
 
+from licensewatch.domain.schedule import SyncKind
 from licensewatch.storage.models import intelligence as intelligence  # registers its tables
 from licensewatch.storage.models.accounts import Account, ApiToken, Role, WebSession
 from licensewatch.storage.models.activity import ChangeKind, LicenceChange, TenantSchedule
@@ -13,7 +14,7 @@ from licensewatch.storage.models.inventory import (
     User,
     UserLicense,
 )
-from licensewatch.storage.models.runs import SkuSnapshot, SyncKind, SyncRun, SyncStatus
+from licensewatch.storage.models.runs import SkuSnapshot, SyncRun, SyncStatus
 from licensewatch.storage.models.tenants import Credential, CredentialKind, Tenant
 
 __all__ = [

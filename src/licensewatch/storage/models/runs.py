@@ -9,6 +9,7 @@ from typing import Any
 from sqlalchemy import JSON, ForeignKey, Index, Integer, String, Text
 from sqlalchemy.orm import Mapped, mapped_column
 
+from licensewatch.domain.schedule import SyncKind
 from licensewatch.storage.models.base import Base, utcnow
 
 
@@ -19,13 +20,6 @@ class SyncStatus(StrEnum):
     RUNNING = "RUNNING"
     COMPLETED = "COMPLETED"
     FAILED = "FAILED"
-
-
-class SyncKind(StrEnum):
-    """Full sweep into a new dataset, or delta applied in place."""
-
-    FULL = "full"
-    DELTA = "delta"
 
 
 class SyncRun(Base):
