@@ -104,8 +104,10 @@ def api_admin(request: Request, caller: Annotated[Caller, Depends(api_caller)]) 
     if not caller.is_admin:
         raise HTTPException(status.HTTP_403_FORBIDDEN, "this needs an administrator account")
     unsafe = request.method not in ("GET", "HEAD", "OPTIONS")
-    if unsafe and caller.csrf_secret is not None and not tokens_match(
-        request.headers.get(CSRF_HEADER), caller.csrf_secret
+    if (
+        unsafe
+        and caller.csrf_secret is not None
+        and not tokens_match(request.headers.get(CSRF_HEADER), caller.csrf_secret)
     ):
         raise HTTPException(status.HTTP_403_FORBIDDEN, f"missing or wrong {CSRF_HEADER} header")
     return caller
