@@ -27,11 +27,26 @@ from licensewatch.storage.queries import balance_rows
 from licensewatch.sync.runner import run_sync
 
 
-@pytest.mark.parametrize("seed", [1, 2, 3])
+@pytest.mark.parametrize(
+    ("scenario", "seed"),
+    [
+        ("messy", 1),
+        ("messy", 2),
+        ("messy", 3),
+        ("small-office", 4),
+        ("small-office", 5),
+        ("enterprise", 6),
+        ("enterprise", 7),
+        ("msp", 8),
+        ("msp", 9),
+    ],
+)
 def test_full_sync_stores_exactly_the_tenant(
-    make_emulator: EmulatorFactory, engine: Engine, seed: int, tmp_path: Path
+    make_emulator: EmulatorFactory, engine: Engine, scenario: str, seed: int, tmp_path: Path
 ) -> None:
-    emulator, _ = start(make_emulator, tenants=2, users=60, seed=seed, cert_dir=tmp_path)
+    emulator, _ = start(
+        make_emulator, tenants=2, users=60, seed=seed, scenario=scenario, cert_dir=tmp_path
+    )
     for tenant in emulator.world.tenants.values():
         tenant_pk = register(engine, tenant)
         result = run_sync(engine, tenant_pk, connect(emulator, tenant), client_factory=fast_client)
