@@ -19,6 +19,7 @@ from licensewatch.emulator.seed import build_world
 from licensewatch.emulator.server import RunningEmulator, start_in_thread
 from licensewatch.emulator.state import App, ClientCertificate, ClientSecret, Tenant, World, utcnow
 from licensewatch.emulator.tokens import TokenIssuer
+from licensewatch.graph.connection import ClientSecretCredential, GraphConnection
 
 GRAPH_SCOPE = "https://graph.microsoft.com/.default"
 
@@ -217,3 +218,16 @@ def auth_emulator(tmp_path_factory: pytest.TempPathFactory) -> Iterator[AuthEmul
     app = auth_app(auth.world, issuer)
     with start_in_thread(auth.world, cert_dir=folder / "tls", app=app) as running:
         yield AuthEmulator(running, auth, issuer)
+
+
+def connect(emulator: RunningEmulator, tenant: Tenant) -> GraphConnection:
+    """A GraphConnection to one of the emulator's tenants, with its valid client secret."""
+    info = next(t for t in emulator.info["tenants"] if t["tenant_id"] == tenant.tenant_id)
+    return GraphConnection(
+        tenant=tenant.tenant_id,
+        client_id=info["client_id"],
+        credential=ClientSecretCredential(info["client_secret"]),
+        authority_host=emulator.base_url,
+        graph_endpoint=emulator.base_url,
+        ca_bundle=str(emulator.ca_bundle),
+    )

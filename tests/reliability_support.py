@@ -15,7 +15,7 @@ from sqlalchemy.engine import make_url
 from sqlalchemy.orm import Session
 
 from database_fixtures import POSTGRES_HOST, POSTGRES_PORT, POSTGRES_USER, add_tenant
-from emulator_fixtures import EmulatorFactory
+from emulator_fixtures import EmulatorFactory, connect
 from licensewatch.emulator.app import create_app
 from licensewatch.emulator.faults import FaultInjector
 from licensewatch.emulator.options import EmulatorOptions
@@ -25,7 +25,7 @@ from licensewatch.emulator.state import ASSIGNED_STATES
 from licensewatch.emulator.state import Tenant as EmulatedTenant
 from licensewatch.emulator.truth import ground_truth
 from licensewatch.graph.client import GraphClient
-from licensewatch.graph.connection import ClientSecretCredential, GraphConnection
+from licensewatch.graph.connection import GraphConnection
 from licensewatch.graph.retry import RetryPolicy
 from licensewatch.storage.database import read_transaction
 from licensewatch.storage.models import Base, Sku, SyncRun, Tenant, User, UserLicense
@@ -72,18 +72,6 @@ def start_rig(
     emulator = make_emulator(world, app=app)
     injector: FaultInjector = app.state.injector
     return Rig(emulator, injector, next(iter(world.tenants.values())))
-
-
-def connect(emulator: RunningEmulator, tenant: EmulatedTenant) -> GraphConnection:
-    info = next(t for t in emulator.info["tenants"] if t["tenant_id"] == tenant.tenant_id)
-    return GraphConnection(
-        tenant=tenant.tenant_id,
-        client_id=info["client_id"],
-        credential=ClientSecretCredential(info["client_secret"]),
-        authority_host=emulator.base_url,
-        graph_endpoint=emulator.base_url,
-        ca_bundle=str(emulator.ca_bundle),
-    )
 
 
 def client_factory(

@@ -11,12 +11,12 @@ from pathlib import Path
 from sqlalchemy import Engine
 
 from database_fixtures import add_tenant
-from emulator_fixtures import EmulatorFactory
+from emulator_fixtures import EmulatorFactory, connect
 from licensewatch.emulator.seed import build_world
 from licensewatch.emulator.server import RunningEmulator
 from licensewatch.emulator.state import ASSIGNED_STATES, Tenant, User
 from licensewatch.graph.client import GraphClient
-from licensewatch.graph.connection import ClientSecretCredential, GraphConnection
+from licensewatch.graph.connection import GraphConnection
 from licensewatch.graph.retry import RetryPolicy
 from licensewatch.intelligence.builtin_names import builtin_name
 from licensewatch.sync.runner import SyncResult, run_sync
@@ -47,18 +47,6 @@ class Synced:
     tenant: Tenant
     tenant_pk: int
     result: SyncResult
-
-
-def connect(emulator: RunningEmulator, tenant: Tenant) -> GraphConnection:
-    info = next(t for t in emulator.info["tenants"] if t["tenant_id"] == tenant.tenant_id)
-    return GraphConnection(
-        tenant=tenant.tenant_id,
-        client_id=info["client_id"],
-        credential=ClientSecretCredential(info["client_secret"]),
-        authority_host=emulator.base_url,
-        graph_endpoint=emulator.base_url,
-        ca_bundle=str(emulator.ca_bundle),
-    )
 
 
 def _client(connection: GraphConnection) -> GraphClient:

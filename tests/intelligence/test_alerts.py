@@ -10,10 +10,10 @@ from pathlib import Path
 
 import pytest
 from alert_receivers import Hook, Mailbox, smtp_server, webhook_server
-from intelligence_world import Synced, connect, start_and_sync, sync
+from intelligence_world import Synced, start_and_sync, sync
 from sqlalchemy import Engine, select
 
-from emulator_fixtures import EmulatorFactory
+from emulator_fixtures import EmulatorFactory, connect
 from licensewatch.emulator import mutations
 from licensewatch.emulator.truth import ground_truth
 from licensewatch.intelligence.alerts import evaluate_alerts

@@ -13,7 +13,7 @@ from pathlib import Path
 
 import pytest
 
-from emulator_fixtures import EmulatorFactory
+from emulator_fixtures import EmulatorFactory, connect
 from licensewatch.emulator import certs
 from licensewatch.graph.auth import AccessToken, AuthError, AuthFailure, TokenProvider
 from licensewatch.graph.client import GraphClient
@@ -21,7 +21,7 @@ from licensewatch.graph.connection import ClientSecretCredential, GraphConnectio
 from licensewatch.graph.errors import GraphUnavailableError
 from licensewatch.graph.http import ssl_context
 from licensewatch.graph.retry import RetryPolicy
-from reliability_support import connect, environment
+from reliability_support import environment
 
 TENANT = "0b8f3a4e-5c6d-4e7f-8a9b-0c1d2e3f4a5b"
 CLIENT = "11111111-2222-4333-8444-555555555555"

@@ -19,24 +19,12 @@ from licensewatch.emulator.server import RunningEmulator
 from licensewatch.emulator.state import ASSIGNED_STATES, Tenant
 from licensewatch.emulator.truth import ground_truth
 from licensewatch.graph.client import GraphClient
-from licensewatch.graph.connection import ClientSecretCredential, GraphConnection
+from licensewatch.graph.connection import GraphConnection
 from licensewatch.graph.retry import RetryPolicy
 from licensewatch.storage.database import session_scope
 from licensewatch.storage.models import Sku, User, UserLicense
 from licensewatch.storage.models import Tenant as TenantRow
 from licensewatch.storage.writers import USER_COLUMNS
-
-
-def connect(emulator: RunningEmulator, tenant: Tenant) -> GraphConnection:
-    info = next(t for t in emulator.info["tenants"] if t["tenant_id"] == tenant.tenant_id)
-    return GraphConnection(
-        tenant=tenant.tenant_id,
-        client_id=info["client_id"],
-        credential=ClientSecretCredential(info["client_secret"]),
-        authority_host=emulator.base_url,
-        graph_endpoint=emulator.base_url,
-        ca_bundle=str(emulator.ca_bundle),
-    )
 
 
 def fast_client(connection: GraphConnection) -> GraphClient:

@@ -8,10 +8,10 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from emulated_tenant import connect, fast_client, register, start
+from emulated_tenant import fast_client, register, start
 from sqlalchemy import Engine, select, update
 
-from emulator_fixtures import EmulatorFactory
+from emulator_fixtures import EmulatorFactory, connect
 from licensewatch.emulator import mutations
 from licensewatch.emulator.state import Tenant
 from licensewatch.storage.database import session_scope, write_transaction

@@ -11,7 +11,6 @@ import httpx
 import pytest
 from emulated_tenant import (
     assignment_errors,
-    connect,
     expected_balance,
     expected_licences,
     expected_skus,
@@ -24,7 +23,7 @@ from emulated_tenant import (
 from sqlalchemy import Engine, select
 from test_change_history import Scenario, mutate, recorded
 
-from emulator_fixtures import EmulatorFactory
+from emulator_fixtures import EmulatorFactory, connect
 from licensewatch.domain.schedule import SchedulePolicy
 from licensewatch.emulator import mutations
 from licensewatch.emulator.graph import delta as emulated_delta

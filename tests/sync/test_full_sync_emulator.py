@@ -7,7 +7,6 @@ from pathlib import Path
 import pytest
 from emulated_tenant import (
     assignment_errors,
-    connect,
     expected_balance,
     expected_licences,
     expected_skus,
@@ -19,7 +18,7 @@ from emulated_tenant import (
 )
 from sqlalchemy import Engine, select
 
-from emulator_fixtures import EmulatorFactory
+from emulator_fixtures import EmulatorFactory, connect
 from licensewatch.emulator.truth import ground_truth
 from licensewatch.storage.database import session_scope
 from licensewatch.storage.models import Group, Sku, SyncStatus

@@ -7,11 +7,11 @@ from pathlib import Path
 from types import SimpleNamespace
 
 import pytest
-from emulated_tenant import connect, start
+from emulated_tenant import start
 from hypothesis import example, given
 from hypothesis import strategies as st
 
-from emulator_fixtures import EmulatorFactory
+from emulator_fixtures import EmulatorFactory, connect
 from licensewatch.emulator.graph.query import parse_filter
 from licensewatch.emulator.graph.serialize import USER_SPEC
 from licensewatch.emulator.mutations import hire

@@ -5,11 +5,11 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
-from emulated_tenant import connect, expected_licences, expected_users, fast_client, register
+from emulated_tenant import expected_licences, expected_users, fast_client, register
 from emulated_tenant import start as start_emulator
 from sqlalchemy import Engine, func, insert, select
 
-from emulator_fixtures import EmulatorFactory
+from emulator_fixtures import EmulatorFactory, connect
 from licensewatch.storage.database import session_scope, write_transaction
 from licensewatch.storage.models import SyncRun, SyncStatus, User, utcnow
 from licensewatch.storage.writers import write_users

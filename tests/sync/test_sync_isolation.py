@@ -6,12 +6,12 @@ import threading
 from pathlib import Path
 
 import pytest
-from emulated_tenant import connect, fast_client, register
+from emulated_tenant import fast_client, register
 from emulated_tenant import start as start_emulator
 from sqlalchemy import Engine, select
 from sqlalchemy.orm import Session
 
-from emulator_fixtures import EmulatorFactory
+from emulator_fixtures import EmulatorFactory, connect
 from licensewatch.storage.database import read_transaction
 from licensewatch.storage.models import Tenant, User
 from licensewatch.storage.queries import balance_rows
