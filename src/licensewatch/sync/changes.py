@@ -79,9 +79,10 @@ class ChangeLog:
 
     def user(self, user_id: str, before: UserState | None, after: UserState | None) -> None:
         """A user's changes between two states (None: the user does not exist)."""
-        if before is None and after is None:
+        known = after or before
+        if known is None:
             return  # created and deleted between two runs: never seen
-        upn = (after or before).upn  # type: ignore[union-attr]
+        upn = known.upn
         if before is None:
             self.add(ChangeKind.USER_CREATED, user_id=user_id, upn=upn)
         elif after is None:

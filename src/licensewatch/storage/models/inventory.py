@@ -155,4 +155,6 @@ class UserLicense(Base):
     error: Mapped[str | None] = mapped_column(String(60))  # NULL when Graph says "None"
     disabled_plans: Mapped[str | None] = mapped_column(Text)  # comma-joined plan ids
 
+    # A mapper-level key: assigned_by_group is NULL for direct rows, so no table PRIMARY KEY fits.
+    # (RUF012: SQLAlchemy reads this class attribute once; it is never mutated.)
     __mapper_args__ = {"primary_key": [dataset_id, user_id, sku_id, assigned_by_group]}  # noqa: RUF012
