@@ -17,11 +17,23 @@ MODES = {
 }
 
 
+def peak_rss_kib() -> int | None:
+    """This process image's own high-water mark (VmHWM, Linux): what the work itself needed."""
+    try:
+        for line in Path("/proc/self/status").read_text().splitlines():
+            if line.startswith("VmHWM:"):
+                return int(line.split()[1])
+    except OSError:
+        pass
+    return None
+
+
 def main(argv: list[str]) -> int:
     logging.basicConfig(level=logging.WARNING, stream=sys.stderr)
     mode, spec_file = argv
     spec = json.loads(Path(spec_file).read_text())
     report = MODES[mode](spec)
+    report["peak_rss_kib"] = peak_rss_kib()
     Path(spec["out"]).write_text(json.dumps(report))
     return 0
 

@@ -26,7 +26,7 @@ class Measured:
     report: dict[str, Any]
     process_wall: float  # seconds from spawn to exit (interpreter start and imports included)
     process_cpu: float  # user + system seconds of the whole child
-    peak_rss_mib: float  # ru_maxrss of exactly this child (wait4, not RUSAGE_CHILDREN's max)
+    peak_rss_mib: float  # the child's VmHWM (else ru_maxrss of exactly this child, from wait4)
 
 
 def run_child(mode: str, spec: dict[str, Any], *, env: dict[str, str] | None = None) -> Measured:
@@ -35,6 +35,8 @@ def run_child(mode: str, spec: dict[str, Any], *, env: dict[str, str] | None = N
     The spec (it holds the emulator's client secret) travels in a 0600 file, not on argv.
     getrusage(RUSAGE_CHILDREN).ru_maxrss is the maximum over every child ever waited for (the
     emulators included), so each child is reaped with os.wait4, which reports that child alone.
+    Even that ru_maxrss counts the harness's own pages the child shared between fork and exec,
+    so the child reports its image's high-water mark (VmHWM) itself, and that is what counts.
     """
     with tempfile.TemporaryDirectory(prefix="lw-bench-child-") as folder:
         spec_file, out_file = Path(folder) / "spec.json", Path(folder) / "out.json"
@@ -62,5 +64,5 @@ def run_child(mode: str, spec: dict[str, Any], *, env: dict[str, str] | None = N
         report=report,
         process_wall=wall,
         process_cpu=usage.ru_utime + usage.ru_stime,
-        peak_rss_mib=usage.ru_maxrss / 1024,  # Linux reports KiB
+        peak_rss_mib=(report.get("peak_rss_kib") or usage.ru_maxrss) / 1024,  # both in KiB
     )

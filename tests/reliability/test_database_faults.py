@@ -78,20 +78,27 @@ def test_sqlite_write_lock_held_past_busy_timeout(
     tenant_pk = _baseline(engine, rig)
     before = snapshot(engine, tenant_pk)
     holder = sqlite3.connect(path, isolation_level=None, check_same_thread=False)
-    release = threading.Timer(0.75, holder.rollback)  # > one busy_timeout, < three (the failure)
+    released = threading.Event()
 
     def lock(event: SyncProgress) -> None:
         if event.phase == "users" and event.pages_read == 2 and not holder.in_transaction:
-            holder.execute("BEGIN IMMEDIATE")  # another process writing for longer than 300 ms
-            release.start()
+            holder.execute("BEGIN IMMEDIATE")  # another process writing past the busy_timeout
 
+    def release(context: Any) -> None:
+        # The sync's write gave up: the other writer finishes, so the failure can be recorded.
+        if "database is locked" in str(context.original_exception) and not released.is_set():
+            released.set()
+            holder.rollback()
+
+    event.listen(engine, "handle_error", release)
     try:
         result = run_sync(
             engine, tenant_pk, rig.connection(), client_factory=client_factory(), progress=lock
         )
     finally:
-        release.join()
+        event.remove(engine, "handle_error", release)
         holder.close()
+    assert released.is_set()
     assert result.status == SyncStatus.FAILED
     assert result.error_kind == "OperationalError"
     assert "database is locked" in (result.error_message or "")

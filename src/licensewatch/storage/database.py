@@ -79,24 +79,17 @@ def is_sqlite(bind: Engine | Connection | Session) -> bool:
 
 
 @contextmanager
-def write_transaction(engine: Engine) -> Iterator[Connection]:
-    """A connection in a write transaction: committed on success, rolled back on any exception."""
+def writer_connection(engine: Engine) -> Iterator[Connection]:
+    """A connection whose transactions write (BEGIN IMMEDIATE on SQLite), held by one caller."""
     with engine.connect() as connection:
         connection.execution_options(sqlite_begin="IMMEDIATE")
-        with connection.begin():
-            yield connection
+        yield connection
 
 
 @contextmanager
-def staging_transaction(engine: Engine) -> Iterator[Connection]:
-    """A write transaction for rows nothing reads yet (a new dataset): durability is relaxed.
-
-    On PostgreSQL the commit does not wait for the WAL flush; the later synchronous commit that
-    publishes the data flushes everything before it, so a crash loses only invisible rows.
-    """
-    with write_transaction(engine) as connection:
-        if connection.dialect.name == "postgresql":
-            connection.exec_driver_sql("SET LOCAL synchronous_commit TO OFF")
+def write_transaction(engine: Engine) -> Iterator[Connection]:
+    """A connection in a write transaction: committed on success, rolled back on any exception."""
+    with writer_connection(engine) as connection, connection.begin():
         yield connection
 
 

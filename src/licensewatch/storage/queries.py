@@ -7,7 +7,7 @@ from dataclasses import asdict, dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import ScalarSelect, and_, case, func, select
+from sqlalchemy import Connection, ScalarSelect, and_, case, func, select
 from sqlalchemy.orm import Session
 
 from licensewatch.domain.balance import BalanceRow
@@ -116,6 +116,23 @@ def tenant_users(
     last = users[-1] if users and more else None
     next_after = (last.user_principal_name or "", last.id) if last else None
     return UserPage(users=users, next_after=next_after)
+
+
+def upn_share_starts(connection: Connection, tenant_id: int, shares: int) -> list[str]:
+    """The first lower-cased UPN of shares 2..n of the tenant's users (none before a sync).
+
+    Where a sharded read may split the tenant into ranges of equal size (sync/shards.py).
+    """
+    lowered = func.lower(User.user_principal_name)
+    tiles = (
+        select(lowered.label("upn"), func.ntile(shares).over(order_by=lowered).label("tile"))
+        .where(
+            User.dataset_id == _current_dataset(tenant_id), User.user_principal_name.is_not(None)
+        )
+        .subquery()
+    )
+    statement = select(func.min(tiles.c.upn)).group_by(tiles.c.tile).order_by(tiles.c.tile)
+    return [row[0] for row in connection.execute(statement)][1:]
 
 
 def user_licenses(session: Session, tenant_id: int, user_id: str) -> Sequence[UserLicense]:

@@ -111,16 +111,16 @@ def _copy(connection: Connection, table: Table, columns: Sequence[str], rows: It
     return count
 
 
-def write_users(connection: Connection, rows: Iterable[Row]) -> int:
+def write_users(connection: Connection, rows: Iterable[Row], *, into: Table = USERS) -> int:
     """Insert user tuples ordered as `USER_COLUMNS` (sorted by id: the primary key's order)."""
-    return bulk_insert(connection, USERS, USER_COLUMNS, rows, order_by=_USER_ID)
+    return bulk_insert(connection, into, USER_COLUMNS, rows, order_by=_USER_ID)
 
 
-def write_user_licenses(connection: Connection, rows: Iterable[Row]) -> int:
+def write_user_licenses(
+    connection: Connection, rows: Iterable[Row], *, into: Table = USER_LICENSES
+) -> int:
     """Insert licence tuples ordered as `USER_LICENSE_COLUMNS` (sorted by user id)."""
-    return bulk_insert(
-        connection, USER_LICENSES, USER_LICENSE_COLUMNS, rows, order_by=_LICENCE_USER
-    )
+    return bulk_insert(connection, into, USER_LICENSE_COLUMNS, rows, order_by=_LICENCE_USER)
 
 
 def delete_datasets(connection: Connection, dataset_ids: Iterable[int]) -> int:

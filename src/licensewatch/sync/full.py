@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import logging
+import threading
 import time
 from collections.abc import Callable, Iterator
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
@@ -14,7 +16,7 @@ from sqlalchemy import Connection, Engine, delete, insert, select, update
 from licensewatch.graph.client import GraphClient
 from licensewatch.graph.errors import GraphAuthorizationError, GraphError
 from licensewatch.graph.paging import Page
-from licensewatch.storage.database import staging_transaction, write_transaction
+from licensewatch.storage.database import read_transaction
 from licensewatch.storage.models import (
     Group,
     GroupLicense,
@@ -27,9 +29,10 @@ from licensewatch.storage.models import (
     Tenant,
     utcnow,
 )
-from licensewatch.storage.writers import write_user_licenses, write_users
+from licensewatch.storage.queries import upn_share_starts
+from licensewatch.storage.staging import UserStaging
 from licensewatch.sync import changes, collectors
-from licensewatch.sync.shards import iter_user_pages_sharded
+from licensewatch.sync.shards import boundaries_from_sample, iter_user_pages_sharded
 
 log = logging.getLogger(__name__)
 USER_PAGE_SIZE = 999
@@ -82,19 +85,36 @@ class SyncWork:
         self.users_read = self.pages_read = self.changes = 0
         self.sign_in_data: bool | None = None
         self.request_ids: list[str] = []
+        self._request_ids_lock = threading.Lock()  # inventory reads run in threads
         self.started = time.monotonic() if started is None else started
 
-    def read_inventory(self) -> Inventory:
+    def read_inventory(self, *also: Callable[[], None]) -> Inventory:
+        """Organization, SKUs, subscriptions and licensed groups, requested at once (and `also`).
+
+        Each is one round trip; at Graph's latencies, asking in turn would cost four.
+        """
         inventory = Inventory()
         self._report("inventory")
-        org = self.client.get_json("/organization")
-        inventory.organization_name, inventory.tenant_guid = collectors.organization(org)
-        skus = self._all_items("/subscribedSkus", None)
-        inventory.skus, inventory.plans = collectors.sku_rows(self.tenant_id, skus)
-        subscriptions = self._all_items("/directory/subscriptions", None)
-        inventory.subscriptions = collectors.subscription_rows(self.tenant_id, subscriptions)
-        groups = self._all_items("/groups", {"$select": collectors.GROUP_FIELDS, "$top": 999})
-        inventory.groups, inventory.group_licenses = collectors.group_rows(self.tenant_id, groups)
+        group_params: dict[str, str | int] = {"$select": collectors.GROUP_FIELDS, "$top": 999}
+        with ThreadPoolExecutor(4 + len(also), thread_name_prefix="graph-inventory") as pool:
+            org = pool.submit(self.client.get_json, "/organization")
+            skus = pool.submit(self._all_items, "/subscribedSkus", None)
+            subscriptions = pool.submit(self._all_items, "/directory/subscriptions", None)
+            groups = pool.submit(self._all_items, "/groups", group_params)
+            others = [pool.submit(task) for task in also]
+            # Results in a fixed order: the error raised does not depend on which answers first.
+            inventory.organization_name, inventory.tenant_guid = collectors.organization(
+                org.result()
+            )
+            inventory.skus, inventory.plans = collectors.sku_rows(self.tenant_id, skus.result())
+            inventory.subscriptions = collectors.subscription_rows(
+                self.tenant_id, subscriptions.result()
+            )
+            inventory.groups, inventory.group_licenses = collectors.group_rows(
+                self.tenant_id, groups.result()
+            )
+            for other in others:
+                other.result()
         return inventory
 
     def publish(self, connection: Connection, inventory: Inventory, now: datetime) -> None:
@@ -162,8 +182,9 @@ class SyncWork:
 
     def _remember(self, request_id: str | None) -> None:
         if request_id:
-            self.request_ids.append(request_id)
-            del self.request_ids[: -KEEP_REQUEST_IDS * 2]
+            with self._request_ids_lock:
+                self.request_ids.append(request_id)
+                del self.request_ids[: -KEEP_REQUEST_IDS * 2]
 
     def _report(self, phase: str) -> None:
         if self.progress is not None:
@@ -181,11 +202,11 @@ class FullSync(SyncWork):
 
     def run(self, roles: frozenset[str], token_tenant: str | None) -> None:
         """Collect everything and commit the new dataset; raises on any failure."""
-        inventory = self.read_inventory()
+        inventory = self.read_inventory(self.fetch_delta_link)
         inventory.tenant_guid = inventory.tenant_guid or token_tenant
-        self.fetch_delta_link()
-        self.stream_users(with_sign_in=collectors.SIGN_IN_PERMISSION in roles)
-        self.commit(inventory)
+        with UserStaging(self.engine) as staging:
+            self.stream_users(staging, with_sign_in=collectors.SIGN_IN_PERMISSION in roles)
+            self.commit(staging, inventory)
 
     def fetch_delta_link(self) -> None:
         """A deltaLink for "now", taken before reading /users: changes during the read replay."""
@@ -200,12 +221,12 @@ class FullSync(SyncWork):
             self.delta_link = None
         self.delta_link_at = utcnow() if self.delta_link else None
 
-    def stream_users(self, *, with_sign_in: bool) -> None:
-        """Write every user page into the new dataset, one short transaction per page."""
+    def stream_users(self, staging: UserStaging, *, with_sign_in: bool) -> None:
+        """Stage every user page of the new dataset, in short transactions."""
         self._report("users")
         if with_sign_in:
             try:
-                self._stream(self._user_pages(with_sign_in=True))
+                self._stream(staging, self._user_pages(with_sign_in=True))
                 self.sign_in_data = True
                 return
             except GraphAuthorizationError as exc:
@@ -214,14 +235,15 @@ class FullSync(SyncWork):
                     raise
                 self._remember(exc.request_id)
         self.sign_in_data = False
-        self._stream(self._user_pages(with_sign_in=False))
+        self._stream(staging, self._user_pages(with_sign_in=False))
 
-    def commit(self, inventory: Inventory) -> None:
-        """Inventory, aggregates, snapshot, change history and pointer flip: one transaction."""
+    def commit(self, staging: UserStaging, inventory: Inventory) -> None:
+        """Users, inventory, aggregates, snapshot, change history, pointer flip: one transaction."""
         self._report("commit")
         now = utcnow()
-        with write_transaction(self.engine) as connection:
+        with staging.transaction() as connection:
             self.previous_dataset, _ = self.lock_tenant(connection)
+            staging.publish(connection)
             counts = changes.sku_aggregates(connection, self.run_id)
             for sku in inventory.skus:
                 set_counts(sku, counts.get(sku["sku_id"], (0, 0, 0)))
@@ -255,14 +277,23 @@ class FullSync(SyncWork):
         top = SIGN_IN_PAGE_SIZE if with_sign_in else USER_PAGE_SIZE
         params = {"$select": fields, "$top": str(top)}
         if self.shards > 1:
-            return iter_user_pages_sharded(self.client, params, shards=self.shards)
+            # Split where the tenant's own stored users split evenly (the default split before
+            # its first sync): ranges of equal size finish together.
+            with read_transaction(self.engine) as connection:
+                starts = upn_share_starts(connection, self.tenant_id, self.shards)
+            return iter_user_pages_sharded(
+                self.client,
+                params,
+                shards=self.shards,
+                boundaries=boundaries_from_sample(starts) or None,
+            )
         return self.client.iter_pages("/users", params)
 
-    def _stream(self, pages: Iterator[Page]) -> None:
-        """Write users as pages arrive, committing a batch every FLUSH_USERS users or FLUSH_SECONDS.
+    def _stream(self, staging: UserStaging, pages: Iterator[Page]) -> None:
+        """Stage users as pages arrive, a batch every FLUSH_USERS users or FLUSH_SECONDS.
 
-        Fewer, larger commits matter: random GUID keys dirty index pages all over the table,
-        and each commit writes them out again (a commit per page cost SQLite ~2.5x its time).
+        Batches bound memory and keep the run's heartbeat fresh; larger ones also mean fewer
+        commits, which PostgreSQL's COPY into the indexed tables still pays for.
         """
         dataset, tenant = self.run_id, self.tenant_id
         users: list[tuple[Any, ...]] = []
@@ -280,16 +311,17 @@ class FullSync(SyncWork):
             self.pages_read += 1
             self._remember(page.request_id)
             if len(users) >= FLUSH_USERS or time.monotonic() - last_flush >= FLUSH_SECONDS:
-                self._flush(users, licences)
+                self._flush(staging, users, licences)
                 users, licences, seen = [], [], set()
                 last_flush = time.monotonic()
             self._report("users")
-        self._flush(users, licences)
+        self._flush(staging, users, licences)
 
-    def _flush(self, users: list[tuple[Any, ...]], licences: list[tuple[Any, ...]]) -> None:
-        with staging_transaction(self.engine) as connection:
-            write_users(connection, users)
-            write_user_licenses(connection, licences)
+    def _flush(
+        self, staging: UserStaging, users: list[tuple[Any, ...]], licences: list[tuple[Any, ...]]
+    ) -> None:
+        with staging.transaction(relaxed=True) as connection:
+            staging.append(connection, users, licences)
             self.users_read += len(users)
             connection.execute(
                 update(SyncRun)

@@ -4,8 +4,9 @@ from __future__ import annotations
 
 import logging
 import queue
+import re
 import threading
-from collections.abc import Generator, Iterator, Mapping
+from collections.abc import Generator, Iterator, Mapping, Sequence
 from dataclasses import dataclass, replace
 from itertools import accumulate, pairwise
 from string import ascii_lowercase
@@ -27,6 +28,8 @@ _INITIAL_WEIGHTS = (
     3.4, 2.7, 3.2, 2.1, 4.4, 5.4, 4.2, 2.2, 2.7, 2.9, 2.1, 2.4, 2.4,
 )  # fmt: skip
 _HEADERS = {"ConsistencyLevel": "eventual"}  # ge/le on userPrincipalName is an advanced query
+_SAFE_PREFIX = re.compile(r"[a-z0-9]+")
+_BOUNDARY_CHARS = 8
 _JOIN_SECONDS = 5.0
 _POLL_SECONDS = 0.1
 
@@ -53,15 +56,39 @@ def _boundaries(n: int) -> list[str]:
     return found
 
 
-def shard_filters(n: int) -> list[str]:
-    """$filter texts of n disjoint UPN ranges whose union is every possible UPN.
+def boundaries_from_sample(starts: Sequence[str | None]) -> list[str]:
+    """Range boundaries from the first UPN of each equal share of a tenant's stored users.
 
-    Any string compares `le` or `ge` to a boundary, and never equal to one (UPNs contain '@'),
-    so the ranges cover all users and no user falls in two. Graph compares case-insensitively.
+    Each boundary is the leading run of [a-z0-9] of a share's first UPN: a prefix sorts before
+    the UPN it was cut from, so that user opens the next range. Characters whose order Graph
+    may compare differently (punctuation, non-ASCII) are left out; where nothing is left, or two
+    shares start alike, the boundary is dropped (fewer, larger ranges: still a partition).
+    """
+    found: list[str] = []
+    for upn in starts:
+        if not upn:
+            continue
+        prefix = _SAFE_PREFIX.match(upn.lower())
+        boundary = prefix.group(0)[:_BOUNDARY_CHARS] if prefix else ""
+        if boundary and (not found or boundary > found[-1]):
+            found.append(boundary)
+    return found
+
+
+def shard_filters(n: int, boundaries: Sequence[str] | None = None) -> list[str]:
+    """$filter texts of disjoint UPN ranges whose union is every possible UPN.
+
+    n ranges from the default initial-letter weights, or len(boundaries)+1 ranges split at the
+    given boundaries (increasing, no '@'). Any string compares `le` or `ge` to a boundary, and
+    never equal to one (UPNs contain '@'), so the ranges cover all users and no user falls in
+    two. Graph compares case-insensitively.
     """
     if not 2 <= n <= MAX_SHARDS:
         raise ValueError(f"shards must be between 2 and {MAX_SHARDS}, not {n}")
-    bounds = _boundaries(n)
+    bounds = list(boundaries) if boundaries else _boundaries(n)
+    unusable = any(not b or "@" in b or "'" in b for b in bounds)
+    if not bounds or unusable or bounds != sorted(set(bounds)) or len(bounds) >= n:
+        raise ValueError(f"need fewer than {n} increasing boundaries without '@' or ': {bounds}")
     filters = [f"userPrincipalName le '{bounds[0]}'"]
     for low, high in pairwise(bounds):
         filters.append(f"userPrincipalName ge '{low}' and userPrincipalName le '{high}'")
@@ -168,6 +195,7 @@ def iter_user_pages_sharded(
     *,
     shards: int = 8,
     on_mismatch: OnMismatch = "fallback",
+    boundaries: Sequence[str] | None = None,
 ) -> Generator[Page, None, None]:
     """Every /users page, read as `shards` concurrent UPN ranges merged into one page stream.
 
@@ -175,6 +203,7 @@ def iter_user_pages_sharded(
     they do not (or the tenant refuses the range filter), `on_mismatch` decides: "fallback" reads
     sequentially instead, "raise" raises ShardMismatch, "warn" logs and goes on. Users seen twice
     (renamed across ranges mid-read) are yielded once; pages are renumbered 1, 2, 3…
+    `boundaries` (fewer than `shards`; see boundaries_from_sample) replace the default split.
     """
     plain = dict(params)
     if "$filter" in plain or "$orderby" in plain:
@@ -182,7 +211,7 @@ def iter_user_pages_sharded(
     if shards <= 1:
         yield from client.iter_pages("/users", plain)
         return
-    reader = _ShardReader(client, plain, shard_filters(shards))
+    reader = _ShardReader(client, plain, shard_filters(shards, boundaries))
     try:
         reader.start()
         firsts, problem = _first_pages(client, reader, len(reader.threads))
