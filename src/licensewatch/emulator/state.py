@@ -205,6 +205,10 @@ class Tenant:
             if user is not None:
                 yield pos, user
 
+    def user_at(self, position: int) -> User | None:
+        """The live user at a stable position (None for a tombstone)."""
+        return self._users.get(self._order[position])
+
     def order_length(self) -> int:
         return len(self._order)
 

@@ -33,8 +33,16 @@ def ssl_context(ca_bundle: str | None) -> ssl.SSLContext:
         raise CaBundleError(f"cannot load CA bundle {path}: {exc}") from exc
 
 
+# A sharded read (8 ranges by default) and its /users/$count, or the five inventory reads of a
+# sync, run at once: with fewer connections some of them would wait a whole round trip.
+DEFAULT_MAX_CONNECTIONS = 16
+
+
 def build_http_client(
-    ca_bundle: str | None = None, *, timeout: float = 60.0, max_connections: int = 8
+    ca_bundle: str | None = None,
+    *,
+    timeout: float = 60.0,
+    max_connections: int = DEFAULT_MAX_CONNECTIONS,
 ) -> httpx.Client:
     """An httpx client for Entra and Graph: explicit TLS trust, env proxies, one connect retry."""
     verify = ssl_context(ca_bundle)

@@ -7,6 +7,7 @@ from collections.abc import Mapping
 import orjson
 from starlette.responses import Response
 
+from licensewatch.emulator.graph import upn_index
 from licensewatch.emulator.graph.errors import (
     GraphError,
     bad_request,
@@ -70,11 +71,16 @@ async def list_users(context: GraphContext) -> Response:
     )
     fp = fingerprint("users", tenant.tenant_id, *query.fingerprint_parts())
     start = resume_position(request, fp)
-    page, nxt = take_page(tenant.iter_users_from(start or 0), query.predicate, query.top)
+    filter_text = params.get("$filter", "")
+    if query.predicate is not None and upn_index.indexable(filter_text):
+        positions = upn_index.matches(tenant, filter_text, query.predicate)
+        page, nxt = upn_index.page(tenant, positions, start or 0, query.top)
+    else:
+        page, nxt = take_page(tenant.iter_users_from(start or 0), query.predicate, query.top)
     fragment = f"users({','.join(query.select)})" if query.explicit_select else "users"
     body: dict[str, object] = {"@odata.context": context_url(request, fragment)}
     if query.count and start is None:
-        body["@odata.count"] = _count(context, query.predicate)
+        body["@odata.count"] = _count(context, query.predicate, filter_text)
     if nxt is not None:
         repeat = start is not None and context.service.injector.repeat_nextlink(request)
         body["@odata.nextLink"] = same_link(request) if repeat else next_link(request, fp, nxt)
@@ -86,10 +92,12 @@ async def list_users(context: GraphContext) -> Response:
     return json_response(content, context.ids)
 
 
-def _count(context: GraphContext, predicate: Predicate | None) -> int:
+def _count(context: GraphContext, predicate: Predicate | None, filter_text: str) -> int:
     tenant = context.tenant
     if predicate is None:
         return tenant.user_count()
+    if upn_index.indexable(filter_text):
+        return len(upn_index.matches(tenant, filter_text, predicate))
     return sum(1 for _, user in tenant.iter_users_from(0) if predicate(user))
 
 
@@ -105,7 +113,7 @@ async def count_users(context: GraphContext) -> Response:
         raise bad_request("$count is not currently supported.")
     text = request.query_params.get("$filter", "").strip()
     predicate = parse_filter(text, USER_SPEC)[0] if text else None
-    return text_response(str(_count(context, predicate)), context.ids)
+    return text_response(str(_count(context, predicate, text)), context.ids)
 
 
 async def get_user(context: GraphContext) -> Response:
