@@ -8,6 +8,8 @@ from collections.abc import Iterator
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 
+from licensewatch.emulator.consumption import ConsumedUnits
+
 # licenseAssignmentState.state values meaning the licence is really assigned (counts as consumed).
 ASSIGNED_STATES = frozenset({"Active", "ActiveWithError"})
 
@@ -183,7 +185,7 @@ class Tenant:
     version: int = 0
     # Delta tokens minted before this epoch get 410 (control API: expire delta tokens).
     delta_epoch: int = 0
-    _consumed_cache: tuple[int, dict[str, int]] | None = None
+    _consumed: ConsumedUnits = field(default_factory=ConsumedUnits)
 
     # ---- reading -------------------------------------------------------------------------------
     def user_count(self) -> int:
@@ -235,16 +237,11 @@ class Tenant:
         return user_id not in self._users
 
     def consumed_units(self) -> dict[str, int]:
-        """consumedUnits per SKU: users really holding it. Cached per change-log version."""
-        cached = self._consumed_cache
-        if cached is not None and cached[0] == self.version:
-            return cached[1]
-        counts = dict.fromkeys(self.products, 0)
-        for user in self._users.values():
-            for sku_id in user.assigned_sku_ids():
-                counts[sku_id] = counts.get(sku_id, 0) + 1
-        self._consumed_cache = (self.version, counts)
-        return counts
+        """consumedUnits per SKU: users really holding it (see consumption.py)."""
+        counts = self._consumed.update(self.version, self._users, self.changed_between)
+        found = dict.fromkeys(self.products, 0)
+        found.update((sku_id, n) for sku_id, n in counts.items() if n or sku_id in found)
+        return found
 
     def prepaid_units(self, sku_id: str) -> dict[str, int]:
         """prepaidUnits of a SKU: the subscriptions' licences summed by their status."""

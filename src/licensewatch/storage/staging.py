@@ -17,7 +17,7 @@ from contextlib import ExitStack, contextmanager
 from types import TracebackType
 from typing import Self
 
-from sqlalchemy import Column, Connection, Engine, MetaData, Table, delete, insert, select
+from sqlalchemy import Column, Connection, Engine, MetaData, Table, insert, select
 from sqlalchemy.schema import CreateTable, DropTable
 
 from licensewatch.storage.database import writer_connection
@@ -111,7 +111,6 @@ class UserStaging:
         for staged, real in _PAIRS:
             names = [column.name for column in real.columns]
             connection.execute(insert(real).from_select(names, select(*staged.columns)))
-            connection.execute(delete(staged))
 
 
 def _drop(connection: Connection, staged: Table) -> None:
