@@ -13,8 +13,8 @@ from licensewatch.graph.connection import ClientSecretCredential, GraphConnectio
 from licensewatch.storage.database import make_engine, read_transaction, session_scope
 from licensewatch.storage.models import Tenant
 from licensewatch.storage.writers import USER_COLUMNS, USER_LICENSE_COLUMNS, USER_LICENSES, USERS
-from licensewatch.sync.full import SyncProgress
 from licensewatch.sync.runner import run_sync
+from licensewatch.sync.work import SyncProgress
 
 
 def connection_from(spec: dict[str, Any]) -> GraphConnection:

@@ -17,8 +17,8 @@ from licensewatch.storage import database
 from licensewatch.storage.database import make_engine
 from licensewatch.storage.models import SyncStatus
 from licensewatch.sync import full
-from licensewatch.sync.full import SyncProgress
 from licensewatch.sync.runner import run_sync
+from licensewatch.sync.work import SyncProgress
 from reliability_support import (
     Rig,
     change_world,

@@ -16,8 +16,8 @@ from licensewatch.graph.errors import GraphAuthorizationError
 from licensewatch.graph.retry import RetryPolicy
 from licensewatch.storage.models import SyncKind, SyncStatus
 from licensewatch.sync import full
-from licensewatch.sync.full import SyncProgress
 from licensewatch.sync.runner import run_sync
+from licensewatch.sync.work import SyncProgress
 from reliability_support import (
     change_world,
     client_factory,

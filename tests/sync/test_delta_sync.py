@@ -40,8 +40,8 @@ from licensewatch.storage.models import (
 from licensewatch.storage.models import Tenant as TenantRow
 from licensewatch.storage.queries import balance_rows
 from licensewatch.sync import full
-from licensewatch.sync.full import SyncProgress
 from licensewatch.sync.runner import SyncResult, run_sync
+from licensewatch.sync.work import SyncProgress
 
 
 def assert_matches(engine: Engine, tenant_pk: int, tenant: Tenant) -> dict[str, Any]:

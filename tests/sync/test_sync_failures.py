@@ -14,8 +14,8 @@ from licensewatch.storage.database import session_scope, write_transaction
 from licensewatch.storage.models import SyncRun, SyncStatus, User, utcnow
 from licensewatch.storage.writers import write_users
 from licensewatch.sync import full
-from licensewatch.sync.full import SyncProgress
 from licensewatch.sync.runner import run_sync
+from licensewatch.sync.work import SyncProgress
 
 
 def _user_rows(engine: Engine) -> dict[int, int]:

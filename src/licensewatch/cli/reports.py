@@ -27,8 +27,8 @@ from licensewatch.cli.output import (
 )
 from licensewatch.domain.balance import BalanceRow
 from licensewatch.services.tenants import TenantService
-from licensewatch.sync.full import SyncProgress
 from licensewatch.sync.runner import Mode, SyncResult, run_sync
+from licensewatch.sync.work import SyncProgress
 
 ProgressCallback = Callable[[SyncProgress], None]
 

@@ -20,7 +20,7 @@ from licensewatch.storage.writers import (
 )
 from licensewatch.sync import changes, collectors
 from licensewatch.sync.changes import Assignment, ChangeLog, Counts, UserState
-from licensewatch.sync.full import SyncWork, set_counts
+from licensewatch.sync.work import SyncWork, set_counts
 
 # Delta cannot select signInActivity (graph facts §4): a changed user keeps what the full read saw.
 _SIGN_IN = ("last_sign_in_at", "last_non_interactive_sign_in_at", "last_successful_sign_in_at")

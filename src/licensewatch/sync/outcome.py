@@ -15,7 +15,7 @@ from licensewatch.graph.errors import GraphError
 from licensewatch.storage.database import write_transaction
 from licensewatch.storage.models import SyncRun, SyncStatus, utcnow
 from licensewatch.storage.writers import delete_datasets
-from licensewatch.sync.full import SyncWork
+from licensewatch.sync.work import SyncWork
 
 log = logging.getLogger(__name__)
 

@@ -1,0 +1,183 @@
+"""What full and delta runs share: the inventory read, its publication, the run's counters."""
+
+from __future__ import annotations
+
+import threading
+import time
+from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import Connection, Engine, delete, insert, select, update
+
+from licensewatch.graph.client import GraphClient
+from licensewatch.storage.models import (
+    Group,
+    GroupLicense,
+    Sku,
+    SkuServicePlan,
+    SkuSnapshot,
+    Subscription,
+    SyncRun,
+    SyncStatus,
+    Tenant,
+)
+from licensewatch.sync import changes, collectors
+
+KEEP_REQUEST_IDS = 20
+
+
+@dataclass(slots=True)
+class SyncProgress:
+    """What a progress callback sees after each step."""
+
+    run_id: int
+    phase: str
+    users_read: int = 0
+    pages_read: int = 0
+
+
+@dataclass(slots=True)
+class Inventory:
+    """The small, in-memory part of a tenant: organization, SKUs, subscriptions, licensed groups."""
+
+    organization_name: str | None = None
+    tenant_guid: str | None = None
+    skus: list[dict[str, Any]] = field(default_factory=list)
+    plans: list[dict[str, Any]] = field(default_factory=list)
+    subscriptions: list[dict[str, Any]] = field(default_factory=list)
+    groups: list[dict[str, Any]] = field(default_factory=list)
+    group_licenses: list[dict[str, Any]] = field(default_factory=list)
+
+
+class SyncWork:
+    """What full and delta runs share: the client, counters, request ids and progress."""
+
+    def __init__(
+        self,
+        engine: Engine,
+        tenant_id: int,
+        run_id: int,
+        client: GraphClient,
+        progress: Callable[[SyncProgress], None] | None = None,
+        *,
+        started: float | None = None,
+    ) -> None:
+        self.engine, self.tenant_id, self.run_id = engine, tenant_id, run_id
+        self.client, self.progress = client, progress
+        self.users_read = self.pages_read = self.changes = 0
+        self.sign_in_data: bool | None = None
+        self.request_ids: list[str] = []
+        self._request_ids_lock = threading.Lock()  # inventory reads run in threads
+        self.started = time.monotonic() if started is None else started
+
+    def read_inventory(self, *also: Callable[[], None]) -> Inventory:
+        """Organization, SKUs, subscriptions and licensed groups, requested at once (and `also`).
+
+        Each is one round trip; at Graph's latencies, asking in turn would cost four.
+        """
+        inventory = Inventory()
+        self._report("inventory")
+        group_params: dict[str, str | int] = {"$select": collectors.GROUP_FIELDS, "$top": 999}
+        with ThreadPoolExecutor(4 + len(also), thread_name_prefix="graph-inventory") as pool:
+            org = pool.submit(self.client.get_json, "/organization")
+            skus = pool.submit(self._all_items, "/subscribedSkus", None)
+            subscriptions = pool.submit(self._all_items, "/directory/subscriptions", None)
+            groups = pool.submit(self._all_items, "/groups", group_params)
+            others = [pool.submit(task) for task in also]
+            # Results in a fixed order: the error raised does not depend on which answers first.
+            inventory.organization_name, inventory.tenant_guid = collectors.organization(
+                org.result()
+            )
+            inventory.skus, inventory.plans = collectors.sku_rows(self.tenant_id, skus.result())
+            inventory.subscriptions = collectors.subscription_rows(
+                self.tenant_id, subscriptions.result()
+            )
+            inventory.groups, inventory.group_licenses = collectors.group_rows(
+                self.tenant_id, groups.result()
+            )
+            for other in others:
+                other.result()
+        return inventory
+
+    def publish(self, connection: Connection, inventory: Inventory, now: datetime) -> None:
+        """Replace SKUs, plans, subscriptions and groups; snapshot the SKUs' units."""
+        tenant = self.tenant_id
+        for model in (SkuServicePlan, GroupLicense, Sku, Subscription, Group):
+            connection.execute(delete(model).where(model.tenant_id == tenant))
+        for model, rows in (
+            (Sku, inventory.skus),
+            (SkuServicePlan, inventory.plans),
+            (Subscription, inventory.subscriptions),
+            (Group, inventory.groups),
+            (GroupLicense, inventory.group_licenses),
+        ):
+            if rows:
+                connection.execute(insert(model), rows)
+        snapshot = [
+            {"run_id": self.run_id, "tenant_id": tenant, "sku_id": sku["sku_id"]}
+            | {"captured_at": now}
+            | {k: sku[k] for k in _UNIT_KEYS}
+            for sku in inventory.skus
+        ]
+        if snapshot:
+            connection.execute(insert(SkuSnapshot), snapshot)
+
+    def complete(self, connection: Connection, now: datetime) -> None:
+        """Mark the run COMPLETED with its counters (inside the committing transaction)."""
+        stats = self.client.stats
+        connection.execute(
+            update(SyncRun)
+            .where(SyncRun.id == self.run_id)
+            .values(
+                status=SyncStatus.COMPLETED,
+                finished_at=now,
+                users_read=self.users_read,
+                pages_read=self.pages_read,
+                heartbeat_at=now,
+                request_ids=self.request_ids[-KEEP_REQUEST_IDS:],
+                duration_ms=int((time.monotonic() - self.started) * 1000),
+                requests=stats.requests,
+                retries=stats.retries,
+                throttled=stats.throttled,
+            )
+        )
+
+    def lock_tenant(self, connection: Connection) -> tuple[int | None, str | None]:
+        """(current dataset, stored deltaLink), row-locked; refuses a run no longer RUNNING."""
+        statement = select(Tenant.dataset_id, Tenant.delta_link).where(Tenant.id == self.tenant_id)
+        if connection.dialect.name == "postgresql":
+            statement = statement.with_for_update()
+        row = connection.execute(statement).one_or_none()
+        if row is None:
+            raise LookupError(f"tenant {self.tenant_id} was deleted during the sync")
+        status = connection.scalar(select(SyncRun.status).where(SyncRun.id == self.run_id))
+        if status != SyncStatus.RUNNING:
+            raise RuntimeError(f"run {self.run_id} is {status}, no longer RUNNING")
+        return row[0], row[1]
+
+    def _all_items(self, path: str, params: dict[str, str | int] | None) -> list[Any]:
+        found: list[Any] = []
+        for page in self.client.iter_pages(path, params, prefetch=False):
+            found.extend(page.items)
+            self._remember(page.request_id)
+        return found
+
+    def _remember(self, request_id: str | None) -> None:
+        if request_id:
+            with self._request_ids_lock:
+                self.request_ids.append(request_id)
+                del self.request_ids[: -KEEP_REQUEST_IDS * 2]
+
+    def _report(self, phase: str) -> None:
+        if self.progress is not None:
+            self.progress(SyncProgress(self.run_id, phase, self.users_read, self.pages_read))
+
+
+def set_counts(sku: dict[str, Any], counts: changes.Counts) -> None:
+    sku["direct_assigned"], sku["group_assigned"], sku["assignment_errors"] = counts
+
+
+_UNIT_KEYS = ("enabled", "warning", "suspended", "locked_out", "consumed")
