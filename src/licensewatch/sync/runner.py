@@ -22,7 +22,8 @@ from licensewatch.storage.database import write_transaction
 from licensewatch.storage.models import SyncKind, SyncRun, SyncStatus, Tenant, utcnow
 from licensewatch.storage.writers import delete_datasets
 from licensewatch.sync.delta import DeltaSync, DeltaUnavailable
-from licensewatch.sync.full import FullSync, SyncProgress
+from licensewatch.sync.full import FullSync
+from licensewatch.sync.work import SyncProgress
 from licensewatch.sync.outcome import (
     SyncResult as SyncResult,  # re-exported: callers import it here
 )

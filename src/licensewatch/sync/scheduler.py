@@ -27,7 +27,7 @@ from licensewatch.services.tenants import TenantService
 from licensewatch.storage.database import read_transaction, write_transaction
 from licensewatch.storage.models import SyncRun, SyncStatus, Tenant, TenantSchedule, utcnow
 from licensewatch.sync import leases
-from licensewatch.sync.full import SyncProgress
+from licensewatch.sync.work import SyncProgress
 from licensewatch.sync.runner import ClientFactory, SyncAlreadyRunning, SyncResult, run_sync
 
 log = logging.getLogger(__name__)
