@@ -14,8 +14,8 @@ from benchmarks.measure import run_child
 from benchmarks.report import Target, Workload
 
 CHANGES = 100
-# Rounds of (edits, delta) after the full sync; even rounds (0, 2, …) meet the emulator's
-# consumedUnits recount, odd rounds let it finish first (delta_child._recount).
+# Rounds of (edits, delta) after the full sync; even rounds (0, 2, …) send their first
+# /subscribedSkus right after the edits, odd rounds after a priming request (delta_child._recount).
 ROUNDS = 12
 COLUMNS = [
     "users",
@@ -33,12 +33,12 @@ COLUMNS = [
 ]
 NOTE = (
     "{rounds} rounds of {changes} edits and a delta sync follow the full sync, as a daemon"
-    " meets them. Alternate rounds first let the emulator recount /subscribedSkus'"
-    " consumedUnits, which it does by walking every user once per change (an emulator cost that"
-    " grows with the tenant; we assume Graph keeps such counts): 'delta s' is the median of"
-    " those rounds, 'emulator recount s' the median time that recount took before them, and"
-    " 'delta s with recount' the median of the other rounds, where the delta waited for it"
-    " (round 0 is the earlier single measurement). 'SQL s' is time in SQL statements (commits"
+    " meets them. Alternate rounds first prime the emulator's /subscribedSkus consumedUnits"
+    " (it once recounted every user after a change, which W3 then measured; it now keeps the"
+    " counts from its change log, as Graph keeps them): 'delta s' is the median of those"
+    " rounds, 'emulator recount s' what the priming request took, and 'delta s with recount'"
+    " the median of the other rounds (round 0 is the single measurement of earlier runs)."
+    " 'SQL s' is time in SQL statements (commits"
     " excluded). One child per store syncs both sizes and alternates their rounds, so both"
     " meet the same load; its peak RSS (the larger full sync's) is shown on both rows."
 )
