@@ -1,4 +1,4 @@
-"""`licensewatch daemon`, `worker` and `status`: scheduled syncs, scale-out, fleet status."""
+"""`licensewatch daemon`, `worker`, `enqueue` and `status`: scheduled syncs, scale-out, status."""
 
 from __future__ import annotations
 
@@ -128,6 +128,13 @@ def worker(
         float, typer.Option("--heartbeat-interval", help="Seconds between worker heartbeats.")
     ] = 10.0,
     lease_ttl: LeaseOpt = "10m",
+    enqueue_at_start: Annotated[
+        bool,
+        typer.Option(
+            "--enqueue-at-start/--no-enqueue-at-start",
+            help="Enqueue due tenants on start instead of at the next cron tick.",
+        ),
+    ] = True,
 ) -> None:
     """A scale-out worker: any number of them, on any machines, sharing one PostgreSQL."""
     from licensewatch.security.crypto import load_keyring
@@ -161,6 +168,7 @@ def worker(
         schedule_cron=schedule_cron,
         stalled_after=stalled_after,
         heartbeat_interval=heartbeat,
+        enqueue_at_start=enqueue_at_start,
     )
     health = Health(engine, max_silence=float("inf"))
     server = _serve_metrics(metrics_host, metrics_port, metrics, health)
@@ -171,6 +179,43 @@ def worker(
         if server is not None:
             server.close()
         engine.dispose()
+
+
+def enqueue(
+    every: Annotated[
+        bool, typer.Option("--all", help="Every tenant, due or not (their next run is now).")
+    ] = False,
+) -> None:
+    """Enqueue a sync job for every due tenant now, for the workers (PostgreSQL)."""
+    from licensewatch.security.crypto import load_keyring
+    from licensewatch.sync.scheduler import SyncOptions, mark_all_due
+    from licensewatch.sync.worker import (
+        SqliteNotSupported,
+        enqueue_now,
+        libpq_url,
+        prepare_database,
+    )
+
+    settings = load_settings()
+    try:
+        libpq_url(settings.database_url)
+    except SqliteNotSupported as error:
+        fail(str(error), fix="set LICENSEWATCH_DATABASE_URL to a PostgreSQL database")
+    _prepare(settings)
+    with expected_errors():
+        try:
+            engine = prepare_database(settings.database_url)
+        except psycopg.OperationalError as error:
+            fail(f"database unreachable: {str(error).strip().splitlines()[0]}", ExitCode.FAILED)
+        try:
+            if every:
+                mark_all_due(engine)
+            options = SyncOptions(keyring=load_keyring(settings))
+            count = enqueue_now(settings.database_url, engine, options)
+        finally:
+            engine.dispose()
+    stdout().print(f"enqueued {count} tenant sync(s) (tenants with a waiting job are skipped)")
+    raise typer.Exit(ExitCode.OK)
 
 
 def _when(value: datetime | None, now: datetime) -> str:
@@ -236,7 +281,8 @@ def status(
 
 
 def register_daemon_commands(app: typer.Typer) -> None:
-    """Adds `daemon`, `worker` and `status`."""
+    """Adds `daemon`, `worker`, `enqueue` and `status`."""
     app.command("daemon")(daemon)
     app.command("worker")(worker)
+    app.command("enqueue")(enqueue)
     app.command("status")(status)

@@ -11,12 +11,15 @@ from starlette.responses import Response
 from starlette.routing import BaseRoute, Route
 
 from licensewatch.emulator import mutations
+from licensewatch.emulator.counters import RequestCounter
 from licensewatch.emulator.state import Subscription, Tenant, User, World, utcnow
 from licensewatch.emulator.truth import ground_truth
 
 
 class FaultConfigurator(Protocol):
     """What the control API needs of the fault injector (emulator.faults.FaultInjector)."""
+
+    requests: RequestCounter
 
     def configure(self, spec: str) -> None: ...
 
@@ -209,6 +212,8 @@ def control_routes(world: World, issuer: object, injector: FaultConfigurator) ->
     GET  /_emulator/tenants/{tenant}/truth      truth.ground_truth of a tenant (GUID or domain)
     POST /_emulator/tenants/{tenant}/mutations  {"op": <one of OPS>, ...arguments}
     POST /_emulator/faults                      {"spec": "<fault SPEC>"}, "" clears the faults
+    GET  /_emulator/requests                    requests answered so far, by endpoint family
+    DELETE /_emulator/requests                  the same, then counting starts again from zero
     """
     del issuer
 
@@ -255,7 +260,14 @@ def control_routes(world: World, issuer: object, injector: FaultConfigurator) ->
         injector.configure(spec)
         return _json({"spec": spec})
 
+    async def requests(request: Request) -> Response:
+        counted = injector.requests.snapshot()
+        if request.method == "DELETE":  # answers what it cleared: a read-and-reset in one step
+            injector.requests.reset()
+        return _json(counted)
+
     return [
+        Route("/_emulator/requests", guarded(requests), methods=["GET", "DELETE"]),
         Route("/_emulator/tenants", guarded(tenants), methods=["GET"]),
         Route("/_emulator/tenants/{tenant}/truth", guarded(truth), methods=["GET"]),
         Route("/_emulator/tenants/{tenant}/mutations", guarded(mutate), methods=["POST"]),

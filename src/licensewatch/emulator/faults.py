@@ -37,6 +37,7 @@ from starlette.requests import Request
 from starlette.responses import Response
 
 from licensewatch.emulator import throttle
+from licensewatch.emulator.counters import RequestCounter
 from licensewatch.emulator.errors_aad import AadError
 from licensewatch.emulator.errors_aad import error_response as aad_error_response
 from licensewatch.emulator.graph.bodies import garbled, resetting, slow, truncated
@@ -124,6 +125,7 @@ class FaultInjector:
         self.throttle = throttle.Throttle(options.seed)
         self.throttle_enabled = options.throttle == "realistic"
         self.spec = ""
+        self.requests = RequestCounter()  # every token and Graph request, for /_emulator/requests
         self._faults: list[Fault] = []
         self._rng = random.Random(f"faults:{options.seed}")
         self.configure(options.faults)
@@ -144,6 +146,7 @@ class FaultInjector:
             await asyncio.sleep(self.latency_ms / 1000)
 
     async def before_token_request(self, request: Request) -> Response | None:
+        self.requests.count("entra", request.url.path)
         await self._delay()
         fault = self._first(TOKEN_KINDS, request.url.path)
         if fault is None:
@@ -164,6 +167,7 @@ class FaultInjector:
     async def before_graph_request(
         self, request: Request, tenant_id: str, app_id: str
     ) -> Response | None:
+        self.requests.count("graph", request.url.path)
         await self._delay()
         fault = self._first(STATUS_KINDS, request.url.path)
         while fault is not None and fault.kind == "latency":

@@ -16,6 +16,7 @@ from licensewatch.observability.sync_metrics import SyncMetrics
 from licensewatch.storage.database import write_transaction
 from licensewatch.storage.models import SyncRun, SyncStatus, TenantSchedule, utcnow
 from licensewatch.sync import leases
+from licensewatch.sync.http_pool import SharedHttp
 from licensewatch.sync.scheduler import (
     REPORTS,
     Outcome,
@@ -54,6 +55,9 @@ class Daemon:
         self.config = config or DaemonConfig()
         if options.metrics is None:
             options.metrics = SyncMetrics()
+        self._own_http = options.http is None and options.client_factory is None
+        if self._own_http:
+            options.http = SharedHttp(self.config.concurrency)
         self.options = options
         self.metrics: SyncMetrics = options.metrics
         self.owner = owner or leases.new_owner()
@@ -177,6 +181,8 @@ class Daemon:
             leases.release_all(self.engine, self.owner)
         except Exception:  # leases expire by themselves; runs are abandoned by the next claim
             log.exception("could not release the leases of %s", self.owner)
+        if self._own_http and self.options.http is not None and not left:
+            self.options.http.close()  # a stuck sync may still be using them: left to the exit
         log.info("daemon %s stopped", self.owner)
 
     def _waiting(self) -> tuple[float, int]:

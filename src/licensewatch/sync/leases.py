@@ -60,26 +60,43 @@ def _take(
 
 
 def claim(
-    engine: Engine, tenant_pk: int, owner: str, ttl: timedelta = DEFAULT_LEASE_TTL
+    engine: Engine,
+    tenant_pk: int,
+    owner: str,
+    ttl: timedelta = DEFAULT_LEASE_TTL,
+    *,
+    due_only: bool = False,
+    abandon_dead: bool = False,
 ) -> Claim | None:
     """Take the tenant's lease if it is free, expired or already ours; None when another holds it.
 
     Each attempt is one conditional UPDATE, atomic on SQLite and PostgreSQL alike: of two
-    daemons racing for a tenant, exactly one sees a row updated.
+    daemons racing for a tenant, exactly one sees a row updated. `due_only`: a free lease is
+    taken only while the tenant is still due (not synced by someone else since it was found
+    due). `abandon_dead`: abandon_dead_runs in the same transaction.
     """
     now = utcnow()
     expires = now + ttl
     with write_transaction(engine) as db:
         if _take(db, tenant_pk, owner, expires, TenantSchedule.lease_owner == owner):
-            return Claim(tenant_pk, owner, resumed=True)
-        free = or_(
-            TenantSchedule.lease_owner.is_(None),
-            TenantSchedule.lease_expires_at.is_(None),
-            TenantSchedule.lease_expires_at < now,
-        )
-        if _take(db, tenant_pk, owner, expires, free):
-            return Claim(tenant_pk, owner, resumed=False)
-    return None
+            held = Claim(tenant_pk, owner, resumed=True)
+        else:
+            conditions = [
+                or_(
+                    TenantSchedule.lease_owner.is_(None),
+                    TenantSchedule.lease_expires_at.is_(None),
+                    TenantSchedule.lease_expires_at < now,
+                )
+            ]
+            if due_only:
+                next_at = TenantSchedule.next_sync_at
+                conditions.append(or_(next_at.is_(None), next_at <= now))
+            if not _take(db, tenant_pk, owner, expires, *conditions):
+                return None
+            held = Claim(tenant_pk, owner, resumed=False)
+        if abandon_dead:
+            _abandon(db, held, ttl, now)
+    return held
 
 
 def renew(engine: Engine, tenant_pk: int, owner: str, ttl: timedelta = DEFAULT_LEASE_TTL) -> bool:
@@ -117,22 +134,25 @@ def abandon_dead_runs(engine: Engine, held: Claim, ttl: timedelta = DEFAULT_LEAS
     heartbeat is older than a lease, or at once when the same job re-claims its own lease (the
     queue retried the job of a killed worker).
     """
-    now = utcnow()
+    with write_transaction(engine) as db:
+        return _abandon(db, held, ttl, utcnow())
+
+
+def _abandon(db: Connection, held: Claim, ttl: timedelta, now: datetime) -> int:
     conditions: list[ColumnElement[bool]] = [
         SyncRun.tenant_id == held.tenant_pk,
         SyncRun.status == SyncStatus.RUNNING,
     ]
     if not held.resumed:
         conditions.append(or_(SyncRun.heartbeat_at.is_(None), SyncRun.heartbeat_at < now - ttl))
-    with write_transaction(engine) as db:
-        statement = (
-            update(SyncRun)
-            .where(*conditions)
-            .values(
-                status=SyncStatus.FAILED,
-                finished_at=now,
-                error_kind="abandoned",
-                error_message="the worker holding this tenant stopped without finishing",
-            )
+    statement = (
+        update(SyncRun)
+        .where(*conditions)
+        .values(
+            status=SyncStatus.FAILED,
+            finished_at=now,
+            error_kind="abandoned",
+            error_message="the worker holding this tenant stopped without finishing",
         )
-        return db.execute(statement).rowcount
+    )
+    return db.execute(statement).rowcount

@@ -5,6 +5,7 @@ from __future__ import annotations
 import logging
 import os
 import socket
+import threading
 import time
 from collections.abc import Callable
 from datetime import timedelta
@@ -23,11 +24,11 @@ from licensewatch.storage.models import SyncKind, SyncRun, SyncStatus, Tenant, u
 from licensewatch.storage.writers import delete_datasets
 from licensewatch.sync.delta import DeltaSync, DeltaUnavailable
 from licensewatch.sync.full import FullSync
-from licensewatch.sync.work import SyncProgress
 from licensewatch.sync.outcome import (
     SyncResult as SyncResult,  # re-exported: callers import it here
 )
 from licensewatch.sync.outcome import collect, drop_dataset, fail
+from licensewatch.sync.work import SyncProgress
 
 log = logging.getLogger(__name__)
 
@@ -38,6 +39,12 @@ ClientFactory = Callable[[GraphConnection], GraphClient]
 Mode = Literal["auto", "full", "delta"]
 # A RUNNING run whose heartbeat is older than this was killed: its dataset is an orphan.
 STALE_AFTER = timedelta(minutes=15)
+# ANALYZE after a full sync of at least this many users, else at most once per interval and
+# process: a fleet of small tenants re-analysed the whole users table after every one of them.
+ANALYZE_MIN_USERS = 10_000
+ANALYZE_INTERVAL = 300.0
+_analyzed = [float("-inf")]  # monotonic time of this process's last ANALYZE
+_analyze_lock = threading.Lock()
 
 
 class ConsentMissing(RuntimeError):
@@ -106,7 +113,7 @@ def run_sync(
     if previous is not None and previous != run_id:
         drop_dataset(engine, previous)
     if result.kind == SyncKind.FULL:
-        _refresh_statistics(engine)
+        _refresh_statistics(engine, result.users_read)
     return result
 
 
@@ -232,10 +239,19 @@ def remove_orphans(engine: Engine, tenant_pk: int, keep_run: int) -> int:
         return delete_datasets(db, orphans)
 
 
-def _refresh_statistics(engine: Engine) -> None:
-    """PostgreSQL picks the (dataset, id) index for delta lookups only once it knows the sizes."""
+def _refresh_statistics(engine: Engine, users: int) -> None:
+    """PostgreSQL picks the (dataset, id) index for delta lookups only once it knows the sizes.
+
+    A big tenant's dataset changes the sizes at once; small ones only add up, so between them
+    autovacuum's own ANALYZE (and this one, every ANALYZE_INTERVAL) keeps the estimates.
+    """
     if engine.dialect.name != "postgresql":
         return
+    with _analyze_lock:
+        now = time.monotonic()
+        if users < ANALYZE_MIN_USERS and now - _analyzed[0] < ANALYZE_INTERVAL:
+            return
+        _analyzed[0] = now
     try:
         with engine.connect().execution_options(isolation_level="AUTOCOMMIT") as db:
             db.exec_driver_sql("ANALYZE users, user_licenses")

@@ -15,6 +15,7 @@ from enum import StrEnum
 from typing import Any
 
 from sqlalchemy import Engine, insert, select, update
+from sqlalchemy.orm import joinedload
 
 from licensewatch.domain.schedule import (
     SchedulePolicy,
@@ -24,11 +25,12 @@ from licensewatch.domain.schedule import (
 from licensewatch.observability.sync_metrics import SyncMetrics
 from licensewatch.security.crypto import Keyring
 from licensewatch.services.tenants import TenantService
-from licensewatch.storage.database import read_transaction, write_transaction
+from licensewatch.storage.database import read_transaction, session_scope, write_transaction
 from licensewatch.storage.models import SyncRun, SyncStatus, Tenant, TenantSchedule, utcnow
 from licensewatch.sync import leases
-from licensewatch.sync.work import SyncProgress
+from licensewatch.sync.http_pool import SharedHttp
 from licensewatch.sync.runner import ClientFactory, SyncAlreadyRunning, SyncResult, run_sync
+from licensewatch.sync.work import SyncProgress
 
 log = logging.getLogger(__name__)
 BUSY_RETRY = timedelta(minutes=1)  # another process runs the tenant: look again soon
@@ -56,6 +58,13 @@ class SyncOptions:
     client_factory: ClientFactory | None = None
     metrics: SyncMetrics | None = None
     rng: random.Random = field(default_factory=random.Random)
+    # Connections reused across syncs (daemon, worker); whoever sets it closes it.
+    http: SharedHttp | None = None
+
+    def client_factory_or_shared(self) -> ClientFactory | None:
+        if self.client_factory is not None or self.http is None:
+            return self.client_factory
+        return self.http.graph_client
 
 
 @dataclass(slots=True)
@@ -87,6 +96,19 @@ def due_tenants(engine: Engine, *, limit: int, exclude: Collection[int] = ()) ->
     return found[:limit]
 
 
+def mark_all_due(engine: Engine) -> int:
+    """Make every tenant due now (`licensewatch enqueue --all`); returns how many were not yet."""
+    leases.ensure_schedules(engine)
+    now = utcnow()
+    s = TenantSchedule
+    with write_transaction(engine) as db:
+        statement = (
+            update(s).where(s.next_sync_at.is_not(None) & (s.next_sync_at > now))
+            .values(next_sync_at=now)
+        )  # fmt: skip
+        return max(db.execute(statement).rowcount, 0)
+
+
 def sync_tenant_once(
     engine: Engine,
     tenant_pk: int,
@@ -101,16 +123,15 @@ def sync_tenant_once(
     Not due any more (another process synced it meanwhile) or leased elsewhere: SKIPPED, unless
     `force`. `should_stop` returning a reason stops the run at its next page (CANCELLED).
     """
-    held = leases.claim(engine, tenant_pk, owner, options.lease_ttl)
+    # One transaction: the lease, still due (not synced by someone else since the due query)
+    # unless forced, and the runs of dead holders abandoned so a new run may start.
+    held = leases.claim(
+        engine, tenant_pk, owner, options.lease_ttl, due_only=not force, abandon_dead=True
+    )
     if held is None:
-        return TenantOutcome(tenant_pk, Outcome.SKIPPED)
-    if not (force or held.resumed or _still_due(engine, tenant_pk)):
-        # Synced by someone else between the due query and the claim: nothing to do.
-        leases.release(engine, tenant_pk, owner)
         return TenantOutcome(tenant_pk, Outcome.SKIPPED)
     outcome = TenantOutcome(tenant_pk, Outcome.FAILED)
     try:
-        leases.abandon_dead_runs(engine, held, options.lease_ttl)
         _run(engine, outcome, options, owner, should_stop)
     finally:
         outcome.next_sync_at = _record(engine, outcome, options, owner)
@@ -119,14 +140,6 @@ def sync_tenant_once(
     if outcome.outcome in (Outcome.COMPLETED, Outcome.FAILED):
         call_hook(ALERTS, "evaluate_alerts", engine, tenant_pk, keyring=options.keyring)
     return outcome
-
-
-def _still_due(engine: Engine, tenant_pk: int) -> bool:
-    with read_transaction(engine) as db:
-        next_at = db.scalar(
-            select(TenantSchedule.next_sync_at).where(TenantSchedule.tenant_id == tenant_pk)
-        )
-    return next_at is None or next_at <= utcnow()
 
 
 def _run(
@@ -147,12 +160,13 @@ def _run(
 
     service = TenantService(engine, options.keyring)
     try:
-        with read_transaction(engine) as db:
-            name = db.scalar(select(Tenant.name).where(Tenant.id == pk))
-        if name is None:
-            raise LookupError(f"no tenant with id {pk}")
-        outcome.name = name
-        connection = service.connection_for(name)
+        # The tenant and its credential in one query, decrypted into its connection.
+        with session_scope(engine, write=False) as session:
+            tenant = session.get(Tenant, pk, options=[joinedload(Tenant.credential)])
+            if tenant is None:
+                raise LookupError(f"no tenant with id {pk}")
+            name = outcome.name = tenant.name
+            connection = service.connection_for(tenant)
     except Exception as exc:  # no credential, undecryptable: a failed run the admin can see
         outcome.run_id = _failed_run(engine, pk, exc)
         log.warning("tenant %s cannot be synced: %s", outcome.name or pk, exc)
@@ -164,7 +178,7 @@ def _run(
                 pk,
                 connection,
                 mode="auto",
-                client_factory=options.client_factory,
+                client_factory=options.client_factory_or_shared(),
                 progress=progress,
                 policy=options.policy,
             )

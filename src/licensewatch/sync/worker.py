@@ -14,13 +14,14 @@ from procrastinate import App, JobContext, PsycopgConnector, RetryStrategy
 from procrastinate.exceptions import AlreadyEnqueued
 from procrastinate.jobs import Status
 from procrastinate.schema import SchemaManager
-from sqlalchemy import Engine
+from sqlalchemy import Engine, text
 from sqlalchemy.engine import make_url
 from sqlalchemy.exc import DBAPIError
 
 from licensewatch.storage.database import normalize_url
 from licensewatch.storage.models import utcnow
 from licensewatch.sync import leases
+from licensewatch.sync.http_pool import SharedHttp
 from licensewatch.sync.scheduler import (
     REPORTS,
     SyncOptions,
@@ -47,6 +48,9 @@ class WorkerConfig:
     stalled_after: float = 60.0  # seconds without a worker heartbeat before its jobs are retried
     heartbeat_interval: float = 10.0
     enqueue_limit: int = 1000  # tenants enqueued per tick at most
+    # Enqueue due tenants when the worker starts instead of at the next cron tick (up to a minute
+    # later): a fleet started or restarted gets to work at once.
+    enqueue_at_start: bool = True
 
 
 def libpq_url(database_url: str) -> str:
@@ -120,20 +124,7 @@ def build_app(
     @app.periodic(cron=config.schedule_cron, periodic_id="due")
     @app.task(name="licensewatch.enqueue_due_tenants")
     async def enqueue_due_tenants(timestamp: int) -> int:
-        due = await asyncio.to_thread(_due, engine, config.enqueue_limit)
-        enqueued = 0
-        for tenant_pk in due:
-            deferrer = sync_tenant.configure(
-                queueing_lock=f"sync:{tenant_pk}", lock=f"tenant:{tenant_pk}"
-            )
-            try:
-                await deferrer.defer_async(tenant_pk=tenant_pk)
-                enqueued += 1
-            except AlreadyEnqueued:
-                pass  # a job for this tenant is already waiting: no pile-up
-        if enqueued:
-            log.info("enqueued %s tenant sync(s)", enqueued)
-        return enqueued
+        return await enqueue_due(app, engine, config.enqueue_limit)
 
     @app.periodic(cron=config.schedule_cron, periodic_id="stalled")
     @app.task(name="licensewatch.retry_stalled_jobs")
@@ -148,13 +139,77 @@ def build_app(
             call_hook, REPORTS, "send_due_reports", engine, utcnow(), keyring=options.keyring
         )
 
-    _ = (enqueue_due_tenants, retry_stalled_jobs, send_due_reports)
+    _ = (sync_tenant, enqueue_due_tenants, retry_stalled_jobs, send_due_reports)
     return app
 
 
+# Tenants whose sync job already waits in the queue (procrastinate's partial unique index on
+# queueing_lock WHERE status = 'todo' answers this without a scan).
+_QUEUED = text(
+    "SELECT queueing_lock FROM procrastinate_jobs"
+    " WHERE status = 'todo' AND queueing_lock LIKE 'sync:%'"
+)
+
+
 def _due(engine: Engine, limit: int) -> list[int]:
+    """Due tenants without a waiting job: re-deferring them would only be refused one by one."""
     leases.ensure_schedules(engine)
-    return due_tenants(engine, limit=limit)
+    with engine.connect() as db:
+        queued = {int(lock.removeprefix("sync:")) for lock in db.scalars(_QUEUED)}
+    return due_tenants(engine, limit=limit, exclude=queued)
+
+
+# One enqueuer at a time: workers starting together would otherwise race to defer the same
+# tenants, and all but one of each race end in a refused insert.
+_ENQUEUE_LOCK_KEY = 0x6C77_4551
+
+
+async def enqueue_due(app: App, engine: Engine, limit: int = 1000, *, wait: bool = False) -> int:
+    """Defer a sync job for every due tenant (at most `limit`); returns how many were deferred.
+
+    Run by the periodic task, at worker start and by `licensewatch enqueue`. The queueing lock
+    keeps one waiting job per tenant however many workers enqueue at once; the lock keeps two
+    jobs of a tenant from running together. While another process enqueues, this one skips
+    (the other covers every due tenant) unless `wait`.
+    """
+    # A transaction-level lock: however this ends, the transaction's end releases it.
+    with engine.begin() as db:
+        lock = "pg_advisory_xact_lock" if wait else "pg_try_advisory_xact_lock"
+        statement = text(f"SELECT {lock}(:key)")
+        got = await asyncio.to_thread(db.scalar, statement, {"key": _ENQUEUE_LOCK_KEY})
+        if got is False:
+            log.info("another process is enqueuing the due tenants")
+            return 0
+        return await _defer_due(app, engine, limit)
+
+
+async def _defer_due(app: App, engine: Engine, limit: int) -> int:
+    due = await asyncio.to_thread(_due, engine, limit)
+    task = app.tasks[SYNC_TASK]
+    enqueued = 0
+    for tenant_pk in due:
+        deferrer = task.configure(queueing_lock=f"sync:{tenant_pk}", lock=f"tenant:{tenant_pk}")
+        try:
+            await deferrer.defer_async(tenant_pk=tenant_pk)
+            enqueued += 1
+        except AlreadyEnqueued:
+            pass  # enqueued meanwhile (the cron of an older version): no pile-up
+    if enqueued:
+        log.info("enqueued %s tenant sync(s)", enqueued)
+    return enqueued
+
+
+def enqueue_now(
+    database_url: str, engine: Engine, options: SyncOptions, *, limit: int = 1000
+) -> int:
+    """Enqueue every due tenant now, from any process (`licensewatch enqueue`); see enqueue_due."""
+    app = build_app(database_url, engine, options, WorkerConfig(concurrency=1))
+
+    async def run() -> int:
+        async with app.open_async():
+            return await enqueue_due(app, engine, limit, wait=True)
+
+    return asyncio.run(run())
 
 
 async def retry_stalled(app: App, stalled_after: float) -> int:
@@ -193,4 +248,22 @@ def run_worker(
         "shutdown_graceful_timeout": 0,
         "install_signal_handlers": True,
     }
-    app.run_worker(**worker_options)
+
+    own_http = options.http is None and options.client_factory is None
+    if own_http:
+        options.http = SharedHttp(config.concurrency)
+
+    async def work() -> None:
+        async with app.open_async():
+            if config.enqueue_at_start:
+                try:
+                    await enqueue_due(app, engine, config.enqueue_limit)
+                except Exception:  # the periodic task enqueues them at its next tick
+                    log.exception("could not enqueue the due tenants at start")
+            await app.run_worker_async(**worker_options)
+
+    try:
+        asyncio.run(work())
+    finally:
+        if own_http and options.http is not None:
+            options.http.close()

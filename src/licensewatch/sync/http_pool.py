@@ -1,0 +1,57 @@
+"""Keep-alive HTTPS connections shared by every scheduled sync of a daemon or worker process."""
+
+from __future__ import annotations
+
+import threading
+from http.cookiejar import CookieJar, DefaultCookiePolicy
+
+import httpx
+
+from licensewatch.graph.client import GraphClient
+from licensewatch.graph.connection import GraphConnection
+from licensewatch.graph.http import build_http_client
+
+# Per sync: up to five inventory reads at once plus the user page being prefetched.
+CONNECTIONS_PER_SYNC = 6
+
+
+class SharedHttp:
+    """One httpx client per CA bundle, reused by the syncs of every tenant of this process.
+
+    All tenants of a cloud talk to the same two hosts (Entra and Graph): a fresh client per sync
+    paid a TLS context and a TLS handshake per connection per sync, a reused one pays neither.
+    Tenants never share cookies (the jar refuses them all); tokens travel per request.
+    """
+
+    def __init__(self, concurrency: int = 4, *, timeout: float = 60.0) -> None:
+        self._size = max(8, concurrency * CONNECTIONS_PER_SYNC)
+        self._timeout = timeout
+        self._clients: dict[str | None, httpx.Client] = {}
+        self._lock = threading.Lock()
+        self._closed = False
+
+    def client(self, ca_bundle: str | None) -> httpx.Client:
+        with self._lock:
+            if self._closed:
+                raise RuntimeError("the shared HTTP connections are closed")
+            found = self._clients.get(ca_bundle)
+            if found is None:
+                found = build_http_client(
+                    ca_bundle, timeout=self._timeout, max_connections=self._size
+                )
+                found.cookies = CookieJar(DefaultCookiePolicy(allowed_domains=[]))
+                self._clients[ca_bundle] = found
+            return found
+
+    def graph_client(self, connection: GraphConnection) -> GraphClient:
+        """A GraphClient on the shared connections (closing it leaves them open)."""
+        return GraphClient(
+            connection, http=self.client(connection.ca_bundle), timeout=self._timeout
+        )
+
+    def close(self) -> None:
+        with self._lock:
+            self._closed = True
+            clients, self._clients = list(self._clients.values()), {}
+        for client in clients:
+            client.close()
