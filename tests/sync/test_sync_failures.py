@@ -3,11 +3,12 @@
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Any
 
 import pytest
 from emulated_tenant import expected_licences, expected_users, fast_client, register
 from emulated_tenant import start as start_emulator
-from sqlalchemy import Engine, func, insert, select
+from sqlalchemy import Engine, event, func, insert, select
 
 from emulator_fixtures import EmulatorFactory, connect
 from licensewatch.storage.database import session_scope, write_transaction
@@ -132,10 +133,24 @@ def test_next_run_cleans_up_after_a_killed_run(
             .returning(SyncRun.id)
         ).scalar_one()
         write_users(db, [(killed, f"orphan-{n}", tenant_pk, *([None] * 17)) for n in range(5)])
+        # A long history of runs that hold no rows (deltas): the clean-up must not list them.
+        history = {"tenant_id": tenant_pk, "kind": "delta", "status": "COMPLETED"}
+        db.execute(insert(SyncRun), [history] * 300)
+    deletes: list[Any] = []
 
-    result = run_sync(engine, tenant_pk, connection, client_factory=fast_client)
+    def watch(_conn: Any, _cursor: Any, statement: str, parameters: Any, *_rest: Any) -> None:
+        if statement.startswith("DELETE FROM users"):
+            deletes.append(parameters)
+
+    event.listen(engine, "before_cursor_execute", watch)
+    try:
+        result = run_sync(engine, tenant_pk, connection, client_factory=fast_client)
+    finally:
+        event.remove(engine, "before_cursor_execute", watch)
     assert result.ok, result.error_message
     assert _user_rows(engine) == {result.run_id: tenant.user_count()}
+    assert deletes
+    assert all(len(str(parameters)) < 200 for parameters in deletes), deletes
     killed_run = _run_row(engine, killed)
     assert (killed_run.status, killed_run.error_kind) == (SyncStatus.FAILED, "abandoned")
 

@@ -11,7 +11,7 @@ from collections.abc import Callable
 from datetime import timedelta
 from typing import Literal
 
-from sqlalchemy import Engine, insert, select, update
+from sqlalchemy import Engine, exists, insert, or_, select, update
 
 from licensewatch.domain import schedule
 from licensewatch.domain.schedule import SchedulePolicy
@@ -20,7 +20,15 @@ from licensewatch.graph.connection import GraphConnection
 from licensewatch.graph.diagnostics import REQUIRED_ROLES
 from licensewatch.graph.errors import DeltaTokenExpired
 from licensewatch.storage.database import write_transaction
-from licensewatch.storage.models import SyncKind, SyncRun, SyncStatus, Tenant, utcnow
+from licensewatch.storage.models import (
+    SyncKind,
+    SyncRun,
+    SyncStatus,
+    Tenant,
+    User,
+    UserLicense,
+    utcnow,
+)
 from licensewatch.storage.writers import delete_datasets
 from licensewatch.sync.delta import DeltaSync, DeltaUnavailable
 from licensewatch.sync.full import FullSync
@@ -229,11 +237,18 @@ def remove_orphans(engine: Engine, tenant_pk: int, keep_run: int) -> int:
     """Delete user rows of this tenant's datasets that nothing points at (killed or failed runs)."""
     with write_transaction(engine) as db:
         current = db.scalar(select(Tenant.dataset_id).where(Tenant.id == tenant_pk))
+        # Only runs that still hold rows: listing every past run made the IN list (and the
+        # statement) grow with the tenant's history. Both probes use the dataset_id indexes.
+        holds_rows = or_(
+            exists().where(User.dataset_id == SyncRun.id),
+            exists().where(UserLicense.dataset_id == SyncRun.id),
+        )
         orphans = db.scalars(
             select(SyncRun.id).where(
                 SyncRun.tenant_id == tenant_pk,
                 SyncRun.id != keep_run,
                 SyncRun.id != (current if current is not None else -1),
+                holds_rows,
             )
         ).all()
         return delete_datasets(db, orphans)
