@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import re
 import secrets
@@ -23,8 +24,15 @@ _USERNAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9._@-]{0,149}")
 # Touching last_seen on every request would turn every page view into a write.
 _LAST_SEEN_GRANULARITY = timedelta(minutes=1)
 _hasher = PasswordHasher()
-# Verified against when the username is unknown, so a miss costs as much time as a wrong password.
-_DUMMY_HASH = _hasher.hash(secrets.token_urlsafe(16))
+
+
+@functools.cache
+def _dummy_hash() -> str:
+    """Verified when the username is unknown, so a miss costs as much time as a wrong password.
+
+    Made on first use: hashing at import cost every CLI command a quarter of a second.
+    """
+    return _hasher.hash(secrets.token_urlsafe(16))
 
 
 class AccountError(ValueError):
@@ -140,7 +148,7 @@ def authenticate(engine: Engine, username: str, password: str) -> Principal | No
     """The account when the password matches and it is enabled; None otherwise."""
     with session_scope(engine) as session:
         account = session.scalar(select(Account).where(Account.username == username.strip()))
-        stored = account.password_hash if account is not None else _DUMMY_HASH
+        stored = account.password_hash if account is not None else _dummy_hash()
         try:
             _hasher.verify(stored, password)
         except (VerificationError, InvalidHashError):
