@@ -22,7 +22,11 @@ from benchmarks.webload import hammer, percentile
 
 CLIENTS = 20
 USERNAME = "bench"
-COLUMNS = ["endpoint", "requests", "errors", "p50 ms", "p95 ms", "p99 ms", "max ms"]
+COLUMNS = [
+    "endpoint", "requests", "errors",
+    "server p50 ms", "server p95 ms", "server p99 ms",
+    "client p50 ms", "client p95 ms", "client p99 ms",
+]  # fmt: skip
 ENDPOINTS = (
     ("page /", "/", True),
     ("page /users", "/users?tenant=bench", True),
@@ -96,32 +100,52 @@ def run(config: Config) -> Workload:
         finally:
             process.terminate()
             process.wait(30)
-    everything: list[float] = []
+    every_client: list[float] = []
+    every_server: list[float] = []
     for label, _, _ in ENDPOINTS:
-        values = samples.latencies.get(label, [])
-        everything += values
-        work.rows.append(_row(label, values, samples.errors.get(label, 0)))
-    work.rows.append(_row("all", everything, sum(samples.errors.values())))
+        client, server = samples.latencies.get(label, []), samples.server.get(label, [])
+        every_client += client
+        every_server += server
+        work.rows.append(_row(label, client, server, samples.errors.get(label, 0)))
+    work.rows.append(_row("all", every_client, every_server, sum(samples.errors.values())))
+    rate = samples.requests / samples.seconds if samples.seconds else 0.0
+    client_share = samples.client_cpu / samples.seconds if samples.seconds else 0.0
     work.notes.append(
-        f"{size:,}-user tenant in SQLite; latency measured by the clients (server time plus "
-        f"loopback), {seconds:.0f} s of load; pages signed in with a session, the API with a token"
+        f"{size:,}-user tenant in SQLite; {CLIENTS} clients on one asyncio loop in their own "
+        f"process, {samples.seconds:.0f} s of load: {samples.requests:,} requests, "
+        f"{rate:,.0f} requests/s; the load generator used {client_share:.0%} of one core"
     )
-    work.targets = [Target("p95 ms over all requests", work.rows[-1]["p95 ms"], 100)]
+    work.notes.append(
+        "server = the app's `Server-Timing: app;dur=` (arrival in the app to response start); "
+        "client = what the client waited (server time, queueing in the server process and "
+        "loopback); pages signed in with a session, the API with a token"
+    )
+    work.targets = [
+        Target("server p95 ms over all requests", work.rows[-1]["server p95 ms"], 100),
+        Target(
+            "client p95 ms over all requests",
+            work.rows[-1]["client p95 ms"],
+            100,
+            note="shown beside the issue's server-time target",
+        ),
+    ]
     if samples.errors:
         work.notes.append(f"non-200 answers: {samples.errors}")
     return work
 
 
-def _row(label: str, values: list[float], errors: int) -> dict[str, Any]:
-    def ms(q: float) -> float | None:
+def _row(label: str, client: list[float], server: list[float], errors: int) -> dict[str, Any]:
+    def ms(values: list[float], q: float) -> float | None:
         return percentile(values, q) * 1000 if values else None
 
     return {
         "endpoint": label,
-        "requests": len(values),
+        "requests": len(client),
         "errors": errors,
-        "p50 ms": ms(50),
-        "p95 ms": ms(95),
-        "p99 ms": ms(99),
-        "max ms": max(values) * 1000 if values else None,
+        "server p50 ms": ms(server, 50),
+        "server p95 ms": ms(server, 95),
+        "server p99 ms": ms(server, 99),
+        "client p50 ms": ms(client, 50),
+        "client p95 ms": ms(client, 95),
+        "client p99 ms": ms(client, 99),
     }

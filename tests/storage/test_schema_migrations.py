@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import pytest
 from alembic.autogenerate import compare_metadata
 from alembic.runtime.migration import MigrationContext
 from sqlalchemy import inspect
@@ -25,6 +26,10 @@ TABLES = {
 }
 
 
+# SQLite cannot reflect expression indexes (lower(...) of migration 0005), so SQLAlchemy and
+# Alembic skip comparing them there with a warning; PostgreSQL compares them in full.
+@pytest.mark.filterwarnings("ignore:Skipped unsupported reflection of expression-based index")
+@pytest.mark.filterwarnings("ignore:autogenerate skipping metadata-specified expression-based")
 def test_migrated_schema_equals_models(database_url: str) -> None:
     engine = make_engine(database_url)
     try:

@@ -179,7 +179,7 @@ def test_onboard_sync_and_read_the_numbers(browser: Browser, stack: Stack) -> No
 
     person = next(u for _, u in stack.tenant.iter_users_from(0) if u.display_name)
     page.goto(f"{stack.base_url}/users")
-    page.get_by_placeholder("Name, UPN or mail").fill(person.display_name or "")
+    page.get_by_placeholder("Start of a name or UPN").fill(person.display_name or "")
     page.get_by_role("button", name="Filter").click()
     expect(page.locator("#users tbody")).to_contain_text(person.user_principal_name)
 

@@ -22,7 +22,7 @@ MIN_PASSWORD_LENGTH = 12
 TOKEN_PREFIX = "lw_"  # noqa: S105 - a public prefix that makes leaked tokens greppable
 _USERNAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9._@-]{0,149}")
 # Touching last_seen on every request would turn every page view into a write.
-_LAST_SEEN_GRANULARITY = timedelta(minutes=1)
+LAST_SEEN_GRANULARITY = timedelta(minutes=1)
 _hasher = PasswordHasher()
 
 
@@ -194,7 +194,7 @@ def resolve_session(engine: Engine, raw: str) -> SessionView | None:
         if web_session.expires_at <= now or account.disabled:
             return None
         view = SessionView(_principal(account), web_session.csrf_secret)
-        stale = web_session.last_seen_at + _LAST_SEEN_GRANULARITY <= now
+        stale = web_session.last_seen_at + LAST_SEEN_GRANULARITY <= now
     if stale:
         with session_scope(engine) as session:
             session.execute(
@@ -250,7 +250,7 @@ def resolve_token(engine: Engine, raw: str) -> Principal | None:
         if account.disabled or (token.expires_at is not None and token.expires_at <= now):
             return None
         principal = _principal(account)
-        stale = token.last_used_at is None or token.last_used_at + _LAST_SEEN_GRANULARITY <= now
+        stale = token.last_used_at is None or token.last_used_at + LAST_SEEN_GRANULARITY <= now
     if stale:
         with session_scope(engine) as session:
             session.execute(

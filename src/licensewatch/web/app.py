@@ -32,6 +32,7 @@ from licensewatch.web.pages import intelligence as intelligence_pages
 from licensewatch.web.security import SecurityHeadersMiddleware
 from licensewatch.web.templating import render
 from licensewatch.web.throttle import LoginThrottle
+from licensewatch.web.timing import ServerTimingMiddleware
 
 STATIC = Path(__file__).parent / "static"
 
@@ -74,6 +75,8 @@ def create_app(
     )
     app.state.lw = context
     app.add_middleware(SecurityHeadersMiddleware)
+    # Added last, so it is outermost: its figure includes the other middleware and error pages.
+    app.add_middleware(ServerTimingMiddleware)
     app.mount("/static", StaticFiles(directory=STATIC), name="static")
     app.include_router(pages.router)
     app.include_router(api.router)

@@ -8,8 +8,9 @@ from typing import Annotated
 
 from fastapi import Depends, HTTPException, Request, status
 
-from licensewatch.services.accounts import Principal, resolve_session, resolve_token
+from licensewatch.services.accounts import Principal
 from licensewatch.web.context import engine_of
+from licensewatch.web.identity import session_view, token_principal
 from licensewatch.web.security import CSRF_FIELD, CSRF_HEADER, SESSION_COOKIE, tokens_match
 
 
@@ -35,7 +36,7 @@ def session_caller(request: Request) -> Caller | None:
         cached: Caller | None = request.state.caller
         return cached
     raw = request.cookies.get(SESSION_COOKIE)
-    view = resolve_session(engine_of(request), raw) if raw else None
+    view = session_view(engine_of(request), raw) if raw else None
     caller = Caller(view.principal, view.csrf_secret) if view else None
     request.state.caller = caller
     return caller
@@ -81,7 +82,7 @@ def api_caller(request: Request) -> Caller:
     header = request.headers.get("authorization", "")
     scheme, _, token = header.partition(" ")
     if scheme.lower() == "bearer" and token.strip():
-        principal = resolve_token(engine_of(request), token.strip())
+        principal = token_principal(engine_of(request), token.strip())
         if principal is None:
             raise HTTPException(
                 status.HTTP_401_UNAUTHORIZED,

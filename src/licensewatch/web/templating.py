@@ -15,6 +15,8 @@ from licensewatch.web.auth import Caller
 from licensewatch.web.charts import line_chart, sparkline
 
 TEMPLATES = Jinja2Templates(directory=Path(__file__).parent / "templates")
+# Templates ship with the package and never change while it runs: no stat() per render.
+TEMPLATES.env.auto_reload = False
 
 
 def number(value: int | float | None) -> str:

@@ -5,7 +5,17 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import JSON, Boolean, ForeignKey, ForeignKeyConstraint, Index, Integer, String, Text
+from sqlalchemy import (
+    JSON,
+    Boolean,
+    ForeignKey,
+    ForeignKeyConstraint,
+    Index,
+    Integer,
+    String,
+    Text,
+    func,
+)
 from sqlalchemy.orm import Mapped, mapped_column
 
 from licensewatch.storage.models.base import Base
@@ -135,6 +145,11 @@ class User(Base):
     last_sign_in_at: Mapped[datetime | None]
     last_non_interactive_sign_in_at: Mapped[datetime | None]
     last_successful_sign_in_at: Mapped[datetime | None]
+
+
+# The web app's user search: case-insensitive prefix ranges (migration 0005).
+Index("ix_users_search_upn", User.dataset_id, func.lower(User.user_principal_name))
+Index("ix_users_search_name", User.dataset_id, func.lower(User.display_name))
 
 
 class UserLicense(Base):

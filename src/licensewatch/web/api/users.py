@@ -28,7 +28,10 @@ def get_users(
     caller: ApiCaller,
     session: Reader,
     tenant: str | None = None,
-    search: str = "",
+    search: Annotated[
+        str,
+        Query(description="the start of a user principal name or display name, in any case"),
+    ] = "",
     licensed: Literal["", "yes", "no"] = "",
     state: Literal["", "enabled", "disabled"] = "",
     kind: Literal["", "member", "guest"] = "",

@@ -11,8 +11,8 @@ from starlette.responses import Response
 
 from licensewatch.web.auth import PageCaller
 from licensewatch.web.context import reader
-from licensewatch.web.queries.balance import balance_rows, combined_rows
 from licensewatch.web.queries.common import tenant_refs
+from licensewatch.web.queries.products import product_choices
 from licensewatch.web.queries.users import UserFilter, search_users, user_detail
 from licensewatch.web.templating import render
 
@@ -54,7 +54,7 @@ def users_page(
         tenants=refs,
         filters=filters,
         selected=tenant,
-        products=combined_rows(balance_rows(session, tenant or None)),
+        products=product_choices(session, chosen),
         page=search_users(session, chosen, filters, limit=PAGE_SIZE, offset=offset),
         query=urlencode(query),
     )

@@ -6,7 +6,7 @@ from collections import defaultdict
 from datetime import datetime, timedelta
 
 from pydantic import BaseModel
-from sqlalchemy import select
+from sqlalchemy import bindparam, select
 from sqlalchemy.orm import Session
 
 from licensewatch.domain.balance import BalanceRow as DomainRow
@@ -16,7 +16,7 @@ from licensewatch.storage.models.base import utcnow
 from licensewatch.storage.models.inventory import Sku, Subscription
 from licensewatch.storage.models.runs import SkuSnapshot
 from licensewatch.storage.queries import balance_rows as storage_balance_rows
-from licensewatch.web.queries.common import tenant_refs
+from licensewatch.web.queries.common import ids, tenant_refs
 
 ALL_TENANTS = "All tenants"
 EXPIRING_WITHIN = timedelta(days=30)
@@ -93,6 +93,34 @@ def _row(base: DomainRow, errors: int, troubled: bool, now: datetime) -> Balance
     )
 
 
+_ERRORS = select(Sku.tenant_id, Sku.sku_id, Sku.assignment_errors).where(
+    Sku.tenant_id.in_(bindparam("ids", expanding=True))
+)
+_TROUBLED_SKUS = (
+    select(Subscription.tenant_id, Subscription.sku_id)
+    .where(
+        Subscription.tenant_id.in_(bindparam("ids", expanding=True)),
+        Subscription.status.in_(_TROUBLED),
+    )
+    .distinct()
+)
+_SNAPSHOTS = (
+    select(
+        SkuSnapshot.tenant_id,
+        SkuSnapshot.sku_id,
+        SkuSnapshot.captured_at,
+        SkuSnapshot.enabled,
+        SkuSnapshot.warning,
+        SkuSnapshot.consumed,
+    )
+    .where(
+        SkuSnapshot.tenant_id.in_(bindparam("ids", expanding=True)),
+        SkuSnapshot.captured_at >= bindparam("since"),
+    )
+    .order_by(SkuSnapshot.tenant_id, SkuSnapshot.sku_id, SkuSnapshot.captured_at)
+)
+
+
 def balance_rows(session: Session, tenant: str | None = None) -> list[BalanceRow]:
     """Every SKU of one tenant (or all tenants), by tenant then product name.
 
@@ -102,19 +130,13 @@ def balance_rows(session: Session, tenant: str | None = None) -> list[BalanceRow
     if not base:
         return []
     names = {ref.id: ref.name for ref in tenant_refs(session, tenant)}
+    connection = session.connection()  # prebuilt Core statements: see queries.common
     errors = {
         (names[r.tenant_id], r.sku_id): r.assignment_errors
-        for r in session.execute(
-            select(Sku.tenant_id, Sku.sku_id, Sku.assignment_errors).where(Sku.tenant_id.in_(names))
-        )
+        for r in connection.execute(_ERRORS, ids(names))
     }
     troubled = {
-        (names[r.tenant_id], r.sku_id)
-        for r in session.execute(
-            select(Subscription.tenant_id, Subscription.sku_id)
-            .where(Subscription.tenant_id.in_(names), Subscription.status.in_(_TROUBLED))
-            .distinct()
-        )
+        (names[r.tenant_id], r.sku_id) for r in connection.execute(_TROUBLED_SKUS, ids(names))
     }
     now = utcnow()
     rows = [
@@ -185,13 +207,9 @@ def trends(
     refs = {ref.id: ref.name for ref in tenant_refs(session, tenant)}
     if not refs:
         return {}
-    query = (
-        select(SkuSnapshot)
-        .where(SkuSnapshot.tenant_id.in_(refs), SkuSnapshot.captured_at >= utcnow() - HISTORY)
-        .order_by(SkuSnapshot.tenant_id, SkuSnapshot.sku_id, SkuSnapshot.captured_at)
-    )
+    params = {**ids(refs), "since": utcnow() - HISTORY}
     series: dict[tuple[str, str], list[tuple[datetime, int, int]]] = defaultdict(list)
-    for snap in session.execute(query).scalars():
+    for snap in session.connection().execute(_SNAPSHOTS, params):
         series[(refs[snap.tenant_id], snap.sku_id)].append(
             (snap.captured_at, snap.enabled + snap.warning, snap.consumed)
         )

@@ -5,9 +5,10 @@ from __future__ import annotations
 from datetime import datetime
 
 from pydantic import BaseModel
-from sqlalchemy import and_, func, or_, select
+from sqlalchemy import and_, bindparam, func, or_, select
 from sqlalchemy.orm import Session
 
+from licensewatch.intelligence.catalog import product_names
 from licensewatch.storage.models.inventory import (
     Group,
     Sku,
@@ -18,7 +19,7 @@ from licensewatch.storage.models.inventory import (
 )
 from licensewatch.storage.models.runs import SkuSnapshot
 from licensewatch.web.queries.balance import BalanceRow, balance_rows
-from licensewatch.web.queries.common import Page, TenantRef, clamp, like_pattern, make_page
+from licensewatch.web.queries.common import Page, TenantRef, clamp, ids, like_pattern, make_page
 
 
 class Holder(BaseModel):
@@ -66,6 +67,33 @@ class HistoryPoint(BaseModel):
     warning: int
     suspended: int
     consumed: int
+
+
+class ProductChoice(BaseModel):
+    """A product as a filter offers it: its skuId and friendly name."""
+
+    sku_id: str
+    name: str
+
+
+def product_choices(session: Session, tenants: list[TenantRef]) -> list[ProductChoice]:
+    """The tenants' products by name, once per skuId (the users page's filter).
+
+    Only ids and names: the full balance (units, renewals, flags) would cost ten times more.
+    """
+    if not tenants:
+        return []
+    query = select(Sku.sku_id, Sku.sku_part_number).where(
+        Sku.tenant_id.in_([t.id for t in tenants])
+    )
+    names = product_names(session)
+    chosen = {
+        r.sku_id: ProductChoice(
+            sku_id=r.sku_id, name=names.display_name(r.sku_id, r.sku_part_number)
+        )
+        for r in session.connection().execute(query)
+    }
+    return sorted(chosen.values(), key=lambda c: c.name.lower())
 
 
 def product_balance(session: Session, tenant: str, sku_id: str) -> BalanceRow | None:
@@ -149,6 +177,16 @@ def service_plans(session: Session, tenant: TenantRef, sku_id: str) -> list[Serv
     ]
 
 
+_SUBSCRIPTIONS = (
+    select(*Subscription.__table__.c)
+    .where(Subscription.tenant_id.in_(bindparam("ids", expanding=True)))
+    .order_by(
+        Subscription.next_lifecycle_at.is_(None), Subscription.next_lifecycle_at, Subscription.id
+    )
+)
+_PRODUCT_SUBSCRIPTIONS = _SUBSCRIPTIONS.where(Subscription.sku_id == bindparam("sku_id"))
+
+
 def subscription_rows(
     session: Session, tenants: list[TenantRef], sku_id: str | None = None
 ) -> list[SubscriptionRow]:
@@ -156,12 +194,11 @@ def subscription_rows(
     names = {t.id: t.name for t in tenants}
     if not names:
         return []
-    query = select(Subscription).where(Subscription.tenant_id.in_(names))
-    if sku_id is not None:
-        query = query.where(Subscription.sku_id == sku_id)
-    query = query.order_by(
-        Subscription.next_lifecycle_at.is_(None), Subscription.next_lifecycle_at, Subscription.id
-    )
+    connection = session.connection()  # prebuilt Core statements: see queries.common
+    if sku_id is None:
+        rows = connection.execute(_SUBSCRIPTIONS, ids(names))
+    else:
+        rows = connection.execute(_PRODUCT_SUBSCRIPTIONS, {**ids(names), "sku_id": sku_id})
     return [
         SubscriptionRow(
             tenant=names[s.tenant_id],
@@ -174,7 +211,7 @@ def subscription_rows(
             created_at=s.created_at,
             next_lifecycle_at=s.next_lifecycle_at,
         )
-        for s in session.execute(query).scalars()
+        for s in rows
     ]
 
 

@@ -3,13 +3,14 @@
 from __future__ import annotations
 
 from datetime import datetime
+from typing import Any
 
 from pydantic import BaseModel
-from sqlalchemy import func, select
+from sqlalchemy import bindparam, func, select
 from sqlalchemy.orm import Session
 
 from licensewatch.storage.models.runs import SyncRun
-from licensewatch.web.queries.common import Page, TenantRef, clamp, make_page
+from licensewatch.web.queries.common import Page, TenantRef, clamp, ids, make_page
 
 
 class RunRow(BaseModel):
@@ -31,7 +32,8 @@ class RunRow(BaseModel):
     error_message: str | None
 
 
-def _run_row(tenant: str, run: SyncRun) -> RunRow:
+def _run_row(tenant: str, run: Any) -> RunRow:
+    # `run`: a SyncRun or a Core row of its columns.
     return RunRow(
         id=run.id,
         tenant=tenant,
@@ -69,19 +71,24 @@ def sync_runs(
     return make_page(rows, limit, offset)
 
 
+_IN_TENANTS = SyncRun.tenant_id.in_(bindparam("ids", expanding=True))
+_NEWEST = select(func.max(SyncRun.id)).where(_IN_TENANTS).group_by(SyncRun.tenant_id)
+_LATEST_RUNS = select(*SyncRun.__table__.c).where(SyncRun.id.in_(_NEWEST))
+_LAST_COMPLETED = (
+    select(SyncRun.tenant_id, func.max(SyncRun.finished_at).label("finished"))
+    .where(_IN_TENANTS, SyncRun.status == "COMPLETED")
+    .group_by(SyncRun.tenant_id)
+)
+
+
 def latest_runs(session: Session, tenants: list[TenantRef]) -> dict[str, RunRow]:
     """Each tenant's newest run (tenants never synced are absent)."""
     names = {t.id: t.name for t in tenants}
     if not names:
         return {}
-    newest = (
-        select(func.max(SyncRun.id)).where(SyncRun.tenant_id.in_(names)).group_by(SyncRun.tenant_id)
-    )
-    query = select(SyncRun).where(SyncRun.id.in_(newest))
-    return {
-        names[r.tenant_id]: _run_row(names[r.tenant_id], r)
-        for r in session.execute(query).scalars()
-    }
+    rows = session.connection().execute(_LATEST_RUNS, ids(names))
+    # A Core row has the model's attribute names: _run_row reads either.
+    return {names[r.tenant_id]: _run_row(names[r.tenant_id], r) for r in rows}
 
 
 def latest_completed(session: Session, tenants: list[TenantRef]) -> dict[str, datetime]:
@@ -89,9 +96,5 @@ def latest_completed(session: Session, tenants: list[TenantRef]) -> dict[str, da
     names = {t.id: t.name for t in tenants}
     if not names:
         return {}
-    query = (
-        select(SyncRun.tenant_id, func.max(SyncRun.finished_at).label("finished"))
-        .where(SyncRun.tenant_id.in_(names), SyncRun.status == "COMPLETED")
-        .group_by(SyncRun.tenant_id)
-    )
-    return {names[r.tenant_id]: r.finished for r in session.execute(query) if r.finished}
+    rows = session.connection().execute(_LAST_COMPLETED, ids(names))
+    return {names[r.tenant_id]: r.finished for r in rows if r.finished}

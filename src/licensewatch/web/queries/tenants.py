@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import datetime
 
 from pydantic import BaseModel
-from sqlalchemy import func, select
+from sqlalchemy import bindparam, func, select
 from sqlalchemy.orm import Session
 
 from licensewatch.storage.models.inventory import Sku
@@ -35,6 +35,27 @@ class TenantSummary(BaseModel):
     credential: CredentialSummary | None = None
 
 
+_PRODUCTS = select(Sku.tenant_id, func.count().label("products")).group_by(Sku.tenant_id)
+_TENANTS = (
+    select(
+        Tenant.name,
+        Tenant.organization_name,
+        Tenant.resolved_tenant_id,
+        Tenant.directory_id,
+        Tenant.cloud,
+        Tenant.id,
+        Credential.kind,
+        Credential.thumbprint,
+        Credential.certificate_not_after,
+        Credential.secret_expires_at,
+        Credential.id.label("credential_id"),
+    )
+    .outerjoin(Credential, Credential.tenant_id == Tenant.id)
+    .order_by(Tenant.name)
+)
+_ONE_TENANT = _TENANTS.where(Tenant.name == bindparam("name"))
+
+
 def tenant_summaries(
     session: Session, *, with_credentials: bool = False, name: str | None = None
 ) -> list[TenantSummary]:
@@ -42,30 +63,27 @@ def tenant_summaries(
     refs = tenant_refs(session, name)
     last = latest_runs(session, refs)
     success = latest_completed(session, refs)
-    products = dict(
-        session.execute(select(Sku.tenant_id, func.count()).group_by(Sku.tenant_id)).all()
-    )
-    query = select(Tenant, Credential).outerjoin(Credential, Credential.tenant_id == Tenant.id)
-    if name:
-        query = query.where(Tenant.name == name)
+    connection = session.connection()  # prebuilt Core statements: see queries.common
+    products = {r.tenant_id: r.products for r in connection.execute(_PRODUCTS)}
+    rows = connection.execute(_ONE_TENANT, {"name": name}) if name else connection.execute(_TENANTS)
     summaries = []
-    for tenant, credential in session.execute(query.order_by(Tenant.name)):
+    for row in rows:
         summary = None
-        if with_credentials and credential is not None:
+        if with_credentials and row.credential_id is not None:
             summary = CredentialSummary(
-                kind=credential.kind,
-                thumbprint=credential.thumbprint,
-                expires_at=credential.certificate_not_after or credential.secret_expires_at,
+                kind=row.kind,
+                thumbprint=row.thumbprint,
+                expires_at=row.certificate_not_after or row.secret_expires_at,
             )
         summaries.append(
             TenantSummary(
-                name=tenant.name,
-                organization_name=tenant.organization_name,
-                tenant_id=tenant.resolved_tenant_id or tenant.directory_id,
-                cloud=tenant.cloud,
-                products=products.get(tenant.id, 0),
-                last_run=last.get(tenant.name),
-                last_success_at=success.get(tenant.name),
+                name=row.name,
+                organization_name=row.organization_name,
+                tenant_id=row.resolved_tenant_id or row.directory_id,
+                cloud=row.cloud,
+                products=products.get(row.id, 0),
+                last_run=last.get(row.name),
+                last_success_at=success.get(row.name),
                 credential=summary,
             )
         )

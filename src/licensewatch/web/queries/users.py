@@ -6,13 +6,22 @@ from collections import defaultdict
 from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import datetime
+from typing import Any
 
 from pydantic import BaseModel
-from sqlalchemy import Select, and_, exists, func, or_, select
+from sqlalchemy import Select, and_, bindparam, exists, func, or_, select
 from sqlalchemy.orm import Session
 
 from licensewatch.storage.models.inventory import Group, Sku, User, UserLicense
-from licensewatch.web.queries.common import Page, TenantRef, clamp, like_pattern, make_page
+from licensewatch.web.queries.common import (
+    Page,
+    TenantRef,
+    clamp,
+    ids,
+    make_page,
+    user_tiebreak,
+)
+from licensewatch.web.queries.search import search_rows
 
 
 @dataclass(frozen=True)
@@ -81,11 +90,34 @@ def _datasets(tenants: list[TenantRef]) -> dict[int, str]:
     return {t.dataset_id: t.name for t in tenants if t.dataset_id is not None}
 
 
+_SKU_NAMES = select(Sku.tenant_id, Sku.sku_id, Sku.sku_part_number).where(
+    Sku.tenant_id.in_(bindparam("ids", expanding=True))
+)
+_HELD = select(UserLicense.dataset_id, UserLicense.user_id, UserLicense.sku_id).where(
+    UserLicense.dataset_id.in_(bindparam("datasets", expanding=True)),
+    UserLicense.user_id.in_(bindparam("users", expanding=True)),
+)
+
+
 def _sku_names(session: Session, tenants: list[TenantRef]) -> dict[tuple[int, str], str]:
-    query = select(Sku.tenant_id, Sku.sku_id, Sku.sku_part_number).where(
-        Sku.tenant_id.in_([t.id for t in tenants])
-    )
-    return {(r.tenant_id, r.sku_id): r.sku_part_number for r in session.execute(query)}
+    rows = session.connection().execute(_SKU_NAMES, ids(t.id for t in tenants))
+    return {(r.tenant_id, r.sku_id): r.sku_part_number for r in rows}
+
+
+# What a list shows: read as plain rows (Core on the session's connection), no ORM objects.
+_LISTED = (
+    User.dataset_id,
+    User.id,
+    User.tenant_id,
+    User.user_principal_name,
+    User.display_name,
+    User.mail,
+    User.account_enabled,
+    User.user_type,
+    User.department,
+    User.country,
+    User.job_title,
+)
 
 
 def search_users(
@@ -96,21 +128,12 @@ def search_users(
     limit: int = 50,
     offset: int = 0,
 ) -> Page[UserRow]:
-    """Users matching the filters, by user principal name."""
+    """Users matching the filters, by user principal name (a search: see `search_rows`)."""
     limit, offset = clamp(limit, offset)
     datasets = _datasets(tenants)
     if not datasets:
         return make_page([], limit, offset)
-    query = select(User).where(User.dataset_id.in_(datasets))
-    if filters.search.strip():
-        pattern = like_pattern(filters.search)
-        query = query.where(
-            or_(
-                func.lower(User.user_principal_name).like(pattern, escape="\\"),
-                func.lower(User.display_name).like(pattern, escape="\\"),
-                func.lower(User.mail).like(pattern, escape="\\"),
-            )
-        )
+    query = select(*_LISTED).where(User.dataset_id.in_(datasets))
     holds = and_(UserLicense.dataset_id == User.dataset_id, UserLicense.user_id == User.id)
     if filters.licensed == "yes":
         query = query.where(exists().where(holds))
@@ -128,8 +151,13 @@ def search_users(
         query = query.where(func.lower(User.country) == filters.country.strip().lower())
     if filters.sku_id.strip():
         query = query.where(exists().where(holds, UserLicense.sku_id == filters.sku_id.strip()))
-    query = query.order_by(User.user_principal_name, User.id).limit(limit + 1).offset(offset)
-    users = list(session.execute(query).scalars())
+    users: list[Any]
+    if filters.search.strip():
+        users = search_rows(session, query, filters.search, limit=limit + 1, offset=offset)
+    else:
+        order = (User.user_principal_name, user_tiebreak(session))
+        query = query.order_by(*order).limit(limit + 1).offset(offset)
+        users = list(session.connection().execute(query))
     licences = _licences_of(session, tenants, users[:limit])
     rows = [
         _user_row(datasets[u.dataset_id], u, licences.get((u.dataset_id, u.id), [])) for u in users
@@ -137,7 +165,8 @@ def search_users(
     return make_page(rows, limit, offset)
 
 
-def _user_row(tenant: str, user: User, licences: list[str]) -> UserRow:
+def _user_row(tenant: str, user: Any, licences: list[str]) -> UserRow:
+    # `user`: a User, or a row of _LISTED (the same attribute names).
     return UserRow(
         tenant=tenant,
         id=user.id,
@@ -154,18 +183,15 @@ def _user_row(tenant: str, user: User, licences: list[str]) -> UserRow:
 
 
 def _licences_of(
-    session: Session, tenants: list[TenantRef], users: list[User]
+    session: Session, tenants: list[TenantRef], users: list[Any]
 ) -> dict[tuple[int, str], list[str]]:
     if not users:
         return {}
     names = _sku_names(session, tenants)
-    query = select(UserLicense.dataset_id, UserLicense.user_id, UserLicense.sku_id).where(
-        UserLicense.dataset_id.in_({u.dataset_id for u in users}),
-        UserLicense.user_id.in_({u.id for u in users}),
-    )
+    params = {"datasets": list({u.dataset_id for u in users}), "users": list({u.id for u in users})}
     tenant_of = {u.dataset_id: u.tenant_id for u in users}
     found: dict[tuple[int, str], set[str]] = defaultdict(set)
-    for r in session.execute(query):
+    for r in session.connection().execute(_HELD, params):
         found[(r.dataset_id, r.user_id)].add(
             names.get((tenant_of[r.dataset_id], r.sku_id), r.sku_id)
         )

@@ -1,0 +1,73 @@
+"""Who a session cookie or API token belongs to: one indexed Core query per request.
+
+`services.accounts.resolve_session` / `resolve_token` answer the same question through the
+ORM (≈ 0.6 ms of CPU each); on every request that was a fixed cost of its own. This reads the
+few columns it needs with a statement built once, and hands over to the service only when the
+use must be recorded (at most once a minute per session or token), so there is no cache:
+deleting, expiring or disabling takes effect on the very next request.
+"""
+
+from __future__ import annotations
+
+from sqlalchemy import Engine, bindparam, select
+
+from licensewatch.services.accounts import (
+    LAST_SEEN_GRANULARITY,  # the service decides how often a use is written down
+    Principal,
+    SessionView,
+    digest,
+    resolve_session,
+    resolve_token,
+)
+from licensewatch.storage.models.accounts import Account, ApiToken, Role, WebSession
+from licensewatch.storage.models.base import utcnow
+
+_TOKEN = (
+    select(
+        ApiToken.expires_at,
+        ApiToken.last_used_at,
+        Account.id,
+        Account.username,
+        Account.role,
+        Account.disabled,
+    )
+    .join(Account, Account.id == ApiToken.account_id)
+    .where(ApiToken.token_hash == bindparam("digest"))
+)
+_SESSION = (
+    select(
+        WebSession.expires_at,
+        WebSession.last_seen_at,
+        WebSession.csrf_secret,
+        Account.id,
+        Account.username,
+        Account.role,
+        Account.disabled,
+    )
+    .join(Account, Account.id == WebSession.account_id)
+    .where(WebSession.id_hash == bindparam("digest"))
+)
+
+
+def token_principal(engine: Engine, raw: str) -> Principal | None:
+    """The account behind a Bearer token, or None (unknown, expired or disabled)."""
+    now = utcnow()
+    with engine.connect() as connection:
+        row = connection.execute(_TOKEN, {"digest": digest(raw)}).first()
+    if row is None or row.disabled or (row.expires_at is not None and row.expires_at <= now):
+        return None
+    if row.last_used_at is None or row.last_used_at + LAST_SEEN_GRANULARITY <= now:
+        return resolve_token(engine, raw)  # checks again and records the use
+    return Principal(row.id, row.username, Role(row.role))
+
+
+def session_view(engine: Engine, raw: str) -> SessionView | None:
+    """The live session of a cookie value, or None (unknown, expired or disabled account)."""
+    now = utcnow()
+    with engine.connect() as connection:
+        row = connection.execute(_SESSION, {"digest": digest(raw)}).first()
+    if row is None or row.disabled or row.expires_at <= now:
+        return None
+    if row.last_seen_at + LAST_SEEN_GRANULARITY <= now:
+        return resolve_session(engine, raw)  # checks again and records the use
+    return SessionView(Principal(row.id, row.username, Role(row.role)), row.csrf_secret)
