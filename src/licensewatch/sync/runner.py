@@ -11,7 +11,7 @@ from collections.abc import Callable
 from datetime import timedelta
 from typing import Literal
 
-from sqlalchemy import Engine, exists, insert, or_, select, update
+from sqlalchemy import Engine, insert, select, update
 
 from licensewatch.domain import schedule
 from licensewatch.domain.schedule import SchedulePolicy
@@ -25,8 +25,6 @@ from licensewatch.storage.models import (
     SyncRun,
     SyncStatus,
     Tenant,
-    User,
-    UserLicense,
     utcnow,
 )
 from licensewatch.storage.writers import delete_datasets
@@ -237,18 +235,15 @@ def remove_orphans(engine: Engine, tenant_pk: int, keep_run: int) -> int:
     """Delete user rows of this tenant's datasets that nothing points at (killed or failed runs)."""
     with write_transaction(engine) as db:
         current = db.scalar(select(Tenant.dataset_id).where(Tenant.id == tenant_pk))
-        # Only runs that still hold rows: listing every past run made the IN list (and the
-        # statement) grow with the tenant's history. Both probes use the dataset_id indexes.
-        holds_rows = or_(
-            exists().where(User.dataset_id == SyncRun.id),
-            exists().where(UserLicense.dataset_id == SyncRun.id),
-        )
+        # Only full runs create datasets (a delta changes the current one in place): listing
+        # every run made the IN list grow with each delta. (Probing each run with EXISTS instead
+        # made PostgreSQL plan a sequential scan per probe: a dataset_id has ~all the rows.)
         orphans = db.scalars(
             select(SyncRun.id).where(
                 SyncRun.tenant_id == tenant_pk,
+                SyncRun.kind == SyncKind.FULL,
                 SyncRun.id != keep_run,
                 SyncRun.id != (current if current is not None else -1),
-                holds_rows,
             )
         ).all()
         return delete_datasets(db, orphans)
