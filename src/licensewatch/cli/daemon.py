@@ -50,6 +50,19 @@ def _prepare(settings: Settings) -> None:
     configure_logging(settings)
 
 
+def _postgres_settings() -> Settings:
+    """Settings of a queue command (worker, enqueue): PostgreSQL only, logging configured."""
+    from licensewatch.sync.worker import SqliteNotSupported, libpq_url
+
+    settings = load_settings()
+    try:
+        libpq_url(settings.database_url)
+    except SqliteNotSupported as error:
+        fail(str(error), fix="set LICENSEWATCH_DATABASE_URL to a PostgreSQL database")
+    _prepare(settings)
+    return settings
+
+
 def _serve_metrics(
     host: str, port: int | None, metrics: SyncMetrics, health: Health
 ) -> MetricsServer | None:
@@ -140,19 +153,12 @@ def worker(
     from licensewatch.security.crypto import load_keyring
     from licensewatch.sync.scheduler import SyncOptions
     from licensewatch.sync.worker import (
-        SqliteNotSupported,
         WorkerConfig,
-        libpq_url,
         prepare_database,
         run_worker,
     )
 
-    settings = load_settings()
-    try:
-        libpq_url(settings.database_url)
-    except SqliteNotSupported as error:
-        fail(str(error), fix="set LICENSEWATCH_DATABASE_URL to a PostgreSQL database")
-    _prepare(settings)
+    settings = _postgres_settings()
     ttl = _duration(lease_ttl)
     if heartbeat >= stalled_after:
         fail("--heartbeat-interval must be shorter than --stalled-after")
@@ -190,18 +196,11 @@ def enqueue(
     from licensewatch.security.crypto import load_keyring
     from licensewatch.sync.scheduler import SyncOptions, mark_all_due
     from licensewatch.sync.worker import (
-        SqliteNotSupported,
         enqueue_now,
-        libpq_url,
         prepare_database,
     )
 
-    settings = load_settings()
-    try:
-        libpq_url(settings.database_url)
-    except SqliteNotSupported as error:
-        fail(str(error), fix="set LICENSEWATCH_DATABASE_URL to a PostgreSQL database")
-    _prepare(settings)
+    settings = _postgres_settings()
     with expected_errors():
         try:
             engine = prepare_database(settings.database_url)

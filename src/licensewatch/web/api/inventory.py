@@ -10,6 +10,7 @@ from sqlalchemy.orm import Session
 
 from licensewatch.web.auth import ApiCaller
 from licensewatch.web.context import reader
+from licensewatch.web.paging import Limit, Offset
 from licensewatch.web.queries import products
 from licensewatch.web.queries.balance import (
     BalanceRow,
@@ -81,8 +82,8 @@ def get_holders(
     caller: ApiCaller,
     session: Reader,
     search: str = "",
-    limit: Annotated[int, Query(ge=1, le=500)] = 50,
-    offset: Annotated[int, Query(ge=0)] = 0,
+    limit: Limit = 50,
+    offset: Offset = 0,
 ) -> Page[Holder]:
     """Who holds the product (direct or through which group), paged."""
     ref = tenant_or_404(session, name)

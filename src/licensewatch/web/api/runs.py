@@ -4,13 +4,14 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from fastapi import APIRouter, Depends, Query, Request
+from fastapi import APIRouter, Depends, Request
 from fastapi.responses import JSONResponse
 from sqlalchemy.orm import Session
 
 from licensewatch.web.api.inventory import tenant_or_404
 from licensewatch.web.auth import ApiAdmin, ApiCaller
 from licensewatch.web.context import app_context, reader
+from licensewatch.web.paging import Limit, Offset
 from licensewatch.web.queries.common import Page, tenant_refs
 from licensewatch.web.queries.runs import RunRow, sync_runs
 
@@ -23,8 +24,8 @@ def get_runs(
     caller: ApiCaller,
     session: Reader,
     tenant: str | None = None,
-    limit: Annotated[int, Query(ge=1, le=500)] = 50,
-    offset: Annotated[int, Query(ge=0)] = 0,
+    limit: Limit = 50,
+    offset: Offset = 0,
 ) -> Page[RunRow]:
     """Sync runs, newest first."""
     if tenant:

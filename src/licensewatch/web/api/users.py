@@ -10,6 +10,7 @@ from sqlalchemy.orm import Session
 from licensewatch.web.api.inventory import tenant_or_404
 from licensewatch.web.auth import ApiCaller
 from licensewatch.web.context import reader
+from licensewatch.web.paging import Limit, Offset
 from licensewatch.web.queries.common import Page, tenant_refs
 from licensewatch.web.queries.users import (
     UserDetail,
@@ -38,8 +39,8 @@ def get_users(
     department: str = "",
     country: str = "",
     sku_id: str = "",
-    limit: Annotated[int, Query(ge=1, le=500)] = 50,
-    offset: Annotated[int, Query(ge=0)] = 0,
+    limit: Limit = 50,
+    offset: Offset = 0,
 ) -> Page[UserRow]:
     """Users by user principal name, with the products each holds."""
     if tenant:

@@ -13,6 +13,7 @@ from starlette.responses import Response
 from licensewatch.intelligence.builtin_names import FREE_PART_NUMBERS
 from licensewatch.web.auth import AdminForm, PageCaller
 from licensewatch.web.context import app_context, reader
+from licensewatch.web.paging import Offset
 from licensewatch.web.queries.balance import balance_rows, combined_rows, totals, trends
 from licensewatch.web.queries.common import tenant_refs
 from licensewatch.web.queries.runs import sync_runs
@@ -65,7 +66,7 @@ def runs_page(
     caller: PageCaller,
     session: Reader,
     tenant: str = "",
-    offset: int = 0,
+    offset: Offset = 0,
     notice: str = "",
 ) -> Response:
     refs = tenant_refs(session)

@@ -10,6 +10,7 @@ from starlette.responses import Response
 
 from licensewatch.web.auth import PageCaller
 from licensewatch.web.context import reader
+from licensewatch.web.paging import Offset
 from licensewatch.web.queries import products
 from licensewatch.web.queries.common import tenant_refs
 from licensewatch.web.templating import render
@@ -27,7 +28,7 @@ def product_page(
     caller: PageCaller,
     session: Reader,
     q: str = "",
-    offset: int = 0,
+    offset: Offset = 0,
 ) -> Response:
     refs = tenant_refs(session, name)
     balance = products.product_balance(session, name, sku_id) if refs else None

@@ -11,6 +11,7 @@ from starlette.responses import Response
 
 from licensewatch.web.auth import PageCaller
 from licensewatch.web.context import reader
+from licensewatch.web.paging import Offset
 from licensewatch.web.queries.common import tenant_refs
 from licensewatch.web.queries.products import product_choices
 from licensewatch.web.queries.users import UserFilter, search_users, user_detail
@@ -34,7 +35,7 @@ def users_page(
     department: str = "",
     country: str = "",
     sku_id: str = "",
-    offset: int = 0,
+    offset: Offset = 0,
 ) -> Response:
     refs = tenant_refs(session)
     chosen = [r for r in refs if not tenant or r.name == tenant]
