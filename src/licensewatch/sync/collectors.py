@@ -6,6 +6,7 @@ from collections.abc import Iterable, Mapping
 from datetime import UTC, datetime
 from typing import Any
 
+from licensewatch.domain.text import clean_text
 from licensewatch.storage.writers import USER_COLUMNS, USERS
 
 # $select for /users: the ITAM fields (signInActivity is added only when the app may read it).
@@ -24,7 +25,8 @@ Json = Mapping[str, Any]
 
 
 def text(value: Any) -> str | None:
-    return value if isinstance(value, str) else None
+    """A string from Graph, cleaned of control and bidi characters (`domain.text`); else None."""
+    return clean_text(value) if isinstance(value, str) else None
 
 
 def number(value: Any) -> int:
@@ -88,12 +90,14 @@ def license_error(value: Any) -> str | None:
     return None if error is None or error in _NO_ERROR else error
 
 
-def _limits() -> tuple[tuple[int, int], ...]:
-    limits: list[tuple[int, int]] = []
-    for index, name in enumerate(USER_COLUMNS):
-        length = getattr(USERS.c[name].type, "length", None)
-        if isinstance(length, int):
-            limits.append((index, length))
+def _limits() -> tuple[tuple[int, int | None], ...]:
+    """(index, length limit) of the text columns a user edits, from user_principal_name on."""
+    limits: list[tuple[int, int | None]] = []
+    first = USER_COLUMNS.index("user_principal_name")
+    for index, name in enumerate(USER_COLUMNS[first:], start=first):
+        if USERS.c[name].type.python_type is str:
+            length = getattr(USERS.c[name].type, "length", None)
+            limits.append((index, length if isinstance(length, int) else None))
     return tuple(limits)
 
 
@@ -246,10 +250,17 @@ def user_row(dataset_id: int, tenant_id: int, user: Json) -> tuple[Any, ...]:
         successful,
     )
     for index, limit in _USER_LIMITS:
-        value = row[index]  # every limited column is a str or None by now
-        if value is not None and len(value) > limit:
+        value = row[index]  # every text column is a str or None by now
+        if value is None:
+            continue
+        # Any employee sets their own department: no NUL (PostgreSQL refuses it), control or
+        # bidi characters are stored. isprintable() is the fast test that nearly all pass.
+        cleaned = value if value.isprintable() else clean_text(value)
+        if limit is not None and len(cleaned) > limit:
             # Longer than Entra allows: keep the row, clip the text (PostgreSQL enforces lengths).
-            row = (*row[:index], value[:limit], *row[index + 1 :])
+            cleaned = cleaned[:limit]
+        if cleaned is not value:
+            row = (*row[:index], cleaned, *row[index + 1 :])
     return row
 
 

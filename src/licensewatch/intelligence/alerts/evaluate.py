@@ -73,7 +73,9 @@ def deliver(target: Destination, notice: Notification) -> None:
             server = target.smtp()
             send(server, message(server, target.recipients, notice.title(), text))
         notice.delivered = True
-    except DeliveryError as exc:
+    except (DeliveryError, ValueError) as exc:
+        # ValueError: a message the email package cannot build. It fails this notice only;
+        # the tenant's other notices are still sent and every one is recorded.
         notice.error = redact(str(exc))
         log.warning("alert to %s not delivered: %s", target.name, notice.error)
 
