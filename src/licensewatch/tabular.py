@@ -44,6 +44,8 @@ def xlsx_row(sheet: Any, values: Iterable[object]) -> list[Any]:
     cells: list[Any] = []
     for value in values:
         safe: Any = safe_cell(value)  # openpyxl's stubs omit bool and Decimal, which it writes
+        if safe == "":
+            safe = None  # an empty cell, not an empty inline string
         cell = WriteOnlyCell(sheet, value=safe)
         if isinstance(safe, str):
             cell.data_type = "s"

@@ -65,7 +65,7 @@ def check_text(where: str, value: str) -> None:
     """No control or bidi character, no formula start (numbers such as `-3` are numbers)."""
     bad = sorted({f"U+{ord(c):04X}" for c in value if c in FORBIDDEN or 0xD800 <= ord(c) <= 0xDFFF})
     assert not bad, f"{where}: {value!r} holds {bad}"
-    if value.lstrip(" ").startswith(FORMULA_STARTS):
+    if value.lstrip(" ").startswith(FORMULA_STARTS) and value != "-":  # "-": nothing to compute
         assert is_number(value), f"{where}: {value!r} starts a formula"
 
 

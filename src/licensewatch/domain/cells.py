@@ -21,7 +21,8 @@ def safe_text(value: str) -> str:
     """Text for a cell: control and bidi characters removed, a formula start neutralised by `'`."""
     text = clean_text(value)
     # " =1+1" is read as a formula too by some importers (they trim leading spaces first).
-    if text.lstrip(" ").startswith(FORMULA_STARTS):
+    # A lone "-" is the usual "nothing" placeholder and cannot compute anything: kept as is.
+    if text.lstrip(" ").startswith(FORMULA_STARTS) and text != "-":
         text = "'" + text
     return text[:MAX_CELL_TEXT]
 
