@@ -100,4 +100,6 @@ def check_xlsx(where: str, data: bytes) -> list[list[object]]:
 
 def check_zip(where: str, data: bytes) -> dict[str, list[list[str]]]:
     with zipfile.ZipFile(io.BytesIO(data)) as archive:
-        return {name: check_csv(f"{where}/{name}", archive.read(name)) for name in archive.namelist()}
+        return {
+            name: check_csv(f"{where}/{name}", archive.read(name)) for name in archive.namelist()
+        }

@@ -1,4 +1,4 @@
-"""Every tabular exporter (web CSV/XLSX, report ZIP/XLSX/e-mail attachments, CLI csv) and hostile text."""
+"""Hostile text through every exporter: web CSV/XLSX, report ZIP/XLSX/e-mail, CLI csv."""
 
 from __future__ import annotations
 
@@ -111,8 +111,8 @@ def test_no_exporter_writes_a_formula_or_a_control_character(text: str) -> None:
     with redirect_stdout(out):
         print_csv([{"a": text, "b": -3, "c": None, "d": 1.5}, {"a": 7}], ["a", "b", "c", "d"])
     assert sys.stdout is not out
-    rows = check_csv("cli csv", out.getvalue(), 4)
-    assert rows[1][1:] == ["-3", "", "1.5"]
+    printed = check_csv("cli csv", out.getvalue(), 4)
+    assert printed[1][1:] == ["-3", "", "1.5"]
 
 
 def test_numbers_stay_numbers_and_text_stays_text() -> None:

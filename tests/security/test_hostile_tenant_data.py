@@ -6,7 +6,6 @@ import dataclasses
 import json
 from pathlib import Path
 
-import pytest
 from hostile_tenant import USER_TEXT_FIELDS, HostileCli, cli_home, signed_in_web
 from hostile_text import FORBIDDEN, GRAPH_SAMPLES, check_csv, check_xlsx, check_zip
 from sqlalchemy import select
@@ -112,10 +111,13 @@ def test_hostile_text_in_every_user_field(
             stored_ids = [u.id for u in session.scalars(select(User))]
         assert all(is_clean(value) for value in stored)
         assert "SKU [8m" in stored
-        assert "[/bold]" in stored and '=HYPERLINK("http://x","y")' in stored
+        assert "[/bold]" in stored
+        assert '=HYPERLINK("http://x","y")' in stored
 
         pages = ["/users", "/costs", "/findings", "/report", "/tenants/contoso"]
-        pages += [f"/tenants/contoso/users/{user_id}" for user_id in stored_ids[: len(GRAPH_SAMPLES)]]
+        pages += [
+            f"/tenants/contoso/users/{user_id}" for user_id in stored_ids[: len(GRAPH_SAMPLES)]
+        ]
         for path in pages:
             response = client.get(path)
             assert response.status_code == 200, (path, response.text[:500])
