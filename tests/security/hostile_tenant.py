@@ -71,14 +71,24 @@ class HostileCli:
         self.ok("sync", name)
 
 
-@pytest.fixture
-def cli_home(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, database_url: str) -> Settings:
-    """LICENSEWATCH_HOME and the database of the parametrised engine, for CLI and web alike."""
+def _home(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, database_url: str) -> Settings:
     home = tmp_path / "home"
     monkeypatch.setenv("LICENSEWATCH_HOME", str(home))
     monkeypatch.setenv("LICENSEWATCH_DATABASE_URL", database_url)
     monkeypatch.delenv("LICENSEWATCH_SECRET_KEY", raising=False)
     return Settings(home=home, database_url=database_url)
+
+
+@pytest.fixture
+def cli_home(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, database_url: str) -> Settings:
+    """LICENSEWATCH_HOME and the database of the parametrised engine, for CLI and web alike."""
+    return _home(tmp_path, monkeypatch, database_url)
+
+
+@pytest.fixture
+def sqlite_cli_home(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, sqlite_url: str) -> Settings:
+    """Like `cli_home`, on SQLite only (for the slow property tests)."""
+    return _home(tmp_path, monkeypatch, sqlite_url)
 
 
 @contextmanager

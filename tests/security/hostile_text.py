@@ -43,14 +43,15 @@ SAMPLES = [
 # What JSON from Graph can carry: UTF-8 text (a lone surrogate cannot be sent).
 GRAPH_SAMPLES = [s for s in SAMPLES if not any(0xD800 <= ord(c) <= 0xDFFF for c in s)]
 _ALPHABET = st.one_of(st.characters(codec="utf-8"), st.sampled_from(CONTROLS + BIDI))
-hostile = st.one_of(
-    st.sampled_from(SAMPLES),
-    st.builds(
-        lambda prefix, rest: prefix + rest,
-        st.sampled_from(["", "=", "+", "-", "@", "\t", "\r", " =", "\x00", "\u202e", "\x1b["]),
-        st.text(alphabet=_ALPHABET, max_size=24),
-    ),
+_PREFIXES = ["", "=", "+", "-", "@", "\t", "\r", " =", "\x00", "\u202e", "\x1b["]
+_BUILT = st.builds(
+    lambda prefix, rest: prefix + rest,
+    st.sampled_from(_PREFIXES),
+    st.text(alphabet=_ALPHABET, max_size=24),
 )
+hostile = st.one_of(st.sampled_from(SAMPLES), _BUILT)
+# What a Graph user's text field can hold (JSON carries no lone surrogate).
+graph_hostile = st.one_of(st.sampled_from(GRAPH_SAMPLES), _BUILT)
 
 
 def is_number(text: str) -> bool:

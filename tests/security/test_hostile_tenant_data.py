@@ -6,19 +6,27 @@ import dataclasses
 import json
 from pathlib import Path
 
-from hostile_tenant import USER_TEXT_FIELDS, HostileCli, cli_home, signed_in_web
-from hostile_text import FORBIDDEN, GRAPH_SAMPLES, check_csv, check_xlsx, check_zip
+from hostile_tenant import USER_TEXT_FIELDS, HostileCli, cli_home, signed_in_web, sqlite_cli_home
+from hostile_text import (
+    FORBIDDEN,
+    GRAPH_SAMPLES,
+    check_csv,
+    check_xlsx,
+    check_zip,
+    graph_hostile,
+)
+from hypothesis import HealthCheck, given, settings
 from sqlalchemy import select
 
 from emulator_fixtures import EmulatorFactory
-from licensewatch.domain.text import is_clean
+from licensewatch.domain.text import clean_text, is_clean
 from licensewatch.emulator import mutations
 from licensewatch.settings import Settings
 from licensewatch.storage.database import session_scope
 from licensewatch.storage.models import Group, Sku, User
 from licensewatch.storage.writers import USER_COLUMNS
 
-__all__ = ["cli_home"]  # the fixture, imported for pytest
+__all__ = ["cli_home", "sqlite_cli_home"]  # fixtures, imported for pytest
 
 FORMULA = '=HYPERLINK("http://x","y")'
 # What a page or a terminal must never show: controls other than the line breaks of HTML itself.
@@ -140,3 +148,45 @@ def test_hostile_text_in_every_user_field(
     for command in (["costs"], ["balance"], ["findings"], ["changes"]):
         check_csv(" ".join(command), cli.ok(*command, "--format", "csv").stdout)
     assert json.loads(cli.ok("costs", "--format", "json").stdout)
+
+
+def test_any_text_in_any_user_field_is_stored_and_shown_safely(
+    make_emulator: EmulatorFactory, sqlite_cli_home: Settings
+) -> None:
+    """Property: whatever an employee types into any Graph text field, after a (delta) sync no
+    page, export or CLI table shows a control or bidi character or writes a formula (SQLite:
+    the fixed samples above cover PostgreSQL)."""
+    cli = HostileCli(make_emulator(users=30, seed=5, scenario="messy"))
+    tenant = cli.tenant
+    victim = next(u for _, u in tenant.iter_users_from(0) if u.assigned_sku_ids())
+    cli.add_and_sync()
+
+    with signed_in_web(sqlite_cli_home) as (client, engine):
+
+        @settings(
+            max_examples=12,
+            deadline=None,
+            suppress_health_check=[HealthCheck.too_slow],
+            database=None,
+        )
+        @given(text=graph_hostile)
+        def feed(text: str) -> None:
+            mutations.update(tenant, victim.id, dict.fromkeys(USER_TEXT_FIELDS, text))
+            cli.ok("sync", "contoso", "--mode", "delta")
+            with session_scope(engine, write=False) as session:
+                row = session.scalars(select(User).where(User.id == victim.id)).one()
+                values = [getattr(row, c) for c in USER_COLUMNS]
+            assert all(is_clean(v) for v in values if isinstance(v, str))
+            assert values[USER_COLUMNS.index("department")] == clean_text(text)[:200]
+            for path in (f"/tenants/contoso/users/{victim.id}", "/users", "/costs"):
+                response = client.get(path)
+                assert response.status_code == 200, path
+                _shown_safely(path, response.text)
+            check_csv("users.csv", client.get("/exports/users.csv").text)
+            check_xlsx("users.xlsx", client.get("/exports/users.xlsx").content)
+            check_xlsx("report.xlsx", client.get("/report?format=xlsx").content)
+            for command in (["costs"], ["findings"]):
+                _shown_safely(" ".join(command), cli.ok(*command).stdout)
+                check_csv(" ".join(command), cli.ok(*command, "--format", "csv").stdout)
+
+        feed()
