@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import sys
 from collections.abc import Iterable, Mapping
 from datetime import UTC, datetime
 from typing import Any
@@ -90,14 +91,14 @@ def license_error(value: Any) -> str | None:
     return None if error is None or error in _NO_ERROR else error
 
 
-def _limits() -> tuple[tuple[int, int | None], ...]:
+def _limits() -> tuple[tuple[int, int], ...]:
     """(index, length limit) of the text columns a user edits, from user_principal_name on."""
-    limits: list[tuple[int, int | None]] = []
+    limits: list[tuple[int, int]] = []
     first = USER_COLUMNS.index("user_principal_name")
     for index, name in enumerate(USER_COLUMNS[first:], start=first):
         if USERS.c[name].type.python_type is str:
             length = getattr(USERS.c[name].type, "length", None)
-            limits.append((index, length if isinstance(length, int) else None))
+            limits.append((index, length if isinstance(length, int) else sys.maxsize))
     return tuple(limits)
 
 
@@ -251,16 +252,12 @@ def user_row(dataset_id: int, tenant_id: int, user: Json) -> tuple[Any, ...]:
     )
     for index, limit in _USER_LIMITS:
         value = row[index]  # every text column is a str or None by now
-        if value is None:
+        # Employees set their own department: no NUL (PostgreSQL refuses it), control or bidi
+        # character is stored. isprintable() is the fast test that nearly every value passes.
+        if value is None or (value.isprintable() and len(value) <= limit):
             continue
-        # Any employee sets their own department: no NUL (PostgreSQL refuses it), control or
-        # bidi characters are stored. isprintable() is the fast test that nearly all pass.
-        cleaned = value if value.isprintable() else clean_text(value)
-        if limit is not None and len(cleaned) > limit:
-            # Longer than Entra allows: keep the row, clip the text (PostgreSQL enforces lengths).
-            cleaned = cleaned[:limit]
-        if cleaned is not value:
-            row = (*row[:index], cleaned, *row[index + 1 :])
+        # Longer than Entra allows: keep the row, clip the text (PostgreSQL enforces lengths).
+        row = (*row[:index], clean_text(value)[:limit], *row[index + 1 :])
     return row
 
 
@@ -312,4 +309,7 @@ def license_rows(dataset_id: int, user: Json) -> list[tuple[Any, ...]]:
 
 def user_id(user: Any) -> str | None:
     """The id of a /users item, or None for an item we cannot store."""
-    return text(user.get("id")) if isinstance(user, dict) else None
+    if not isinstance(user, dict):
+        return None
+    uid = user.get("id")
+    return uid if isinstance(uid, str) else None  # a key: kept exactly as Graph sent it
