@@ -40,7 +40,9 @@ def serve(
     settings = load_settings()
     app = create_app(settings, with_daemon=with_daemon)
     stdout().print(f"licensewatch on http://{host}:{port}  (Ctrl-C stops)")
-    uvicorn.run(app, host=host, port=port, log_level="warning", proxy_headers=True)
+    # The app trusts X-Forwarded-* only from LICENSEWATCH_TRUSTED_PROXIES (uvicorn's own
+    # default would trust 127.0.0.1, so anyone on the host could pick their address).
+    uvicorn.run(app, host=host, port=port, log_level="warning", proxy_headers=False)
 
 
 @user_app.command("create")
