@@ -77,8 +77,7 @@ def test_public_routes_answer_anonymously(anonymous: httpx.Client) -> None:
     health = anonymous.get("/healthz").json()
     assert health["status"] == "ok"
     assert health["database"]["ok"] is True
-    assert health["tenants"][0]["name"] == "contoso"
-    assert health["tenants"][0]["last_sync_status"] == "COMPLETED"
+    assert health["tenant_count"] == 1  # names only for the signed in (test_web_hardening)
 
 
 def test_viewer_reads_everything_but_admin_pages(

@@ -11,7 +11,7 @@ from typing import Any
 from sqlalchemy import Engine, delete, func, select
 from sqlalchemy.orm import Session
 
-from licensewatch.domain.certificates import ClientCertificate
+from licensewatch.domain.certificates import CertificateError, ClientCertificate, read_small_file
 from licensewatch.domain.identifiers import (
     InvalidInput,
     check_secret_value,
@@ -20,6 +20,7 @@ from licensewatch.domain.identifiers import (
     parse_tenant,
     parse_tenant_name,
 )
+from licensewatch.domain.schedule import MAX_SYNC_INTERVAL
 from licensewatch.graph.clouds import Cloud
 from licensewatch.graph.connection import (
     CertificateCredential,
@@ -75,6 +76,7 @@ class TenantSettings:
     graph_endpoint: str | None = None
     default_endpoints: bool = False  # drop custom endpoints: back to the cloud's
     ca_bundle: str | None = None
+    ca_bundle_directory_allowed: bool = True  # the CLI's choice; not from the web
     default_ca_bundle: bool = False
     sync_interval: dt.timedelta | None = None
 
@@ -121,12 +123,22 @@ class TenantView:
         return dict(json.loads(encoded))
 
 
-def _ca_bundle_path(value: str) -> str:
+def check_ca_bundle(value: str, *, allow_directory: bool = True) -> str:
+    """The absolute path of a usable CA bundle: a PEM file (or, from the CLI, a directory).
+
+    Every failure has one message: the web form must not tell an administrator of the app
+    whether some path exists on the server, nor read a device or a huge file for them.
+    """
     path = Path(value).expanduser().resolve()
-    if not path.exists():
-        raise InvalidInput(f"CA bundle {value} does not exist")
-    if path.is_file() and b"-----BEGIN CERTIFICATE-----" not in path.read_bytes():
-        raise InvalidInput(f"CA bundle {value} holds no PEM certificate")
+    if allow_directory and path.is_dir():
+        return str(path)
+    try:
+        data = read_small_file(path)
+    except (OSError, CertificateError):
+        data = b""
+    if b"-----BEGIN CERTIFICATE-----" not in data:
+        kind = "a readable PEM file or directory" if allow_directory else "a readable PEM file"
+        raise InvalidInput(f"CA bundle {value} is not {kind} of CA certificates")
     return str(path)
 
 
@@ -202,8 +214,12 @@ class TenantService:
         if changes.default_ca_bundle:
             tenant.ca_bundle = None
         if changes.ca_bundle is not None:
-            tenant.ca_bundle = _ca_bundle_path(changes.ca_bundle)
+            tenant.ca_bundle = check_ca_bundle(
+                changes.ca_bundle, allow_directory=changes.ca_bundle_directory_allowed
+            )
         if changes.sync_interval is not None:
+            if changes.sync_interval > MAX_SYNC_INTERVAL:
+                raise InvalidInput(f"the sync interval is at most {MAX_SYNC_INTERVAL.days} days")
             tenant.sync_interval_seconds = max(int(changes.sync_interval.total_seconds()), 60)
         if changes.credential is not None:
             row = self._credential_row(changes.credential)

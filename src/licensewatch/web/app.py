@@ -10,7 +10,7 @@ from urllib.parse import quote
 
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
-from fastapi.responses import JSONResponse, RedirectResponse
+from fastapi.responses import JSONResponse, PlainTextResponse, RedirectResponse
 from fastapi.staticfiles import StaticFiles
 from sqlalchemy import Engine
 from starlette.exceptions import HTTPException as StarletteHTTPException
@@ -32,7 +32,7 @@ from licensewatch.web.background import (
 )
 from licensewatch.web.context import AppContext
 from licensewatch.web.pages import intelligence as intelligence_pages
-from licensewatch.web.security import SecurityHeadersMiddleware
+from licensewatch.web.security import SecurityHeadersMiddleware, add_security_headers
 from licensewatch.web.templating import render
 from licensewatch.web.timing import ServerTimingMiddleware
 
@@ -117,6 +117,20 @@ def _add_error_handlers(app: FastAPI) -> None:
         if _wants_json(request):
             return JSONResponse({"detail": exc.detail}, exc.status_code, headers=exc.headers)
         return _error_page(request, exc.status_code, str(exc.detail))
+
+    @app.exception_handler(Exception)
+    async def server_error(request: Request, _exc: Exception) -> Response:
+        # Starlette answers unhandled errors outside every middleware: the security headers
+        # are added here. No detail and no database lookup (the database may be the cause).
+        response: Response
+        if _wants_json(request):
+            response = JSONResponse({"detail": "internal server error"}, 500)
+        else:
+            response = PlainTextResponse(
+                "Internal server error. The cause is in the server's log.", 500
+            )
+        add_security_headers(response.headers, request.scope)
+        return response
 
     @app.exception_handler(RequestValidationError)
     async def invalid_request(request: Request, exc: RequestValidationError) -> Response:
