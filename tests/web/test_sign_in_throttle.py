@@ -14,7 +14,9 @@ import httpx
 import pytest
 from argon2 import PasswordHasher
 from sqlalchemy import Engine, func, select
+from typer.testing import CliRunner
 
+from licensewatch.cli import app
 from licensewatch.services import accounts
 from licensewatch.services.accounts import create_account
 from licensewatch.services.sign_in import source_key
@@ -239,4 +241,21 @@ def test_no_write_lock_is_held_while_a_password_is_checked(
             hasher.release.set()
         principal = checking.result()
     assert (principal is not None) == (username == "alice")
+    engine.dispose()
+
+
+def test_user_unlock_lets_a_throttled_account_in_again(
+    tmp_path: Path, serve: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    settings = _settings(tmp_path)
+    engine = _engine(settings)
+    base = serve(settings, engine)
+    for _ in range(5):
+        assert _login(base, "alice", "wrong password!").status_code == 401
+    assert _login(base, "alice", PASSWORD).status_code == 429
+    monkeypatch.setenv("LICENSEWATCH_DATABASE_URL", settings.database_url)
+    monkeypatch.setenv("LICENSEWATCH_HOME", str(settings.home))
+    result = CliRunner().invoke(app, ["user", "unlock", "Alice"])
+    assert result.exit_code == 0, result.output
+    assert _login(base, "alice", PASSWORD).status_code == 303
     engine.dispose()

@@ -1,4 +1,4 @@
-"""`licensewatch serve`, `user create|passwd|list|disable`, `token create|list|revoke`."""
+"""`licensewatch serve`, `user create|passwd|list|disable|unlock`, `token create|list|revoke`."""
 
 from __future__ import annotations
 
@@ -133,6 +133,19 @@ def user_disable(
     finally:
         engine.dispose()
     stdout().print(f"Account {username!r} {'enabled' if enable else 'disabled'}.")
+
+
+@user_app.command("unlock")
+def user_unlock(username: str) -> None:
+    """Forget an account's failed sign-ins, so the throttle lets it try again at once."""
+    from licensewatch.services.sign_in import SignInThrottle
+
+    engine = make_engine(load_settings().database_url)
+    try:
+        SignInThrottle(engine).clear_account(username)
+    finally:
+        engine.dispose()
+    stdout().print(f"Failed sign-ins of {username!r} forgotten.")
 
 
 @token_app.command("create")
