@@ -205,3 +205,13 @@ def test_wrong_certificates(home: Path, tmp_path: Path, case: str) -> None:
 @pytest.mark.parametrize("interval", ["99999999999999999d", "1e400s", "inf", "nan", "400d"])
 def test_absurd_sync_intervals_are_refused(home: Path, interval: str) -> None:
     refused(add("--sync-interval", interval), "--sync-interval")
+
+
+@pytest.mark.parametrize(
+    ("bundle", "words"),
+    [("/dev/zero", "is not a regular file"), ("/etc/hostname", "holds no PEM certificate")],
+)
+def test_odd_ca_bundles_are_refused_without_reading_them_whole(
+    home: Path, bundle: str, words: str
+) -> None:
+    refused(add("--ca-bundle", bundle), f"CA bundle {bundle} {words}")

@@ -76,7 +76,7 @@ class TenantSettings:
     graph_endpoint: str | None = None
     default_endpoints: bool = False  # drop custom endpoints: back to the cloud's
     ca_bundle: str | None = None
-    ca_bundle_directory_allowed: bool = True  # the CLI's choice; not from the web
+    ca_bundle_from_web: bool = False  # a file only, and one message for every failure
     default_ca_bundle: bool = False
     sync_interval: dt.timedelta | None = None
 
@@ -123,23 +123,29 @@ class TenantView:
         return dict(json.loads(encoded))
 
 
-def check_ca_bundle(value: str, *, allow_directory: bool = True) -> str:
-    """The absolute path of a usable CA bundle: a PEM file (or, from the CLI, a directory).
+def check_ca_bundle(value: str, *, from_web: bool = False) -> str:
+    """The absolute path of a usable CA bundle: a PEM file, or (from the CLI) a directory.
 
-    Every failure has one message: the web form must not tell an administrator of the app
-    whether some path exists on the server, nor read a device or a huge file for them.
+    From the web every failure has one message: an administrator of the app must not learn
+    whether some path exists on the server. Nothing is read beyond 1 MiB, nor from a device.
     """
     path = Path(value).expanduser().resolve()
-    if allow_directory and path.is_dir():
+    if path.is_dir() and not from_web:
         return str(path)
     try:
         data = read_small_file(path)
-    except (OSError, CertificateError):
-        data = b""
-    if b"-----BEGIN CERTIFICATE-----" not in data:
-        kind = "a readable PEM file or directory" if allow_directory else "a readable PEM file"
-        raise InvalidInput(f"CA bundle {value} is not {kind} of CA certificates")
-    return str(path)
+        problem = None if b"-----BEGIN CERTIFICATE-----" in data else "holds no PEM certificate"
+    except FileNotFoundError:
+        problem = "does not exist"
+    except OSError as error:
+        problem = f"cannot be read ({error.strerror})"
+    except CertificateError as error:
+        problem = str(error).removeprefix(f"{path} ")
+    if problem is None:
+        return str(path)
+    if from_web:
+        raise InvalidInput(f"CA bundle {value} is not a readable PEM file of CA certificates")
+    raise InvalidInput(f"CA bundle {value} {problem}")
 
 
 class TenantService:
@@ -215,7 +221,7 @@ class TenantService:
             tenant.ca_bundle = None
         if changes.ca_bundle is not None:
             tenant.ca_bundle = check_ca_bundle(
-                changes.ca_bundle, allow_directory=changes.ca_bundle_directory_allowed
+                changes.ca_bundle, from_web=changes.ca_bundle_from_web
             )
         if changes.sync_interval is not None:
             if changes.sync_interval > MAX_SYNC_INTERVAL:

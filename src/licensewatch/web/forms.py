@@ -94,7 +94,7 @@ class TenantForm:
             authority_host=self.authority_host.strip() or None,
             graph_endpoint=self.graph_endpoint.strip() or None,
             # One message whatever is wrong with the path: it must not probe the server's files.
-            ca_bundle=check_ca_bundle(self.ca_bundle.strip(), allow_directory=False)
+            ca_bundle=check_ca_bundle(self.ca_bundle.strip(), from_web=True)
             if self.ca_bundle.strip()
             else None,
         )
