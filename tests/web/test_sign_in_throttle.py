@@ -21,6 +21,7 @@ from licensewatch.services import accounts
 from licensewatch.services.accounts import create_account
 from licensewatch.services.sign_in import Refused, Scope, SignInLimits, SignInThrottle, source_key
 from licensewatch.settings import Settings
+from licensewatch.storage import database
 from licensewatch.storage.database import make_engine
 from licensewatch.storage.models.accounts import Role, SignInAttempt
 from licensewatch.web import create_app
@@ -283,3 +284,25 @@ def test_the_throttle_on_both_database_engines(database_url: str) -> None:
         assert {r.scope for r in results if isinstance(r, Refused)} == {Scope.SOURCE}
     finally:
         engine.dispose()
+
+
+def test_a_sign_in_behind_a_long_write_gets_503_not_500(
+    tmp_path: Path, serve: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # As if a sync's publish held SQLite's one write lock past the busy timeout.
+    monkeypatch.setattr(database, "SQLITE_BUSY_TIMEOUT_MS", 200)
+    settings = _settings(tmp_path)
+    engine = _engine(settings)
+    base = serve(settings, engine)
+    holder = sqlite3.connect(tmp_path / "w.db", isolation_level=None)
+    try:
+        holder.execute("BEGIN IMMEDIATE")
+        busy = _login(base, "alice", PASSWORD)
+        assert busy.status_code == 503
+        assert busy.headers["retry-after"] == "60"
+        assert "The server is busy" in busy.text
+    finally:
+        holder.execute("ROLLBACK")
+        holder.close()
+    assert _login(base, "alice", PASSWORD).status_code == 303
+    engine.dispose()

@@ -6,6 +6,7 @@ from typing import Annotated
 
 from fastapi import APIRouter, Form, Request
 from fastapi.responses import RedirectResponse
+from sqlalchemy.exc import OperationalError
 from starlette.responses import Response
 
 from licensewatch.services.accounts import (
@@ -73,6 +74,25 @@ def login(
     password: Annotated[str, Form(max_length=1024)] = "",
     csrf_token: Annotated[str, Form()] = "",
     next: Annotated[str, Form()] = "/",
+) -> Response:
+    try:
+        return _sign_in(request, username, password, csrf_token, next)
+    except OperationalError:
+        # SQLite has one writer: a sync publishing a large tenant can hold it longer than the
+        # busy timeout. That is "try again shortly", not an internal error.
+        response = _form(
+            request,
+            safe_next(next),
+            503,
+            error="The server is busy. Please try again in a minute.",
+            username=username,
+        )
+        response.headers["Retry-After"] = "60"
+        return response
+
+
+def _sign_in(
+    request: Request, username: str, password: str, csrf_token: str, next: str
 ) -> Response:
     context = app_context(request)
     next_url = safe_next(next)
