@@ -61,6 +61,8 @@ def wants_sign_in(request: Request) -> bool:
 
 def continues_delta(request: Request) -> bool:
     """A delta request that carries a token of an earlier round (not the first, not "latest")."""
+    if not request.url.path.endswith("/delta"):
+        return False
     params = request.query_params
     token = params.get("$deltatoken")
     return bool(params.get("$skiptoken")) or bool(token and token.lower() != "latest")
