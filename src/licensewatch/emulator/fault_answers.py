@@ -68,6 +68,11 @@ def continues_delta(request: Request) -> bool:
     return bool(params.get("$skiptoken")) or bool(token and token.lower() != "latest")
 
 
+def is_token_request(request: Request) -> bool:
+    """The token endpoint itself (OIDC discovery answers as usual)."""
+    return request.url.path.endswith("/token")
+
+
 # ---- Entra token errors (wording: Microsoft's AADSTS reference and recorded answers) --------
 
 

@@ -67,6 +67,8 @@ _APPLIES = {
     "expire-pagetoken": lambda request: "$skiptoken" in request.query_params,
     "signin-403": fault_answers.wants_sign_in,
     "delta-resync": fault_answers.continues_delta,
+    "token-error": fault_answers.is_token_request,
+    "token-throttle": fault_answers.is_token_request,
 }
 
 
