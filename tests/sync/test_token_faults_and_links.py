@@ -126,7 +126,7 @@ def test_the_rewrite_never_touches_another_host(
 def test_the_rewrite_is_off_by_default_and_set_by_the_environment(
     make_emulator: EmulatorFactory, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    rig = start_rig(make_emulator, tmp_path, users=5, seed=3)
+    rig = start_rig(make_emulator, tmp_path, users=15, seed=3)
     connection = replace(rig.connection())
     link = "https://graph.microsoft.com/v1.0/users?$skiptoken=abc"
     with GraphClient(connection, retry=POLICY) as client, pytest.raises(ValueError, match="host"):
