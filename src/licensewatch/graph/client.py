@@ -7,8 +7,7 @@ import random
 import threading
 import time
 import uuid
-from collections.abc import Callable, Generator, Mapping
-from concurrent.futures import ThreadPoolExecutor
+from collections.abc import Callable, Generator
 from types import TracebackType
 from typing import Any
 from urllib.parse import urlsplit
@@ -16,23 +15,22 @@ from urllib.parse import urlsplit
 import httpx
 import orjson
 
+from licensewatch.graph import page_chain
 from licensewatch.graph.auth import AccessToken, AuthError, TokenProvider
 from licensewatch.graph.connection import GraphConnection
 from licensewatch.graph.errors import (
-    EXPIRED_PAGE_TOKEN,
     GraphError,
     GraphProtocolError,
     GraphUnavailableError,
     error_from_response,
 )
 from licensewatch.graph.http import GraphStats, RequestInfo, build_http_client, is_tls_failure
+from licensewatch.graph.page_chain import Headers, Params
 from licensewatch.graph.paging import LinkRewrite, NextLinkGuard, Page, page_from_body
 from licensewatch.graph.retry import RetryBudget, RetryPolicy, policy_from_settings
 from licensewatch.settings import load_settings
 
 log = logging.getLogger(__name__)
-Params = Mapping[str, str | int] | None
-Headers = Mapping[str, str] | None
 # MSAL answers a 5xx/429 from its response cache for Retry-After seconds, 5 s without one: a
 # token retry waits past it.
 _TOKEN_RETRY_FLOOR = 5.0
@@ -145,58 +143,14 @@ class GraphClient:
         A `$skiptoken` that expired during a long read (`Directory_ExpiredPageToken`) restarts the
         read from its first page once: the caller sees earlier items again (page numbers go on).
         """
-        url = self.url(path_or_url)
-        first, restarted = 1, False
-        while True:
-            chain = self._chain(url, params, headers, prefetch, first)
-            last = first - 1
-            try:
-                for page in chain:
-                    last = page.number
-                    yield page
-                return
-            except GraphError as exc:
-                if exc.code != EXPIRED_PAGE_TOKEN or restarted or last < first:
-                    raise
-                restarted, first = True, last + 1
-                log.warning("%s; reading %s again from its first page", exc, _path_of(url))
-            finally:
-                chain.close()
-
-    def _chain(
-        self, url: str, params: Params, headers: Headers, prefetch: bool, first: int
-    ) -> Generator[Page, None, None]:
-        guard = NextLinkGuard(self._base, self._rewrite)
-        if not params:
-            guard.remember(url)
-        if not prefetch:
-            number, current, current_params = first, url, params
-            while True:
-                page = self._fetch_page(current, current_params, headers, number, None)
-                link = guard.check(page, current)
-                yield page
-                if link is None:
-                    return
-                number, current, current_params = number + 1, link, None
-        cancel = threading.Event()
-        pool = ThreadPoolExecutor(max_workers=1, thread_name_prefix="graph-prefetch")
-        try:
-            current = url
-            future = pool.submit(self._fetch_page, url, params, headers, first, cancel)
-            while True:
-                page = future.result()
-                link = guard.check(page, current)
-                if link is not None:
-                    future = pool.submit(
-                        self._fetch_page, link, None, headers, page.number + 1, cancel
-                    )
-                    current = link
-                yield page
-                if link is None:
-                    return
-        finally:
-            cancel.set()  # an abandoned iterator stops the prefetch's retry sleep at once
-            pool.shutdown(wait=True, cancel_futures=True)
+        yield from page_chain.pages(
+            self._fetch_page,
+            self.url(path_or_url),
+            params,
+            headers,
+            prefetch=prefetch,
+            new_guard=lambda: NextLinkGuard(self._base, self._rewrite),
+        )
 
     def url(self, path_or_url: str) -> str:
         """An absolute Graph URL from a path (`/users`) or a link Graph gave (nextLink…)."""
@@ -371,10 +325,6 @@ class GraphClient:
         if self.on_request is not None:
             elapsed = time.perf_counter() - started
             self.on_request(RequestInfo("GET", url, elapsed, attempt, status, crid, **more))
-
-
-def _path_of(url: str) -> str:
-    return urlsplit(url).path or url
 
 
 def _unreachable(exc: httpx.TransportError, url: str, crid: str, attempt: int) -> GraphError:
