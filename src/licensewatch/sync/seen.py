@@ -23,7 +23,8 @@ class SeenUsers:
     """Ids taken so far in this run: a user repeated on any later page, after any staging flush,
     by another shard or by a restarted read, is taken once (the first time it came).
 
-    About 70 bytes per user (an int key in a set): far less than the rows staged for it.
+    About 86 bytes per user (a 128-bit int key in a set; 86 MB for a million users, measured
+    with tracemalloc), the price of never failing a run on a repeat.
     """
 
     def __init__(self) -> None:
