@@ -29,6 +29,9 @@ class Settings(BaseSettings):
     secret_key: SecretStr | None = None
     log_format: LogFormat = LogFormat.TEXT
     log_level: str = "INFO"
+    # Opt-ins that weaken a default: documented in docs/configuration.md and docs/security.md.
+    allow_private_webhooks: bool = False  # webhook targets on loopback/private/link-local nets
+    allow_plaintext_smtp: bool = False  # `--smtp-security none` to a host that is not loopback
 
     @field_validator("home", mode="after")
     @classmethod
