@@ -69,7 +69,7 @@ def resolve(host: str, port: int) -> list[str]:
 
 
 def checked_addresses(
-    host: str, port: int, *, allow_private: bool, resolver: Resolver = resolve
+    host: str, port: int, *, allow_private: bool, resolver: Resolver | None = None
 ) -> list[str]:
     """The addresses to connect to; refuses when ANY of them is not public (DNS may mix them)."""
     literal = literal_address(host)
@@ -77,7 +77,7 @@ def checked_addresses(
         addresses = [str(literal)]
     else:
         try:
-            addresses = resolver(host, port)
+            addresses = (resolver or resolve)(host, port)  # looked up now: tests swap DNS
         except OSError as error:
             raise TargetRefused(f"cannot resolve {host}: {error}") from None
     if allow_private:
@@ -92,11 +92,11 @@ def checked_addresses(
     return addresses
 
 
-def is_loopback_host(host: str, resolver: Resolver = resolve) -> bool:
+def is_loopback_host(host: str, resolver: Resolver | None = None) -> bool:
     """Whether every address of `host` is a loopback address (traffic never leaves the host)."""
     literal = literal_address(host)
     try:
-        addresses = [str(literal)] if literal is not None else resolver(host, 0)
+        addresses = [str(literal)] if literal is not None else (resolver or resolve)(host, 0)
     except OSError:
         return False
     return bool(addresses) and all(
