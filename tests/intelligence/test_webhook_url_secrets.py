@@ -130,8 +130,10 @@ def test_the_alerts_page_shows_no_webhook_url(
     assert not _leaks(page.text)
 
 
-def test_migration_0006_encrypts_existing_clear_urls(settings: Settings, hook: Hook) -> None:
-    engine = make_engine(settings.database_url, upgrade=False)
+def test_migration_0006_encrypts_existing_clear_urls(
+    settings: Settings, hook: Hook, database_url: str
+) -> None:
+    engine = make_engine(database_url, upgrade=False)  # SQLite and PostgreSQL
     try:
         upgrade(engine, "0005")
         url = _secret_url(hook)
@@ -144,7 +146,16 @@ def test_migration_0006_encrypts_existing_clear_urls(settings: Settings, hook: H
                 ),
                 {"url": url},
             )
+            connection.execute(  # what 0005 logged after a failed delivery
+                text(
+                    "INSERT INTO alert_log (sent_at, destination, event, subject, message,"
+                    " delivered, error) VALUES (CURRENT_TIMESTAMP, 'old', 'test', 'test', 'm',"
+                    " false, :error)"
+                ),
+                {"error": f"webhook {url} answered HTTP 500"},
+            )
         upgrade(engine)
+        assert alert_log(engine)[0]["error"] == f"webhook {SHOWN} answered HTTP 500"
         with session_scope(engine, write=False) as session:
             rows = {r.name: r for r in session.scalars(select(AlertDestination))}
             assert rows["old"].target == SHOWN

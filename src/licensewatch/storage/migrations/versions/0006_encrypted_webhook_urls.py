@@ -1,4 +1,4 @@
-"""Webhook URLs are secrets: encrypt existing ones, keep only `scheme://host/…` in clear."""
+"""Webhook URLs are secrets: encrypted; only `scheme://host/…` stays in clear (alert log too)."""
 
 from __future__ import annotations
 
@@ -20,6 +20,8 @@ _destinations = sa.table(
     sa.column("target", sa.Text()),
     sa.column("target_ciphertext", sa.LargeBinary()),
 )
+
+_log = sa.table("alert_log", sa.column("error", sa.Text()))
 
 
 def _stored_ciphertexts(connection: sa.Connection) -> int:
@@ -54,6 +56,12 @@ def upgrade() -> None:
             sa.update(_destinations)
             .where(_destinations.c.id == row_id)
             .values(target=redact_url(url), target_ciphertext=ring.encrypt(url.encode()))
+        )
+        # Failed deliveries logged the full URL in their error text: keep only the host there.
+        connection.execute(
+            sa.update(_log)
+            .where(_log.c.error.contains(url, autoescape=True))
+            .values(error=sa.func.replace(_log.c.error, url, redact_url(url)))
         )
 
 
