@@ -35,9 +35,12 @@ def _read_secret_file(path: Path, what: str) -> str:
     return value
 
 
-def _stdin_lines(count: int) -> list[str]:
+def _stdin_lines(names: list[str]) -> list[str]:
     if sys.stdin is None:
         fail("no stdin to read from: pipe the value(s) in")
+    if sys.stdin.isatty():  # typed by hand: not echoed to the screen (or a screen recording)
+        return [str(typer.prompt(name, hide_input=True)).strip() for name in names]
+    count = len(names)
     lines = [sys.stdin.readline().strip() for _ in range(count)]
     if not all(lines):
         fail(f"expected {count} non-empty line(s) on stdin (URL first, then the secret)")
@@ -52,7 +55,8 @@ def _secrets(
         fail("give either --webhook-stdin or --webhook-file, not both")
     if secret_stdin and secret_file:
         fail("give either --secret-stdin or --secret-file, not both")
-    piped = _stdin_lines(int(url_stdin) + int(secret_stdin)) if url_stdin or secret_stdin else []
+    wanted = ["webhook URL"] * url_stdin + ["secret"] * secret_stdin
+    piped = _stdin_lines(wanted) if wanted else []
     url = piped.pop(0) if url_stdin else None
     secret = piped.pop(0) if secret_stdin else None
     if url_file:
