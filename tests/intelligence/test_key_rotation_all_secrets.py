@@ -21,6 +21,7 @@ from licensewatch.services.keys import rotate_key
 from licensewatch.services.tenants import SecretInput, TenantService, TenantSettings
 from licensewatch.settings import Settings
 from licensewatch.storage.database import make_engine, session_scope
+from licensewatch.storage.encrypted import keyring_for
 from licensewatch.storage.models.intelligence import AlertDestination
 from licensewatch.storage.models.tenants import Credential
 
@@ -206,3 +207,17 @@ def test_a_first_run_without_secrets_still_creates_the_key(
         )
     )
     assert settings.key_file.exists()
+
+
+def test_a_running_process_picks_up_a_rotation_made_by_another(
+    settings: Settings, engine: Engine, hook: Hook
+) -> None:
+    _store_everything(engine, hook)
+    held = keyring_for(engine, settings)  # what a daemon or web app loaded at its start
+    assert CliRunner().invoke(app, ["key", "rotate"]).exit_code == 0
+    # The old key is gone from disk; the running process re-reads the key file on first miss.
+    credential = TenantService(engine, held).connection_for("t").credential
+    assert getattr(credential, "secret", None) == CLIENT_SECRET
+    assert held.keys == (settings.key_file.read_bytes().strip(),)
+    with session_scope(engine, write=False) as session:
+        assert destination(session, "mail", held).secret == SMTP_PASSWORD.encode()

@@ -6,7 +6,7 @@ import contextlib
 import os
 import stat
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 from cryptography.fernet import Fernet, InvalidToken, MultiFernet
@@ -26,12 +26,18 @@ class DecryptionError(Exception):
     """Stored ciphertext does not open with any configured key."""
 
 
-@dataclass(frozen=True)
+@dataclass(eq=False)
 class Keyring:
-    """The primary key (encrypts) followed by older keys (still decrypt)."""
+    """The primary key (encrypts) followed by older keys (still decrypt).
+
+    `reload` (set by `storage.encrypted.keyring_for`) lets a long-running process (daemon, web)
+    pick up a `key rotate` made by another process: a value its keys cannot open makes it re-read
+    the key source once before giving up.
+    """
 
     keys: tuple[bytes, ...]
     source: str  # "environment" or the key file path, for messages
+    reload: Callable[[], Keyring] | None = field(default=None, repr=False)
 
     def __post_init__(self) -> None:
         if not self.keys:
@@ -47,10 +53,25 @@ class Keyring:
     def encrypt(self, data: bytes) -> bytes:
         return self._fernet.encrypt(data)
 
+    def _reloaded(self) -> bool:
+        """Re-reads the key source; True when it now holds other keys."""
+        if self.reload is None:
+            return False
+        try:
+            keys = self.reload().keys
+        except SecretKeyError:
+            return False
+        if keys == self.keys:
+            return False
+        self.keys = keys
+        return True
+
     def decrypt(self, token: bytes) -> bytes:
         try:
             return self._fernet.decrypt(token)
         except InvalidToken:
+            if self._reloaded():  # rotated by another process since we loaded the keys
+                return self.decrypt(token)
             raise DecryptionError(
                 f"a stored secret cannot be decrypted with the key from {self.source}: "
                 "restore the previous key (or list it after the primary key in "

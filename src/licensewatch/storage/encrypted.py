@@ -92,5 +92,10 @@ def reencrypt_all(connection: Connection, rotate: Callable[[bytes], bytes]) -> d
 def keyring_for(
     bind: Engine | Connection, settings: Settings | None = None, *, create: bool = True
 ) -> Keyring:
-    """The keyring; a missing key file is an error (not a new key) while secrets are stored."""
-    return load_keyring(settings, create=create, in_use=lambda: encrypted_value_count(bind))
+    """The keyring; a missing key file is an error (not a new key) while secrets are stored.
+
+    It re-reads its keys when a value does not open (a rotation by another process).
+    """
+    ring = load_keyring(settings, create=create, in_use=lambda: encrypted_value_count(bind))
+    ring.reload = lambda: load_keyring(settings, create=False)
+    return ring
