@@ -32,10 +32,11 @@ CLIENT = "4d856d1f-0000-4000-8000-000000000001"
 
 
 @pytest.fixture
-def settings(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Settings:
+def settings(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, database_url: str) -> Settings:
+    # SQLite and PostgreSQL: the rotation's single transaction must hold on both.
     monkeypatch.setenv("LICENSEWATCH_HOME", str(tmp_path / "home"))
     monkeypatch.delenv("LICENSEWATCH_SECRET_KEY", raising=False)
-    monkeypatch.delenv("LICENSEWATCH_DATABASE_URL", raising=False)
+    monkeypatch.setenv("LICENSEWATCH_DATABASE_URL", database_url)
     return Settings()
 
 

@@ -83,7 +83,8 @@ def deliver(target: Destination, notice: Notification) -> None:
     except DeliveryError as exc:
         # Messages name a webhook as scheme://host/… only; the URL is registered as a secret
         # anyway so that no later formatting (an exception's text) can reveal it.
-        register_secret(target.target)
+        if target.kind == DestinationKind.WEBHOOK:
+            register_secret(target.target)
         notice.error = redact(str(exc))
         log.warning("alert to %s not delivered: %s", target.name, notice.error)
 
