@@ -92,13 +92,14 @@ def checked_addresses(
     return addresses
 
 
-def is_loopback_host(host: str, resolver: Resolver | None = None) -> bool:
-    """Whether every address of `host` is a loopback address (traffic never leaves the host)."""
+def loopback_addresses(host: str, resolver: Resolver | None = None) -> list[str]:
+    """The addresses of `host` if every one is loopback (traffic never leaves the host), else []."""
     literal = literal_address(host)
     try:
         addresses = [str(literal)] if literal is not None else (resolver or resolve)(host, 0)
     except OSError:
-        return False
-    return bool(addresses) and all(
+        return []
+    loopback = all(
         _embedded_ipv4(ipaddress.ip_address(a.split("%", 1)[0])).is_loopback for a in addresses
     )
+    return addresses if loopback else []

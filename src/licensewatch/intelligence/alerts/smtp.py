@@ -10,7 +10,7 @@ from email.message import EmailMessage
 from enum import StrEnum
 
 from licensewatch.intelligence.alerts.webhook import DeliveryError
-from licensewatch.security.outbound import is_loopback_host
+from licensewatch.security.outbound import loopback_addresses
 
 TIMEOUT_SECONDS = 30.0
 
@@ -40,10 +40,17 @@ class SmtpServer:
     def context(self) -> ssl.SSLContext:
         return ssl.create_default_context(cafile=self.ca_bundle)
 
-    def check_security(self, *, allow_plaintext: bool) -> None:
-        """Refuses `security none` to another host (unless opted in) and AUTH in clear, ever."""
-        if self.security != SmtpSecurity.NONE or is_loopback_host(self.host):
-            return
+    def check_security(self, *, allow_plaintext: bool) -> str:
+        """Refuses `security none` to another host (unless opted in) and AUTH in clear, ever.
+
+        Returns the host to connect to: for plaintext to a loopback relay, the very loopback
+        address that was checked (a name cannot resolve elsewhere in between).
+        """
+        if self.security != SmtpSecurity.NONE:
+            return self.host
+        local = loopback_addresses(self.host)
+        if local:
+            return local[0]
         if self.username:
             raise PlaintextRefused(
                 f"refusing to send the SMTP password to {self.host} in clear (security none): "
@@ -55,6 +62,7 @@ class SmtpServer:
                 "relay on this host (localhost): use starttls or tls, or set "
                 "LICENSEWATCH_ALLOW_PLAINTEXT_SMTP=true for a trusted network"
             )
+        return self.host
 
 
 def message(
@@ -82,16 +90,16 @@ def message(
 def send(server: SmtpServer, mail: EmailMessage, *, allow_plaintext: bool = False) -> None:
     """Send one message; SMTP and network errors, or an unsafe setup, raise DeliveryError."""
     try:
-        server.check_security(allow_plaintext=allow_plaintext)
+        host = server.check_security(allow_plaintext=allow_plaintext)
     except PlaintextRefused as exc:
         raise DeliveryError(str(exc)) from None
     try:
         if server.security == SmtpSecurity.TLS:
             client: smtplib.SMTP = smtplib.SMTP_SSL(
-                server.host, server.port, timeout=TIMEOUT_SECONDS, context=server.context()
+                host, server.port, timeout=TIMEOUT_SECONDS, context=server.context()
             )
         else:
-            client = smtplib.SMTP(server.host, server.port, timeout=TIMEOUT_SECONDS)
+            client = smtplib.SMTP(host, server.port, timeout=TIMEOUT_SECONDS)
         with client:
             if server.security == SmtpSecurity.STARTTLS:
                 client.starttls(context=server.context())
