@@ -55,10 +55,9 @@ class Destination:
     id: int
     name: str
     kind: DestinationKind
-    target: str = field(repr=False)  # the webhook URL in clear: never print it, show `shown`
+    target: str = field(repr=False)  # a webhook URL in clear: never print it (redact_url)
     options: dict[str, Any]
     secret: bytes | None = field(repr=False)
-    shown: str = ""  # what messages and pages may show of the target
 
     @property
     def recipients(self) -> list[str]:
@@ -149,7 +148,7 @@ def destination(
     if ring and row.target_ciphertext:
         target = ring.decrypt(bytes(row.target_ciphertext)).decode()
     return Destination(
-        row.id, row.name, DestinationKind(row.kind), target, dict(row.options), secret, row.target
+        row.id, row.name, DestinationKind(row.kind), target, dict(row.options), secret
     )
 
 
