@@ -53,6 +53,9 @@ class Settings(BaseSettings):
     # Follow nextLinks/deltaLinks naming the cloud's Graph host through a tenant's custom
     # Graph endpoint (a reverse proxy that does not rewrite them). Off: such links are refused.
     graph_link_rewrite: bool = False
+    # Opt-ins that weaken a default: documented in docs/configuration.md and docs/security.md.
+    allow_private_webhooks: bool = False  # webhook targets on loopback/private/link-local nets
+    allow_plaintext_smtp: bool = False  # `--smtp-security none` to a host that is not loopback
 
     @field_validator("home", mode="after")
     @classmethod

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import hashlib
 import hmac
+import time
 from collections.abc import Iterator
 from datetime import timedelta
 from pathlib import Path
@@ -76,7 +77,11 @@ def test_webhook_once_per_condition_signed_and_cleared(
     ]
     assert len(hook.requests) == len(over)
     for headers, body in hook.requests:
-        digest = hmac.new(SECRET.encode(), body, hashlib.sha256).hexdigest()
+        # The signature covers the timestamp: a captured request cannot be replayed later.
+        stamp = headers["x-licensewatch-timestamp"]
+        assert abs(int(stamp) - time.time()) < 60
+        signed = stamp.encode() + b"." + body
+        digest = hmac.new(SECRET.encode(), signed, hashlib.sha256).hexdigest()
         assert headers["x-licensewatch-signature"] == f"sha256={digest}"
         assert headers["content-type"] == "application/json"
     payload = hook.payloads()[0]
