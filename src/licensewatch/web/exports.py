@@ -10,18 +10,14 @@ from typing import Any
 
 from openpyxl import Workbook
 
-from licensewatch.web.queries.balance import BalanceRow
+from licensewatch.domain import balance
 from licensewatch.web.queries.products import SubscriptionRow
 from licensewatch.web.queries.users import UserLicence
 
 Cell = str | int | float | bool | None
 
-BALANCE_COLUMNS = [
-    "tenant", "product", "sku_part_number", "sku_id", "purchased", "warning", "suspended",
-    "locked_out", "assigned", "available", "utilisation", "assigned_directly",
-    "assigned_via_groups", "assignment_errors", "next_renewal", "trial", "over_assigned", "low",
-    "expiring",
-]  # fmt: skip
+# The one balance schema (CLI JSON/CSV, REST API and these downloads share it).
+BALANCE_COLUMNS = list(balance.BALANCE_COLUMNS)
 USER_COLUMNS = [
     "tenant", "user_principal_name", "display_name", "account_enabled", "user_type",
     "department", "country", "sku_part_number", "sku_id", "assignment", "group_name", "state",
@@ -37,14 +33,9 @@ def _date(value: datetime | None) -> str | None:
     return value.isoformat(timespec="seconds") if value else None
 
 
-def balance_cells(row: BalanceRow) -> list[Cell]:
-    ratio = None if row.utilisation is None else round(row.utilisation, 4)
-    return [
-        row.tenant, row.name, row.sku_part_number, row.sku_id, row.enabled, row.warning,
-        row.suspended, row.locked_out, row.consumed, row.available, ratio,
-        row.assigned_directly, row.assigned_via_groups, row.assignment_errors,
-        _date(row.next_renewal), row.trial, row.over_assigned, row.low, row.expiring,
-    ]  # fmt: skip
+def balance_cells(row: balance.BalanceRow) -> list[Cell]:
+    """A balance row in the one schema: ISO dates with offset, booleans as true/false."""
+    return row.csv_cells()
 
 
 def user_cells(row: UserLicence) -> list[Cell]:
