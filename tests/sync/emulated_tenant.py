@@ -212,7 +212,7 @@ def expected_balance(tenant: Tenant) -> dict[str, dict[str, Any]]:
             "lapsed_until": min(lapsing).isoformat() if lapsing else None,
             "over_assigned": sku["over_assigned_units"] > 0,
             "lapsed": sku["lapsed_holders"] > 0,
-            "low": paid and usable > 0 and 0 <= spare and (spare < 5 or spare < usable * 0.05),
+            "low": paid and usable > 0 and spare >= 0 and (spare < 5 or spare < usable * 0.05),
             "expiring": paid
             and (
                 sku["grace"] > 0
