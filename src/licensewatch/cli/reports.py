@@ -204,12 +204,12 @@ def print_balance_table(rows: list[BalanceRow]) -> None:
     over = [row for row in paid if row.over_assigned]
     if over:
         names = ", ".join(f"{row.name} ({row.over_assigned_units})" for row in over)
-        stdout().print(f"[red]Over-assigned (buy seats or remove licences):[/] {escape(names)}")
+        stdout().print(f"[red]Over-assigned:[/] {escape(names)} (buy seats or remove licences)")
     lapsed = [row for row in paid if row.lapsed]
     if lapsed:
         names = ", ".join(f"{row.name} ({row.lapsed_holders} holders)" for row in lapsed)
         stdout().print(
-            f"[red]Lapsed with holders (renew, or move them before the date):[/] {escape(names)}"
+            f"[red]Lapsed with holders:[/] {escape(names)} (renew, or move them before the date)"
         )
     others = [row for row in rows if not row.paid]
     if others:
