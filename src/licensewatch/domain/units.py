@@ -82,8 +82,9 @@ def measure(
         trial=trial,
         lapsed=lapsed,
         available=available,
-        # Spare units are trial units first: a free trial seat is never money wasted.
-        unassigned=max(min(purchased, available), 0),
+        # Holders use the paid units first, so spare units are trial ones first: a free trial
+        # seat is never money wasted.
+        unassigned=max(purchased - consumed, 0),
         lapsed_holders=lapsed_holders,
         over_assigned=shortfall - lapsed_holders,
     )
@@ -123,4 +124,18 @@ def renewal(subscriptions: Iterable[SubscriptionTotal]) -> Renewal:
         in_grace=bool(first and first[1]),
         trial_ends=min(trials) if trials else None,
         lapsed_until=min(lapsing) if lapsing else None,
+    )
+
+
+def lifecycle_event(status: str | None, is_trial: bool) -> str | None:
+    """What a subscription's nextLifecycleDateTime means, given its status.
+
+    Graph: "when the subscription will move to the next state … if not renewed". Only an Enabled
+    paid subscription's date is a renewal; a trial's is its end, a Warning one's the end of its
+    grace period, a Suspended or LockedOut one's its deletion; a Deleted one has none.
+    """
+    if status == "Enabled":
+        return "trial ends" if is_trial else "renews"
+    return {"Warning": "grace ends", "Suspended": "deleted", "LockedOut": "deleted"}.get(
+        status or ""
     )

@@ -41,8 +41,8 @@ def _meaning(product: Product, subs: list[Subscription], consumed: int) -> dict[
         "purchased": paid,
         "grace": sum(s.total_licenses for s in live if s.status == "Warning" and not s.is_trial),
         "trial": trial,
-        # Spare seats are trial seats first: a free trial is never money wasted.
-        "unassigned": max(min(paid, paid + trial - consumed), 0) if counted else 0,
+        # Paid seats are used first, so spare ones are trial seats first: never money wasted.
+        "unassigned": max(paid - consumed, 0) if counted else 0,
         "lapsed_holders": lapsed_holders if counted else 0,
         "over_assigned_units": beyond - lapsed_holders if counted else 0,
         "next_renewal": _second(first[0]) if first else None,

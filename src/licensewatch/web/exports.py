@@ -25,7 +25,7 @@ USER_COLUMNS = [
 ]  # fmt: skip
 SUBSCRIPTION_COLUMNS = [
     "tenant", "sku_part_number", "sku_id", "subscription_id", "status", "total_licenses",
-    "trial", "created_at", "next_lifecycle_at",
+    "trial", "created_at", "next_lifecycle_at", "next_event",
 ]  # fmt: skip
 
 
@@ -49,7 +49,7 @@ def user_cells(row: UserLicence) -> list[Cell]:
 def subscription_cells(row: SubscriptionRow) -> list[Cell]:
     return [
         row.tenant, row.sku_part_number, row.sku_id, row.id, row.status, row.total_licenses,
-        row.trial, _date(row.created_at), _date(row.next_lifecycle_at),
+        row.trial, _date(row.created_at), _date(row.next_lifecycle_at), row.next_event,
     ]  # fmt: skip
 
 
