@@ -6,6 +6,7 @@ from __future__ import annotations
 import csv
 import io
 import json
+import re
 from dataclasses import dataclass
 from decimal import Decimal
 from pathlib import Path
@@ -26,7 +27,7 @@ from licensewatch.services.accounts import create_account, create_token
 from licensewatch.storage.database import make_engine
 from licensewatch.storage.models.accounts import Role
 from licensewatch.web import create_app
-from web_fixtures import SyncRecorder, make_settings
+from web_fixtures import SyncRecorder, make_settings, sign_in
 from web_server import serve_in_thread
 
 NAME = "lifecycle"
@@ -208,6 +209,11 @@ def test_api_balance_totals_add_up_and_renewals_say_what_the_date_means(
         ):
             balance = api.get("/api/v1/balance", params={"tenant": NAME}).json()
             subscriptions = api.get("/api/v1/subscriptions", params={"tenant": NAME}).json()
+            with httpx.Client(base_url=base_url) as browser:
+                sign_in(browser, "alice", "admin-password-123456")
+                dashboard = browser.get("/", params={"tenant": NAME}).text
+                renewals = browser.get("/renewals", params={"tenant": NAME}).text
+                report = browser.get("/report", params={"format": "html", "tenant": NAME}).text
     finally:
         engine.dispose()
     cli_rows = synced.json("balance", "--tenant", NAME)
@@ -219,6 +225,19 @@ def test_api_balance_totals_add_up_and_renewals_say_what_the_date_means(
     assert totals["available"] == totals["purchased"] + totals["trial"] - totals["consumed"]
     assert (totals["over_assigned"], totals["lapsed"]) == (0, 2)
     assert (totals["free_products"], totals["company_products"]) == (2, 1)
+
+    # The pages show the same numbers: cards equal the API's totals, free and Company SKUs apart.
+    for card in ("purchased", "consumed", "available"):
+        shown = re.search(rf'id="total-{card}">([^<]+)<', dashboard)
+        assert shown is not None
+        assert int(re.sub(r"\D", "", shown.group(1))) == totals[card], card
+    truth = _truth(synced.tenant)
+    for part in (lifecycle.COMPANY_SKU, lifecycle.FREE_SKU):
+        assert f'data-sku="{truth[part]["sku_id"]}" data-section=' in dashboard
+    assert "lapsed, 14 holders" in dashboard
+    assert renewals.count('data-event="deleted"') == 2
+    assert "Balance of paid products" in report
+    assert "lapsed, 14 holders" in report
 
     events = {(s["status"], s["trial"]): s["next_event"] for s in subscriptions}
     assert events == {
