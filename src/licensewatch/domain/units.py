@@ -14,6 +14,8 @@ from datetime import datetime
 
 # Subscription states whose units can be assigned (Warning: expired, in its grace period).
 USABLE_STATUSES = ("Enabled", "Warning")
+# Subscription states whose units cannot be assigned any more and are deleted on their next date.
+LAPSED_STATUSES = ("Suspended", "LockedOut")
 # capabilityStatus of a SKU with no usable unit left: its holders keep units that have lapsed.
 LAPSED_CAPABILITIES = frozenset({"Suspended", "LockedOut", "Deleted"})
 
@@ -110,7 +112,7 @@ def renewal(subscriptions: Iterable[SubscriptionTotal]) -> Renewal:
     trials: list[datetime] = []
     lapsing: list[datetime] = []
     for sub in subscriptions:
-        if sub.status in ("Suspended", "LockedOut") and sub.next_lifecycle_at is not None:
+        if sub.status in LAPSED_STATUSES and sub.next_lifecycle_at is not None:
             lapsing.append(sub.next_lifecycle_at)
         if sub.status not in USABLE_STATUSES or sub.next_lifecycle_at is None or sub.units <= 0:
             continue
@@ -136,6 +138,6 @@ def lifecycle_event(status: str | None, is_trial: bool) -> str | None:
     """
     if status == "Enabled":
         return "trial ends" if is_trial else "renews"
-    return {"Warning": "grace ends", "Suspended": "deleted", "LockedOut": "deleted"}.get(
-        status or ""
-    )
+    if status == "Warning":
+        return "grace ends"
+    return "deleted" if status in LAPSED_STATUSES else None
