@@ -33,6 +33,10 @@ FREE_PART_NUMBERS = frozenset(
         "WINDOWS_STORE",
         "RIGHTSMANAGEMENT_ADHOC",
         "CCIBOTS_PRIVPREV_VIRAL",
+        "FORMS_PRO",  # Dynamics 365 Customer Voice Trial: 1,000,000 units
+        "DYN365_ENTERPRISE_P1_IW",  # Dynamics 365 P1 Trial for Information Workers: 10,000
+        "D365_SALES_PRO_IW",
+        "PROJECT_MADEIRA_PREVIEW_IW_SKU",
     }
 )
 # Words that mark a self-service free or viral SKU in a part number (FLOW_FREE, *_VIRAL, *_vTrial).
