@@ -59,7 +59,7 @@ def _email(engine: Engine, mailbox: Mailbox) -> None:
 
 def _over_assigned(synced: Synced) -> dict[str, int]:
     skus = ground_truth(synced.tenant)["skus"]
-    return {s["sku_id"]: -s["available"] for s in skus if s["available"] < 0}
+    return {s["sku_id"]: s["over_assigned_units"] for s in skus if s["over_assigned_units"]}
 
 
 def test_webhook_once_per_condition_signed_and_cleared(
@@ -142,8 +142,8 @@ def test_email_for_low_seats_credential_and_failing_sync(
     tenant, now = synced.tenant, utcnow()
     _email(engine, mailbox)
     skus = ground_truth(tenant)["skus"]
-    paid = [s for s in skus if s["sku_part_number"] not in ("FLOW_FREE", "POWER_BI_STANDARD")]
-    low = {s["sku_id"] for s in paid if s["available"] < 1000}
+    paid = [s for s in skus if s["section"] == "paid"]
+    low = {s["sku_id"] for s in paid if s["available"] < 1000 and s["purchased"] + s["trial"]}
     add_rule(engine, "low_available", "ops-mail", threshold=1000)
     with session_scope(engine) as session:
         session.add(
