@@ -12,15 +12,15 @@ from hostile_text import check_csv, check_xlsx, check_zip, hostile
 from hypothesis import HealthCheck, given, settings
 
 from licensewatch.cli.output import print_csv
-from licensewatch.domain.balance import BalanceRow as DomainBalanceRow
+from licensewatch.domain.balance import BalanceRow
 from licensewatch.domain.cells import safe_cell
+from licensewatch.domain.sections import Section
 from licensewatch.intelligence.costs import ProductCost, TenantCosts
 from licensewatch.intelligence.findings import Affected, Finding, FindingRule
 from licensewatch.intelligence.money import Cost
 from licensewatch.intelligence.report_formats import attachments, to_csv_zip, to_xlsx
 from licensewatch.intelligence.reports import Report
 from licensewatch.web import exports
-from licensewatch.web.queries.balance import BalanceRow
 from licensewatch.web.queries.products import SubscriptionRow
 from licensewatch.web.queries.users import UserLicence
 
@@ -34,11 +34,20 @@ def _cost(text: str) -> Cost:
     return cost
 
 
+def _balance(text: str) -> BalanceRow:
+    return BalanceRow(
+        tenant=text, sku_id=text, sku_part_number=text, section=Section.PAID,
+        capability_status=text, enabled=5, warning=0, suspended=0, locked_out=0, consumed=7,
+        purchased=5, grace=0, trial=0, available=-2, unassigned=0, lapsed_holders=0,
+        over_assigned_units=2, assigned_directly=4, assigned_via_groups=3, assignment_errors=0,
+        next_renewal=NOW, renewal_in_grace=False, trial_ends=None, lapsed_until=None,
+        expiring=False, catalog_name=text,
+    )  # fmt: skip
+
+
 def _report(text: str) -> Report:
     report = Report(text, NOW, NOW)
-    report.balance = [
-        DomainBalanceRow(text, text, text, 5, 0, 0, 0, 7, 4, 3, NOW, False, catalog_name=text)
-    ]
+    report.balance = [_balance(text)]
     product = ProductCost(text, text, 5, 7, -2, text, _cost(text), _cost(text), Cost())
     report.costs = [
         TenantCosts(
@@ -62,12 +71,7 @@ def _report(text: str) -> Report:
 
 
 def _web_rows(text: str) -> dict[str, tuple[list[str], list[list[exports.Cell]]]]:
-    balance = BalanceRow(
-        tenant=text, sku_id=text, sku_part_number=text, name=text, enabled=5, warning=0,
-        suspended=0, locked_out=0, consumed=7, available=-2, utilisation=1.4,
-        assigned_directly=4, assigned_via_groups=3, assignment_errors=0, next_renewal=NOW,
-        trial=False, over_assigned=True, low=True, expiring=False,
-    )  # fmt: skip
+    balance = _balance(text)
     user = UserLicence(
         tenant=text, user_id=text, user_principal_name=text, display_name=text,
         account_enabled=True, user_type=text, department=text, country=text, sku_id=text,
@@ -76,7 +80,7 @@ def _web_rows(text: str) -> dict[str, tuple[list[str], list[list[exports.Cell]]]
     )  # fmt: skip
     subscription = SubscriptionRow(
         tenant=text, id=text, sku_id=text, sku_part_number=text, status=text,
-        total_licenses=-5, trial=True, created_at=NOW, next_lifecycle_at=None,
+        total_licenses=-5, trial=True, created_at=NOW, next_lifecycle_at=None, next_event=text,
     )  # fmt: skip
     return {
         "balance": (exports.BALANCE_COLUMNS, [exports.balance_cells(balance)]),
