@@ -223,7 +223,7 @@ def log(
     columns = ["sent_at", "event", "tenant", "destination", "message", "delivered"]
     result = table("Alert log", columns)
     for entry in entries:
-        result.add_row(*(escape(str(entry[c])) for c in columns))
+        result.add_row(*(str(entry[c]) for c in columns))
     stdout().print(result)
 
 

@@ -5,7 +5,6 @@ from __future__ import annotations
 from typing import Annotated, Any
 
 import typer
-from rich.markup import escape
 
 from licensewatch.cli.output import (
     OutputFormat,
@@ -84,5 +83,5 @@ def print_table(rows: list[dict[str, Any]]) -> None:
         cells = [row["occurred_at"][:19].replace("T", " "), *([row["tenant"]] * several)]
         cells += [row["kind"], row["user_principal_name"] or "-"]
         cells += [row["sku_part_number"] or row["sku_id"] or "-", describe(row)]
-        result.add_row(*(escape(str(cell)) for cell in cells))
+        result.add_row(*(str(cell) for cell in cells))
     stdout().print(result)

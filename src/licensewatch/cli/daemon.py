@@ -11,7 +11,6 @@ from typing import Annotated
 
 import psycopg
 import typer
-from rich.markup import escape
 
 from licensewatch.cli.output import (
     ExitCode,
@@ -244,9 +243,9 @@ def _print_table(rows: list[TenantStatus], now: datetime) -> None:
         duration = f"{row.last_duration_seconds:.1f}s" if row.last_duration_seconds else "-"
         error = row.last_error if row.failing else "-"
         result.add_row(
-            escape(row.name), _when(row.last_success_at, now), _when(row.next_sync_at, now),
+            row.name, _when(row.last_success_at, now), _when(row.next_sync_at, now),
             str(row.users), duration, delta, str(row.consecutive_failures),
-            escape(row.lease_owner or "-"), escape(error or "-"),
+            row.lease_owner or "-", error or "-",
             style="red" if row.failing else None,
         )  # fmt: skip
     stdout().print(result)

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import csv
 import json
 import sys
 from collections.abc import Iterator, Mapping, Sequence
@@ -11,14 +10,17 @@ from enum import StrEnum
 from typing import Any, NoReturn
 
 import typer
-from rich.console import Console
+from rich.console import Console, RenderableType
 from rich.markup import escape
 from rich.table import Table
+from rich.text import Text
 from sqlalchemy.exc import OperationalError
 
+from licensewatch.domain.text import clean_text
 from licensewatch.logging_setup import configure_logging
 from licensewatch.security.redaction import redact
 from licensewatch.settings import Settings
+from licensewatch.tabular import pick, write_csv
 
 
 class OutputFormat(StrEnum):
@@ -87,17 +89,29 @@ def print_json(data: Any) -> None:
 
 
 def print_csv(rows: Sequence[Mapping[str, Any]], columns: Sequence[str]) -> None:
-    writer = csv.DictWriter(sys.stdout, fieldnames=list(columns), extrasaction="ignore")
-    writer.writeheader()
-    for row in rows:
-        writer.writerow({k: "" if row.get(k) is None else row.get(k) for k in columns})
+    """CSV on stdout, every cell through the export cell rule (no formulas, no controls)."""
+    write_csv(sys.stdout, columns, (pick(row, columns) for row in rows))
+
+
+class PlainTable(Table):
+    """A Rich table whose text cells are shown as they are: never read as markup or escapes.
+
+    Cells hold tenant data (a department of `[/bold]` is Rich markup, ESC starts a terminal
+    escape sequence), so a str cell becomes a `Text` without markup and without control or bidi
+    characters. Style a cell by passing a `Text` yourself.
+    """
+
+    def add_row(self, *renderables: RenderableType | None, **options: Any) -> None:
+        cells = [Text(clean_text(cell)) if isinstance(cell, str) else cell for cell in renderables]
+        super().add_row(*cells, **options)
 
 
 def table(title: str | None, columns: Sequence[str], *, numeric: Sequence[str] = ()) -> Table:
-    """A Rich table with right-aligned numeric columns."""
-    result = Table(title=title, title_justify="left", header_style="bold")
+    """A Rich table with right-aligned numeric columns; text cells are plain text (`PlainTable`)."""
+    title = escape(clean_text(title)) if title is not None else None
+    result = PlainTable(title=title, title_justify="left", header_style="bold")
     for column in columns:
-        result.add_column(column, justify="right" if column in numeric else "left")
+        result.add_column(escape(column), justify="right" if column in numeric else "left")
     return result
 
 

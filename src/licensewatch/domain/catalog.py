@@ -7,6 +7,8 @@ import io
 import re
 from dataclasses import dataclass, field
 
+from licensewatch.domain.text import clean_text
+
 _GUID = re.compile(r"^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$")
 
 # Normalised header (lower case, no spaces or underscores) → our field.
@@ -93,7 +95,8 @@ def parse_catalog(data: bytes) -> Catalog:
 
     def cell(row: list[str], name: str) -> str:
         index = columns.get(name)
-        return row[index].strip() if index is not None and index < len(row) else ""
+        # Downloaded text: no NUL (PostgreSQL refuses it), control or bidi character is kept.
+        return clean_text(row[index]).strip() if index is not None and index < len(row) else ""
 
     try:
         for row in reader:

@@ -14,6 +14,7 @@ from sqlalchemy.orm import Session
 
 from licensewatch.domain.balance import BalanceRow
 from licensewatch.domain.catalog import Catalog, CatalogError, parse_catalog
+from licensewatch.domain.text import clean_text
 from licensewatch.intelligence.builtin_names import builtin_name
 from licensewatch.storage.database import session_scope, write_transaction
 from licensewatch.storage.models import Sku, Tenant, utcnow
@@ -178,7 +179,7 @@ def resolve_product(session: Session, key: str) -> tuple[str, str | None]:
 
 def set_name(engine: Engine, key: str, name: str) -> tuple[str, str | None]:
     """Store an admin's name for a product (by SKU id or part number); returns the product."""
-    name = name.strip()
+    name = clean_text(name).strip()  # shown in mail subjects, tables and cells: one clean line
     if not name:
         raise ValueError("the name must not be empty")
     with session_scope(engine) as session:

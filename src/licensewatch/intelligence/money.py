@@ -3,14 +3,18 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from decimal import ROUND_HALF_UP, Decimal
+from decimal import ROUND_HALF_UP, Context, Decimal
 from typing import Any
 
 CENT = Decimal("0.01")
+# Prices are bounded (`domain.prices`) but unit counts come from Graph: rounding to cents in
+# the default 28-digit context raises InvalidOperation on a sum above 10^26 (a 500 on every
+# cost page). 60 digits hold any price times any 64-bit count times 12.
+_WIDE = Context(prec=60)
 
 
 def rounded(value: Decimal) -> Decimal:
-    return value.quantize(CENT, rounding=ROUND_HALF_UP)
+    return value.quantize(CENT, rounding=ROUND_HALF_UP, context=_WIDE)
 
 
 @dataclass

@@ -4,20 +4,24 @@ from __future__ import annotations
 
 import csv
 import io
+import logging
 import re
 from dataclasses import dataclass
-from decimal import Decimal, InvalidOperation
+from decimal import Decimal
 from typing import Any
 
 from sqlalchemy import Engine, select
 from sqlalchemy.orm import Session
 
+from licensewatch.domain.prices import parse_price, stored_price
 from licensewatch.intelligence.catalog import UnknownProduct, resolve_product
 from licensewatch.storage.database import session_scope
 from licensewatch.storage.models.intelligence import PriceTerm, ProductPrice
 
 _CURRENCY = re.compile(r"^[A-Z]{3}$")
 _MAX_PROBLEMS = 10
+_TERMS = frozenset(term.value for term in PriceTerm)
+log = logging.getLogger(__name__)
 
 
 @dataclass(frozen=True)
@@ -44,15 +48,9 @@ class Price:
         }
 
 
-def parse_amount(text: str) -> Decimal:
-    """A non-negative decimal price (`32.00`, `32,00` is refused: ambiguous)."""
-    try:
-        amount = Decimal(text.strip())
-    except InvalidOperation:
-        raise ValueError(f"price {text!r} is not a number (use a dot: 32.50)") from None
-    if not amount.is_finite() or amount < 0:
-        raise ValueError(f"price {text!r} must be zero or positive")
-    return amount
+def parse_amount(text: str | Decimal) -> Decimal:
+    """A valid price (`domain.prices`: finite, 0 to 1,000,000, at most 4 decimal places)."""
+    return parse_price(text)
 
 
 def parse_currency(text: str) -> str:
@@ -73,12 +71,17 @@ def parse_term(text: str) -> PriceTerm:
 
 def load_prices(session: Session) -> dict[str, Price]:
     """Every price by SKU id."""
-    return {
-        row.sku_id: Price(
-            row.sku_id, row.part_number, Decimal(row.amount), row.currency, PriceTerm(row.term)
+    prices: dict[str, Price] = {}
+    for row in session.scalars(select(ProductPrice)):
+        amount = stored_price(row.amount)
+        if amount is None or row.term not in _TERMS:
+            # Written before prices were validated (1e309, 5,000 digits): "no price", not a 500.
+            log.warning("ignoring the invalid stored price of %s", row.part_number or row.sku_id)
+            continue
+        prices[row.sku_id] = Price(
+            row.sku_id, row.part_number, amount, row.currency, PriceTerm(row.term)
         )
-        for row in session.scalars(select(ProductPrice))
-    }
+    return prices
 
 
 def _store(session: Session, key: str, amount: Decimal, currency: str, term: PriceTerm) -> Price:
@@ -95,9 +98,7 @@ def set_price(
     engine: Engine, key: str, amount: str | Decimal, currency: str, term: str | PriceTerm
 ) -> Price:
     """Set a product's price by SKU id or part number."""
-    value = amount if isinstance(amount, Decimal) else parse_amount(amount)
-    if value < 0:
-        raise ValueError("price must be zero or positive")
+    value = parse_amount(amount)
     with session_scope(engine) as session:
         return _store(session, key, value, parse_currency(currency), parse_term(str(term)))
 

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import csv
 import io
 import zipfile
 from collections.abc import Sequence
@@ -15,6 +14,7 @@ from openpyxl.styles import Font
 from licensewatch.domain.balance import BALANCE_COLUMNS
 from licensewatch.intelligence.findings import CSV_COLUMNS
 from licensewatch.intelligence.reports import Report
+from licensewatch.tabular import pick, write_csv, xlsx_row
 
 Section = tuple[Sequence[str], list[dict[str, Any]]]
 XLSX_MIME = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
@@ -131,10 +131,7 @@ def sections(report: Report) -> dict[str, Section]:
 
 def _csv(columns: Sequence[str], rows: list[dict[str, Any]]) -> bytes:
     buffer = io.StringIO()
-    writer = csv.DictWriter(buffer, fieldnames=list(columns), extrasaction="ignore")
-    writer.writeheader()
-    for row in rows:
-        writer.writerow({k: "" if row.get(k) is None else row.get(k) for k in columns})
+    write_csv(buffer, columns, (pick(row, columns) for row in rows))
     return buffer.getvalue().encode("utf-8-sig")
 
 
@@ -147,23 +144,17 @@ def to_csv_zip(report: Report) -> bytes:
     return buffer.getvalue()
 
 
-def _cell(value: Any) -> Any:
-    if value is None or isinstance(value, int | float | str | bool):
-        return value
-    return str(value)
-
-
 def to_xlsx(report: Report) -> bytes:
     """A workbook with one sheet per section."""
     workbook = Workbook()
     workbook.remove(workbook.worksheets[0])
     for name, (columns, rows) in sections(report).items():
         sheet = workbook.create_sheet(name)
-        sheet.append(list(columns))
+        sheet.append(xlsx_row(sheet, columns))
         for cell in sheet[1]:
             cell.font = Font(bold=True)
         for row in rows:
-            sheet.append([_cell(row.get(column)) for column in columns])
+            sheet.append(xlsx_row(sheet, pick(row, columns)))
         sheet.freeze_panes = "A2"
     buffer = io.BytesIO()
     workbook.save(buffer)

@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import sys
 from collections.abc import Iterable, Mapping
 from datetime import UTC, datetime
 from typing import Any
 
+from licensewatch.domain.text import clean_text
 from licensewatch.storage.writers import USER_COLUMNS, USERS
 
 # $select for /users: the ITAM fields (signInActivity is added only when the app may read it).
@@ -24,7 +26,8 @@ Json = Mapping[str, Any]
 
 
 def text(value: Any) -> str | None:
-    return value if isinstance(value, str) else None
+    """A string from Graph, cleaned of control and bidi characters (`domain.text`); else None."""
+    return clean_text(value) if isinstance(value, str) else None
 
 
 def number(value: Any) -> int:
@@ -89,11 +92,13 @@ def license_error(value: Any) -> str | None:
 
 
 def _limits() -> tuple[tuple[int, int], ...]:
+    """(index, length limit) of the text columns a user edits, from user_principal_name on."""
     limits: list[tuple[int, int]] = []
-    for index, name in enumerate(USER_COLUMNS):
-        length = getattr(USERS.c[name].type, "length", None)
-        if isinstance(length, int):
-            limits.append((index, length))
+    first = USER_COLUMNS.index("user_principal_name")
+    for index, name in enumerate(USER_COLUMNS[first:], start=first):
+        if USERS.c[name].type.python_type is str:
+            length = getattr(USERS.c[name].type, "length", None)
+            limits.append((index, length if isinstance(length, int) else sys.maxsize))
     return tuple(limits)
 
 
@@ -246,10 +251,13 @@ def user_row(dataset_id: int, tenant_id: int, user: Json) -> tuple[Any, ...]:
         successful,
     )
     for index, limit in _USER_LIMITS:
-        value = row[index]  # every limited column is a str or None by now
-        if value is not None and len(value) > limit:
-            # Longer than Entra allows: keep the row, clip the text (PostgreSQL enforces lengths).
-            row = (*row[:index], value[:limit], *row[index + 1 :])
+        value = row[index]  # every text column is a str or None by now
+        # Employees set their own department: no NUL (PostgreSQL refuses it), control or bidi
+        # character is stored. isprintable() is the fast test that nearly every value passes.
+        if value is None or (value.isprintable() and len(value) <= limit):
+            continue
+        # Longer than Entra allows: keep the row, clip the text (PostgreSQL enforces lengths).
+        row = (*row[:index], clean_text(value)[:limit], *row[index + 1 :])
     return row
 
 
@@ -301,4 +309,7 @@ def license_rows(dataset_id: int, user: Json) -> list[tuple[Any, ...]]:
 
 def user_id(user: Any) -> str | None:
     """The id of a /users item, or None for an item we cannot store."""
-    return text(user.get("id")) if isinstance(user, dict) else None
+    if not isinstance(user, dict):
+        return None
+    uid = user.get("id")
+    return uid if isinstance(uid, str) else None  # a key: kept exactly as Graph sent it

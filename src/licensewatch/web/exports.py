@@ -1,4 +1,7 @@
-"""Tabular exports: CSV streamed row by row, XLSX written by openpyxl in write-only mode."""
+"""Tabular exports: CSV streamed row by row, XLSX written by openpyxl in write-only mode.
+
+Every cell goes through the one cell rule (`licensewatch.tabular`, `domain.cells`).
+"""
 
 from __future__ import annotations
 
@@ -11,6 +14,7 @@ from typing import Any
 from openpyxl import Workbook
 
 from licensewatch.domain import balance
+from licensewatch.tabular import csv_row, xlsx_row
 from licensewatch.web.queries.products import SubscriptionRow
 from licensewatch.web.queries.users import UserLicence
 
@@ -53,20 +57,13 @@ def subscription_cells(row: SubscriptionRow) -> list[Cell]:
     ]  # fmt: skip
 
 
-def _csv_value(value: Cell) -> Cell:
-    # Spreadsheet apps execute cells starting with these characters as formulas (CSV injection).
-    if isinstance(value, str) and value[:1] in ("=", "+", "-", "@", "\t", "\r"):
-        return "'" + value
-    return value
-
-
 def csv_chunks(columns: list[str], rows: Iterable[list[Cell]]) -> Iterator[str]:
     """CSV text in chunks of about a hundred rows (streamed: the export never sits in memory)."""
     buffer = io.StringIO()
     writer = csv.writer(buffer, lineterminator="\r\n")
-    writer.writerow(columns)
+    writer.writerow(csv_row(columns))
     for index, row in enumerate(rows, start=1):
-        writer.writerow([_csv_value(v) for v in row])
+        writer.writerow(csv_row(row))
         if index % 100 == 0:
             yield buffer.getvalue()
             buffer.seek(0)
@@ -78,9 +75,9 @@ def xlsx_bytes(title: str, columns: list[str], rows: Iterable[list[Cell]]) -> by
     """An XLSX workbook with one sheet: header row, then the rows."""
     workbook: Any = Workbook(write_only=True)
     sheet = workbook.create_sheet(title[:31])
-    sheet.append(columns)
+    sheet.append(xlsx_row(sheet, columns))
     for row in rows:
-        sheet.append([_csv_value(v) for v in row])
+        sheet.append(xlsx_row(sheet, row))
     out = io.BytesIO()
     workbook.save(out)
     return out.getvalue()

@@ -80,7 +80,9 @@ def deliver(target: Destination, notice: Notification) -> None:
             mail = message(server, target.recipients, notice.title(), text)
             send(server, mail, allow_plaintext=settings.allow_plaintext_smtp)
         notice.delivered = True
-    except DeliveryError as exc:
+    except (DeliveryError, ValueError) as exc:
+        # ValueError: a message the email package cannot build. It fails this notice only;
+        # the tenant's other notices are still sent and every one is recorded.
         # Messages name a webhook as scheme://host/… only; the URL is registered as a secret
         # anyway so that no later formatting (an exception's text) can reveal it.
         if target.kind == DestinationKind.WEBHOOK:

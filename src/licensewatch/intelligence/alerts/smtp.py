@@ -9,6 +9,7 @@ from dataclasses import dataclass
 from email.message import EmailMessage
 from enum import StrEnum
 
+from licensewatch.domain.text import clean_text
 from licensewatch.intelligence.alerts.webhook import DeliveryError
 from licensewatch.security.outbound import loopback_addresses
 
@@ -77,7 +78,9 @@ def message(
     mail = EmailMessage()
     mail["From"] = server.sender
     mail["To"] = ", ".join(recipients)
-    mail["Subject"] = subject
+    # The subject carries tenant data (product and tenant names): one line, no control
+    # characters, so a CR/LF can neither add a header nor make the email package refuse it.
+    mail["Subject"] = clean_text(subject)
     mail.set_content(text)
     if html is not None:
         mail.add_alternative(html, subtype="html")

@@ -1,0 +1,53 @@
+"""CSV and XLSX rows through the one cell rule (`domain.cells`): every export goes through here."""
+
+from __future__ import annotations
+
+import csv
+from collections.abc import Iterable, Mapping, Sequence
+from typing import IO, Any
+
+from openpyxl.cell import WriteOnlyCell
+
+from licensewatch.domain.cells import Cell, safe_cell
+
+
+def csv_row(values: Iterable[object]) -> list[Cell]:
+    """One CSV row: numbers stay numbers, text is cleaned and never starts a formula."""
+    return [safe_cell(value) for value in values]
+
+
+def pick(row: Mapping[str, Any], columns: Sequence[str]) -> list[Any]:
+    """The values of `columns` in a dict row (absent keys are empty cells)."""
+    return [row.get(column) for column in columns]
+
+
+def write_csv(
+    out: IO[str],
+    columns: Sequence[str],
+    rows: Iterable[Sequence[object]],
+    *,
+    lineterminator: str = "\r\n",
+) -> None:
+    """A header line, then the rows, each cell through the cell rule."""
+    writer = csv.writer(out, lineterminator=lineterminator)
+    writer.writerow(csv_row(columns))
+    for row in rows:
+        writer.writerow(csv_row(row))
+
+
+def xlsx_row(sheet: Any, values: Iterable[object]) -> list[Any]:
+    """Cells for `sheet.append`, text explicitly typed as text.
+
+    openpyxl infers the type from the value: a string starting with `=` becomes a formula and
+    `#N/A` an error cell. Typing text as `s` (a string) means no text is ever evaluated.
+    """
+    cells: list[Any] = []
+    for value in values:
+        safe: Any = safe_cell(value)  # openpyxl's stubs omit bool and Decimal, which it writes
+        if safe == "":
+            safe = None  # an empty cell, not an empty inline string
+        cell = WriteOnlyCell(sheet, value=safe)
+        if isinstance(safe, str):
+            cell.data_type = "s"
+        cells.append(cell)
+    return cells
