@@ -8,6 +8,8 @@ from datetime import datetime
 from typing import Any
 
 from sqlalchemy import (
+    JSON,
+    ColumnElement,
     Connection,
     Integer,
     Select,
@@ -15,10 +17,13 @@ from sqlalchemy import (
     Table,
     and_,
     case,
+    cast,
     exists,
     func,
     insert,
     literal,
+    literal_column,
+    null,
     select,
 )
 
@@ -26,24 +31,61 @@ from licensewatch.storage.models import ChangeKind, LicenceChange, Sku, UserLice
 from licensewatch.storage.models.base import UTCDateTime
 from licensewatch.storage.writers import USER_LICENSES, USERS
 
+# licenseAssignmentState.state values in which the user really has the product (and uses a unit).
 ASSIGNED_STATES = ("Active", "ActiveWithError")
-UNIT_FIELDS = ("enabled", "warning", "suspended")
+# Only Error is a failed assignment: Disabled is an assignment switched off, not a failure.
+ERROR_STATE = "Error"
+# prepaidUnits columns whose moves are logged, with Graph's name for each.
+UNIT_FIELDS = {"enabled": "enabled", "warning": "warning", "suspended": "suspended"}
+UNIT_FIELDS["locked_out"] = "lockedOut"
 CHANGES: Table = LicenceChange.__table__  # type: ignore[assignment]
 Assignment = tuple[str, str | None]  # (sku_id, assigned_by_group): NULL group = direct
+AssignmentState = tuple[str | None, str | None]  # (state, error code or None)
 Counts = tuple[int, int, int]  # per SKU: users assigned directly, via groups, failing assignments
 _COLUMNS = [
     *("tenant_id", "run_id", "occurred_at", "kind"),
-    *("user_id", "user_principal_name", "sku_id", "assigned_by_group"),
+    *("user_id", "user_principal_name", "sku_id", "assigned_by_group", "detail"),
 ]
+
+
+def held(state: str | None) -> bool:
+    """Whether an assignment in this state gives the user the product."""
+    return state in ASSIGNED_STATES
+
+
+def failing(state: str | None, error: str | None) -> bool:
+    """Whether an assignment counts as an assignment error (Error; an unknown state with a code)."""
+    return state == ERROR_STATE or (state is None and error is not None)
+
+
+def transition(
+    before: AssignmentState | None, after: AssignmentState | None
+) -> tuple[ChangeKind, dict[str, Any]] | None:
+    """The change one assignment made between two runs (None: none worth a row).
+
+    Gained only when it becomes really active; lost when it stops being active (removed, or
+    Active → Error/Disabled); any other move of state or error code is a state change.
+    """
+    if before == after:
+        return None
+    was = before[0] if before else None
+    now = after[0] if after else None
+    error = after[1] if after else before[1] if before else None
+    detail = {"from": was, "to": now, "error": error}
+    if held(now) and not held(was):
+        return ChangeKind.LICENCE_ADDED, detail
+    if held(was) and not held(now):
+        return ChangeKind.LICENCE_REMOVED, detail
+    return ChangeKind.ASSIGNMENT_STATE_CHANGED, detail
 
 
 @dataclass(frozen=True, slots=True)
 class UserState:
-    """A user as change detection sees it: UPN, accountEnabled and licence → state."""
+    """A user as change detection sees it: UPN, accountEnabled and licence → (state, error)."""
 
     upn: str | None
     enabled: bool | None
-    licences: Mapping[Assignment, str | None]
+    licences: Mapping[Assignment, AssignmentState]
 
 
 class ChangeLog:
@@ -77,8 +119,18 @@ class ChangeLog:
             }
         )
 
-    def user(self, user_id: str, before: UserState | None, after: UserState | None) -> None:
-        """A user's changes between two states (None: the user does not exist)."""
+    def user(
+        self,
+        user_id: str,
+        before: UserState | None,
+        after: UserState | None,
+        *,
+        removed: str | None = None,
+    ) -> None:
+        """A user's changes between two states (None: the user does not exist).
+
+        `removed` is delta's `@removed` reason: "changed" (soft-deleted, restorable) or "deleted".
+        """
         known = after or before
         if known is None:
             return  # created and deleted between two runs: never seen
@@ -86,18 +138,21 @@ class ChangeLog:
         if before is None:
             self.add(ChangeKind.USER_CREATED, user_id=user_id, upn=upn)
         elif after is None:
-            self.add(ChangeKind.USER_DELETED, user_id=user_id, upn=upn)
+            soft = removed == "changed"
+            kind = ChangeKind.USER_SOFT_DELETED if soft else ChangeKind.USER_DELETED
+            self.add(
+                kind, user_id=user_id, upn=upn, detail={"reason": removed} if removed else None
+            )
         elif None not in (before.enabled, after.enabled) and before.enabled != after.enabled:
             kind = ChangeKind.ACCOUNT_ENABLED if after.enabled else ChangeKind.ACCOUNT_DISABLED
             self.add(kind, user_id=user_id, upn=upn)
         old = before.licences if before else {}
         new = after.licences if after else {}
-        for kind, ours, theirs in (
-            (ChangeKind.LICENCE_ADDED, new, old),
-            (ChangeKind.LICENCE_REMOVED, old, new),
-        ):
-            for sku_id, group in sorted(ours.keys() - theirs.keys(), key=str):
-                self.add(kind, user_id=user_id, upn=upn, sku_id=sku_id, group=group)
+        for sku_id, group in sorted(old.keys() | new.keys(), key=str):
+            change = transition(old.get((sku_id, group)), new.get((sku_id, group)))
+            if change is not None:
+                kind, detail = change
+                self.add(kind, user_id=user_id, upn=upn, sku_id=sku_id, group=group, detail=detail)
 
     def units(
         self, before: Mapping[str, Mapping[str, Any]], after: Iterable[Mapping[str, Any]]
@@ -107,11 +162,11 @@ class ChangeLog:
         for sku_id in sorted(before.keys() | now.keys()):
             was, sku = before.get(sku_id), now.get(sku_id)
             part = (sku or was or {}).get("sku_part_number")
-            for name in UNIT_FIELDS:
-                old_value = int(was[name]) if was else 0
-                new_value = int(sku[name]) if sku else 0
+            for name, graph_name in UNIT_FIELDS.items():
+                old_value = int(was[name] or 0) if was else 0
+                new_value = int(sku[name] or 0) if sku else 0
                 if old_value != new_value:
-                    detail = {"sku_part_number": part, "units": name}
+                    detail = {"sku_part_number": part, "units": graph_name}
                     detail |= {"from": old_value, "to": new_value}
                     self.add(ChangeKind.UNITS_CHANGED, sku_id=sku_id, detail=detail)
 
@@ -126,7 +181,7 @@ class ChangeLog:
 
 def stored_skus(connection: Connection, tenant_id: int) -> dict[str, dict[str, Any]]:
     """The tenant's SKU rows as last committed: units and assignment counts."""
-    units = (Sku.enabled, Sku.warning, Sku.suspended)
+    units = (Sku.enabled, Sku.warning, Sku.suspended, Sku.locked_out)
     counts = (Sku.direct_assigned, Sku.group_assigned, Sku.assignment_errors)
     statement = select(Sku.sku_id, Sku.sku_part_number, *units, *counts).where(
         Sku.tenant_id == tenant_id
@@ -136,30 +191,20 @@ def stored_skus(connection: Connection, tenant_id: int) -> dict[str, dict[str, A
 
 def record_dataset_diff(connection: Connection, history: ChangeLog, old: int, new: int) -> int:
     """Users and licences that differ between two datasets, by set-based SQL; returns the count."""
-    for kind, ours, theirs in (
-        (ChangeKind.LICENCE_ADDED, new, old),
-        (ChangeKind.LICENCE_REMOVED, old, new),
-    ):
-        diff = _assignments(ours).except_(_assignments(theirs)).subquery()
-        user = USERS.alias("holder")
-        joined = diff.outerjoin(user, and_(user.c.dataset_id == ours, user.c.id == diff.c.user_id))
-        source = select(
-            diff.c.user_id, user.c.user_principal_name, diff.c.sku_id, diff.c.assigned_by_group
-        ).select_from(joined)
-        _insert(connection, history, kind, source)
+    _record_assignments(connection, history, old, new)
     for kind, ours, theirs in (
         (ChangeKind.USER_CREATED, new, old),
         (ChangeKind.USER_DELETED, old, new),
     ):
         mine, other = USERS.alias("mine"), USERS.alias("other")
         gone = ~exists().where(other.c.dataset_id == theirs, other.c.id == mine.c.id)
-        source = select(mine.c.id, mine.c.user_principal_name, _NULL, _NULL).where(
+        source = select(mine.c.id, mine.c.user_principal_name, _NULL, _NULL, _NO_JSON).where(
             mine.c.dataset_id == ours, gone
         )
         _insert(connection, history, kind, source)
     for kind, was in ((ChangeKind.ACCOUNT_ENABLED, False), (ChangeKind.ACCOUNT_DISABLED, True)):
         before, after = USERS.alias("before"), USERS.alias("after")
-        source = select(after.c.id, after.c.user_principal_name, _NULL, _NULL).where(
+        source = select(after.c.id, after.c.user_principal_name, _NULL, _NULL, _NO_JSON).where(
             before.c.dataset_id == old,
             after.c.dataset_id == new,
             before.c.id == after.c.id,
@@ -177,18 +222,75 @@ def record_dataset_diff(connection: Connection, history: ChangeLog, old: int, ne
 
 
 _NULL = literal(None, String(36))
+_NO_JSON: ColumnElement[Any] = cast(null(), JSON).label("detail")
 
 
-def _assignments(dataset: int) -> Select[Any]:
-    lic = USER_LICENSES.c
-    return select(lic.user_id, lic.sku_id, lic.assigned_by_group).where(lic.dataset_id == dataset)
+def _record_assignments(connection: Connection, history: ChangeLog, old: int, new: int) -> None:
+    """The `transition` rules in SQL: each assignment matched on (user, SKU, group) across runs."""
+    json_object = func.json_build_object if connection.dialect.name == "postgresql" else None
+    json_object = json_object or func.json_object
+
+    def held_in(row: Any) -> ColumnElement[bool]:
+        return func.coalesce(row.c.state, "").in_(ASSIGNED_STATES)
+
+    for ours, theirs, gained in ((new, old, True), (old, new, False)):
+        mine, other = USER_LICENSES.alias("mine"), USER_LICENSES.alias("other")
+        user = USERS.alias("holder")
+        matched = and_(
+            other.c.dataset_id == theirs,
+            other.c.user_id == mine.c.user_id,
+            other.c.sku_id == mine.c.sku_id,
+            func.coalesce(other.c.assigned_by_group, "")
+            == func.coalesce(mine.c.assigned_by_group, ""),
+        )
+        absent = other.c.user_id.is_(None)
+        other_held = ~absent & held_in(other)
+        before, after = (other, mine) if gained else (mine, other)
+        error = case((after.c.user_id.is_(None), before.c.error), else_=after.c.error)
+        detail = json_object(
+            literal_column("'from'"), before.c.state,
+            literal_column("'to'"), after.c.state,
+            literal_column("'error'"), error,
+        ).label("detail")  # fmt: skip
+        moved = absent | before.c.state.is_distinct_from(after.c.state)
+        moved |= before.c.error.is_distinct_from(after.c.error)
+        if gained:
+            # New side: gained (now held, was not), or a state change seen from the new row.
+            rules = [
+                (ChangeKind.LICENCE_ADDED, held_in(mine) & ~other_held),
+                (
+                    ChangeKind.ASSIGNMENT_STATE_CHANGED,
+                    ((held_in(mine) & other_held) | (~held_in(mine) & ~other_held)) & moved,
+                ),
+            ]
+        else:
+            # Old side: lost (was held, now not), or a failing/disabled assignment that went away.
+            rules = [
+                (ChangeKind.LICENCE_REMOVED, held_in(mine) & ~other_held),
+                (ChangeKind.ASSIGNMENT_STATE_CHANGED, ~held_in(mine) & absent),
+            ]
+        joined = mine.outerjoin(other, matched).outerjoin(
+            user, and_(user.c.dataset_id == ours, user.c.id == mine.c.user_id)
+        )
+        for kind, condition in rules:
+            source = (
+                select(
+                    mine.c.user_id,
+                    user.c.user_principal_name,
+                    mine.c.sku_id,
+                    mine.c.assigned_by_group,
+                    detail,
+                )
+                .select_from(joined)
+                .where(mine.c.dataset_id == ours, condition)
+            )
+            _insert(connection, history, kind, source)
 
 
 def _insert(
     connection: Connection, history: ChangeLog, kind: ChangeKind, source: Select[Any]
 ) -> None:
     rows = source.subquery()
-    columns = list(rows.c)
     statement = insert(CHANGES).from_select(
         _COLUMNS,
         select(
@@ -196,7 +298,7 @@ def _insert(
             literal(history.run_id, Integer),
             literal(history.occurred_at, UTCDateTime()),
             literal(kind.value, String(30)),
-            *columns,
+            *rows.c,
         ),
     )
     connection.execute(statement)
@@ -209,8 +311,8 @@ def sku_aggregates(
     """Assignment counts per SKU by SQL over a dataset (distinct users), optionally some SKUs."""
     lic = UserLicense
     assigned = lic.state.in_(ASSIGNED_STATES)
-    # As Microsoft counts them: assignments stuck outside an assigned state (Error, Disabled).
-    failing = lic.state.is_(None) | lic.state.not_in(ASSIGNED_STATES)
+    # Failed assignments (state Error); Disabled ones are switched off, not failing (`failing`).
+    errors = (lic.state == ERROR_STATE) | (lic.state.is_(None) & lic.error.is_not(None))
     direct = case((assigned & lic.assigned_by_group.is_(None), lic.user_id))
     grouped = case((assigned & lic.assigned_by_group.is_not(None), lic.user_id))
     statement = (
@@ -218,7 +320,7 @@ def sku_aggregates(
             lic.sku_id,
             func.count(func.distinct(direct)),
             func.count(func.distinct(grouped)),
-            func.count(case((failing, 1))),
+            func.count(case((errors, 1))),
         )
         .where(lic.dataset_id == dataset_id)
         .group_by(lic.sku_id)
@@ -228,14 +330,14 @@ def sku_aggregates(
     return {row[0]: (row[1], row[2], row[3]) for row in connection.execute(statement)}
 
 
-def contribution(licences: Mapping[Assignment, str | None]) -> dict[str, Counts]:
+def contribution(licences: Mapping[Assignment, AssignmentState]) -> dict[str, Counts]:
     """One user's share of `sku_aggregates`: the same rules, for an incremental update."""
     shares: dict[str, list[int]] = {}
-    for (sku_id, group), state in licences.items():
+    for (sku_id, group), (state, error) in licences.items():
         share = shares.setdefault(sku_id, [0, 0, 0])
-        if state in ASSIGNED_STATES:
+        if held(state):
             share[0 if group is None else 1] = 1
-        else:
+        elif failing(state, error):
             share[2] += 1
     return {sku_id: (d, g, e) for sku_id, (d, g, e) in shares.items()}
 

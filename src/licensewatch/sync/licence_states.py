@@ -1,0 +1,51 @@
+"""Users' licenseAssignmentStates read by id, for delta items that came without them."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Iterable, Iterator
+from typing import Any
+
+from licensewatch.graph.client import GraphClient
+from licensewatch.graph.errors import GraphError
+from licensewatch.sync import collectors
+
+log = logging.getLogger(__name__)
+STATES = "licenseAssignmentStates"
+# Graph allows at most 15 values in a `$filter=id in (…)` clause (and 15 or-ed eq clauses).
+IDS_PER_REQUEST = 15
+_FIELDS = "id,assignedLicenses,licenseAssignmentStates"
+
+
+def lacks_states(item: Any) -> bool:
+    """A live delta item that does not carry licenseAssignmentStates (Graph does not track it)."""
+    return isinstance(item, dict) and "@removed" not in item and STATES not in item
+
+
+def _chunks(ids: list[str]) -> Iterator[list[str]]:
+    for start in range(0, len(ids), IDS_PER_REQUEST):
+        yield ids[start : start + IDS_PER_REQUEST]
+
+
+def fetch(client: GraphClient, ids: Iterable[str]) -> dict[str, list[Any]] | None:
+    """licenseAssignmentStates of these users from /users (id → states); None when unavailable.
+
+    A user missing from the answer was deleted since the delta page was written: the caller
+    keeps what it knows. None (a failed read) makes the caller keep the stored states and ask
+    for a full sync next, rather than read assignedLicenses as direct assignments.
+    """
+    found: dict[str, list[Any]] = {}
+    try:
+        for chunk in _chunks(sorted(set(ids))):
+            quoted = ",".join("'" + uid.replace("'", "''") + "'" for uid in chunk)
+            params = {"$filter": f"id in ({quoted})", "$select": _FIELDS}
+            for page in client.iter_pages("/users", params, prefetch=False):
+                for user in page.items:
+                    uid = collectors.user_id(user)
+                    states = user.get(STATES) if uid else None
+                    if uid and isinstance(states, list):
+                        found[uid] = states
+    except GraphError as exc:
+        log.warning("licence states by id unavailable (%s): keeping the stored ones", exc)
+        return None
+    return found
