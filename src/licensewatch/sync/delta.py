@@ -195,5 +195,7 @@ def _current(
 def _keep_sign_in(row: tuple[Any, ...], old: Row[Any]) -> tuple[Any, ...]:
     values = list(row)
     for index, name in zip(_SIGN_IN_AT, _SIGN_IN, strict=True):
-        values[index] = getattr(old, name)
+        kept = getattr(old, name)
+        # A year-1 sentinel stored before it was read as "never" is dropped here too.
+        values[index] = None if kept is not None and kept.year <= 1 else kept
     return tuple(values)
