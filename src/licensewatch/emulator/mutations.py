@@ -125,8 +125,9 @@ def hire(tenant: Tenant, attributes: Mapping[str, object], skus: Iterable[str] =
     return user
 
 
-def delete(tenant: Tenant, user_key: str) -> User:
-    return tenant.delete_user(find_user(tenant, user_key).id)
+def delete(tenant: Tenant, user_key: str, *, soft: bool = False) -> User:
+    """Delete a user permanently, or softly (deleted items: delta says reason "changed")."""
+    return tenant.delete_user(find_user(tenant, user_key).id, soft=soft)
 
 
 def set_enabled(tenant: Tenant, user_key: str, enabled: bool) -> User:

@@ -15,3 +15,9 @@ class EmulatorOptions:
     seed: int = 1
     # Whether /users/{id}/licenseDetails answers app-only tokens (Microsoft's docs disagree).
     license_details_app_only: bool = True
+    # Whether /users/delta items carry licenseAssignmentStates: Graph does not track it on delta
+    # (microsoftgraph/microsoft-graph-docs#16690), so a real tenant may leave it out.
+    delta_license_states: bool = True
+    # Serve "never" as Microsoft does on real tenants: signInActivity dates as
+    # "0001-01-01T00:00:00Z" or "" instead of null/absent.
+    sign_in_sentinels: bool = False

@@ -186,6 +186,7 @@ class Tenant:
     # Delta tokens minted before this epoch get 410 (control API: expire delta tokens).
     delta_epoch: int = 0
     _consumed: ConsumedUnits = field(default_factory=ConsumedUnits)
+    _soft_deleted: set[str] = field(default_factory=set)  # ids of users in deleted items
 
     # ---- reading -------------------------------------------------------------------------------
     def user_count(self) -> int:
@@ -236,6 +237,10 @@ class Tenant:
     def deleted_user(self, user_id: str) -> bool:
         return user_id not in self._users
 
+    def removal_reason(self, user_id: str) -> str:
+        """Delta's `@removed` reason: "changed" when soft-deleted (restorable), else "deleted"."""
+        return "changed" if user_id in self._soft_deleted else "deleted"
+
     def consumed_units(self) -> dict[str, int]:
         """consumedUnits per SKU: users really holding it (see consumption.py)."""
         counts = self._consumed.update(self.version, self._users, self.changed_between)
@@ -277,8 +282,11 @@ class Tenant:
         self._touch(user)
         return user
 
-    def delete_user(self, user_id: str) -> User:
+    def delete_user(self, user_id: str, *, soft: bool = False) -> User:
+        """Delete a user: soft (to deleted items, restorable for 30 days) or permanently."""
         user = self._require(user_id)
+        if soft:
+            self._soft_deleted.add(user.id)
         del self._users[user.id]
         del self._by_upn[user.user_principal_name.lower()]
         for group in self.groups.values():

@@ -12,7 +12,7 @@ from operator import attrgetter
 from typing import Any
 
 from licensewatch.emulator.graph.query import EntitySpec, FilterProp
-from licensewatch.emulator.state import ASSIGNED_STATES, ServicePlan, Tenant, User
+from licensewatch.emulator.state import ASSIGNED_STATES, ServicePlan, SignInActivity, Tenant, User
 
 USER_DEFAULTS = (
     "businessPhones",
@@ -110,8 +110,9 @@ class UserSerializer:
     attrgetter call, constants are copied in, and only computed properties run Python code.
     """
 
-    def __init__(self, tenant: Tenant, select: Iterable[str]) -> None:
+    def __init__(self, tenant: Tenant, select: Iterable[str], *, sentinels: bool = False) -> None:
         self.tenant = tenant
+        self.sentinels = sentinels  # "never" as Microsoft's year-1 and "" values
         chosen = list(select)
         self._names = tuple(n for n in chosen if n in _ATTRIBUTES)
         # "id" last keeps the getter's result a tuple even when one attribute is selected.
@@ -171,6 +172,8 @@ class UserSerializer:
 
     def sign_in(self, user: User) -> dict[str, Any] | None:
         activity = user.sign_in
+        if self.sentinels:
+            return _sentinel_sign_in(user.id, activity)
         if activity is None:
             return None
         uid = user.id
@@ -186,6 +189,33 @@ class UserSerializer:
                 request_id_for(uid, "s") if activity.last_successful_sign_in else None
             ),
         }
+
+
+# What real tenants send for "never": DateTimeOffset.MinValue, or an empty string.
+NEVER_DATE = "0001-01-01T00:00:00Z"
+
+
+def _sentinel_sign_in(uid: str, activity: SignInActivity | None) -> dict[str, Any]:
+    """signInActivity as real tenants serve it: every missing date is a sentinel, never null."""
+    dates: tuple[datetime | None, ...] = (None, None, None)
+    if activity is not None:
+        dates = (
+            activity.last_sign_in,
+            activity.last_non_interactive_sign_in,
+            activity.last_successful_sign_in,
+        )
+    body: dict[str, Any] = {}
+    for (name, kind, never), when in zip(_SIGN_IN_KEYS, dates, strict=True):
+        body[f"{name}DateTime"] = iso(when) if when else never
+        body[f"{name}RequestId"] = request_id_for(uid, kind) if when else ""
+    return body
+
+
+_SIGN_IN_KEYS = (
+    ("lastSignIn", "i", ""),
+    ("lastNonInteractiveSignIn", "n", NEVER_DATE),
+    ("lastSuccessfulSignIn", "s", NEVER_DATE),
+)
 
 
 def _states(_: UserSerializer, user: User) -> list[dict[str, Any]]:
@@ -264,7 +294,7 @@ USER_SPEC = EntitySpec(
     USER_PROPERTIES,
     USER_DEFAULTS,
     {
-        "id": FilterProp(lambda u: u.id, "str", frozenset({"eq"})),
+        "id": FilterProp(lambda u: u.id, "str", frozenset({"eq", "in"})),
         "userPrincipalName": _str_filter(_upn, ("ne", "ge", "le")),
         "displayName": _str_filter(lambda u: u.display_name),
         "mail": _str_filter(lambda u: u.mail),

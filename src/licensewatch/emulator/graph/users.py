@@ -84,7 +84,8 @@ async def list_users(context: GraphContext) -> Response:
     if nxt is not None:
         repeat = start is not None and context.service.injector.repeat_nextlink(request)
         body["@odata.nextLink"] = same_link(request) if repeat else next_link(request, fp, nxt)
-    serializer = UserSerializer(tenant, query.select)
+    sentinels = context.service.options.sign_in_sentinels
+    serializer = UserSerializer(tenant, query.select, sentinels=sentinels)
     with gc_paused():
         body["value"] = [serializer.user(user) for user in page]
         content = orjson.dumps(body)
@@ -127,7 +128,8 @@ async def get_user(context: GraphContext) -> Response:
         raise not_found(key)
     fragment = f"users({','.join(select)})/$entity" if explicit else "users/$entity"
     body: dict[str, object] = {"@odata.context": context_url(request, fragment)}
-    body.update(UserSerializer(context.tenant, select).user(user))
+    sentinels = context.service.options.sign_in_sentinels
+    body.update(UserSerializer(context.tenant, select, sentinels=sentinels).user(user))
     return json_response(body, context.ids)
 
 
