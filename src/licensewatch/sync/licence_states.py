@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Iterable, Iterator
+from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
 from licensewatch.graph.client import GraphClient
@@ -14,6 +15,9 @@ log = logging.getLogger(__name__)
 STATES = "licenseAssignmentStates"
 # Graph allows at most 15 values in a `$filter=id in (…)` clause (and 15 or-ed eq clauses).
 IDS_PER_REQUEST = 15
+WORKERS = 4  # requests in flight (the client is thread-safe; Graph's latency dominates)
+# Beyond this many users (200 requests), a full sync is cheaper than reading them by id.
+MAX_USERS = 3_000
 _FIELDS = "id,assignedLicenses,licenseAssignmentStates"
 
 
@@ -31,21 +35,33 @@ def fetch(client: GraphClient, ids: Iterable[str]) -> dict[str, list[Any]] | Non
     """licenseAssignmentStates of these users from /users (id → states); None when unavailable.
 
     A user missing from the answer was deleted since the delta page was written: the caller
-    keeps what it knows. None (a failed read) makes the caller keep the stored states and ask
-    for a full sync next, rather than read assignedLicenses as direct assignments.
+    keeps what it knows. None (a failed read, or too many users to read one by one) makes the
+    caller keep the stored states and ask for a full sync next, rather than read
+    assignedLicenses as direct assignments.
     """
+    wanted = sorted(set(ids))
+    if len(wanted) > MAX_USERS:
+        log.info("%d users lack licence states: a full sync will reconcile them", len(wanted))
+        return None
     found: dict[str, list[Any]] = {}
     try:
-        for chunk in _chunks(sorted(set(ids))):
-            quoted = ",".join("'" + uid.replace("'", "''") + "'" for uid in chunk)
-            params = {"$filter": f"id in ({quoted})", "$select": _FIELDS}
-            for page in client.iter_pages("/users", params, prefetch=False):
-                for user in page.items:
-                    uid = collectors.user_id(user)
-                    states = user.get(STATES) if uid else None
-                    if uid and isinstance(states, list):
-                        found[uid] = states
+        with ThreadPoolExecutor(WORKERS, thread_name_prefix="graph-states") as pool:
+            for part in pool.map(lambda chunk: _read(client, chunk), _chunks(wanted)):
+                found.update(part)
     except GraphError as exc:
         log.warning("licence states by id unavailable (%s): keeping the stored ones", exc)
         return None
+    return found
+
+
+def _read(client: GraphClient, chunk: list[str]) -> dict[str, list[Any]]:
+    quoted = ",".join("'" + uid.replace("'", "''") + "'" for uid in chunk)
+    params = {"$filter": f"id in ({quoted})", "$select": _FIELDS}
+    found: dict[str, list[Any]] = {}
+    for page in client.iter_pages("/users", params, prefetch=False):
+        for user in page.items:
+            uid = collectors.user_id(user)
+            states = user.get(STATES) if uid else None
+            if uid and isinstance(states, list):
+                found[uid] = states
     return found
