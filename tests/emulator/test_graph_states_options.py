@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import Any
 
 from test_graph_helpers import Env, make_env
 
 from licensewatch.emulator import assignment_states, mutations
+from licensewatch.emulator.seed import build_world
+from licensewatch.emulator.truth import ground_truth
 
 AUDIT = frozenset({"User.Read.All", "AuditLog.Read.All"})
 
@@ -62,3 +65,15 @@ def test_sign_in_sentinels_replace_null_dates() -> None:
         "lastSuccessfulSignInDateTime": "0001-01-01T00:00:00Z",
         "lastSuccessfulSignInRequestId": "",
     }
+
+
+def test_messy_tenant_shows_every_assignment_state(tmp_path: Path) -> None:
+    world = build_world(tenants=1, users=50, seed=1, scenario="messy", cert_dir=tmp_path)
+    tenant = next(iter(world.tenants.values()))
+    truth = ground_truth(tenant)["skus"]
+    errors = {code for sku in truth for code in sku["errors"]}
+    assert {"CountViolation", "ProhibitedInUsageLocationViolation", "Other"} <= errors
+    assert sum(sku["disabled_assignments"] for sku in truth) >= 1
+    states = {(a.state, a.error) for _, u in tenant.iter_users_from(0) for a in u.assignments}
+    assert ("ActiveWithError", "DependencyViolation") in states
+    assert ("ActiveWithError", "MutuallyExclusiveViolation") in states

@@ -8,6 +8,9 @@ Only Active and ActiveWithError give the user the product (and use a unit).
 
 from __future__ import annotations
 
+import random
+from datetime import datetime
+
 from licensewatch.emulator import mutations
 from licensewatch.emulator.state import LicenseAssignment, Tenant, utcnow
 
@@ -45,3 +48,43 @@ def set_state(
     assignment = LicenseAssignment(product.sku_id, group_id, plans, state, error, utcnow())
     tenant.assign(user.id, assignment)
     return assignment
+
+
+def add_state_problems(tenant: Tenant, now: datetime) -> None:
+    """Seed a messy tenant with the other states Entra reports (after `add_problems`).
+
+    Group members whose licence failed with ProhibitedInUsageLocationViolation and Other (Error),
+    a group licence kept despite a DependencyViolation (ActiveWithError), and an assignment in
+    Disabled (switched off: neither held nor an error). Drawn from its own generator, so the
+    rest of the seeded world does not move.
+    """
+    rng = random.Random(f"licensewatch:states:{tenant.tenant_id}")
+    licensed = [g for g in tenant.groups.values() if g.assigned_licenses]
+    members = [u for _, u in tenant.iter_users_from(0) if u.user_type == "Member"]
+    bare = [u for u in members if not u.assignments]
+    if not licensed or len(bare) < 3:
+        return
+    group = rng.choice(licensed)
+    sku_id, plans = group.assigned_licenses[0]
+    for user, error in zip(bare, ("ProhibitedInUsageLocationViolation", "Other"), strict=False):
+        group.member_ids.append(user.id)
+        tenant.assign(user.id, LicenseAssignment(sku_id, group.id, plans, "Error", error, now))
+    switched_off = bare[2]
+    tenant.assign(switched_off.id, LicenseAssignment(sku_id, None, (), "Disabled", "None", now))
+    kept = [
+        u
+        for u in members
+        if any(a.assigned_by_group and a.state == "Active" for a in u.assignments)
+    ]
+    if kept:
+        user = rng.choice(kept)
+        held = next(a for a in user.assignments if a.assigned_by_group and a.state == "Active")
+        state = LicenseAssignment(
+            held.sku_id,
+            held.assigned_by_group,
+            held.disabled_plans,
+            "ActiveWithError",
+            "DependencyViolation",
+            now,
+        )
+        tenant.assign(user.id, state)
