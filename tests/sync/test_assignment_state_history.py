@@ -212,15 +212,17 @@ def test_unreadable_licence_states_keep_the_stored_ones_and_ask_for_a_full_sync(
     assert_matches(engine, pk, tenant)
 
 
-def test_delta_tells_soft_from_hard_deletes(
-    make_emulator: EmulatorFactory, engine: Engine, tmp_path: Path
+@pytest.mark.parametrize("mode", ["full", "delta"])
+def test_delta_tells_soft_from_hard_deletes_and_restores(
+    make_emulator: EmulatorFactory, engine: Engine, tmp_path: Path, mode: Mode
 ) -> None:
     emulator, _ = start(make_emulator, users=30, seed=2, cert_dir=tmp_path)
     tenant = next(iter(emulator.world.tenants.values()))
     pk = register(engine, tenant)
     _sync(emulator, engine, pk, tenant, "full")
-    unlicensed = [u for u in _users(tenant) if not u.assignments]
-    soft, hard = unlicensed[:2]
+    soft = mutations.hire(tenant, {"displayName": "Sam Soft"})
+    hard = mutations.hire(tenant, {"displayName": "Hal Hard"})
+    _sync(emulator, engine, pk, tenant, "delta")
     mutations.delete(tenant, soft.id, soft=True)
     mutations.delete(tenant, hard.id)
     result = _sync(emulator, engine, pk, tenant, "delta")
@@ -228,3 +230,6 @@ def test_delta_tells_soft_from_hard_deletes(
         ("user_soft_deleted", soft.user_principal_name, None, None, _frozen({"reason": "changed"})),
         ("user_deleted", hard.user_principal_name, None, None, _frozen({"reason": "deleted"})),
     }
+    mutations.restore(tenant, soft.id)
+    back = _sync(emulator, engine, pk, tenant, mode)
+    assert _rows(engine, back) == {("user_restored", soft.user_principal_name, None, None, None)}

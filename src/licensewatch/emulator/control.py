@@ -139,6 +139,7 @@ OPS: dict[str, _Op] = {
             a.optional_text("group"),
         )
     ),
+    "restore": lambda t, a: {"user": _user(t, mutations.restore(t, a.text("user")))},
     "disable": _with_user(lambda t, u, a: mutations.set_enabled(t, u, False)),
     "enable": _with_user(lambda t, u, a: mutations.set_enabled(t, u, True)),
     "update": _with_user(lambda t, u, a: mutations.update(t, u, a.mapping("changes"))),

@@ -130,6 +130,14 @@ def delete(tenant: Tenant, user_key: str, *, soft: bool = False) -> User:
     return tenant.delete_user(find_user(tenant, user_key).id, soft=soft)
 
 
+def restore(tenant: Tenant, user_id: str) -> User:
+    """Restore a soft-deleted user (by id) from deleted items."""
+    try:
+        return tenant.restore_user(user_id)
+    except KeyError:
+        raise NotFound(f"no deleted user {user_id!r} to restore") from None
+
+
 def set_enabled(tenant: Tenant, user_key: str, enabled: bool) -> User:
     return tenant.update_user(find_user(tenant, user_key).id, account_enabled=enabled)
 

@@ -186,7 +186,8 @@ class Tenant:
     # Delta tokens minted before this epoch get 410 (control API: expire delta tokens).
     delta_epoch: int = 0
     _consumed: ConsumedUnits = field(default_factory=ConsumedUnits)
-    _soft_deleted: set[str] = field(default_factory=set)  # ids of users in deleted items
+    _deleted_items: dict[str, User] = field(default_factory=dict)  # soft-deleted, restorable
+    _deleted_groups: dict[str, list[str]] = field(default_factory=dict)
 
     # ---- reading -------------------------------------------------------------------------------
     def user_count(self) -> int:
@@ -239,7 +240,7 @@ class Tenant:
 
     def removal_reason(self, user_id: str) -> str:
         """Delta's `@removed` reason: "changed" when soft-deleted (restorable), else "deleted"."""
-        return "changed" if user_id in self._soft_deleted else "deleted"
+        return "changed" if user_id in self._deleted_items else "deleted"
 
     def consumed_units(self) -> dict[str, int]:
         """consumedUnits per SKU: users really holding it (see consumption.py)."""
@@ -286,13 +287,33 @@ class Tenant:
         """Delete a user: soft (to deleted items, restorable for 30 days) or permanently."""
         user = self._require(user_id)
         if soft:
-            self._soft_deleted.add(user.id)
+            self._deleted_items[user.id] = user
+            # Entra restores a soft-deleted user's group memberships with it.
+            self._deleted_groups[user.id] = [
+                g.id for g in self.groups.values() if user.id in g.member_ids
+            ]
         del self._users[user.id]
         del self._by_upn[user.user_principal_name.lower()]
         for group in self.groups.values():
             if user.id in group.member_ids:
                 group.member_ids.remove(user.id)
         user.deleted = True
+        self._touch(user)
+        return user
+
+    def restore_user(self, user_id: str) -> User:
+        """Bring a soft-deleted user back from deleted items (delta serves it as a plain item)."""
+        user = self._deleted_items.pop(user_id, None)
+        if user is None:
+            raise KeyError(user_id)
+        if user.user_principal_name.lower() in self._by_upn:
+            raise ValueError(f"user {user.user_principal_name} already exists")
+        user.deleted = False
+        for group_id in self._deleted_groups.pop(user.id, []):
+            if group_id in self.groups:
+                self.groups[group_id].member_ids.append(user.id)
+        self._users[user.id] = user
+        self._by_upn[user.user_principal_name.lower()] = user.id
         self._touch(user)
         return user
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Collection, Iterable, Mapping
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any
 
 from sqlalchemy import (
@@ -39,6 +39,7 @@ ERROR_STATE = "Error"
 UNIT_FIELDS = {"enabled": "enabled", "warning": "warning", "suspended": "suspended"}
 UNIT_FIELDS["locked_out"] = "lockedOut"
 CHANGES: Table = LicenceChange.__table__  # type: ignore[assignment]
+RESTORE_WINDOW = timedelta(days=30)  # how long Entra keeps a deleted user restorable
 Assignment = tuple[str, str | None]  # (sku_id, assigned_by_group): NULL group = direct
 AssignmentState = tuple[str | None, str | None]  # (state, error code or None)
 Counts = tuple[int, int, int]  # per SKU: users assigned directly, via groups, failing assignments
@@ -126,17 +127,20 @@ class ChangeLog:
         after: UserState | None,
         *,
         removed: str | None = None,
+        restored: bool = False,
     ) -> None:
         """A user's changes between two states (None: the user does not exist).
 
-        `removed` is delta's `@removed` reason: "changed" (soft-deleted, restorable) or "deleted".
+        `removed` is delta's `@removed` reason: "changed" (soft-deleted, restorable) or "deleted";
+        `restored`: a new user that this tenant soft-deleted within the restore window.
         """
         known = after or before
         if known is None:
             return  # created and deleted between two runs: never seen
         upn = known.upn
         if before is None:
-            self.add(ChangeKind.USER_CREATED, user_id=user_id, upn=upn)
+            kind = ChangeKind.USER_RESTORED if restored else ChangeKind.USER_CREATED
+            self.add(kind, user_id=user_id, upn=upn)
         elif after is None:
             soft = removed == "changed"
             kind = ChangeKind.USER_SOFT_DELETED if soft else ChangeKind.USER_DELETED
@@ -179,6 +183,28 @@ class ChangeLog:
         return count
 
 
+def soft_deleted(
+    connection: Connection, tenant_id: int, user_ids: Collection[str], now: datetime
+) -> set[str]:
+    """Which of these users the tenant soft-deleted within Entra's 30-day restore window."""
+    found: set[str] = set()
+    ids = sorted(user_ids)
+    for start in range(0, len(ids), 500):
+        statement = select(CHANGES.c.user_id).where(_soft_deletes(tenant_id, now))
+        statement = statement.where(CHANGES.c.user_id.in_(ids[start : start + 500]))
+        found.update(str(uid) for uid in connection.scalars(statement))
+    return found
+
+
+def _soft_deletes(tenant_id: int, now: datetime) -> ColumnElement[bool]:
+    # (tenant_id, occurred_at) is indexed: the window bounds the scan.
+    return and_(
+        CHANGES.c.tenant_id == tenant_id,
+        CHANGES.c.occurred_at >= now - RESTORE_WINDOW,
+        CHANGES.c.kind == ChangeKind.USER_SOFT_DELETED.value,
+    )
+
+
 def stored_skus(connection: Connection, tenant_id: int) -> dict[str, dict[str, Any]]:
     """The tenant's SKU rows as last committed: units and assignment counts."""
     units = (Sku.enabled, Sku.warning, Sku.suspended, Sku.locked_out)
@@ -194,6 +220,7 @@ def record_dataset_diff(connection: Connection, history: ChangeLog, old: int, ne
     _record_assignments(connection, history, old, new)
     for kind, ours, theirs in (
         (ChangeKind.USER_CREATED, new, old),
+        (ChangeKind.USER_RESTORED, new, old),
         (ChangeKind.USER_DELETED, old, new),
     ):
         mine, other = USERS.alias("mine"), USERS.alias("other")
@@ -201,6 +228,12 @@ def record_dataset_diff(connection: Connection, history: ChangeLog, old: int, ne
         source = select(mine.c.id, mine.c.user_principal_name, _NULL, _NULL, _NO_JSON).where(
             mine.c.dataset_id == ours, gone
         )
+        if kind != ChangeKind.USER_DELETED:  # a user back from deleted items is restored
+            deleted = exists().where(
+                _soft_deletes(history.tenant_id, history.occurred_at),
+                CHANGES.c.user_id == mine.c.id,
+            )
+            source = source.where(deleted if kind == ChangeKind.USER_RESTORED else ~deleted)
         _insert(connection, history, kind, source)
     for kind, was in ((ChangeKind.ACCOUNT_ENABLED, False), (ChangeKind.ACCOUNT_DISABLED, True)):
         before, after = USERS.alias("before"), USERS.alias("after")

@@ -121,6 +121,8 @@ class DeltaSync(SyncWork):
         fetched = licence_states.fetch(self.client, missing) if missing else {}
         if fetched is None:
             self.reconcile, fetched = True, {}
+        fresh = [uid for uid, item in latest.items() if uid not in users and "@removed" not in item]
+        restored = changes.soft_deleted(connection, self.tenant_id, fresh, history.occurred_at)
         user_rows: list[tuple[Any, ...]] = []
         licence_rows: list[tuple[Any, ...]] = []
         for uid, item in latest.items():
@@ -149,7 +151,7 @@ class DeltaSync(SyncWork):
                 states_now = {key: (r[_STATE_AT], r[_ERROR_AT]) for key, r in mine.items()}
                 after = UserState(row[_UPN_AT], row[_ENABLED_AT], states_now)
             reason = collectors.text(collectors.mapping(removed).get("reason"))
-            history.user(uid, before, after, removed=reason)
+            history.user(uid, before, after, removed=reason, restored=uid in restored)
             changes.adjust(totals, before, after)
         write_users(connection, user_rows)
         write_user_licenses(connection, licence_rows)
