@@ -22,8 +22,10 @@ _FIELDS = "id,assignedLicenses,licenseAssignmentStates"
 
 
 def lacks_states(item: Any) -> bool:
-    """A live delta item that does not carry licenseAssignmentStates (Graph does not track it)."""
-    return isinstance(item, dict) and "@removed" not in item and STATES not in item
+    """A live delta item without a licenseAssignmentStates list (Graph does not track it)."""
+    return (
+        isinstance(item, dict) and "@removed" not in item and not isinstance(item.get(STATES), list)
+    )
 
 
 def _chunks(ids: list[str]) -> Iterator[list[str]]:

@@ -12,7 +12,8 @@ from operator import attrgetter
 from typing import Any
 
 from licensewatch.emulator.graph.query import EntitySpec, FilterProp
-from licensewatch.emulator.state import ASSIGNED_STATES, ServicePlan, SignInActivity, Tenant, User
+from licensewatch.emulator.graph.sentinels import with_sentinels
+from licensewatch.emulator.state import ASSIGNED_STATES, ServicePlan, Tenant, User
 
 USER_DEFAULTS = (
     "businessPhones",
@@ -171,9 +172,12 @@ class UserSerializer:
         return plans
 
     def sign_in(self, user: User) -> dict[str, Any] | None:
-        activity = user.sign_in
         if self.sentinels:
-            return _sentinel_sign_in(user.id, activity)
+            return with_sentinels(self._sign_in(user))
+        return self._sign_in(user)
+
+    def _sign_in(self, user: User) -> dict[str, Any] | None:
+        activity = user.sign_in
         if activity is None:
             return None
         uid = user.id
@@ -189,33 +193,6 @@ class UserSerializer:
                 request_id_for(uid, "s") if activity.last_successful_sign_in else None
             ),
         }
-
-
-# What real tenants send for "never": DateTimeOffset.MinValue, or an empty string.
-NEVER_DATE = "0001-01-01T00:00:00Z"
-
-
-def _sentinel_sign_in(uid: str, activity: SignInActivity | None) -> dict[str, Any]:
-    """signInActivity as real tenants serve it: every missing date is a sentinel, never null."""
-    dates: tuple[datetime | None, ...] = (None, None, None)
-    if activity is not None:
-        dates = (
-            activity.last_sign_in,
-            activity.last_non_interactive_sign_in,
-            activity.last_successful_sign_in,
-        )
-    body: dict[str, Any] = {}
-    for (name, kind, never), when in zip(_SIGN_IN_KEYS, dates, strict=True):
-        body[f"{name}DateTime"] = iso(when) if when else never
-        body[f"{name}RequestId"] = request_id_for(uid, kind) if when else ""
-    return body
-
-
-_SIGN_IN_KEYS = (
-    ("lastSignIn", "i", ""),
-    ("lastNonInteractiveSignIn", "n", NEVER_DATE),
-    ("lastSuccessfulSignIn", "s", NEVER_DATE),
-)
 
 
 def _states(_: UserSerializer, user: User) -> list[dict[str, Any]]:
