@@ -24,7 +24,7 @@ from licensewatch.emulator.server import RunningEmulator
 from licensewatch.emulator.state import Tenant, User
 from licensewatch.emulator.truth import ground_truth
 from licensewatch.storage.database import session_scope
-from licensewatch.storage.models import LicenceChange, Sku, SyncKind
+from licensewatch.storage.models import LicenceChange, Sku, SyncKind, SyncRun
 from licensewatch.storage.models import Tenant as TenantRow
 from licensewatch.sync.runner import Mode, SyncResult, run_sync
 
@@ -205,6 +205,9 @@ def test_unreadable_licence_states_keep_the_stored_ones_and_ask_for_a_full_sync(
         row = session.get(TenantRow, pk)
         assert row is not None
         assert row.delta_link is None  # the next run is a full reconcile
+        run = session.get(SyncRun, result.run_id)
+        assert run is not None
+        assert run.error_kind == "licence_states_unread"
     injector.configure("")
     again = run_sync(engine, pk, connect(emulator, tenant), client_factory=fast_client)
     assert again.ok, again.error_message

@@ -9,7 +9,7 @@ from sqlalchemy import Connection, Row, delete, select, update
 
 from licensewatch.graph.errors import GraphProtocolError
 from licensewatch.storage.database import write_transaction
-from licensewatch.storage.models import Tenant, utcnow
+from licensewatch.storage.models import SyncRun, Tenant, utcnow
 from licensewatch.storage.writers import (
     USER_COLUMNS,
     USER_LICENSE_COLUMNS,
@@ -33,6 +33,11 @@ _SKU_AT, _GROUP_AT, _STATE_AT, _ERROR_AT = (
     USER_LICENSE_COLUMNS.index(name) for name in ("sku_id", "assigned_by_group", "state", "error")
 )
 _CHUNK = 500  # ids per IN list: well under SQLite's bound-variable limit
+RECONCILE_NOTE = "licence_states_unread"
+RECONCILE_MESSAGE = (
+    "some users came without licenseAssignmentStates and could not be read by id: their stored "
+    "licences were kept; the next sync is full"
+)
 
 
 class DeltaUnavailable(Exception):
@@ -96,6 +101,12 @@ class DeltaSync(SyncWork):
                 values["organization_name"] = inventory.organization_name
             connection.execute(update(Tenant).where(Tenant.id == self.tenant_id).values(values))
             self.complete(connection, now)
+            if self.reconcile:  # a note on the completed run, as the delta fallbacks write
+                connection.execute(
+                    update(SyncRun)
+                    .where(SyncRun.id == self.run_id)
+                    .values(error_kind=RECONCILE_NOTE, error_message=RECONCILE_MESSAGE)
+                )
 
     def _apply(
         self,
