@@ -258,7 +258,8 @@ def test_every_op_is_documented() -> None:
     assert set(OPS) == {
         "hire", "delete", "disable", "enable", "update", "assign", "unassign", "add_member",
         "remove_member", "set_units", "set_subscription_status", "expire_secret", "revoke_consent",
-        "grant_consent", "expire_delta_tokens", "set_premium",
+        "grant_consent", "expire_delta_tokens", "set_premium", "set_assignment_state",
+        "restore",
     }  # fmt: skip
 
 

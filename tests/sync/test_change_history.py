@@ -13,7 +13,7 @@ from sqlalchemy import Engine, select, update
 
 from emulator_fixtures import EmulatorFactory, connect
 from licensewatch.emulator import mutations
-from licensewatch.emulator.state import Tenant
+from licensewatch.emulator.state import ASSIGNED_STATES, Tenant
 from licensewatch.storage.database import session_scope, write_transaction
 from licensewatch.storage.models import ChangeKind, LicenceChange, SyncKind, utcnow
 from licensewatch.storage.queries import licence_changes
@@ -50,7 +50,8 @@ def mutate(tenant: Tenant, taken: set[str] | None = None) -> Scenario:
     victim = pick(lambda u: any(a.assigned_by_group for a in u.assignments))
     changes.add(("user_deleted", victim.user_principal_name, None, None))
     for a in victim.assignments:
-        changes.add(("licence_removed", victim.user_principal_name, a.sku_id, a.assigned_by_group))
+        kind = "licence_removed" if a.state in ASSIGNED_STATES else "assignment_state_changed"
+        changes.add((kind, victim.user_principal_name, a.sku_id, a.assigned_by_group))
     mutations.delete(tenant, victim.id)
 
     disabled = pick(lambda u: u.account_enabled)
@@ -70,13 +71,15 @@ def mutate(tenant: Tenant, taken: set[str] | None = None) -> Scenario:
 
     group = next(g for g in tenant.groups.values() if g.assigned_licenses and g.member_ids)
     joiner = pick(lambda u: u.id not in group.member_ids)
-    mutations.add_member(tenant, group.id, joiner.id)
-    for sku_id, _ in group.assigned_licenses:
-        changes.add(("licence_added", joiner.user_principal_name, sku_id, group.id))
+    for made in mutations.add_member(tenant, group.id, joiner.id):
+        # A group licence that failed (CountViolation) is not a licence gained.
+        kind = "licence_added" if made.state in ASSIGNED_STATES else "assignment_state_changed"
+        changes.add((kind, joiner.user_principal_name, made.sku_id, group.id))
     leaver = pick(lambda u: u.id in group.member_ids)
-    for sku_id, _ in group.assigned_licenses:
-        if any(a.sku_id == sku_id and a.assigned_by_group == group.id for a in leaver.assignments):
-            changes.add(("licence_removed", leaver.user_principal_name, sku_id, group.id))
+    for a in leaver.assignments:
+        if a.assigned_by_group == group.id:
+            kind = "licence_removed" if a.state in ASSIGNED_STATES else "assignment_state_changed"
+            changes.add((kind, leaver.user_principal_name, a.sku_id, group.id))
     mutations.remove_member(tenant, group.id, leaver.id)
 
     bought = products[0]
@@ -91,7 +94,7 @@ def mutate(tenant: Tenant, taken: set[str] | None = None) -> Scenario:
             "from": before[name],
             "to": after[name],
         }
-        for name in ("enabled", "warning", "suspended")
+        for name in ("enabled", "warning", "suspended", "lockedOut")
         if before[name] != after[name]
     ]
     changes |= {("units_changed", None, bought.sku_id, None) for _ in units}
@@ -135,9 +138,9 @@ def test_history_lists_exactly_the_changes(
         history = licence_changes(session, tenant.domain)
     assert len(history) == len(got)
     assert {row.run_id for row in history} == {result.run_id}
-    added = [row for row in history if row.kind == "licence_added" and row.assigned_by_group]
-    assert added
-    assert all(row.group_name for row in added)  # group ids resolved to names
+    grouped = [row for row in history if row.assigned_by_group]
+    assert grouped
+    assert all(row.group_name for row in grouped)  # group ids resolved to names
     assert all(row.sku_part_number for row in history if row.sku_id)
 
 

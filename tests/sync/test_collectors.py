@@ -88,3 +88,21 @@ def test_odd_values_never_crash(value: Any) -> None:
 def test_overlong_text_is_clipped_to_the_column() -> None:
     row = collectors.user_row(1, 1, {"id": "u", "usageLocation": "X" * 50})
     assert row[USER_COLUMNS.index("usage_location")] == "X" * 10
+
+
+@pytest.mark.parametrize(
+    "never", ["0001-01-01T00:00:00Z", "0001-01-01T00:00:00+00:00", "0001-01-01T00:00:00", ""]
+)
+def test_sign_in_sentinels_mean_never(never: str) -> None:
+    user = {
+        "id": "u",
+        "signInActivity": {
+            "lastSignInDateTime": never,
+            "lastNonInteractiveSignInDateTime": never,
+            "lastSuccessfulSignInDateTime": "2025-05-06T07:08:09Z",
+        },
+    }
+    row = dict(zip(USER_COLUMNS, collectors.user_row(1, 1, user), strict=True))
+    assert row["last_sign_in_at"] is None
+    assert row["last_non_interactive_sign_in_at"] is None
+    assert row["last_successful_sign_in_at"] == datetime(2025, 5, 6, 7, 8, 9, tzinfo=UTC)

@@ -24,13 +24,19 @@ _COLUMNS = (
 
 
 def describe(row: dict[str, Any]) -> str:
-    """The change's specifics in words: via which group, or units from → to."""
+    """The change's specifics in words: via which group and in which state, or units from → to."""
     detail = row.get("detail") or {}
     if row["kind"] == ChangeKind.UNITS_CHANGED:
         return f"{detail.get('units', 'units')}: {detail.get('from')} → {detail.get('to')}"
+    if row["kind"] == ChangeKind.USER_SOFT_DELETED:
+        return "in deleted items (restorable for 30 days)"
     if row.get("sku_id"):
         group = row.get("group_name") or row.get("assigned_by_group")
-        return f"via group {group}" if group else "direct"
+        text = f"via group {group}" if group else "direct"
+        was, now, error = detail.get("from"), detail.get("to"), detail.get("error")
+        if {was, now} - {None, "Active"} or error:  # say the state when it is not plain Active
+            text += f", {was or 'none'} → {now or 'none'}" + (f" ({error})" if error else "")
+        return text
     return ""
 
 

@@ -65,6 +65,19 @@ def serve(
     token_lifetime: Annotated[
         int, typer.Option("--token-lifetime", help="Access token lifetime in seconds.", min=1)
     ] = 3599,
+    delta_without_licence_states: Annotated[
+        bool,
+        typer.Option(
+            "--delta-without-licence-states",
+            help="Leave licenseAssignmentStates out of /users/delta items, as Graph may.",
+        ),
+    ] = False,
+    sign_in_sentinels: Annotated[
+        bool,
+        typer.Option(
+            "--sign-in-sentinels", help='Serve "never" signed in as 0001-01-01 and "" dates.'
+        ),
+    ] = False,
 ) -> None:
     """Serve the emulator over HTTPS until SIGTERM or Ctrl-C; the info file appears when ready."""
     info_file = info_file.absolute()
@@ -86,6 +99,8 @@ def serve(
             throttle="realistic" if throttle is Throttle.REALISTIC else "off",
             faults=faults,
             seed=seed,
+            delta_license_states=not delta_without_licence_states,
+            sign_in_sentinels=sign_in_sentinels,
         )
 
         def ready(info: dict[str, Any]) -> None:

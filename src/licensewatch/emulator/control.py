@@ -10,7 +10,7 @@ from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import BaseRoute, Route
 
-from licensewatch.emulator import mutations
+from licensewatch.emulator import assignment_states, mutations
 from licensewatch.emulator.counters import RequestCounter
 from licensewatch.emulator.state import Subscription, Tenant, User, World, utcnow
 from licensewatch.emulator.truth import ground_truth
@@ -128,7 +128,18 @@ def _with_user(change: Callable[[Tenant, str, _Args], object]) -> _Op:
 
 OPS: dict[str, _Op] = {
     "hire": _hire,
-    "delete": _with_user(lambda t, u, a: mutations.delete(t, u)),
+    "delete": _with_user(lambda t, u, a: mutations.delete(t, u, soft=a.flag("soft", False))),
+    "set_assignment_state": _with_user(
+        lambda t, u, a: assignment_states.set_state(
+            t,
+            u,
+            a.text("sku"),
+            a.text("state"),
+            a.optional_text("error") or "None",
+            a.optional_text("group"),
+        )
+    ),
+    "restore": lambda t, a: {"user": _user(t, mutations.restore(t, a.text("user")))},
     "disable": _with_user(lambda t, u, a: mutations.set_enabled(t, u, False)),
     "enable": _with_user(lambda t, u, a: mutations.set_enabled(t, u, True)),
     "update": _with_user(lambda t, u, a: mutations.update(t, u, a.mapping("changes"))),

@@ -125,8 +125,17 @@ def hire(tenant: Tenant, attributes: Mapping[str, object], skus: Iterable[str] =
     return user
 
 
-def delete(tenant: Tenant, user_key: str) -> User:
-    return tenant.delete_user(find_user(tenant, user_key).id)
+def delete(tenant: Tenant, user_key: str, *, soft: bool = False) -> User:
+    """Delete a user permanently, or softly (deleted items: delta says reason "changed")."""
+    return tenant.delete_user(find_user(tenant, user_key).id, soft=soft)
+
+
+def restore(tenant: Tenant, user_id: str) -> User:
+    """Restore a soft-deleted user (by id) from deleted items."""
+    try:
+        return tenant.restore_user(user_id)
+    except KeyError:
+        raise NotFound(f"no deleted user {user_id!r} to restore") from None
 
 
 def set_enabled(tenant: Tenant, user_key: str, enabled: bool) -> User:

@@ -18,3 +18,9 @@ class EmulatorOptions:
     # Origin written into nextLinks/deltaLinks instead of the one the request reached, e.g.
     # "https://graph.microsoft.com": a reverse proxy that passes Graph's links through unchanged.
     link_host: str = ""
+    # Whether /users/delta items carry licenseAssignmentStates: Graph does not track it on delta
+    # (microsoftgraph/microsoft-graph-docs#16690), so a real tenant may leave it out.
+    delta_license_states: bool = True
+    # Serve "never" as Microsoft does on real tenants: signInActivity dates as
+    # "0001-01-01T00:00:00Z" or "" instead of null/absent.
+    sign_in_sentinels: bool = False

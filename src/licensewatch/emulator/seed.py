@@ -16,7 +16,7 @@ from typing import TypeVar
 from cryptography import x509
 from cryptography.hazmat.primitives import serialization
 
-from licensewatch.emulator import certs, lifecycle, scenarios
+from licensewatch.emulator import assignment_states, certs, lifecycle, scenarios
 from licensewatch.emulator.products import load_catalog_csv, merged_catalog
 from licensewatch.emulator.scenarios import SCENARIOS, Scenario, guid
 from licensewatch.emulator.state import (
@@ -91,6 +91,7 @@ def build_world(
             if recipe.messy:
                 sku = {p.part_number: p.sku_id for p in tenant.products.values()}
                 scenarios.add_problems(tenant, rng, now, sku)
+                assignment_states.add_state_problems(tenant, now)
             scenarios.add_subscriptions(tenant, rng, recipe, now)
             if recipe.lifecycle:
                 lifecycle.add_lifecycle(tenant, rng, now, products)

@@ -186,6 +186,8 @@ class Tenant:
     # Delta tokens minted before this epoch get 410 (control API: expire delta tokens).
     delta_epoch: int = 0
     _consumed: ConsumedUnits = field(default_factory=ConsumedUnits)
+    _deleted_items: dict[str, User] = field(default_factory=dict)  # soft-deleted, restorable
+    _deleted_groups: dict[str, list[str]] = field(default_factory=dict)
 
     # ---- reading -------------------------------------------------------------------------------
     def user_count(self) -> int:
@@ -236,6 +238,10 @@ class Tenant:
     def deleted_user(self, user_id: str) -> bool:
         return user_id not in self._users
 
+    def removal_reason(self, user_id: str) -> str:
+        """Delta's `@removed` reason: "changed" when soft-deleted (restorable), else "deleted"."""
+        return "changed" if user_id in self._deleted_items else "deleted"
+
     def consumed_units(self) -> dict[str, int]:
         """consumedUnits per SKU: users really holding it (see consumption.py)."""
         counts = self._consumed.update(self.version, self._users, self.changed_between)
@@ -279,14 +285,37 @@ class Tenant:
         self._touch(user)
         return user
 
-    def delete_user(self, user_id: str) -> User:
+    def delete_user(self, user_id: str, *, soft: bool = False) -> User:
+        """Delete a user: soft (to deleted items, restorable for 30 days) or permanently."""
         user = self._require(user_id)
+        if soft:
+            self._deleted_items[user.id] = user
+            # Entra restores a soft-deleted user's group memberships with it.
+            self._deleted_groups[user.id] = [
+                g.id for g in self.groups.values() if user.id in g.member_ids
+            ]
         del self._users[user.id]
         del self._by_upn[user.user_principal_name.lower()]
         for group in self.groups.values():
             if user.id in group.member_ids:
                 group.member_ids.remove(user.id)
         user.deleted = True
+        self._touch(user)
+        return user
+
+    def restore_user(self, user_id: str) -> User:
+        """Bring a soft-deleted user back from deleted items (delta serves it as a plain item)."""
+        user = self._deleted_items.pop(user_id, None)
+        if user is None:
+            raise KeyError(user_id)
+        if user.user_principal_name.lower() in self._by_upn:
+            raise ValueError(f"user {user.user_principal_name} already exists")
+        user.deleted = False
+        for group_id in self._deleted_groups.pop(user.id, []):
+            if group_id in self.groups:
+                self.groups[group_id].member_ids.append(user.id)
+        self._users[user.id] = user
+        self._by_upn[user.user_principal_name.lower()] = user.id
         self._touch(user)
         return user
 

@@ -57,6 +57,7 @@ def _blank() -> dict[str, Any]:
         "via_group": 0,
         "direct_and_group": 0,
         "errors": {},
+        "disabled_assignments": 0,
         "disabled_holders": 0,
         "guest_holders": 0,
     }
@@ -75,8 +76,9 @@ def ground_truth(tenant: Tenant) -> dict[str, Any]:
       subscriptions summed by status (Deleted ones excluded); ``consumed``: users holding the SKU
       (= consumedUnits); ``direct``: users holding it through a direct assignment; ``via_group``:
       users holding it through at least one group; ``direct_and_group``: users counted in both, so
-      ``consumed == direct + via_group - direct_and_group``; ``errors``: assignments of the SKU in
-      a non-assigned state (Error, Disabled), counted by error code; ``disabled_holders``,
+      ``consumed == direct + via_group - direct_and_group``; ``errors``: failed assignments of the
+      SKU (state Error), counted by error code; ``disabled_assignments``: assignments in state
+      Disabled (switched off: neither held nor an error); ``disabled_holders``,
       ``guest_holders``: holders with accountEnabled false / userType Guest; ``available``:
       enabled + warning − consumed (negative when over-assigned); ``subscriptions``: id, status,
       units, isTrial.
@@ -89,23 +91,31 @@ def ground_truth(tenant: Tenant) -> dict[str, Any]:
       ``over_assigned_units``: the holders beyond those; ``next_renewal``: the earliest
       nextLifecycleDateTime of a paid Enabled or Warning subscription (``renewal_in_grace``: a
       Warning one's), ``trial_ends``: a trial's.
+    - ``users.never_signed_in``: users without any recorded sign-in (served as null, or as
+      Microsoft's "0001-01-01T00:00:00Z" / "" sentinels): "never", not "inactive".
     - ``groups``: licensed groups with their SKUs (part numbers) and member count.
     - ``apps``: client id, consented roles, valid and expired secret counts (never secret values).
     """
     products = tenant.products
     per_sku: dict[str, dict[str, Any]] = {sku: _blank() for sku in products}
     users = {"total": 0, "members": 0, "guests": 0, "disabled": 0, "licensed": 0, "unlicensed": 0}
+    users["never_signed_in"] = 0
     for _, user in tenant.iter_users_from(0):
         guest = user.user_type == "Guest"
         users["total"] += 1
         users["guests" if guest else "members"] += 1
         users["disabled"] += not user.account_enabled
+        seen = user.sign_in
+        dates = (seen.last_sign_in, seen.last_non_interactive_sign_in) if seen else ()
+        users["never_signed_in"] += not any((*dates, seen and seen.last_successful_sign_in))
         direct: set[str] = set()
         grouped: set[str] = set()
         for a in user.assignments:
             facts = per_sku.setdefault(a.sku_id, _blank())
             if a.state in ASSIGNED_STATES:
                 (grouped if a.assigned_by_group else direct).add(a.sku_id)
+            elif a.state == "Disabled":
+                facts["disabled_assignments"] += 1
             else:
                 facts["errors"][a.error] = facts["errors"].get(a.error, 0) + 1
         held = direct | grouped

@@ -4,46 +4,74 @@ from __future__ import annotations
 
 from collections.abc import Collection, Iterable, Mapping
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any
 
 from sqlalchemy import (
+    ColumnElement,
     Connection,
-    Integer,
-    Select,
-    String,
     Table,
     and_,
     case,
-    exists,
     func,
     insert,
-    literal,
     select,
 )
 
 from licensewatch.storage.models import ChangeKind, LicenceChange, Sku, UserLicense
-from licensewatch.storage.models.base import UTCDateTime
-from licensewatch.storage.writers import USER_LICENSES, USERS
 
+# licenseAssignmentState.state values in which the user really has the product (and uses a unit).
 ASSIGNED_STATES = ("Active", "ActiveWithError")
-UNIT_FIELDS = ("enabled", "warning", "suspended")
+# Only Error is a failed assignment: Disabled is an assignment switched off, not a failure.
+ERROR_STATE = "Error"
+# prepaidUnits columns whose moves are logged, with Graph's name for each.
+UNIT_FIELDS = {"enabled": "enabled", "warning": "warning", "suspended": "suspended"}
+UNIT_FIELDS["locked_out"] = "lockedOut"
 CHANGES: Table = LicenceChange.__table__  # type: ignore[assignment]
+RESTORE_WINDOW = timedelta(days=30)  # how long Entra keeps a deleted user restorable
 Assignment = tuple[str, str | None]  # (sku_id, assigned_by_group): NULL group = direct
+AssignmentState = tuple[str | None, str | None]  # (state, error code or None)
 Counts = tuple[int, int, int]  # per SKU: users assigned directly, via groups, failing assignments
-_COLUMNS = [
-    *("tenant_id", "run_id", "occurred_at", "kind"),
-    *("user_id", "user_principal_name", "sku_id", "assigned_by_group"),
-]
+
+
+def held(state: str | None) -> bool:
+    """Whether an assignment in this state gives the user the product."""
+    return state in ASSIGNED_STATES
+
+
+def failing(state: str | None, error: str | None) -> bool:
+    """Whether an assignment counts as an assignment error (Error; an unknown state with a code)."""
+    return state == ERROR_STATE or (state is None and error is not None)
+
+
+def transition(
+    before: AssignmentState | None, after: AssignmentState | None
+) -> tuple[ChangeKind, dict[str, Any]] | None:
+    """The change one assignment made between two runs (None: none worth a row).
+
+    Gained only when it becomes really active; lost when it stops being active (removed, or
+    Active → Error/Disabled); any other move of state or error code is a state change.
+    """
+    if before == after:
+        return None
+    was = before[0] if before else None
+    now = after[0] if after else None
+    error = after[1] if after else before[1] if before else None
+    detail = {"from": was, "to": now, "error": error}
+    if held(now) and not held(was):
+        return ChangeKind.LICENCE_ADDED, detail
+    if held(was) and not held(now):
+        return ChangeKind.LICENCE_REMOVED, detail
+    return ChangeKind.ASSIGNMENT_STATE_CHANGED, detail
 
 
 @dataclass(frozen=True, slots=True)
 class UserState:
-    """A user as change detection sees it: UPN, accountEnabled and licence → state."""
+    """A user as change detection sees it: UPN, accountEnabled and licence → (state, error)."""
 
     upn: str | None
     enabled: bool | None
-    licences: Mapping[Assignment, str | None]
+    licences: Mapping[Assignment, AssignmentState]
 
 
 class ChangeLog:
@@ -77,27 +105,43 @@ class ChangeLog:
             }
         )
 
-    def user(self, user_id: str, before: UserState | None, after: UserState | None) -> None:
-        """A user's changes between two states (None: the user does not exist)."""
+    def user(
+        self,
+        user_id: str,
+        before: UserState | None,
+        after: UserState | None,
+        *,
+        removed: str | None = None,
+        restored: bool = False,
+    ) -> None:
+        """A user's changes between two states (None: the user does not exist).
+
+        `removed` is delta's `@removed` reason: "changed" (soft-deleted, restorable) or "deleted";
+        `restored`: a new user that this tenant soft-deleted within the restore window.
+        """
         known = after or before
         if known is None:
             return  # created and deleted between two runs: never seen
         upn = known.upn
         if before is None:
-            self.add(ChangeKind.USER_CREATED, user_id=user_id, upn=upn)
+            kind = ChangeKind.USER_RESTORED if restored else ChangeKind.USER_CREATED
+            self.add(kind, user_id=user_id, upn=upn)
         elif after is None:
-            self.add(ChangeKind.USER_DELETED, user_id=user_id, upn=upn)
+            soft = removed == "changed"
+            kind = ChangeKind.USER_SOFT_DELETED if soft else ChangeKind.USER_DELETED
+            self.add(
+                kind, user_id=user_id, upn=upn, detail={"reason": removed} if removed else None
+            )
         elif None not in (before.enabled, after.enabled) and before.enabled != after.enabled:
             kind = ChangeKind.ACCOUNT_ENABLED if after.enabled else ChangeKind.ACCOUNT_DISABLED
             self.add(kind, user_id=user_id, upn=upn)
         old = before.licences if before else {}
         new = after.licences if after else {}
-        for kind, ours, theirs in (
-            (ChangeKind.LICENCE_ADDED, new, old),
-            (ChangeKind.LICENCE_REMOVED, old, new),
-        ):
-            for sku_id, group in sorted(ours.keys() - theirs.keys(), key=str):
-                self.add(kind, user_id=user_id, upn=upn, sku_id=sku_id, group=group)
+        for sku_id, group in sorted(old.keys() | new.keys(), key=str):
+            change = transition(old.get((sku_id, group)), new.get((sku_id, group)))
+            if change is not None:
+                kind, detail = change
+                self.add(kind, user_id=user_id, upn=upn, sku_id=sku_id, group=group, detail=detail)
 
     def units(
         self, before: Mapping[str, Mapping[str, Any]], after: Iterable[Mapping[str, Any]]
@@ -107,11 +151,11 @@ class ChangeLog:
         for sku_id in sorted(before.keys() | now.keys()):
             was, sku = before.get(sku_id), now.get(sku_id)
             part = (sku or was or {}).get("sku_part_number")
-            for name in UNIT_FIELDS:
-                old_value = int(was[name]) if was else 0
-                new_value = int(sku[name]) if sku else 0
+            for name, graph_name in UNIT_FIELDS.items():
+                old_value = int(was[name] or 0) if was else 0
+                new_value = int(sku[name] or 0) if sku else 0
                 if old_value != new_value:
-                    detail = {"sku_part_number": part, "units": name}
+                    detail = {"sku_part_number": part, "units": graph_name}
                     detail |= {"from": old_value, "to": new_value}
                     self.add(ChangeKind.UNITS_CHANGED, sku_id=sku_id, detail=detail)
 
@@ -124,82 +168,37 @@ class ChangeLog:
         return count
 
 
+def soft_deleted(
+    connection: Connection, tenant_id: int, user_ids: Collection[str], now: datetime
+) -> set[str]:
+    """Which of these users the tenant soft-deleted within Entra's 30-day restore window."""
+    found: set[str] = set()
+    ids = sorted(user_ids)
+    for start in range(0, len(ids), 500):
+        statement = select(CHANGES.c.user_id).where(soft_deletes(tenant_id, now))
+        statement = statement.where(CHANGES.c.user_id.in_(ids[start : start + 500]))
+        found.update(str(uid) for uid in connection.scalars(statement))
+    return found
+
+
+def soft_deletes(tenant_id: int, now: datetime) -> ColumnElement[bool]:
+    """Soft-delete rows of a tenant still within the restore window."""
+    # (tenant_id, occurred_at) is indexed: the window bounds the scan.
+    return and_(
+        CHANGES.c.tenant_id == tenant_id,
+        CHANGES.c.occurred_at >= now - RESTORE_WINDOW,
+        CHANGES.c.kind == ChangeKind.USER_SOFT_DELETED.value,
+    )
+
+
 def stored_skus(connection: Connection, tenant_id: int) -> dict[str, dict[str, Any]]:
     """The tenant's SKU rows as last committed: units and assignment counts."""
-    units = (Sku.enabled, Sku.warning, Sku.suspended)
+    units = (Sku.enabled, Sku.warning, Sku.suspended, Sku.locked_out)
     counts = (Sku.direct_assigned, Sku.group_assigned, Sku.assignment_errors)
     statement = select(Sku.sku_id, Sku.sku_part_number, *units, *counts).where(
         Sku.tenant_id == tenant_id
     )
     return {row.sku_id: dict(row._mapping) for row in connection.execute(statement)}
-
-
-def record_dataset_diff(connection: Connection, history: ChangeLog, old: int, new: int) -> int:
-    """Users and licences that differ between two datasets, by set-based SQL; returns the count."""
-    for kind, ours, theirs in (
-        (ChangeKind.LICENCE_ADDED, new, old),
-        (ChangeKind.LICENCE_REMOVED, old, new),
-    ):
-        diff = _assignments(ours).except_(_assignments(theirs)).subquery()
-        user = USERS.alias("holder")
-        joined = diff.outerjoin(user, and_(user.c.dataset_id == ours, user.c.id == diff.c.user_id))
-        source = select(
-            diff.c.user_id, user.c.user_principal_name, diff.c.sku_id, diff.c.assigned_by_group
-        ).select_from(joined)
-        _insert(connection, history, kind, source)
-    for kind, ours, theirs in (
-        (ChangeKind.USER_CREATED, new, old),
-        (ChangeKind.USER_DELETED, old, new),
-    ):
-        mine, other = USERS.alias("mine"), USERS.alias("other")
-        gone = ~exists().where(other.c.dataset_id == theirs, other.c.id == mine.c.id)
-        source = select(mine.c.id, mine.c.user_principal_name, _NULL, _NULL).where(
-            mine.c.dataset_id == ours, gone
-        )
-        _insert(connection, history, kind, source)
-    for kind, was in ((ChangeKind.ACCOUNT_ENABLED, False), (ChangeKind.ACCOUNT_DISABLED, True)):
-        before, after = USERS.alias("before"), USERS.alias("after")
-        source = select(after.c.id, after.c.user_principal_name, _NULL, _NULL).where(
-            before.c.dataset_id == old,
-            after.c.dataset_id == new,
-            before.c.id == after.c.id,
-            before.c.account_enabled.is_(was),
-            after.c.account_enabled.is_(not was),
-        )
-        _insert(connection, history, kind, source)
-    # rowcount of INSERT … SELECT is -1 on psycopg: count what this run wrote (indexed columns).
-    written = select(func.count()).where(
-        CHANGES.c.tenant_id == history.tenant_id,
-        CHANGES.c.occurred_at == history.occurred_at,
-        CHANGES.c.run_id == history.run_id,
-    )
-    return int(connection.scalar(written) or 0)
-
-
-_NULL = literal(None, String(36))
-
-
-def _assignments(dataset: int) -> Select[Any]:
-    lic = USER_LICENSES.c
-    return select(lic.user_id, lic.sku_id, lic.assigned_by_group).where(lic.dataset_id == dataset)
-
-
-def _insert(
-    connection: Connection, history: ChangeLog, kind: ChangeKind, source: Select[Any]
-) -> None:
-    rows = source.subquery()
-    columns = list(rows.c)
-    statement = insert(CHANGES).from_select(
-        _COLUMNS,
-        select(
-            literal(history.tenant_id, Integer),
-            literal(history.run_id, Integer),
-            literal(history.occurred_at, UTCDateTime()),
-            literal(kind.value, String(30)),
-            *columns,
-        ),
-    )
-    connection.execute(statement)
 
 
 # ---- per-SKU assignment counts ------------------------------------------------------------------
@@ -209,8 +208,8 @@ def sku_aggregates(
     """Assignment counts per SKU by SQL over a dataset (distinct users), optionally some SKUs."""
     lic = UserLicense
     assigned = lic.state.in_(ASSIGNED_STATES)
-    # As Microsoft counts them: assignments stuck outside an assigned state (Error, Disabled).
-    failing = lic.state.is_(None) | lic.state.not_in(ASSIGNED_STATES)
+    # Failed assignments (state Error); Disabled ones are switched off, not failing (`failing`).
+    errors = (lic.state == ERROR_STATE) | (lic.state.is_(None) & lic.error.is_not(None))
     direct = case((assigned & lic.assigned_by_group.is_(None), lic.user_id))
     grouped = case((assigned & lic.assigned_by_group.is_not(None), lic.user_id))
     statement = (
@@ -218,7 +217,7 @@ def sku_aggregates(
             lic.sku_id,
             func.count(func.distinct(direct)),
             func.count(func.distinct(grouped)),
-            func.count(case((failing, 1))),
+            func.count(case((errors, 1))),
         )
         .where(lic.dataset_id == dataset_id)
         .group_by(lic.sku_id)
@@ -228,14 +227,14 @@ def sku_aggregates(
     return {row[0]: (row[1], row[2], row[3]) for row in connection.execute(statement)}
 
 
-def contribution(licences: Mapping[Assignment, str | None]) -> dict[str, Counts]:
+def contribution(licences: Mapping[Assignment, AssignmentState]) -> dict[str, Counts]:
     """One user's share of `sku_aggregates`: the same rules, for an incremental update."""
     shares: dict[str, list[int]] = {}
-    for (sku_id, group), state in licences.items():
+    for (sku_id, group), (state, error) in licences.items():
         share = shares.setdefault(sku_id, [0, 0, 0])
-        if state in ASSIGNED_STATES:
+        if held(state):
             share[0 if group is None else 1] = 1
-        else:
+        elif failing(state, error):
             share[2] += 1
     return {sku_id: (d, g, e) for sku_id, (d, g, e) in shares.items()}
 

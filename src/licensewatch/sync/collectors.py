@@ -19,6 +19,8 @@ USER_FIELDS = (
 SIGN_IN_FIELD = "signInActivity"
 SIGN_IN_PERMISSION = "AuditLog.Read.All"
 GROUP_FIELDS = "id,displayName,assignedLicenses,licenseProcessingState"
+# Sentinel dates ("0001-01-01T00:00:00Z", DateTimeOffset.MinValue) mean "never".
+_NEVER_YEAR = 1
 # Graph writes the string "None" where the docs promise null.
 _NO_ERROR = frozenset({"None", "none", ""})
 
@@ -50,12 +52,18 @@ def flag(value: Any) -> bool | None:
 
 
 def timestamp(value: Any) -> datetime | None:
-    """An aware UTC datetime from Graph's ISO 8601 text; None when absent or unparsable."""
+    """An aware UTC datetime from Graph's ISO 8601 text; None when absent or unparsable.
+
+    Microsoft writes "never" as "" or as DateTimeOffset.MinValue ("0001-01-01T00:00:00Z", e.g. in
+    signInActivity of a user who never signed in): both are None, never a date in year 1.
+    """
     if not isinstance(value, str) or not value:
         return None
     try:
         parsed = datetime.fromisoformat(value)
     except ValueError:
+        return None
+    if parsed.year <= _NEVER_YEAR:
         return None
     if parsed.tzinfo is UTC:  # Graph's usual "...Z"
         return parsed

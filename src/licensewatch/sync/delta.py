@@ -9,7 +9,7 @@ from sqlalchemy import Connection, Row, delete, select, update
 
 from licensewatch.graph.errors import GraphProtocolError
 from licensewatch.storage.database import write_transaction
-from licensewatch.storage.models import Tenant, utcnow
+from licensewatch.storage.models import SyncRun, Tenant, utcnow
 from licensewatch.storage.writers import (
     USER_COLUMNS,
     USER_LICENSE_COLUMNS,
@@ -18,8 +18,8 @@ from licensewatch.storage.writers import (
     write_user_licenses,
     write_users,
 )
-from licensewatch.sync import changes, collectors
-from licensewatch.sync.changes import Assignment, ChangeLog, Counts, UserState
+from licensewatch.sync import changes, collectors, licence_states
+from licensewatch.sync.changes import Assignment, AssignmentState, ChangeLog, Counts, UserState
 from licensewatch.sync.work import SyncWork, set_counts
 
 # Delta cannot select signInActivity (graph facts §4): a changed user keeps what the full read saw.
@@ -29,10 +29,15 @@ _UPN_AT, _ENABLED_AT = (
     USER_COLUMNS.index("user_principal_name"),
     USER_COLUMNS.index("account_enabled"),
 )
-_SKU_AT, _GROUP_AT, _STATE_AT = (
-    USER_LICENSE_COLUMNS.index(name) for name in ("sku_id", "assigned_by_group", "state")
+_SKU_AT, _GROUP_AT, _STATE_AT, _ERROR_AT = (
+    USER_LICENSE_COLUMNS.index(name) for name in ("sku_id", "assigned_by_group", "state", "error")
 )
 _CHUNK = 500  # ids per IN list: well under SQLite's bound-variable limit
+RECONCILE_NOTE = "licence_states_unread"
+RECONCILE_MESSAGE = (
+    "some users came without licenseAssignmentStates and could not be read by id: their stored "
+    "licences were kept; the next sync is full"
+)
 
 
 class DeltaUnavailable(Exception):
@@ -45,6 +50,10 @@ class DeltaUnavailable(Exception):
 
 class DeltaSync(SyncWork):
     """One delta run: every change, the inventory and the new deltaLink in ONE transaction."""
+
+    # Set when some users' licence states could not be read: their stored states were kept and
+    # the deltaLink is dropped, so the next run is a full sync that reconciles them.
+    reconcile = False
 
     def run(self) -> None:
         """Apply the changes since the stored deltaLink; raises on any failure (nothing stored)."""
@@ -84,12 +93,20 @@ class DeltaSync(SyncWork):
             now = utcnow()
             self.publish(connection, inventory, now)
             self.changes += history.flush(connection)
+            if self.reconcile:
+                new_link = None
             values: dict[str, Any] = {"delta_link": new_link, "delta_link_at": now}
             values["updated_at"] = now
             if inventory.organization_name is not None:
                 values["organization_name"] = inventory.organization_name
             connection.execute(update(Tenant).where(Tenant.id == self.tenant_id).values(values))
             self.complete(connection, now)
+            if self.reconcile:  # a note on the completed run, as the delta fallbacks write
+                connection.execute(
+                    update(SyncRun)
+                    .where(SyncRun.id == self.run_id)
+                    .values(error_kind=RECONCILE_NOTE, error_message=RECONCILE_MESSAGE)
+                )
 
     def _apply(
         self,
@@ -108,7 +125,15 @@ class DeltaSync(SyncWork):
                 latest[uid] = item
         if not latest:
             return
-        users, licences = _current(connection, dataset, list(latest))
+        users, licences, stored_rows = _current(connection, dataset, list(latest))
+        # Graph does not track licenseAssignmentStates on /users/delta: an item may come without
+        # it. Read those users' states by id; never take their assignedLicenses as direct ones.
+        missing = {uid for uid, item in latest.items() if licence_states.lacks_states(item)}
+        fetched = licence_states.fetch(self.client, missing) if missing else {}
+        if fetched is None:
+            self.reconcile, fetched = True, {}
+        fresh = [uid for uid, item in latest.items() if uid not in users and "@removed" not in item]
+        restored = changes.soft_deleted(connection, self.tenant_id, fresh, history.occurred_at)
         user_rows: list[tuple[Any, ...]] = []
         licence_rows: list[tuple[Any, ...]] = []
         for uid, item in latest.items():
@@ -119,18 +144,25 @@ class DeltaSync(SyncWork):
                     old.user_principal_name, old.account_enabled, licences.get(uid, {})
                 )
             after: UserState | None = None
-            if "@removed" not in item:
+            removed = item.get("@removed")
+            if removed is None:
                 row = collectors.user_row(dataset, self.tenant_id, item)
                 if old is not None:
                     row = _keep_sign_in(row, old)
                 user_rows.append(row)
-                mine = {
-                    (r[_SKU_AT], r[_GROUP_AT]): r for r in collectors.license_rows(dataset, item)
-                }
+                if uid not in missing:
+                    new_rows = collectors.license_rows(dataset, item)
+                elif uid in fetched:
+                    states = {"id": uid, licence_states.STATES: fetched[uid]}
+                    new_rows = collectors.license_rows(dataset, states)
+                else:  # unknown: keep what the last runs saw
+                    new_rows = stored_rows.get(uid, [])
+                mine = {(r[_SKU_AT], r[_GROUP_AT]): r for r in new_rows}
                 licence_rows.extend(mine.values())
-                states = {key: r[_STATE_AT] for key, r in mine.items()}
-                after = UserState(row[_UPN_AT], row[_ENABLED_AT], states)
-            history.user(uid, before, after)
+                states_now = {key: (r[_STATE_AT], r[_ERROR_AT]) for key, r in mine.items()}
+                after = UserState(row[_UPN_AT], row[_ENABLED_AT], states_now)
+            reason = collectors.text(collectors.mapping(removed).get("reason"))
+            history.user(uid, before, after, removed=reason, restored=uid in restored)
             changes.adjust(totals, before, after)
         write_users(connection, user_rows)
         write_user_licenses(connection, licence_rows)
@@ -144,26 +176,39 @@ def _chunks(ids: list[str]) -> Iterator[list[str]]:
 
 def _current(
     connection: Connection, dataset: int, ids: list[str]
-) -> tuple[dict[str, Row[Any]], dict[str, dict[Assignment, str | None]]]:
-    """The stored rows of these users (then deleted: the caller writes their new state)."""
+) -> tuple[
+    dict[str, Row[Any]],
+    dict[str, dict[Assignment, AssignmentState]],
+    dict[str, list[tuple[Any, ...]]],
+]:
+    """The stored rows of these users (then deleted: the caller writes their new state).
+
+    Returns the users, their licences as (state, error) by assignment, and the licence rows.
+    """
     users: dict[str, Row[Any]] = {}
-    licences: dict[str, dict[Assignment, str | None]] = {}
+    licences: dict[str, dict[Assignment, AssignmentState]] = {}
+    rows: dict[str, list[tuple[Any, ...]]] = {}
     u, lic = USERS.c, USER_LICENSES.c
     for chunk in _chunks(ids):
         mine = (u.dataset_id == dataset) & u.id.in_(chunk)
         columns = (u.id, u.user_principal_name, u.account_enabled, *(u[c] for c in _SIGN_IN))
         users.update((row.id, row) for row in connection.execute(select(*columns).where(mine)))
         held = (lic.dataset_id == dataset) & lic.user_id.in_(chunk)
-        statement = select(lic.user_id, lic.sku_id, lic.assigned_by_group, lic.state).where(held)
-        for user_id, sku_id, group, state in connection.execute(statement):
-            licences.setdefault(user_id, {})[(sku_id, group)] = state
+        statement = select(*(lic[name] for name in USER_LICENSE_COLUMNS)).where(held)
+        for stored in connection.execute(statement):
+            row = tuple(stored)
+            key = (row[_SKU_AT], row[_GROUP_AT])
+            licences.setdefault(stored.user_id, {})[key] = (row[_STATE_AT], row[_ERROR_AT])
+            rows.setdefault(stored.user_id, []).append(row)
         connection.execute(delete(USER_LICENSES).where(held))
         connection.execute(delete(USERS).where(mine))
-    return users, licences
+    return users, licences, rows
 
 
 def _keep_sign_in(row: tuple[Any, ...], old: Row[Any]) -> tuple[Any, ...]:
     values = list(row)
     for index, name in zip(_SIGN_IN_AT, _SIGN_IN, strict=True):
-        values[index] = getattr(old, name)
+        kept = getattr(old, name)
+        # A year-1 sentinel stored before it was read as "never" is dropped here too.
+        values[index] = None if kept is not None and kept.year <= 1 else kept
     return tuple(values)

@@ -20,7 +20,7 @@ from licensewatch.storage.models import (
 )
 from licensewatch.storage.queries import upn_share_starts
 from licensewatch.storage.staging import UserStaging
-from licensewatch.sync import changes, collectors
+from licensewatch.sync import changes, collectors, dataset_diff
 from licensewatch.sync.seen import SeenUsers
 from licensewatch.sync.shards import boundaries_from_sample, iter_user_pages_sharded
 from licensewatch.sync.work import Inventory, SyncWork, set_counts
@@ -104,7 +104,7 @@ class FullSync(SyncWork):
             history = changes.ChangeLog(self.tenant_id, self.run_id, now)
             if self.previous_dataset is not None:  # the first sync is the baseline: no changes
                 history.units(changes.stored_skus(connection, self.tenant_id), inventory.skus)
-                self.changes = changes.record_dataset_diff(
+                self.changes = dataset_diff.record_dataset_diff(
                     connection, history, self.previous_dataset, self.run_id
                 )
             self.publish(connection, inventory, now)

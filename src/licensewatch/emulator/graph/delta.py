@@ -111,7 +111,7 @@ def _initial_page(context: GraphContext, payload: dict[str, Any]) -> Response:
     position = token_int(payload, "p", _BAD_TOKEN)
     page, nxt = take_page(context.tenant.iter_users_from(position), None, PAGE_SIZE)
     serializer = UserSerializer(context.tenant, _fields(payload["s"]))
-    values = [serializer.user(user) for user in page]
+    values = [_tracked(context, serializer.user(user)) for user in page]
     if nxt is None:
         return _answer(context, values, _delta_token(payload, payload["v"]), done=True)
     return _answer(context, values, payload | {"p": nxt}, done=False)
@@ -126,12 +126,20 @@ def _changes_page(context: GraphContext, payload: dict[str, Any]) -> Response:
     for uid in ids[offset : offset + PAGE_SIZE]:
         user = context.tenant.user(uid)
         if user is None or user.id != uid:
-            values.append({"id": uid, "@removed": {"reason": "deleted"}})
+            reason = context.tenant.removal_reason(uid)
+            values.append({"id": uid, "@removed": {"reason": reason}})
         else:
-            values.append(serializer.user(user))
+            values.append(_tracked(context, serializer.user(user)))
     if offset + PAGE_SIZE >= len(ids):
         return _answer(context, values, _delta_token(payload, upto), done=True)
     return _answer(context, values, payload | {"o": offset + PAGE_SIZE}, done=False)
+
+
+def _tracked(context: GraphContext, item: dict[str, Any]) -> dict[str, Any]:
+    """An item as delta serves it: without licenseAssignmentStates when Graph leaves it out."""
+    if not context.service.options.delta_license_states:
+        item.pop("licenseAssignmentStates", None)
+    return item
 
 
 def _fields(select: list[str]) -> tuple[str, ...]:

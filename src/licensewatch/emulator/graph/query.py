@@ -18,6 +18,8 @@ _ANY = re.compile(
 )
 _COUNT = re.compile(r"^([A-Za-z]+)/\$count\s+(eq|ne)\s+0$", re.IGNORECASE)
 _AND = re.compile(r"\s+and\s+", re.IGNORECASE)
+_IN = re.compile(r"^([A-Za-z]+)\s+in\s+\((.*)\)$", re.IGNORECASE | re.DOTALL)
+MAX_IN_VALUES = 15  # Graph refuses longer `in` lists on directory objects
 
 
 @dataclass(frozen=True, slots=True)
@@ -194,6 +196,15 @@ def _clause(clause: str, spec: EntitySpec) -> tuple[Predicate, bool]:
         if op == "eq":
             return (lambda obj: not get(obj)), advanced
         return (lambda obj: bool(get(obj))), advanced
+    if match := _IN.match(clause):
+        prop, advanced = _prop(match.group(1), spec, "in", "str")
+        values = [_literal(raw) for raw in match.group(2).split(",") if raw.strip()]
+        if not values or len(values) > MAX_IN_VALUES:
+            raise bad_request(
+                f"Too many values in the 'in' operator (at most {MAX_IN_VALUES}).", "BadRequest"
+            )
+        wanted, get = {v.casefold() for v in values}, prop.getter
+        return (lambda obj: (get(obj) or "").casefold() in wanted), advanced
     if match := _STARTSWITH.match(clause):
         prop, advanced = _prop(match.group(1), spec, "startswith", "str")
         prefix, get = _literal(match.group(2)).casefold(), prop.getter

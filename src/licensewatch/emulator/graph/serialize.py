@@ -12,6 +12,7 @@ from operator import attrgetter
 from typing import Any
 
 from licensewatch.emulator.graph.query import EntitySpec, FilterProp
+from licensewatch.emulator.graph.sentinels import with_sentinels
 from licensewatch.emulator.state import ASSIGNED_STATES, ServicePlan, Tenant, User
 
 USER_DEFAULTS = (
@@ -110,8 +111,9 @@ class UserSerializer:
     attrgetter call, constants are copied in, and only computed properties run Python code.
     """
 
-    def __init__(self, tenant: Tenant, select: Iterable[str]) -> None:
+    def __init__(self, tenant: Tenant, select: Iterable[str], *, sentinels: bool = False) -> None:
         self.tenant = tenant
+        self.sentinels = sentinels  # "never" as Microsoft's year-1 and "" values
         chosen = list(select)
         self._names = tuple(n for n in chosen if n in _ATTRIBUTES)
         # "id" last keeps the getter's result a tuple even when one attribute is selected.
@@ -170,6 +172,11 @@ class UserSerializer:
         return plans
 
     def sign_in(self, user: User) -> dict[str, Any] | None:
+        if self.sentinels:
+            return with_sentinels(self._sign_in(user))
+        return self._sign_in(user)
+
+    def _sign_in(self, user: User) -> dict[str, Any] | None:
         activity = user.sign_in
         if activity is None:
             return None
@@ -264,7 +271,7 @@ USER_SPEC = EntitySpec(
     USER_PROPERTIES,
     USER_DEFAULTS,
     {
-        "id": FilterProp(lambda u: u.id, "str", frozenset({"eq"})),
+        "id": FilterProp(lambda u: u.id, "str", frozenset({"eq", "in"})),
         "userPrincipalName": _str_filter(_upn, ("ne", "ge", "le")),
         "displayName": _str_filter(lambda u: u.display_name),
         "mail": _str_filter(lambda u: u.mail),

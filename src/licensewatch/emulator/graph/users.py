@@ -89,7 +89,8 @@ async def list_users(context: GraphContext) -> Response:
         # A fault: users already sent on the first page come back on a later one.
         firsts = islice(tenant.iter_users_from(0), repeat_count)
         page = [user for _, user in firsts] + list(page)
-    serializer = UserSerializer(tenant, query.select)
+    sentinels = context.service.options.sign_in_sentinels
+    serializer = UserSerializer(tenant, query.select, sentinels=sentinels)
     with gc_paused():
         body["value"] = [serializer.user(user) for user in page]
         content = orjson.dumps(body)
@@ -132,7 +133,8 @@ async def get_user(context: GraphContext) -> Response:
         raise not_found(key)
     fragment = f"users({','.join(select)})/$entity" if explicit else "users/$entity"
     body: dict[str, object] = {"@odata.context": context_url(request, fragment)}
-    body.update(UserSerializer(context.tenant, select).user(user))
+    sentinels = context.service.options.sign_in_sentinels
+    body.update(UserSerializer(context.tenant, select, sentinels=sentinels).user(user))
     return json_response(body, context.ids)
 
 

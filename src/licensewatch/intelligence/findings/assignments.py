@@ -27,8 +27,11 @@ OVERLAP_FIX = (
 ERROR_FIX = (
     "CountViolation: buy seats or free some; MutuallyExclusiveViolation: the product conflicts "
     "with another the user holds (remove one, or disable the conflicting plan in the group); "
-    "DependencyViolation: a required plan is missing. Reprocess the group afterwards "
-    "(Entra ID > Groups > <group> > Licenses)."
+    "DependencyViolation: a plan that another product needs would be removed (keep it assigned "
+    "another way, or disable the dependent plan first); ProhibitedInUsageLocationViolation: the "
+    "product is not sold in the user's usage location (set the right usage location); "
+    "UniquenessViolation: a duplicate proxy address; Other: see the user's licence blade. "
+    "Reprocess the group afterwards (Entra ID > Groups > <group> > Licenses)."
 )
 
 
@@ -120,8 +123,35 @@ def _contained_pairs(context: Context) -> list[tuple[str, str, str, str]]:
     return [p for p in pairs if not ((p[2], p[0]) in found and p[0] > p[2])]
 
 
+def _user_plans(context: Context, sku_ids: set[str]) -> dict[str, frozenset[str]]:
+    """Each SKU's per-user service plan ids."""
+    plan = aliased(SkuServicePlan)
+    statement = select(plan.sku_id, plan.service_plan_id).where(
+        plan.tenant_id == context.tenant_pk,
+        plan.sku_id.in_(sorted(sku_ids)),
+        or_(plan.applies_to.is_(None), plan.applies_to != "Company"),
+    )
+    found: dict[str, set[str]] = {sku: set() for sku in sku_ids}
+    for sku_id, plan_id in context.session.execute(statement):
+        found[sku_id].add(str(plan_id).lower())
+    return {sku: frozenset(plans) for sku, plans in found.items()}
+
+
+def _disabled(rows: list[str | None]) -> frozenset[str]:
+    """Plans disabled in every held assignment of one SKU (enabled by any one = enabled)."""
+    sets = [
+        frozenset(p.strip().lower() for p in (row or "").split(",") if p.strip()) for row in rows
+    ]
+    return frozenset.intersection(*sets) if sets else frozenset()
+
+
 def overlapping_products(context: Context) -> Finding:
-    """Users holding a product whose service plans are all part of another product they hold."""
+    """Users holding a product whose service plans are all part of another product they hold.
+
+    Per user, with the plans each assignment disables: a plan of the smaller product counts as
+    covered only when the user's larger product has it enabled (plans disabled in the smaller
+    product itself need no cover).
+    """
     finding = Finding(
         FindingRule.OVERLAPPING_PRODUCTS,
         "Overlapping products (one contains the other)",
@@ -132,23 +162,42 @@ def overlapping_products(context: Context) -> Finding:
     pairs = _contained_pairs(context)
     rows: list[tuple[object, ...]] = []
     if pairs:
-        held = context.held()
-        covering = aliased(held)
+        plans = _user_plans(context, {p[0] for p in pairs} | {p[2] for p in pairs})
         for covered_id, covered_part, covering_id, covering_part in pairs:
+            if {covered_id, covering_id} & context.excluded:
+                continue
             statement = (
-                select(User.user_principal_name, User.display_name)
-                .join(held, held.c.user_id == User.id)
-                .join(covering, covering.c.user_id == User.id)
+                select(
+                    User.id,
+                    User.user_principal_name,
+                    User.display_name,
+                    UserLicense.sku_id,
+                    UserLicense.disabled_plans,
+                )
+                .join(
+                    UserLicense,
+                    and_(UserLicense.dataset_id == User.dataset_id, UserLicense.user_id == User.id),
+                )
                 .where(
                     User.dataset_id == context.dataset_id,
-                    held.c.sku_id == covered_id,
-                    covering.c.sku_id == covering_id,
+                    UserLicense.sku_id.in_((covered_id, covering_id)),
+                    UserLicense.state.in_(ASSIGNED_STATES),
                 )
             )
+            holders: dict[str, tuple[Any, Any, dict[str, list[str | None]]]] = {}
+            for uid, upn, display, sku_id, disabled in context.session.execute(statement):
+                holders.setdefault(uid, (upn, display, {}))[2].setdefault(sku_id, []).append(
+                    disabled
+                )
             inside = context.name(covering_id, covering_part)
-            for upn, display in context.session.execute(statement):
-                detail = f"{context.name(covered_id, covered_part)} is included in {inside}"
-                rows.append((upn, display, covered_id, covered_part, detail))
+            for upn, display, by_sku in holders.values():
+                if covered_id not in by_sku or covering_id not in by_sku:
+                    continue
+                needed = plans[covered_id] - _disabled(by_sku[covered_id])
+                enabled = plans[covering_id] - _disabled(by_sku[covering_id])
+                if needed <= enabled:
+                    detail = f"{context.name(covered_id, covered_part)} is included in {inside}"
+                    rows.append((upn, display, covered_id, covered_part, detail))
     rows.sort(key=lambda row: (str(row[0] or ""), str(row[2])))
     return user_finding(context, finding, rows)
 
@@ -168,7 +217,12 @@ def assignment_errors(context: Context) -> Finding:
             Group,
             and_(Group.tenant_id == context.tenant_pk, Group.id == UserLicense.assigned_by_group),
         )
-        .where(User.dataset_id == context.dataset_id, UserLicense.error.is_not(None))
+        .where(
+            User.dataset_id == context.dataset_id,
+            UserLicense.error.is_not(None),
+            # Disabled is an assignment switched off, not a failed one (even with a stale code).
+            func.coalesce(UserLicense.state, "") != "Disabled",
+        )
         .order_by(User.user_principal_name, UserLicense.sku_id)
     )
     if context.excluded:

@@ -20,8 +20,14 @@ class ChangeKind(StrEnum):
     ACCOUNT_ENABLED = "account_enabled"
     ACCOUNT_DISABLED = "account_disabled"
     USER_CREATED = "user_created"
-    USER_DELETED = "user_deleted"
+    USER_DELETED = "user_deleted"  # permanently deleted (or gone from a full read)
+    # Deleted but restorable for 30 days (delta's `@removed` reason "changed").
+    USER_SOFT_DELETED = "user_soft_deleted"
+    USER_RESTORED = "user_restored"  # back from deleted items (soft-deleted in the last 30 days)
     UNITS_CHANGED = "units_changed"
+    # An assignment moved between states without being gained or lost (e.g. a group licence that
+    # appeared in Error with CountViolation, or Active → ActiveWithError); detail: from, to, error.
+    ASSIGNMENT_STATE_CHANGED = "assignment_state_changed"
 
 
 class TenantSchedule(Base):

@@ -13,6 +13,7 @@ from sqlalchemy import Select, and_, bindparam, exists, func, or_, select
 from sqlalchemy.orm import Session
 
 from licensewatch.storage.models.inventory import Group, Sku, User, UserLicense
+from licensewatch.sync.changes import ASSIGNED_STATES
 from licensewatch.web.queries.common import (
     Page,
     TenantRef,
@@ -93,9 +94,12 @@ def _datasets(tenants: list[TenantRef]) -> dict[int, str]:
 _SKU_NAMES = select(Sku.tenant_id, Sku.sku_id, Sku.sku_part_number).where(
     Sku.tenant_id.in_(bindparam("ids", expanding=True))
 )
+# Held = in an assigned state: an assignment in Error or Disabled does not give the product.
+_ASSIGNED = UserLicense.state.in_(ASSIGNED_STATES)
 _HELD = select(UserLicense.dataset_id, UserLicense.user_id, UserLicense.sku_id).where(
     UserLicense.dataset_id.in_(bindparam("datasets", expanding=True)),
     UserLicense.user_id.in_(bindparam("users", expanding=True)),
+    _ASSIGNED,
 )
 
 
@@ -134,7 +138,9 @@ def search_users(
     if not datasets:
         return make_page([], limit, offset)
     query = select(*_LISTED).where(User.dataset_id.in_(datasets))
-    holds = and_(UserLicense.dataset_id == User.dataset_id, UserLicense.user_id == User.id)
+    holds = and_(
+        UserLicense.dataset_id == User.dataset_id, UserLicense.user_id == User.id, _ASSIGNED
+    )
     if filters.licensed == "yes":
         query = query.where(exists().where(holds))
     elif filters.licensed == "no":
@@ -265,7 +271,8 @@ def user_detail(session: Session, tenant: TenantRef, user_id: str) -> UserDetail
     licences = [
         _licence(tenant.name, u, lic, part, grp) for u, lic, part, grp in session.execute(query)
     ]
-    parts = sorted({lic.sku_part_number or lic.sku_id for lic in licences})
+    held = [lic for lic in licences if lic.state in ASSIGNED_STATES]
+    parts = sorted({lic.sku_part_number or lic.sku_id for lic in held})
     return UserDetail(
         user=_user_row(tenant.name, user, parts),
         created_at=user.created_at,
