@@ -29,7 +29,7 @@ from licensewatch.storage.writers import USER_COLUMNS
 
 def fast_client(connection: GraphConnection) -> GraphClient:
     """A client whose retry budget runs out quickly and without real sleeping."""
-    policy = RetryPolicy(max_attempts=3, max_total_wait=5.0, sleep=lambda _s: None)
+    policy = RetryPolicy(max_attempts=3, max_total_wait=5.0, sync_budget=0.0, sleep=lambda _s: None)
     return GraphClient(connection, retry=policy)
 
 
