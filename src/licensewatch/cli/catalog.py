@@ -31,7 +31,7 @@ FormatOpt = Annotated[OutputFormat, typer.Option("--format", help="table, json o
 @contextmanager
 def intelligence_engine() -> Iterator[Engine]:
     """The configured database with admin-actionable errors mapped to one-line messages."""
-    from licensewatch.cli.tenants import open_engine
+    from licensewatch.cli.database import open_engine
     from licensewatch.intelligence.alerts.webhook import DeliveryError
 
     with expected_errors():
@@ -116,18 +116,3 @@ def list_(output: FormatOpt = OutputFormat.TABLE) -> None:
 def unknown(output: FormatOpt = OutputFormat.TABLE) -> None:
     """Products seen in your tenants that have no friendly name yet."""
     _products(True, output)
-
-
-def register_intelligence_commands(app: typer.Typer) -> None:
-    """Adds `catalog`, `prices`, `costs`, `findings`, `alerts` and `report`."""
-    from licensewatch.cli.alerts import alerts_app
-    from licensewatch.cli.findings import findings_app
-    from licensewatch.cli.prices import costs, prices_app
-    from licensewatch.cli.report import report_app
-
-    app.add_typer(catalog_app, name="catalog")
-    app.add_typer(prices_app, name="prices")
-    app.command("costs")(costs)
-    app.add_typer(findings_app, name="findings")
-    app.add_typer(alerts_app, name="alerts")
-    app.add_typer(report_app, name="report")

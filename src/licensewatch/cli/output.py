@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import csv
 import json
+import os
 import sys
 from collections.abc import Iterator, Mapping, Sequence
 from contextlib import contextmanager
@@ -34,9 +35,13 @@ class ExitCode:
 
 
 def stdout() -> Console:
-    """A console on the current sys.stdout (test runners swap it); wide when not a terminal."""
-    interactive = sys.stdout.isatty()
-    return Console(highlight=False, soft_wrap=False, width=None if interactive else 200)
+    """A console on the current sys.stdout (test runners swap it).
+
+    Its width is the terminal's, or $COLUMNS when set; 200 when piped, so that a pipe gets
+    tables whole.
+    """
+    sized = sys.stdout.isatty() or os.environ.get("COLUMNS", "").isdigit()
+    return Console(highlight=False, soft_wrap=False, width=None if sized else 200)
 
 
 def stderr() -> Console:
@@ -64,7 +69,7 @@ def info(message: str) -> None:
 def expected_errors() -> Iterator[None]:
     """Maps the errors an admin can act on to one-line messages and exit codes."""
     from licensewatch.security.crypto import DecryptionError, SecretKeyError
-    from licensewatch.services.tenants import TenantNotFound
+    from licensewatch.services.tenant_lookup import TenantNotFound
 
     try:
         yield

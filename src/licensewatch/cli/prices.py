@@ -1,4 +1,4 @@
-"""`licensewatch prices ...` (set, list, remove, import) and `licensewatch costs`."""
+"""`licensewatch prices ...`: set, list, remove and import product prices."""
 
 from __future__ import annotations
 
@@ -78,47 +78,3 @@ def import_(
     with intelligence_engine() as engine:
         prices = import_prices(engine, data)
     stdout().print(f"Imported {len(prices)} prices.")
-
-
-def costs(
-    tenant: Annotated[str | None, typer.Option("--tenant", help="Only this tenant.")] = None,
-    output: FormatOpt = OutputFormat.TABLE,
-) -> None:
-    """Licence costs per month and year: purchased, assigned, unassigned, by department etc."""
-    from licensewatch.intelligence.costs import all_costs
-
-    with intelligence_engine() as engine:
-        results = all_costs(engine, tenant)
-    if output == OutputFormat.JSON:
-        print_json([c.to_dict() for c in results])
-        return
-    if output == OutputFormat.CSV:
-        columns = ["tenant", "name", "purchased", "assigned", "unassigned", "price"]
-        columns += ["purchased_monthly", "unassigned_monthly"]
-        rows = [
-            p.to_dict()
-            | {
-                "tenant": c.tenant,
-                "purchased_monthly": p.purchased_cost.text(),
-                "unassigned_monthly": p.unassigned_cost.text(),
-            }
-            for c in results
-            for p in c.products
-        ]
-        print_csv(rows, columns)
-        return
-    console = stdout()
-    for c in results:
-        result = table(f"Costs of {c.tenant}", ["", "per month", "per year"])
-        for label, cost in (
-            ("purchased", c.purchased),
-            ("assigned", c.assigned),
-            ("unassigned", c.unassigned),
-        ):
-            result.add_row(label, cost.text(), cost.text(yearly=True))
-        console.print(result)
-        for attribute, lines in c.breakdowns.items():
-            breakdown = table(f"By {attribute}", [attribute, "licences", "per month"])
-            for value, units, cost in lines:
-                breakdown.add_row(value, str(units), cost.text())
-            console.print(breakdown)

@@ -1,4 +1,4 @@
-"""Top-level `licensewatch sync` (progress, failures with their fix) and `licensewatch balance`."""
+"""Top-level `licensewatch sync`: progress, the outcome, failures with their fix."""
 
 from __future__ import annotations
 
@@ -15,17 +15,12 @@ from rich.progress import Progress, TaskID, TextColumn, TimeElapsedColumn
 
 from licensewatch.cli.output import (
     ExitCode,
-    OutputFormat,
     expected_errors,
     fail,
     info,
-    print_csv,
-    print_json,
     stderr,
     stdout,
-    table,
 )
-from licensewatch.domain.balance import BalanceRow
 from licensewatch.services.tenants import TenantService
 from licensewatch.sync.runner import Mode, SyncResult, run_sync
 from licensewatch.sync.work import SyncProgress
@@ -158,68 +153,3 @@ def sync(
                 failed += 1
                 stderr().print(f"[red]✗[/] {escape(name)}: {escape(str(error))}", soft_wrap=True)
     raise typer.Exit(ExitCode.FAILED if failed else ExitCode.OK)
-
-
-_NUMERIC = ("enabled", "warning", "suspended", "consumed", "available", "direct", "via groups")
-
-
-def print_balance_table(rows: list[BalanceRow]) -> None:
-    """Per-SKU balance with over-assigned rows in red and a totals line."""
-    tenants = {row.tenant for row in rows}
-    columns = ["tenant"] * (len(tenants) > 1) + ["product", "SKU", *_NUMERIC, "used", "renewal"]
-    result = table("Licence balance", columns, numeric=(*_NUMERIC, "used"))
-    for row in rows:
-        used = f"{row.utilisation:.0%}" if row.utilisation is not None else "-"
-        cells = [row.tenant] * (len(tenants) > 1) + [row.name, row.sku_part_number]
-        cells += [str(v) for v in (row.enabled, row.warning, row.suspended, row.consumed)]
-        cells += [str(row.available), str(row.assigned_directly), str(row.assigned_via_groups)]
-        cells += [used, f"{row.next_renewal:%Y-%m-%d}" if row.next_renewal else "-"]
-        result.add_row(*cells, style="red" if row.over_assigned else None)
-    sums = [sum(getattr(r, a) for r in rows) for a in ("enabled", "warning", "suspended")]
-    sums += [sum(r.consumed for r in rows), sum(r.available for r in rows)]
-    sums += [sum(r.assigned_directly for r in rows), sum(r.assigned_via_groups for r in rows)]
-    label = ["total"] + [""] * (len(tenants) > 1) + [f"{len(rows)} SKUs"]
-    result.add_row(*label, *map(str, sums), "", "", style="bold", end_section=True)
-    stdout().print(result)
-    over = [row for row in rows if row.over_assigned]
-    if over:
-        names = ", ".join(f"{row.name} ({-row.available})" for row in over)
-        stdout().print(f"[red]Over-assigned:[/] {escape(names)}")
-
-
-def _balance_keys() -> list[str]:
-    empty = BalanceRow("", "", "", 0, 0, 0, 0, 0, 0, 0, None, False)
-    return list(empty.to_dict())
-
-
-def balance(
-    tenant: Annotated[str | None, typer.Option("--tenant", help="Only this tenant.")] = None,
-    output: Annotated[
-        OutputFormat, typer.Option("--format", help="table, json or csv.")
-    ] = OutputFormat.TABLE,
-) -> None:
-    """Licence balance per SKU: bought, in grace, suspended, consumed, available."""
-    from licensewatch.cli.tenants import tenant_service
-    from licensewatch.intelligence.catalog import with_names
-    from licensewatch.storage.database import session_scope
-    from licensewatch.storage.queries import balance_rows
-
-    with expected_errors(), tenant_service() as service:
-        if tenant is not None:
-            tenant = service.show(tenant).name
-        with session_scope(service.engine, write=False) as session:
-            rows = with_names(session, balance_rows(session, tenant_name=tenant))
-    if output == OutputFormat.JSON:
-        print_json([row.to_dict() for row in rows])
-    elif output == OutputFormat.CSV:
-        print_csv([row.to_dict() for row in rows], _balance_keys())
-    elif not rows:
-        stdout().print("No licence data yet: run `licensewatch sync NAME` first.")
-    else:
-        print_balance_table(rows)
-
-
-def register_report_commands(app: typer.Typer) -> None:
-    """Adds the top-level `sync` and `balance` commands."""
-    app.command("sync")(sync)
-    app.command("balance")(balance)

@@ -11,8 +11,8 @@ from typing import Annotated, Any
 
 import typer
 from rich.markup import escape
-from sqlalchemy import Engine
 
+from licensewatch.cli.database import open_engine
 from licensewatch.cli.output import (
     ExitCode,
     OutputFormat,
@@ -20,7 +20,6 @@ from licensewatch.cli.output import (
     fail,
     print_checklist,
     print_json,
-    setup_logging,
     stdout,
     table,
     warn,
@@ -29,7 +28,6 @@ from licensewatch.domain.certificates import ClientCertificate, load_certificate
 from licensewatch.domain.schedule import parse_duration
 from licensewatch.graph.clouds import Cloud
 from licensewatch.services.tenants import SecretInput, TenantService, TenantSettings, TenantView
-from licensewatch.settings import load_settings
 
 tenant_app = typer.Typer(
     no_args_is_help=True, help="Add, inspect, change, remove and test Microsoft 365 tenants."
@@ -55,15 +53,6 @@ CaOpt = Annotated[str | None, typer.Option("--ca-bundle", help="PEM file of CAs 
 ExpiresOpt = Annotated[str | None, typer.Option("--secret-expires", help="YYYY-MM-DD.")]
 IntervalOpt = Annotated[str | None, typer.Option("--sync-interval", help="e.g. 1h, 30m.")]
 FormatOpt = Annotated[OutputFormat, typer.Option("--format", help="table or json.")]
-
-
-def open_engine() -> Engine:
-    """The configured database, migrated to the current schema; logging set up on the way."""
-    from licensewatch.storage.database import make_engine
-
-    settings = load_settings()
-    setup_logging(settings)
-    return make_engine(settings.database_url)
 
 
 @contextmanager

@@ -8,7 +8,6 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path
 
-import httpx
 from sqlalchemy import Engine, Select, delete, func, insert, select
 from sqlalchemy.orm import Session
 
@@ -93,6 +92,8 @@ def with_names(session: Session, rows: Iterable[BalanceRow]) -> list[BalanceRow]
 
 def read_source(source: str) -> bytes:
     """The CSV bytes of a file path or an http(s) URL (proxies from the environment apply)."""
+    import httpx  # only a download needs it: `balance` and the pages use this module too
+
     if not source.lower().startswith(("http://", "https://")):
         try:
             return Path(source).expanduser().read_bytes()
