@@ -15,6 +15,7 @@ from licensewatch.cli.output import (
     OutputFormat,
     expected_errors,
     fail,
+    message_of,
     print_csv,
     print_json,
     stdout,
@@ -39,7 +40,7 @@ def intelligence_engine() -> Iterator[Engine]:
         try:
             yield engine
         except LookupError as error:
-            fail(str(error).strip("'\""), ExitCode.USAGE)
+            fail(message_of(error), ExitCode.USAGE)
         except DeliveryError as error:
             fail(str(error), ExitCode.FAILED)
         finally:

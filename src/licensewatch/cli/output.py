@@ -48,6 +48,11 @@ def stderr() -> Console:
     return Console(stderr=True, highlight=False, width=None if sys.stderr.isatty() else 200)
 
 
+def counted(number: int, noun: str, plural: str | None = None) -> str:
+    """`1 page`, `2 pages`, `12,000 users`, `0 retries`."""
+    return f"{number:,} {noun if number == 1 else plural or noun + 's'}"
+
+
 def fail(message: str, code: int = ExitCode.USAGE, fix: str | None = None) -> NoReturn:
     """Prints `error: message` (and the fix) on stderr and exits; never a traceback."""
     console = stderr()
@@ -65,6 +70,13 @@ def info(message: str) -> None:
     stderr().print(escape(message), soft_wrap=True)
 
 
+def message_of(error: BaseException) -> str:
+    """The error's own message: str() of a KeyError adds quotes, stripping them cut real ones."""
+    if len(error.args) == 1 and isinstance(error.args[0], str):
+        return error.args[0]
+    return str(error)
+
+
 @contextmanager
 def expected_errors() -> Iterator[None]:
     """Maps the errors an admin can act on to one-line messages and exit codes."""
@@ -74,7 +86,7 @@ def expected_errors() -> Iterator[None]:
     try:
         yield
     except (TenantNotFound, SecretKeyError, ValueError) as error:
-        fail(str(error).strip("'\""), ExitCode.USAGE)
+        fail(message_of(error), ExitCode.USAGE)
     except DecryptionError as error:
         fail(str(error), ExitCode.FAILED)
     except OperationalError as error:

@@ -7,12 +7,33 @@ from typing import Annotated
 
 import typer
 from rich.markup import escape
+from sqlalchemy import Engine
 
 from licensewatch.cli.catalog import FormatOpt, intelligence_engine
-from licensewatch.cli.output import OutputFormat, fail, print_csv, print_json, stdout, table
+from licensewatch.cli.output import OutputFormat, fail, print_csv, print_json, stdout
+from licensewatch.cli.tables import Column, Line, WideOpt, print_table
 
 prices_app = typer.Typer(no_args_is_help=True, help="Product prices: set, list, remove, import.")
-ProductArg = Annotated[str, typer.Argument(help="SKU id or part number, e.g. SPE_E3.")]
+ProductArg = Annotated[
+    str, typer.Argument(help='SKU id, part number or name, e.g. SPE_E3 or "Microsoft 365 E3".')
+]
+_COLUMNS = (
+    Column("product", fold=True),
+    Column("part number", priority=2),
+    Column("SKU id", priority=3),
+    Column("amount", numeric=True),
+    Column("currency"),
+    Column("term", priority=1),
+)
+
+
+def _shown(engine: Engine, sku_id: str, part_number: str | None) -> str:
+    """The product's friendly name, as the dashboard shows it."""
+    from licensewatch.intelligence.catalog import display_name
+    from licensewatch.storage.database import session_scope
+
+    with session_scope(engine, write=False) as session:
+        return display_name(session, sku_id, part_number or sku_id)
 
 
 @prices_app.command("set")
@@ -27,31 +48,37 @@ def set_(
 
     with intelligence_engine() as engine:
         price = set_price(engine, product, amount, currency, term)
+        name = _shown(engine, price.sku_id, price.part_number)
     stdout().print(
-        f"{escape(price.part_number or price.sku_id)}: {price.amount} {price.currency} "
+        f"{escape(name)}: {price.amount} {price.currency} "
         f"{price.term.value} ({price.monthly:.2f} {price.currency} per month)"
     )
 
 
 @prices_app.command("list")
-def list_(output: FormatOpt = OutputFormat.TABLE) -> None:
+def list_(output: FormatOpt = OutputFormat.TABLE, wide: WideOpt = False) -> None:
     """Every price."""
+    from licensewatch.intelligence.catalog import product_names
     from licensewatch.intelligence.prices import load_prices
     from licensewatch.storage.database import session_scope
 
     with intelligence_engine() as engine, session_scope(engine, write=False) as session:
-        prices = sorted(load_prices(session).values(), key=lambda p: p.part_number or p.sku_id)
-    rows = [p.to_dict() for p in prices]
-    columns = ["part_number", "sku_id", "amount", "currency", "term"]
+        names = product_names(session)
+        rows = [
+            {"name": names.display_name(p.sku_id, p.part_number or p.sku_id)} | p.to_dict()
+            for p in load_prices(session).values()
+        ]
+    rows.sort(key=lambda row: str(row["name"]).casefold())
+    columns = ["name", "part_number", "sku_id", "amount", "currency", "term"]
     if output == OutputFormat.JSON:
         print_json(rows)
     elif output == OutputFormat.CSV:
         print_csv(rows, columns)
+    elif not rows:
+        stdout().print('No prices yet: licensewatch prices set "Microsoft 365 E3" 32.00')
     else:
-        result = table("Prices", columns, numeric=("amount",))
-        for row in rows:
-            result.add_row(*(str(row[c] or "") for c in columns))
-        stdout().print(result if rows else "No prices yet: licensewatch prices set PART 32.00")
+        lines = [Line([str(row[c] or "") for c in columns]) for row in rows]
+        print_table("Prices", _COLUMNS, lines, wide=wide)
 
 
 @prices_app.command("remove")

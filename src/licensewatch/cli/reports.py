@@ -2,76 +2,26 @@
 
 from __future__ import annotations
 
-import sys
-import time
-from collections.abc import Callable, Iterator
-from contextlib import contextmanager
 from enum import StrEnum
 from typing import Annotated
 
 import typer
 from rich.markup import escape
-from rich.progress import Progress, TaskID, TextColumn, TimeElapsedColumn
 
 from licensewatch.cli.output import (
     ExitCode,
+    counted,
     expected_errors,
     fail,
-    info,
     stderr,
     stdout,
 )
+from licensewatch.cli.progress import sync_progress
 from licensewatch.services.tenants import TenantService
 from licensewatch.sync.runner import Mode, SyncResult, run_sync
-from licensewatch.sync.work import SyncProgress
-
-ProgressCallback = Callable[[SyncProgress], None]
 
 
-@contextmanager
-def _progress(name: str) -> Iterator[ProgressCallback]:
-    """A Rich bar (pages, users, users/s) on a terminal; plain lines (phase, 10 pages) otherwise."""
-    started = time.monotonic()
-    if sys.stdout.isatty():
-        columns = (
-            TextColumn("[bold]{task.description}"),
-            TextColumn("{task.fields[phase]}"),
-            TextColumn("{task.fields[pages]} pages"),
-            TextColumn("{task.completed:.0f} users"),
-            TextColumn("{task.fields[rate]} users/s"),
-            TimeElapsedColumn(),
-        )
-        with Progress(*columns, console=stdout(), transient=True) as bar:
-            task: TaskID = bar.add_task(name, total=None, phase="", pages=0, rate="0")
-
-            def update(event: SyncProgress) -> None:
-                rate = event.users_read / max(time.monotonic() - started, 1e-6)
-                bar.update(
-                    task,
-                    completed=event.users_read,
-                    phase=event.phase,
-                    pages=event.pages_read,
-                    rate=f"{rate:,.0f}",
-                )
-
-            yield update
-        return
-    last: list[tuple[str, int]] = [("", -1)]
-
-    def log_line(event: SyncProgress) -> None:
-        phase, pages = last[0]
-        if event.phase != phase or event.pages_read >= pages + 10:
-            last[0] = (event.phase, event.pages_read)
-            rate = event.users_read / max(time.monotonic() - started, 1e-6)
-            info(
-                f"{name}: {event.phase}: {event.pages_read} pages, {event.users_read} users "
-                f"({rate:,.0f} users/s)"
-            )
-
-    yield log_line
-
-
-def cause_and_fix(result: SyncResult) -> tuple[str, str | None]:
+def cause_and_fix(result: SyncResult, name: str) -> tuple[str, str | None]:
     """The failure in one line and what the admin should do about it."""
     from licensewatch.graph.auth import AuthError
     from licensewatch.graph.errors import GraphAuthorizationError
@@ -87,7 +37,39 @@ def cause_and_fix(result: SyncResult) -> tuple[str, str | None]:
         )
     message = result.error_message or (str(error) if error else "unknown failure")
     cause, _, fix = message.partition(" Fix: ")
-    return cause, fix or "run `licensewatch tenant test NAME` for a step-by-step diagnosis"
+    return cause, fix or f"run `licensewatch tenant test {name}` for a step-by-step diagnosis"
+
+
+def summary(result: SyncResult) -> str:
+    """`full sync: 2,000 users in 20 pages, 3.1 s (...)`; a delta counts the changed users."""
+    from licensewatch.domain.schedule import SyncKind
+
+    if result.kind == SyncKind.DELTA:
+        read = f"delta sync: {counted(result.users_read, 'changed user')}"
+    else:
+        read = f"full sync: {counted(result.users_read, 'user')}"
+    calls = f"{counted(result.requests, 'request')}, {counted(result.retries, 'retry', 'retries')}"
+    return (
+        f"{read} in {counted(result.pages_read, 'page')}, {result.duration_ms / 1000:.1f} s "
+        f"({calls}); {counted(result.changes, 'licence change')}"
+    )
+
+
+def _users_now(service: TenantService, tenant_pk: int) -> int | None:
+    """Users in the tenant's current dataset: what a full read will roughly find."""
+    from sqlalchemy import func, select
+
+    from licensewatch.storage.database import session_scope
+    from licensewatch.storage.models import Tenant, User
+
+    with session_scope(service.engine, write=False) as session:
+        count = session.scalar(
+            select(func.count())
+            .select_from(User)
+            .join(Tenant, (Tenant.id == User.tenant_id) & (Tenant.dataset_id == User.dataset_id))
+            .where(Tenant.id == tenant_pk)
+        )
+    return int(count) if count else None
 
 
 class SyncMode(StrEnum):
@@ -102,18 +84,14 @@ def sync_tenant(
     """One tenant's sync with progress output; prints the outcome."""
     connection = service.connection_for(name)
     tenant_pk = service.show(name).id
-    with _progress(name) as progress:
+    with sync_progress(name, _users_now(service, tenant_pk)) as progress:
         result = run_sync(
             service.engine, tenant_pk, connection, mode=mode, shards=shards, progress=progress
         )
     if result.ok:
-        seconds = result.duration_ms / 1000
-        stdout().print(
-            f"[green]✓[/] {escape(name)}: {result.users_read} users, {result.pages_read} pages "
-            f"in {seconds:.1f} s ({result.requests} requests, {result.retries} retries)"
-        )
+        stdout().print(f"[green]✓[/] {escape(name)}: {escape(summary(result))}")
     else:
-        cause, fix = cause_and_fix(result)
+        cause, fix = cause_and_fix(result, name)
         console = stderr()
         console.print(f"[red]✗[/] {escape(name)}: sync failed: {escape(cause)}", soft_wrap=True)
         if fix:
