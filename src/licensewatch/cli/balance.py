@@ -54,7 +54,7 @@ def print_balance_table(rows: list[BalanceRow], *, wide: bool = False) -> None:
     over = [row for row in rows if row.over_assigned]
     if over:
         names = ", ".join(f"{row.name} ({-row.available:,})" for row in over)
-        stdout().print(f"[red]Over-assigned:[/] {escape(names)}", soft_wrap=True)
+        stdout().print(f"[red]Over-assigned:[/] {escape(names)}")
 
 
 def _balance_keys() -> list[str]:

@@ -66,8 +66,7 @@ def print_costs(costs: TenantCosts, *, wide: bool) -> None:
         missing = escape(", ".join(unpriced))
         stdout().print(
             f"* without the {len(unpriced)} product(s) that have no price: {missing}"
-            " (licensewatch prices set PRODUCT AMOUNT)",
-            soft_wrap=True,
+            " (licensewatch prices set PRODUCT AMOUNT)"
         )
 
 

@@ -20,6 +20,7 @@ WideOpt = Annotated[bool, typer.Option("--wide", help="Show every column, howeve
 # A folding column keeps at least this many characters, so that a product name wraps onto a
 # second line rather than into one word per line.
 _FOLD_MIN = 14
+_UNBOUNDED = 100_000
 
 
 @dataclass(frozen=True, slots=True)
@@ -75,7 +76,8 @@ def fit(
     wide: bool = False,
 ) -> Table:
     """The table with as many columns as fit in `width`; all of them when `wide`."""
-    console = Console(width=width)
+    # Measured on an unbounded console: a bounded one clamps every measurement to its width.
+    console = Console(width=_UNBOUNDED)
     shown = list(range(len(columns)))
     while True:
         result = _build(title, columns, shown, lines)
@@ -95,7 +97,7 @@ def print_table(
     console = stdout()
     result = fit(title, columns, lines, width=console.width, wide=wide)
     if wide:
-        unlimited = Console(width=100_000)
+        unlimited = Console(width=_UNBOUNDED)
         needed = Measurement.get(unlimited, unlimited.options, result).maximum
         console.width = max(console.width, needed)
     console.print(result)
