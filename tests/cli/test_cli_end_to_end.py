@@ -97,7 +97,7 @@ def test_secret_onboarding_test_sync_and_balance(
     assert "ready to sync" in tested.stdout
     synced = cli("sync", "contoso")
     assert synced.exit_code == 0, synced.output
-    assert "✓ contoso: 1200 users, 2 pages" in synced.stdout
+    assert "✓ contoso: full sync: 1,200 users in 2 pages" in synced.stdout
     assert "users/s" in synced.stderr  # plain progress lines when not on a terminal
     rows = json.loads(cli("balance", "--format", "json").stdout)
     assert rows

@@ -33,7 +33,12 @@ class _Candidate:
 
 def _candidates(session: Session) -> dict[str, _Candidate]:
     """Every product a name could mean, with the name the pages show (override → CSV → built-in)."""
-    overrides = dict(session.execute(select(ProductNameOverride.sku_id, ProductNameOverride.name)))
+    overrides = {
+        sku_id: name
+        for sku_id, name in session.execute(
+            select(ProductNameOverride.sku_id, ProductNameOverride.name)
+        )
+    }
     imported = session.execute(
         select(CatalogProduct.sku_id, CatalogProduct.part_number, CatalogProduct.name)
     ).all()
