@@ -16,10 +16,10 @@ from licensewatch.cli import COMMANDS
 from licensewatch.storage.database import make_engine
 from web_seed import seed_inventory
 
-HEAVY = ("sqlalchemy", "fastapi", "msal", "httpx", "openpyxl", "starlette", "uvicorn")
-HEAVY += ("procrastinate", "psycopg")
-WEB_AND_GRAPH = ("fastapi", "starlette", "uvicorn", "msal", "httpx")
-WEB_AND_GRAPH += ("licensewatch.web", "licensewatch.graph", "licensewatch.sync")
+HEAVY = {"sqlalchemy", "fastapi", "msal", "httpx", "openpyxl", "starlette", "uvicorn"}
+HEAVY |= {"procrastinate", "psycopg"}
+WEB_AND_GRAPH = {"fastapi", "starlette", "uvicorn", "msal", "httpx"}
+WEB_AND_GRAPH |= {"licensewatch.web", "licensewatch.graph", "licensewatch.sync"}
 
 
 def run(home: Path, *args: str, importtime: bool = False) -> tuple[str, set[str]]:
@@ -62,7 +62,7 @@ def test_help_imports_nothing_heavy_and_lists_every_command(tmp_path: Path) -> N
     output, modules = run(tmp_path, "--help", importtime=True)
     imported = packages(modules)
     assert "typer" in imported  # the measurement works
-    assert not imported & set(HEAVY)
+    assert not imported & HEAVY
     ours = {m for m in imported if m.startswith("licensewatch.")}
     assert ours == {"licensewatch.cli", "licensewatch.cli.lazy"}
     for name, command in COMMANDS.items():
@@ -76,7 +76,7 @@ def test_balance_and_status_import_no_web_or_graph_code(tmp_path: Path) -> None:
     for args in (("balance",), ("balance", "--format", "json"), ("status",)):
         _, modules = run(home, *args, importtime=True)
         assert "sqlalchemy" in packages(modules)  # it did read the database
-        assert not packages(modules) & set(WEB_AND_GRAPH), args
+        assert not packages(modules) & WEB_AND_GRAPH, args
     assert "Office 365 E3" in run(home, "balance")[0]
 
 
