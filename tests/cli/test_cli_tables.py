@@ -107,7 +107,13 @@ def test_status_costs_changes_prices_fit(home: Path, columns: int) -> None:
     status = run(home, "status", columns=columns)
     assert_fits(status, columns)
     assert "GraphUnavailableError" in status  # the error column is never dropped
-    for args in (("costs",), ("changes",), ("prices", "list")):
+    for args in (
+        ("costs",),
+        ("changes",),
+        ("prices", "list"),
+        ("tenant", "list"),
+        ("catalog", "list"),
+    ):
         assert_fits(run(home, *args, columns=columns), columns)
 
 

@@ -19,14 +19,24 @@ from licensewatch.cli.output import (
     print_csv,
     print_json,
     stdout,
-    table,
     warn,
 )
+from licensewatch.cli.tables import Column, Line, WideOpt, print_table
 
 catalog_app = typer.Typer(
     no_args_is_help=True, help="Friendly product names: import, name, list unknown SKUs."
 )
 FormatOpt = Annotated[OutputFormat, typer.Option("--format", help="table, json or csv.")]
+ProductArg = Annotated[
+    str, typer.Argument(help='SKU id, part number or name, e.g. SPE_E3 or "Microsoft 365 E3".')
+]
+_COLUMNS = (
+    Column("SKU id", priority=3),
+    Column("part number", priority=2),
+    Column("name", fold=True),
+    Column("source", priority=1),
+    Column("tenants", fold=True),
+)
 
 
 @contextmanager
@@ -63,7 +73,7 @@ def import_(
 
 @catalog_app.command("set-name")
 def set_name(
-    product: Annotated[str, typer.Argument(help="SKU id or part number, e.g. SPE_E3.")],
+    product: ProductArg,
     name: Annotated[str, typer.Argument(help="The name to show.")],
 ) -> None:
     """Give a product your own name (wins over Microsoft's and the built-in names)."""
@@ -75,7 +85,7 @@ def set_name(
 
 
 @catalog_app.command("clear-name")
-def clear_name(product: Annotated[str, typer.Argument(help="SKU id or part number.")]) -> None:
+def clear_name(product: ProductArg) -> None:
     """Remove your own name of a product."""
     from licensewatch.intelligence.catalog import clear_name as remove
 
@@ -84,7 +94,7 @@ def clear_name(product: Annotated[str, typer.Argument(help="SKU id or part numbe
     stdout().print("Name removed." if removed else "That product had no name of yours.")
 
 
-def _products(unknown: bool, output: OutputFormat) -> None:
+def _products(unknown: bool, output: OutputFormat, wide: bool) -> None:
     from licensewatch.intelligence.catalog import seen_products, unknown_products
     from licensewatch.storage.database import session_scope
 
@@ -99,21 +109,19 @@ def _products(unknown: bool, output: OutputFormat) -> None:
     elif unknown and not rows:
         stdout().print("Every product seen in your tenants has a friendly name.")
     else:
-        result = table("Unknown products" if unknown else "Products", columns)
-        for row in rows:
-            result.add_row(*(str(row[c]) for c in columns))
-        stdout().print(result)
+        lines = [Line([str(row[c]) for c in columns]) for row in rows]
+        print_table("Unknown products" if unknown else "Products", _COLUMNS, lines, wide=wide)
         if unknown:
             stdout().print('Name them: licensewatch catalog set-name PART "Name"')
 
 
 @catalog_app.command("list")
-def list_(output: FormatOpt = OutputFormat.TABLE) -> None:
+def list_(output: FormatOpt = OutputFormat.TABLE, wide: WideOpt = False) -> None:
     """Products seen in your tenants with their names and where each name comes from."""
-    _products(False, output)
+    _products(False, output, wide)
 
 
 @catalog_app.command("unknown")
-def unknown(output: FormatOpt = OutputFormat.TABLE) -> None:
+def unknown(output: FormatOpt = OutputFormat.TABLE, wide: WideOpt = False) -> None:
     """Products seen in your tenants that have no friendly name yet."""
-    _products(True, output)
+    _products(True, output, wide)

@@ -7,13 +7,12 @@ from typing import Annotated
 import typer
 from rich.markup import escape
 
-from licensewatch.cli.catalog import FormatOpt, intelligence_engine
+from licensewatch.cli.catalog import FormatOpt, ProductArg, intelligence_engine
 from licensewatch.cli.output import OutputFormat, print_csv, print_json, stdout
 
 findings_app = typer.Typer(
     help="Findings: unassigned seats, disabled/guest holders, overlaps, errors, lapsing, inactive."
 )
-ProductArg = Annotated[str, typer.Argument(help="SKU id or part number.")]
 
 
 @findings_app.callback(invoke_without_command=True)

@@ -9,14 +9,11 @@ import typer
 from rich.markup import escape
 from sqlalchemy import Engine
 
-from licensewatch.cli.catalog import FormatOpt, intelligence_engine
+from licensewatch.cli.catalog import FormatOpt, ProductArg, intelligence_engine
 from licensewatch.cli.output import OutputFormat, fail, print_csv, print_json, stdout
 from licensewatch.cli.tables import Column, Line, WideOpt, print_table
 
 prices_app = typer.Typer(no_args_is_help=True, help="Product prices: set, list, remove, import.")
-ProductArg = Annotated[
-    str, typer.Argument(help='SKU id, part number or name, e.g. SPE_E3 or "Microsoft 365 E3".')
-]
 _COLUMNS = (
     Column("product", fold=True),
     Column("part number", priority=2),
