@@ -55,7 +55,8 @@ def test_prices_by_name_part_number_and_sku_id(cli: CliRunner) -> None:
         ("Office 365 E3", "ENTERPRISEPACK", "21.00"),
         ("Office 365 E5", "ENTERPRISEPREMIUM", "31.00"),
     }
-    run(cli, "findings", "exclude", "Office 365 E5")
+    excluded = run(cli, "findings", "exclude", "Office 365 E5").stdout
+    assert excluded == "Office 365 E5 is excluded (everywhere).\n"
     run(cli, "findings", "include", "Office 365 E5")
 
 

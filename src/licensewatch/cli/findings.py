@@ -61,11 +61,15 @@ def exclude(
     scope: Annotated[str, typer.Option("--scope", help="everywhere or alerts.")] = "everywhere",
 ) -> None:
     """Ignore a product in findings and alerts (everywhere) or in alerts only."""
+    from licensewatch.intelligence.catalog import display_name
     from licensewatch.intelligence.exclusions import exclude as store
+    from licensewatch.storage.database import session_scope
 
     with intelligence_engine() as engine:
         sku_id, part = store(engine, product, scope)
-    stdout().print(f"{escape(part or sku_id)} is excluded ({scope}).")
+        with session_scope(engine, write=False) as session:
+            name = display_name(session, sku_id, part or sku_id)
+    stdout().print(f"{escape(name)} is excluded ({scope}).")
 
 
 @findings_app.command("include")
