@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 from pathlib import Path
 
 import pytest
@@ -14,8 +15,13 @@ from licensewatch.cli.reports import cause_and_fix, summary
 from licensewatch.domain.schedule import SyncKind
 from licensewatch.storage.database import make_engine, session_scope
 from licensewatch.storage.models import ChangeKind, LicenceChange, SyncStatus, utcnow
+from licensewatch.storage.models.intelligence import CatalogProduct
 from licensewatch.sync.outcome import SyncResult
 from web_seed import E3, E5, seed_inventory
+
+GCC_HIGH = "aea38a85-9bd5-4981-aa00-616b411205bf"
+GCC = "535a3a29-c5f0-42fe-8215-d3b9e1f38c4a"
+DOD = "d61d61cc-f992-433f-a577-5bd016037eeb"
 
 
 @pytest.fixture
@@ -64,7 +70,7 @@ def test_an_ambiguous_or_unknown_name_is_refused_with_the_candidates(cli: CliRun
     run(cli, "catalog", "set-name", "ENTERPRISEPACK", "Office Suite")
     run(cli, "catalog", "set-name", "ENTERPRISEPREMIUM", "Office Suite")
     refused = run(cli, "prices", "set", "Office Suite", "20", code=2)
-    assert "'Office Suite' is the name of 2 products" in refused.stderr
+    assert "the name 'Office Suite' belongs to 2 products" in refused.stderr
     assert f"ENTERPRISEPACK ({E3})" in refused.stderr
     assert f"ENTERPRISEPREMIUM ({E5})" in refused.stderr
     unknown = run(cli, "prices", "set", "Office 365 E7", "20", code=2)
@@ -102,3 +108,26 @@ def test_the_failed_sync_hint_names_the_tenant() -> None:
     cause, fix = cause_and_fix(failed, "contoso")
     assert cause == "connection reset by peer"
     assert fix == "run `licensewatch tenant test contoso` for a step-by-step diagnosis"
+
+
+def test_the_tenants_product_wins_over_catalogue_namesakes(cli: CliRunner) -> None:
+    engine = make_engine(f"sqlite:///{Path(os.environ['LICENSEWATCH_HOME']) / 'licensewatch.db'}")
+    with session_scope(engine) as session:
+        session.add_all(
+            [
+                CatalogProduct(sku_id=GCC_HIGH, part_number="ENTERPRISEPACK_USGOV_GCCHIGH",
+                               name="Office 365 E3", imported_at=utcnow()),
+                CatalogProduct(sku_id=GCC, part_number="ENTERPRISEPACK_GOV",
+                               name="Office 365 G3", imported_at=utcnow()),
+                CatalogProduct(sku_id=DOD, part_number="ENTERPRISEPACK_USGOV_DOD",
+                               name="Office 365 G3", imported_at=utcnow()),
+            ]
+        )  # fmt: skip
+    engine.dispose()
+    assert "Office 365 E3: 20.00" in run(cli, "prices", "set", "Office 365 E3", "20.00").stdout
+    prices = json.loads(run(cli, "prices", "list", "--format", "json").stdout)
+    assert [p["part_number"] for p in prices] == ["ENTERPRISEPACK"]
+    refused = run(cli, "prices", "set", "office 365 g3", "20", code=2).stderr
+    assert "belongs to 2 products" in refused
+    assert "ENTERPRISEPACK_GOV" in refused
+    assert "ENTERPRISEPACK_USGOV_DOD" in refused

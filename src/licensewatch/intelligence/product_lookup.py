@@ -64,8 +64,8 @@ def _by_name(session: Session, key: str) -> tuple[str, str | None]:
     if shown:
         listed = ", ".join(f"{c.part_number} ({c.sku_id})" for c in sorted(shown, key=_order))
         raise AmbiguousProduct(
-            f"{key!r} is the name of {len(shown)} products: {listed}; use the part number or "
-            "the SKU id"
+            f"the name {key!r} belongs to {len(shown)} products: {listed}; use the part number "
+            "or the SKU id"
         )
     raise UnknownProduct(
         f"unknown product {key!r}: use its SKU id, part number or name as `licensewatch "
