@@ -25,7 +25,7 @@ from licensewatch.cli.output import (
 )
 from licensewatch.cli.tables import Column, Line, WideOpt, print_table
 from licensewatch.domain.certificates import ClientCertificate, load_certificate_files
-from licensewatch.domain.schedule import parse_duration
+from licensewatch.domain.schedule import MAX_SYNC_INTERVAL, parse_duration
 from licensewatch.graph.clouds import Cloud
 from licensewatch.services.tenants import SecretInput, TenantService, TenantSettings, TenantView
 
@@ -128,13 +128,13 @@ def _settings(options: dict[str, Any], name: str | None) -> TenantSettings:
         options.pop("secret_expires"),
     )
     interval = options.pop("sync_interval")
+    try:
+        sync_interval = parse_duration(interval, MAX_SYNC_INTERVAL) if interval else None
+    except ValueError as error:
+        fail(f"--sync-interval: {error}")
     options.pop("rename", None)
     options["name"] = name
-    return TenantSettings(
-        **options,
-        credential=credential,
-        sync_interval=parse_duration(interval) if interval else None,
-    )
+    return TenantSettings(**options, credential=credential, sync_interval=sync_interval)
 
 
 def _print_view(view: TenantView) -> None:

@@ -9,10 +9,10 @@ from fastapi import Request
 from sqlalchemy import Engine
 from sqlalchemy.orm import Session
 
+from licensewatch.services.sign_in import SignInThrottle
 from licensewatch.settings import Settings
 from licensewatch.storage.database import session_scope
 from licensewatch.web.background import SyncLauncher
-from licensewatch.web.throttle import LoginThrottle
 
 
 @dataclass
@@ -21,7 +21,7 @@ class AppContext:
 
     settings: Settings
     engine: Engine
-    throttle: LoginThrottle
+    throttle: SignInThrottle
     launcher: SyncLauncher
 
 
