@@ -77,6 +77,7 @@ def test_balance_and_status_import_no_web_or_graph_code(tmp_path: Path) -> None:
         _, modules = run(home, *args, importtime=True)
         assert "sqlalchemy" in packages(modules)  # it did read the database
         assert not packages(modules) & WEB_AND_GRAPH, args
+        assert "alembic" not in packages(modules), args  # the schema is current: no migration
     assert "Office 365 E3" in run(home, "balance")[0]
 
 
