@@ -83,18 +83,19 @@ def assert_fits(output: str, width: int) -> None:
 def test_balance_fits_with_whole_numbers(home: Path, columns: int) -> None:
     output = run(home, "balance", columns=columns)
     assert_fits(output, columns)
-    for number in ("1,000,000", "123,456", "12,661", "-2,661", "99,999"):
+    for number in ("1,000,000", "131,346", "12,661", "99,999", "31,347"):
         assert number in output
     assert "Automate" in output  # the friendly name, maybe folded over two lines
     single = run(home, "balance", "--tenant", "contoso", columns=columns)
     assert_fits(single, columns)
-    assert "total (5 SKUs)" in single
+    assert "100,050" in single  # its assigned total
+    assert "total (3 SKUs)" in single  # the paid ones: free SKUs are listed apart, never summed
 
 
 def test_balance_wide_shows_every_column(home: Path) -> None:
     narrow = run(home, "balance", "--tenant", "contoso", columns=80)
     wide = run(home, "balance", "--tenant", "contoso", "--wide", columns=80)
-    for header in ("SKU", "suspended", "direct", "via groups", "renewal", "warning", "used"):
+    for header in ("SKU", "grace", "trial", "lapsed", "direct", "via groups", "renewal", "used"):
         assert header in wide
     assert "via groups" not in narrow
     assert "CONTOSO_VERY_LONG_PART_NUMBER_WITHOUT_A_NAME" in wide

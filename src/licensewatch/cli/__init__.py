@@ -25,7 +25,7 @@ COMMANDS: dict[str, LazyCommand] = {
     "balance": LazyCommand(
         "licensewatch.cli.balance",
         "balance",
-        "Licence balance per SKU: bought, in grace, suspended, consumed, available.",
+        "Licence balance per SKU: purchased (grace beside), trial, lapsed, assigned, available.",
     ),
     "status": LazyCommand(
         "licensewatch.cli.status",
@@ -100,7 +100,7 @@ COMMANDS: dict[str, LazyCommand] = {
     "key": LazyCommand(
         "licensewatch.cli.keys",
         "key_app",
-        "Manage the key that encrypts credentials at rest.",
+        "Manage the key that encrypts secrets at rest.",
     ),
     "emulator": LazyCommand(
         "licensewatch.cli.emulator",

@@ -84,7 +84,8 @@ def changes(
 
 def print_changes(rows: list[dict[str, Any]], *, wide: bool = False) -> None:
     several = len({row["tenant"] for row in rows}) > 1
-    columns = [Column("when"), *([Column("tenant")] * several), Column("change", priority=2)]
+    tenant = [Column("tenant", fold=True)] * several
+    columns = [Column("when"), *tenant, Column("change", priority=2)]
     columns += [Column("user", fold=True), Column("product", fold=True)]
     columns += [Column("detail", priority=1, fold=True)]
     lines = []

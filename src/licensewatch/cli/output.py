@@ -81,11 +81,12 @@ def message_of(error: BaseException) -> str:
 def expected_errors() -> Iterator[None]:
     """Maps the errors an admin can act on to one-line messages and exit codes."""
     from licensewatch.security.crypto import DecryptionError, SecretKeyError
+    from licensewatch.security.files import FileModeError
     from licensewatch.services.tenant_lookup import TenantNotFound
 
     try:
         yield
-    except (TenantNotFound, SecretKeyError, ValueError) as error:
+    except (TenantNotFound, SecretKeyError, FileModeError, ValueError) as error:
         fail(message_of(error), ExitCode.USAGE)
     except DecryptionError as error:
         fail(str(error), ExitCode.FAILED)

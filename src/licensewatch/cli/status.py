@@ -14,7 +14,7 @@ if TYPE_CHECKING:
     from licensewatch.observability.health import TenantStatus
 
 _COLUMNS = (
-    Column("tenant"),
+    Column("tenant", fold=True),
     Column("last success", priority=1),
     Column("next run", priority=4),
     Column("users", priority=2, numeric=True),

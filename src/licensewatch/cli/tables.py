@@ -19,7 +19,8 @@ WideOpt = Annotated[bool, typer.Option("--wide", help="Show every column, howeve
 
 # A folding column keeps at least this many characters, so that a product name wraps onto a
 # second line rather than into one word per line.
-_FOLD_MIN = 14
+_FOLD_MIN = 20
+_FOLD_FLOOR = 6
 _UNBOUNDED = 100_000
 
 
@@ -47,7 +48,11 @@ def _natural(column: Column, index: int, lines: Sequence[Line]) -> int:
 
 
 def _build(
-    title: str | None, columns: Sequence[Column], shown: Sequence[int], lines: Sequence[Line]
+    title: str | None,
+    columns: Sequence[Column],
+    shown: Sequence[int],
+    lines: Sequence[Line],
+    fold_min: int = _FOLD_MIN,
 ) -> Table:
     result = Table(title=title, title_justify="left", header_style="bold")
     for index in shown:
@@ -58,13 +63,27 @@ def _build(
             justify="right" if column.numeric else "left",
             no_wrap=not column.fold,
             overflow="fold" if column.fold else "ellipsis",
-            min_width=min(natural, _FOLD_MIN) if column.fold else natural,
+            min_width=min(natural, fold_min) if column.fold else natural,
         )
     for line in lines:
         result.add_row(
             *(Text(line.cells[i]) for i in shown), style=line.style, end_section=line.end_section
         )
     return result
+
+
+def _needed(
+    columns: Sequence[Column], shown: Sequence[int], lines: Sequence[Line], fold_min: int
+) -> int:
+    """Width of the table with folding columns at their narrowest: the box draws one edge, and
+    each column its padding (one space each side) and one divider."""
+    widths = (
+        min(_natural(columns[i], i, lines), fold_min)
+        if columns[i].fold
+        else _natural(columns[i], i, lines)
+        for i in shown
+    )
+    return 1 + sum(width + 3 for width in widths)
 
 
 def fit(
@@ -76,18 +95,17 @@ def fit(
     wide: bool = False,
 ) -> Table:
     """The table with as many columns as fit in `width`; all of them when `wide`."""
-    # Measured on an unbounded console: a bounded one clamps every measurement to its width.
-    console = Console(width=_UNBOUNDED)
     shown = list(range(len(columns)))
-    while True:
-        result = _build(title, columns, shown, lines)
-        if wide:
-            return result
-        needed = Measurement.get(console, console.options, result).minimum
+    while not wide and _needed(columns, shown, lines, _FOLD_MIN) > width:
         droppable = [i for i in shown if columns[i].priority > 0]
-        if needed <= width or not droppable:
-            return result
+        if not droppable:
+            break
         shown.remove(max(droppable, key=lambda i: (columns[i].priority, i)))
+    fold_min = _FOLD_MIN
+    # Only essential columns left and still too wide: the text folds narrower, never a number.
+    while not wide and fold_min > _FOLD_FLOOR and _needed(columns, shown, lines, fold_min) > width:
+        fold_min -= 1
+    return _build(title, columns, shown, lines, fold_min)
 
 
 def print_table(
