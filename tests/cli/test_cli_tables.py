@@ -86,6 +86,7 @@ def test_balance_fits_with_whole_numbers(home: Path, columns: int) -> None:
     for number in ("1,000,000", "131,346", "12,661", "99,999", "31,347"):
         assert number in output
     assert "Automate" in output  # the friendly name, maybe folded over two lines
+    assert "contoso: Office 365 E3 (1)" in output.replace("\n", " ")  # whose over-assignment
     single = run(home, "balance", "--tenant", "contoso", columns=columns)
     assert_fits(single, columns)
     assert "100,050" in single  # its assigned total

@@ -52,6 +52,11 @@ def _paid_line(row: BalanceRow, tenant: list[str]) -> Line:
     return Line(cells, style="red" if row.over_assigned or row.lapsed else None)
 
 
+def _who(row: BalanceRow, several: bool) -> str:
+    """The product, with its tenant when the table shows several."""
+    return f"{row.tenant}: {row.name}" if several else row.name
+
+
 def _other_line(row: BalanceRow, tenant: list[str]) -> Line:
     kind = "free" if row.section == Section.FREE else "tenant-wide"
     units = [f"{row.purchased + row.trial:,}", f"{row.consumed:,}"]
@@ -76,11 +81,13 @@ def print_balance_table(rows: list[BalanceRow], *, wide: bool = False) -> None:
     print_table(title, [*tenant_column, *_PAID], lines, wide=wide)
     over = [row for row in paid if row.over_assigned]
     if over:
-        names = ", ".join(f"{row.name} ({row.over_assigned_units:,})" for row in over)
+        names = ", ".join(f"{_who(row, several)} ({row.over_assigned_units:,})" for row in over)
         stdout().print(f"[red]Over-assigned:[/] {escape(names)} (buy seats or remove licences)")
     lapsed = [row for row in paid if row.lapsed]
     if lapsed:
-        names = ", ".join(f"{row.name} ({row.lapsed_holders:,} holders)" for row in lapsed)
+        names = ", ".join(
+            f"{_who(row, several)} ({row.lapsed_holders:,} holders)" for row in lapsed
+        )
         stdout().print(
             f"[red]Lapsed with holders:[/] {escape(names)} (renew, or move them before the date)"
         )
