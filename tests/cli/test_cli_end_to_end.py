@@ -97,7 +97,7 @@ def test_secret_onboarding_test_sync_and_balance(
     assert "ready to sync" in tested.stdout
     synced = cli("sync", "contoso")
     assert synced.exit_code == 0, synced.output
-    assert "✓ contoso: 1200 users, 2 pages" in synced.stdout
+    assert "✓ contoso: full sync: 1,200 users in 2 pages" in synced.stdout
     assert "users/s" in synced.stderr  # plain progress lines when not on a terminal
     rows = json.loads(cli("balance", "--format", "json").stdout)
     assert rows
@@ -194,3 +194,16 @@ def test_over_assigned_rows_are_flagged(make_emulator: EmulatorFactory, home: Pa
     over = [row["sku_part_number"] for row in rows if row["over_assigned"]]
     assert "SPE_E3" in over
     assert "Over-assigned:" in cli("balance").stdout
+
+
+def test_a_full_sync_shows_progress_against_the_last_user_count(small: Cli) -> None:
+    assert small.add_secret("t").exit_code == 0
+    first = small("sync", "t", "--mode", "full")
+    assert first.exit_code == 0, first.output
+    assert " of ~" not in first.stderr  # nothing to compare with yet
+    users = json.loads(small("status", "--format", "json").stdout)[0]["users"]
+    assert users > 0
+    second = small("sync", "t", "--mode", "full")
+    assert second.exit_code == 0, second.output
+    assert f"t: users: 0 pages, 0 users of ~{users:,} (0%)" in second.stderr
+    assert f"✓ t: full sync: {users:,} users in 1 page" in second.stdout

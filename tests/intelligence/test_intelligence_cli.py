@@ -59,6 +59,7 @@ def test_cli_names_prices_findings_alerts_report(
     prices = json.loads(run(cli, "prices", "list", "--format", "json").output)
     assert prices == [
         {
+            "name": "M365 E3 (EA)",
             "sku_id": "05e9a617-0261-4cee-bb44-138d3ef5d965",
             "part_number": "SPE_E3",
             "amount": "36.00",

@@ -1,21 +1,127 @@
-"""The `licensewatch` command line: one sub-module per command group."""
+"""The `licensewatch` command line: one sub-module per command group, imported when it runs."""
 
 from __future__ import annotations
 
+from typing import Annotated
+
 import typer
 
-from licensewatch.cli.catalog import register_intelligence_commands
-from licensewatch.cli.changes import changes
-from licensewatch.cli.daemon import register_daemon_commands
-from licensewatch.cli.demo import demo
-from licensewatch.cli.emulator import emulator_app
-from licensewatch.cli.keys import key_app
-from licensewatch.cli.reports import register_report_commands
-from licensewatch.cli.tenants import tenant_app
-from licensewatch.cli.web import register_web_commands
+import licensewatch
+from licensewatch.cli.lazy import LazyCommand, LazyGroup
+
+# Name → module (under licensewatch.cli), attribute (a command or a Typer) and the one-line
+# help of the listing; a test checks that each help equals the command's own.
+COMMANDS: dict[str, LazyCommand] = {
+    "tenant": LazyCommand(
+        "licensewatch.cli.tenants",
+        "tenant_app",
+        "Add, inspect, change, remove and test Microsoft 365 tenants.",
+    ),
+    "sync": LazyCommand(
+        "licensewatch.cli.reports",
+        "sync",
+        "Collect users, SKUs and subscriptions now; exit 1 if any tenant failed.",
+    ),
+    "balance": LazyCommand(
+        "licensewatch.cli.balance",
+        "balance",
+        "Licence balance per SKU: purchased (grace beside), trial, lapsed, assigned, available.",
+    ),
+    "status": LazyCommand(
+        "licensewatch.cli.status",
+        "status",
+        "Per tenant: last success, last error and cause, next run, users, failures, lease.",
+    ),
+    "changes": LazyCommand(
+        "licensewatch.cli.changes",
+        "changes",
+        "Licence changes seen by syncs: licences gained or lost, accounts, users, units bought.",
+    ),
+    "costs": LazyCommand(
+        "licensewatch.cli.costs",
+        "costs",
+        "Licence costs per month and year: purchased, assigned, unassigned, by department etc.",
+    ),
+    "findings": LazyCommand(
+        "licensewatch.cli.findings",
+        "findings_app",
+        "Findings: unassigned seats, disabled/guest holders, overlaps, errors, lapsing, inactive.",
+    ),
+    "catalog": LazyCommand(
+        "licensewatch.cli.catalog",
+        "catalog_app",
+        "Friendly product names: import, name, list unknown SKUs.",
+    ),
+    "prices": LazyCommand(
+        "licensewatch.cli.prices",
+        "prices_app",
+        "Product prices: set, list, remove, import.",
+    ),
+    "report": LazyCommand(
+        "licensewatch.cli.report",
+        "report_app",
+        "The licence report: write it, e-mail it, schedule it.",
+    ),
+    "alerts": LazyCommand(
+        "licensewatch.cli.alerts",
+        "alerts_app",
+        "Alert rules, destinations and their log.",
+    ),
+    "serve": LazyCommand(
+        "licensewatch.cli.web",
+        "serve",
+        "Serve the dashboard, the REST API (/api/v1, docs at /api/docs) and /healthz.",
+    ),
+    "user": LazyCommand(
+        "licensewatch.cli.web",
+        "user_app",
+        "Manage the web app's local accounts.",
+    ),
+    "token": LazyCommand(
+        "licensewatch.cli.web",
+        "token_app",
+        "Manage personal REST API tokens.",
+    ),
+    "daemon": LazyCommand(
+        "licensewatch.cli.daemon",
+        "daemon",
+        "Sync every tenant on its interval (one process; SQLite or PostgreSQL).",
+    ),
+    "worker": LazyCommand(
+        "licensewatch.cli.daemon",
+        "worker",
+        "A scale-out worker: any number of them, on any machines, sharing one PostgreSQL.",
+    ),
+    "enqueue": LazyCommand(
+        "licensewatch.cli.daemon",
+        "enqueue",
+        "Enqueue a sync job for every due tenant now, for the workers (PostgreSQL).",
+    ),
+    "key": LazyCommand(
+        "licensewatch.cli.keys",
+        "key_app",
+        "Manage the key that encrypts secrets at rest.",
+    ),
+    "emulator": LazyCommand(
+        "licensewatch.cli.emulator",
+        "emulator_app",
+        "The built-in Microsoft cloud emulator (Entra + Graph, offline).",
+    ),
+    "demo": LazyCommand(
+        "licensewatch.cli.demo",
+        "demo",
+        "Run the product against the built-in Microsoft cloud emulator (no Microsoft account).",
+    ),
+}
+
+
+class _Commands(LazyGroup):
+    lazy_commands = COMMANDS
+
 
 app = typer.Typer(
     name="licensewatch",
+    cls=_Commands,
     help=(
         "Microsoft 365 licence balance: collect users, SKUs and licence consumption "
         "through Microsoft Graph."
@@ -23,15 +129,24 @@ app = typer.Typer(
     no_args_is_help=True,
     pretty_exceptions_enable=False,
 )
-app.add_typer(tenant_app, name="tenant")
-app.add_typer(emulator_app, name="emulator")
-app.add_typer(key_app, name="key")
-register_report_commands(app)
-register_web_commands(app)
-register_daemon_commands(app)
-register_intelligence_commands(app)
-app.command("demo")(demo)
-app.command("changes")(changes)
+
+
+def _print_version(value: bool) -> None:
+    if value:
+        typer.echo(f"licensewatch {licensewatch.__version__}")
+        raise typer.Exit()
+
+
+@app.callback()
+def _root(
+    version: Annotated[
+        bool,
+        typer.Option(
+            "--version", is_eager=True, callback=_print_version, help="Show the version and exit."
+        ),
+    ] = False,
+) -> None:
+    """Options that apply before any command."""
 
 
 def main() -> None:

@@ -15,23 +15,34 @@ from licensewatch.cli.output import (
     OutputFormat,
     expected_errors,
     fail,
+    message_of,
     print_csv,
     print_json,
     stdout,
-    table,
     warn,
 )
+from licensewatch.cli.tables import Column, Line, WideOpt, print_table
 
 catalog_app = typer.Typer(
     no_args_is_help=True, help="Friendly product names: import, name, list unknown SKUs."
 )
 FormatOpt = Annotated[OutputFormat, typer.Option("--format", help="table, json or csv.")]
+ProductArg = Annotated[
+    str, typer.Argument(help='SKU id, part number or name, e.g. SPE_E3 or "Microsoft 365 E3".')
+]
+_COLUMNS = (
+    Column("SKU id", priority=3),
+    Column("part number", priority=2),
+    Column("name", fold=True),
+    Column("source", priority=1),
+    Column("tenants", fold=True),
+)
 
 
 @contextmanager
 def intelligence_engine() -> Iterator[Engine]:
     """The configured database with admin-actionable errors mapped to one-line messages."""
-    from licensewatch.cli.tenants import open_engine
+    from licensewatch.cli.database import open_engine
     from licensewatch.intelligence.alerts.webhook import DeliveryError
 
     with expected_errors():
@@ -39,7 +50,7 @@ def intelligence_engine() -> Iterator[Engine]:
         try:
             yield engine
         except LookupError as error:
-            fail(str(error).strip("'\""), ExitCode.USAGE)
+            fail(message_of(error), ExitCode.USAGE)
         except DeliveryError as error:
             fail(str(error), ExitCode.FAILED)
         finally:
@@ -62,7 +73,7 @@ def import_(
 
 @catalog_app.command("set-name")
 def set_name(
-    product: Annotated[str, typer.Argument(help="SKU id or part number, e.g. SPE_E3.")],
+    product: ProductArg,
     name: Annotated[str, typer.Argument(help="The name to show.")],
 ) -> None:
     """Give a product your own name (wins over Microsoft's and the built-in names)."""
@@ -74,7 +85,7 @@ def set_name(
 
 
 @catalog_app.command("clear-name")
-def clear_name(product: Annotated[str, typer.Argument(help="SKU id or part number.")]) -> None:
+def clear_name(product: ProductArg) -> None:
     """Remove your own name of a product."""
     from licensewatch.intelligence.catalog import clear_name as remove
 
@@ -83,7 +94,7 @@ def clear_name(product: Annotated[str, typer.Argument(help="SKU id or part numbe
     stdout().print("Name removed." if removed else "That product had no name of yours.")
 
 
-def _products(unknown: bool, output: OutputFormat) -> None:
+def _products(unknown: bool, output: OutputFormat, wide: bool) -> None:
     from licensewatch.intelligence.catalog import seen_products, unknown_products
     from licensewatch.storage.database import session_scope
 
@@ -98,36 +109,19 @@ def _products(unknown: bool, output: OutputFormat) -> None:
     elif unknown and not rows:
         stdout().print("Every product seen in your tenants has a friendly name.")
     else:
-        result = table("Unknown products" if unknown else "Products", columns)
-        for row in rows:
-            result.add_row(*(str(row[c]) for c in columns))
-        stdout().print(result)
+        lines = [Line([str(row[c]) for c in columns]) for row in rows]
+        print_table("Unknown products" if unknown else "Products", _COLUMNS, lines, wide=wide)
         if unknown:
             stdout().print('Name them: licensewatch catalog set-name PART "Name"')
 
 
 @catalog_app.command("list")
-def list_(output: FormatOpt = OutputFormat.TABLE) -> None:
+def list_(output: FormatOpt = OutputFormat.TABLE, wide: WideOpt = False) -> None:
     """Products seen in your tenants with their names and where each name comes from."""
-    _products(False, output)
+    _products(False, output, wide)
 
 
 @catalog_app.command("unknown")
-def unknown(output: FormatOpt = OutputFormat.TABLE) -> None:
+def unknown(output: FormatOpt = OutputFormat.TABLE, wide: WideOpt = False) -> None:
     """Products seen in your tenants that have no friendly name yet."""
-    _products(True, output)
-
-
-def register_intelligence_commands(app: typer.Typer) -> None:
-    """Adds `catalog`, `prices`, `costs`, `findings`, `alerts` and `report`."""
-    from licensewatch.cli.alerts import alerts_app
-    from licensewatch.cli.findings import findings_app
-    from licensewatch.cli.prices import costs, prices_app
-    from licensewatch.cli.report import report_app
-
-    app.add_typer(catalog_app, name="catalog")
-    app.add_typer(prices_app, name="prices")
-    app.command("costs")(costs)
-    app.add_typer(findings_app, name="findings")
-    app.add_typer(alerts_app, name="alerts")
-    app.add_typer(report_app, name="report")
+    _products(True, output, wide)

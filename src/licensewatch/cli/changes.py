@@ -12,13 +12,13 @@ from licensewatch.cli.output import (
     print_csv,
     print_json,
     stdout,
-    table,
 )
+from licensewatch.cli.tables import Column, Line, WideOpt, print_table
 from licensewatch.domain.schedule import parse_duration
 from licensewatch.storage.models import ChangeKind, utcnow
 
 _COLUMNS = (
-    "occurred_at", "tenant", "kind", "user_principal_name", "sku_part_number", "sku_id",
+    "occurred_at", "tenant", "kind", "user_principal_name", "product", "sku_part_number", "sku_id",
     "assigned_by_group", "group_name", "detail", "run_id",
 )  # fmt: skip
 
@@ -51,17 +51,21 @@ def changes(
     output: Annotated[
         OutputFormat, typer.Option("--format", help="table, json or csv.")
     ] = OutputFormat.TABLE,
+    wide: WideOpt = False,
 ) -> None:
     """Licence changes seen by syncs: licences gained or lost, accounts, users, units bought."""
-    from licensewatch.cli.tenants import tenant_service
+    from licensewatch.cli.database import database
+    from licensewatch.intelligence.catalog import product_names
+    from licensewatch.services.tenant_lookup import tenant_by_name
     from licensewatch.storage.database import session_scope
     from licensewatch.storage.queries import licence_changes
 
-    with expected_errors(), tenant_service() as service:
+    with expected_errors():
         after = utcnow() - parse_duration(since) if since is not None else None
-        if tenant is not None:
-            tenant = service.show(tenant).name
-        with session_scope(service.engine, write=False) as session:
+        with database() as engine, session_scope(engine, write=False) as session:
+            if tenant is not None:
+                tenant = tenant_by_name(session, tenant).name
+            names = product_names(session)
             found = licence_changes(
                 session,
                 tenant_name=tenant,
@@ -71,6 +75,9 @@ def changes(
                 limit=limit,
             )
     rows = [row.to_dict() for row in found]
+    for row in rows:
+        sku_id, part = row.get("sku_id"), row.get("sku_part_number")
+        row["product"] = names.display_name(sku_id, part or sku_id) if sku_id else None
     if output == OutputFormat.JSON:
         print_json(rows)
     elif output == OutputFormat.CSV:
@@ -78,16 +85,19 @@ def changes(
     elif not rows:
         stdout().print("No licence changes recorded (the first sync of a tenant is the baseline).")
     else:
-        print_table(rows)
+        print_changes(rows, wide=wide)
 
 
-def print_table(rows: list[dict[str, Any]]) -> None:
+def print_changes(rows: list[dict[str, Any]], *, wide: bool = False) -> None:
     several = len({row["tenant"] for row in rows}) > 1
-    columns = ["when", *(["tenant"] * several), "change", "user", "product", "detail"]
-    result = table(f"Licence changes ({len(rows)})", columns)
+    tenant = [Column("tenant", fold=True)] * several
+    columns = [Column("when"), *tenant, Column("change", priority=2)]
+    columns += [Column("user", fold=True), Column("product", fold=True)]
+    columns += [Column("detail", priority=1, fold=True)]
+    lines = []
     for row in rows:
-        cells = [row["occurred_at"][:19].replace("T", " "), *([row["tenant"]] * several)]
+        cells = [row["occurred_at"][:16].replace("T", " "), *([row["tenant"]] * several)]
         cells += [row["kind"], row["user_principal_name"] or "-"]
-        cells += [row["sku_part_number"] or row["sku_id"] or "-", describe(row)]
-        result.add_row(*(str(cell) for cell in cells))
-    stdout().print(result)
+        cells += [row["product"] or "-", describe(row)]
+        lines.append(Line([str(cell) for cell in cells]))
+    print_table(f"Licence changes ({len(rows)})", columns, lines, wide=wide)

@@ -1,11 +1,11 @@
-"""`licensewatch daemon`, `worker`, `enqueue` and `status`: scheduled syncs, scale-out, status."""
+"""`licensewatch daemon`, `worker` and `enqueue`: scheduled syncs and scale-out."""
 
 from __future__ import annotations
 
 import logging
 import os
 import signal
-from datetime import datetime, timedelta
+from datetime import timedelta
 from types import FrameType
 from typing import Annotated
 
@@ -14,17 +14,13 @@ import typer
 
 from licensewatch.cli.output import (
     ExitCode,
-    OutputFormat,
     expected_errors,
     fail,
     info,
-    print_csv,
-    print_json,
     stdout,
-    table,
 )
 from licensewatch.domain.schedule import parse_duration
-from licensewatch.observability.health import Health, TenantStatus, tenant_status
+from licensewatch.observability.health import Health
 from licensewatch.observability.server import MetricsServer
 from licensewatch.observability.sync_metrics import SyncMetrics
 from licensewatch.settings import Settings, load_settings
@@ -216,73 +212,3 @@ def enqueue(
             engine.dispose()
     stdout().print(f"enqueued {count} tenant sync(s) (tenants with a waiting job are skipped)")
     raise typer.Exit(ExitCode.OK)
-
-
-def _when(value: datetime | None, now: datetime) -> str:
-    if value is None:
-        return "-"
-    seconds = (value - now).total_seconds()
-    ago = seconds < 0
-    seconds = abs(seconds)
-    amount = (
-        f"{seconds:.0f}s"
-        if seconds < 90
-        else f"{seconds / 60:.0f}m"
-        if seconds < 5400
-        else f"{seconds / 3600:.1f}h"
-    )
-    return f"{amount} ago" if ago else f"in {amount}"
-
-
-def _print_table(rows: list[TenantStatus], now: datetime) -> None:
-    columns = ["tenant", "last success", "next run", "users", "duration", "delta age"]
-    columns += ["failures", "lease", "last error"]
-    result = table("Sync status", columns, numeric=("users", "failures"))
-    for row in rows:
-        delta = f"{row.delta_age_seconds / 3600:.1f}h" if row.delta_age_seconds else "-"
-        duration = f"{row.last_duration_seconds:.1f}s" if row.last_duration_seconds else "-"
-        error = row.last_error if row.failing else "-"
-        result.add_row(
-            row.name, _when(row.last_success_at, now), _when(row.next_sync_at, now),
-            str(row.users), duration, delta, str(row.consecutive_failures),
-            row.lease_owner or "-", error or "-",
-            style="red" if row.failing else None,
-        )  # fmt: skip
-    stdout().print(result)
-
-
-def status(
-    output: Annotated[
-        OutputFormat, typer.Option("--format", help="table, json or csv.")
-    ] = OutputFormat.TABLE,
-) -> None:
-    """Per tenant: last success, last error and cause, next run, users, failures, lease."""
-    from licensewatch.storage.database import make_engine
-    from licensewatch.storage.models import utcnow
-
-    settings = load_settings()
-    with expected_errors():
-        engine = make_engine(settings.database_url)
-        try:
-            now = utcnow()
-            rows = tenant_status(engine, now)
-        finally:
-            engine.dispose()
-    if output == OutputFormat.JSON:
-        print_json([row.to_dict() for row in rows])
-    elif output == OutputFormat.CSV:
-        dicts = [row.to_dict() for row in rows]
-        print_csv(dicts, list(dicts[0]) if dicts else ["name"])
-    elif not rows:
-        stdout().print("No tenants configured: licensewatch tenant add --help")
-    else:
-        _print_table(rows, now)
-    raise typer.Exit(ExitCode.OK)
-
-
-def register_daemon_commands(app: typer.Typer) -> None:
-    """Adds `daemon`, `worker`, `enqueue` and `status`."""
-    app.command("daemon")(daemon)
-    app.command("worker")(worker)
-    app.command("enqueue")(enqueue)
-    app.command("status")(status)

@@ -57,7 +57,8 @@ def demo(
     port: Annotated[int, typer.Option(help="Port of the dashboard.")] = 8000,
 ) -> None:
     """Run the product against the built-in Microsoft cloud emulator (no Microsoft account)."""
-    from licensewatch.cli.reports import print_balance_table, sync_tenant
+    from licensewatch.cli.balance import print_balance_table
+    from licensewatch.cli.reports import sync_tenant
     from licensewatch.cli.tenants import tenant_service
     from licensewatch.emulator.seed import build_world
     from licensewatch.emulator.server import start_in_thread

@@ -7,13 +7,12 @@ from typing import Annotated
 import typer
 from rich.markup import escape
 
-from licensewatch.cli.catalog import FormatOpt, intelligence_engine
+from licensewatch.cli.catalog import FormatOpt, ProductArg, intelligence_engine
 from licensewatch.cli.output import OutputFormat, print_csv, print_json, stdout
 
 findings_app = typer.Typer(
     help="Findings: unassigned seats, disabled/guest holders, overlaps, errors, lapsing, inactive."
 )
-ProductArg = Annotated[str, typer.Argument(help="SKU id or part number.")]
 
 
 @findings_app.callback(invoke_without_command=True)
@@ -62,11 +61,15 @@ def exclude(
     scope: Annotated[str, typer.Option("--scope", help="everywhere or alerts.")] = "everywhere",
 ) -> None:
     """Ignore a product in findings and alerts (everywhere) or in alerts only."""
+    from licensewatch.intelligence.catalog import display_name
     from licensewatch.intelligence.exclusions import exclude as store
+    from licensewatch.storage.database import session_scope
 
     with intelligence_engine() as engine:
         sku_id, part = store(engine, product, scope)
-    stdout().print(f"{escape(part or sku_id)} is excluded ({scope}).")
+        with session_scope(engine, write=False) as session:
+            name = display_name(session, sku_id, part or sku_id)
+    stdout().print(f"{escape(name)} is excluded ({scope}).")
 
 
 @findings_app.command("include")

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 import sys
 from collections.abc import Iterator, Mapping, Sequence
 from contextlib import contextmanager
@@ -36,13 +37,22 @@ class ExitCode:
 
 
 def stdout() -> Console:
-    """A console on the current sys.stdout (test runners swap it); wide when not a terminal."""
-    interactive = sys.stdout.isatty()
-    return Console(highlight=False, soft_wrap=False, width=None if interactive else 200)
+    """A console on the current sys.stdout (test runners swap it).
+
+    Its width is the terminal's, or $COLUMNS when set; 200 when piped, so that a pipe gets
+    tables whole.
+    """
+    sized = sys.stdout.isatty() or os.environ.get("COLUMNS", "").isdigit()
+    return Console(highlight=False, soft_wrap=False, width=None if sized else 200)
 
 
 def stderr() -> Console:
     return Console(stderr=True, highlight=False, width=None if sys.stderr.isatty() else 200)
+
+
+def counted(number: int, noun: str, plural: str | None = None) -> str:
+    """`1 page`, `2 pages`, `12,000 users`, `0 retries`."""
+    return f"{number:,} {noun if number == 1 else plural or noun + 's'}"
 
 
 def fail(message: str, code: int = ExitCode.USAGE, fix: str | None = None) -> NoReturn:
@@ -62,17 +72,24 @@ def info(message: str) -> None:
     stderr().print(escape(message), soft_wrap=True)
 
 
+def message_of(error: BaseException) -> str:
+    """The error's own message: str() of a KeyError adds quotes, stripping them cut real ones."""
+    if len(error.args) == 1 and isinstance(error.args[0], str):
+        return error.args[0]
+    return str(error)
+
+
 @contextmanager
 def expected_errors() -> Iterator[None]:
     """Maps the errors an admin can act on to one-line messages and exit codes."""
     from licensewatch.security.crypto import DecryptionError, SecretKeyError
     from licensewatch.security.files import FileModeError
-    from licensewatch.services.tenants import TenantNotFound
+    from licensewatch.services.tenant_lookup import TenantNotFound
 
     try:
         yield
     except (TenantNotFound, SecretKeyError, FileModeError, ValueError) as error:
-        fail(str(error).strip("'\""), ExitCode.USAGE)
+        fail(message_of(error), ExitCode.USAGE)
     except DecryptionError as error:
         fail(str(error), ExitCode.FAILED)
     except OperationalError as error:

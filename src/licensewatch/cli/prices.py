@@ -1,4 +1,4 @@
-"""`licensewatch prices ...` (set, list, remove, import) and `licensewatch costs`."""
+"""`licensewatch prices ...`: set, list, remove and import product prices."""
 
 from __future__ import annotations
 
@@ -7,12 +7,30 @@ from typing import Annotated
 
 import typer
 from rich.markup import escape
+from sqlalchemy import Engine
 
-from licensewatch.cli.catalog import FormatOpt, intelligence_engine
-from licensewatch.cli.output import OutputFormat, fail, print_csv, print_json, stdout, table
+from licensewatch.cli.catalog import FormatOpt, ProductArg, intelligence_engine
+from licensewatch.cli.output import OutputFormat, fail, print_csv, print_json, stdout
+from licensewatch.cli.tables import Column, Line, WideOpt, print_table
 
 prices_app = typer.Typer(no_args_is_help=True, help="Product prices: set, list, remove, import.")
-ProductArg = Annotated[str, typer.Argument(help="SKU id or part number, e.g. SPE_E3.")]
+_COLUMNS = (
+    Column("product", fold=True),
+    Column("part number", priority=2),
+    Column("SKU id", priority=3),
+    Column("amount", numeric=True),
+    Column("currency"),
+    Column("term", priority=1),
+)
+
+
+def _shown(engine: Engine, sku_id: str, part_number: str | None) -> str:
+    """The product's friendly name, as the dashboard shows it."""
+    from licensewatch.intelligence.catalog import display_name
+    from licensewatch.storage.database import session_scope
+
+    with session_scope(engine, write=False) as session:
+        return display_name(session, sku_id, part_number or sku_id)
 
 
 @prices_app.command("set")
@@ -27,31 +45,37 @@ def set_(
 
     with intelligence_engine() as engine:
         price = set_price(engine, product, amount, currency, term)
+        name = _shown(engine, price.sku_id, price.part_number)
     stdout().print(
-        f"{escape(price.part_number or price.sku_id)}: {price.amount} {price.currency} "
+        f"{escape(name)}: {price.amount} {price.currency} "
         f"{price.term.value} ({price.monthly:.2f} {price.currency} per month)"
     )
 
 
 @prices_app.command("list")
-def list_(output: FormatOpt = OutputFormat.TABLE) -> None:
+def list_(output: FormatOpt = OutputFormat.TABLE, wide: WideOpt = False) -> None:
     """Every price."""
+    from licensewatch.intelligence.catalog import product_names
     from licensewatch.intelligence.prices import load_prices
     from licensewatch.storage.database import session_scope
 
     with intelligence_engine() as engine, session_scope(engine, write=False) as session:
-        prices = sorted(load_prices(session).values(), key=lambda p: p.part_number or p.sku_id)
-    rows = [p.to_dict() for p in prices]
-    columns = ["part_number", "sku_id", "amount", "currency", "term"]
+        names = product_names(session)
+        rows = [
+            {"name": names.display_name(p.sku_id, p.part_number or p.sku_id)} | p.to_dict()
+            for p in load_prices(session).values()
+        ]
+    rows.sort(key=lambda row: str(row["name"]).casefold())
+    columns = ["name", "part_number", "sku_id", "amount", "currency", "term"]
     if output == OutputFormat.JSON:
         print_json(rows)
     elif output == OutputFormat.CSV:
         print_csv(rows, columns)
+    elif not rows:
+        stdout().print('No prices yet: licensewatch prices set "Microsoft 365 E3" 32.00')
     else:
-        result = table("Prices", columns, numeric=("amount",))
-        for row in rows:
-            result.add_row(*(str(row[c] or "") for c in columns))
-        stdout().print(result if rows else "No prices yet: licensewatch prices set PART 32.00")
+        lines = [Line([str(row[c] or "") for c in columns]) for row in rows]
+        print_table("Prices", _COLUMNS, lines, wide=wide)
 
 
 @prices_app.command("remove")
@@ -78,47 +102,3 @@ def import_(
     with intelligence_engine() as engine:
         prices = import_prices(engine, data)
     stdout().print(f"Imported {len(prices)} prices.")
-
-
-def costs(
-    tenant: Annotated[str | None, typer.Option("--tenant", help="Only this tenant.")] = None,
-    output: FormatOpt = OutputFormat.TABLE,
-) -> None:
-    """Licence costs per month and year: purchased, assigned, unassigned, by department etc."""
-    from licensewatch.intelligence.costs import all_costs
-
-    with intelligence_engine() as engine:
-        results = all_costs(engine, tenant)
-    if output == OutputFormat.JSON:
-        print_json([c.to_dict() for c in results])
-        return
-    if output == OutputFormat.CSV:
-        columns = ["tenant", "name", "purchased", "assigned", "unassigned", "price"]
-        columns += ["purchased_monthly", "unassigned_monthly"]
-        rows = [
-            p.to_dict()
-            | {
-                "tenant": c.tenant,
-                "purchased_monthly": p.purchased_cost.text(),
-                "unassigned_monthly": p.unassigned_cost.text(),
-            }
-            for c in results
-            for p in c.products
-        ]
-        print_csv(rows, columns)
-        return
-    console = stdout()
-    for c in results:
-        result = table(f"Costs of {c.tenant}", ["", "per month", "per year"])
-        for label, cost in (
-            ("purchased", c.purchased),
-            ("assigned", c.assigned),
-            ("unassigned", c.unassigned),
-        ):
-            result.add_row(label, cost.text(), cost.text(yearly=True))
-        console.print(result)
-        for attribute, lines in c.breakdowns.items():
-            breakdown = table(f"By {attribute}", [attribute, "licences", "per month"])
-            for value, units, cost in lines:
-                breakdown.add_row(value, str(units), cost.text())
-            console.print(breakdown)

@@ -11,8 +11,8 @@ from typing import Annotated, Any
 
 import typer
 from rich.markup import escape
-from sqlalchemy import Engine
 
+from licensewatch.cli.database import open_engine
 from licensewatch.cli.output import (
     ExitCode,
     OutputFormat,
@@ -20,16 +20,14 @@ from licensewatch.cli.output import (
     fail,
     print_checklist,
     print_json,
-    setup_logging,
     stdout,
-    table,
     warn,
 )
+from licensewatch.cli.tables import Column, Line, WideOpt, print_table
 from licensewatch.domain.certificates import ClientCertificate, load_certificate_files
 from licensewatch.domain.schedule import MAX_SYNC_INTERVAL, parse_duration
 from licensewatch.graph.clouds import Cloud
 from licensewatch.services.tenants import SecretInput, TenantService, TenantSettings, TenantView
-from licensewatch.settings import load_settings
 
 tenant_app = typer.Typer(
     no_args_is_help=True, help="Add, inspect, change, remove and test Microsoft 365 tenants."
@@ -55,15 +53,14 @@ CaOpt = Annotated[str | None, typer.Option("--ca-bundle", help="PEM file of CAs 
 ExpiresOpt = Annotated[str | None, typer.Option("--secret-expires", help="YYYY-MM-DD.")]
 IntervalOpt = Annotated[str | None, typer.Option("--sync-interval", help="e.g. 1h, 30m.")]
 FormatOpt = Annotated[OutputFormat, typer.Option("--format", help="table or json.")]
-
-
-def open_engine() -> Engine:
-    """The configured database, migrated to the current schema; logging set up on the way."""
-    from licensewatch.storage.database import make_engine
-
-    settings = load_settings()
-    setup_logging(settings)
-    return make_engine(settings.database_url)
+_LIST_COLUMNS = (
+    Column("name"),
+    Column("tenant ID", priority=2),
+    Column("client ID", priority=3),
+    Column("cloud", priority=4),
+    Column("credential", priority=1, fold=True),
+    Column("last full sync"),
+)
 
 
 @contextmanager
@@ -193,8 +190,15 @@ def add(
     stdout().print(f"Added tenant [bold]{shown}[/]. Next: licensewatch tenant test {shown}")
 
 
+def _list_line(view: TenantView) -> Line:
+    synced = view.last_full_sync_at
+    credential = view.credential.describe() if view.credential else "none"
+    cells = [view.name, view.tenant_id, view.client_id, view.cloud, credential]
+    return Line([*cells, f"{synced:%Y-%m-%d %H:%M}" if synced else "never"])
+
+
 @tenant_app.command("list")
-def list_(output: FormatOpt = OutputFormat.TABLE) -> None:
+def list_(output: FormatOpt = OutputFormat.TABLE, wide: WideOpt = False) -> None:
     """List the tenants (no secrets, ever)."""
     with expected_errors(), tenant_service() as svc:
         views = svc.list()
@@ -203,19 +207,11 @@ def list_(output: FormatOpt = OutputFormat.TABLE) -> None:
         return
     if output == OutputFormat.CSV:
         fail("tenant list supports --format table or json")
-    result = table(
-        "Tenants", ["name", "tenant ID", "client ID", "cloud", "credential", "last full sync"]
-    )
-    for view in views:
-        result.add_row(
-            view.name,
-            view.tenant_id,
-            view.client_id,
-            view.cloud,
-            view.credential.describe() if view.credential else "none",
-            f"{view.last_full_sync_at:%Y-%m-%d %H:%M}" if view.last_full_sync_at else "never",
-        )
-    stdout().print(result if views else "No tenants yet: licensewatch tenant add --help")
+    if not views:
+        stdout().print("No tenants yet: licensewatch tenant add --help")
+        return
+    lines = [_list_line(view) for view in views]
+    print_table("Tenants", _LIST_COLUMNS, lines, wide=wide)
 
 
 @tenant_app.command("show")

@@ -229,10 +229,3 @@ def token_revoke(
         fail(str(error))
     finally:
         engine.dispose()
-
-
-def register_web_commands(app: typer.Typer) -> None:
-    """Adds `serve`, `user ...` and `token ...` to the top-level app."""
-    app.command("serve")(serve)
-    app.add_typer(user_app, name="user")
-    app.add_typer(token_app, name="token")

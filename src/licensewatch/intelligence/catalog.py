@@ -3,19 +3,19 @@
 from __future__ import annotations
 
 import dataclasses
-import re
 from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path
 
-import httpx
-from sqlalchemy import Engine, Select, delete, func, insert, select
+from sqlalchemy import Engine, Select, delete, insert, select
 from sqlalchemy.orm import Session
 
 from licensewatch.domain.balance import BalanceRow
 from licensewatch.domain.catalog import Catalog, CatalogError, parse_catalog
 from licensewatch.domain.text import clean_text
 from licensewatch.intelligence.builtin_names import builtin_name
+from licensewatch.intelligence.product_lookup import UnknownProduct as UnknownProduct
+from licensewatch.intelligence.product_lookup import resolve_product as resolve_product
 from licensewatch.storage.database import session_scope, write_transaction
 from licensewatch.storage.models import Sku, Tenant, utcnow
 from licensewatch.storage.models.intelligence import (
@@ -24,17 +24,12 @@ from licensewatch.storage.models.intelligence import (
     ProductNameOverride,
 )
 
-GUID = re.compile(r"^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$")
 MAX_DOWNLOAD_BYTES = 50 * 1024 * 1024
 # Microsoft's download link for "Product names and service plan identifiers for licensing".
 MICROSOFT_CSV_URL = (
     "https://download.microsoft.com/download/e/3/e/e3e9faf2-f28b-490a-9ada-c6089a1fc5b0/"
     "Product%20names%20and%20service%20plan%20identifiers%20for%20licensing.csv"
 )
-
-
-class UnknownProduct(ValueError):
-    """A part number or SKU id that no tenant, catalogue or built-in name knows."""
 
 
 @dataclass(frozen=True)
@@ -94,6 +89,8 @@ def with_names(session: Session, rows: Iterable[BalanceRow]) -> list[BalanceRow]
 
 def read_source(source: str) -> bytes:
     """The CSV bytes of a file path or an http(s) URL (proxies from the environment apply)."""
+    import httpx  # only a download needs it: `balance` and the pages use this module too
+
     if not source.lower().startswith(("http://", "https://")):
         try:
             return Path(source).expanduser().read_bytes()
@@ -150,31 +147,6 @@ def import_catalog(engine: Engine, data: bytes) -> ImportResult:
                 ],
             )
     return ImportResult(len(catalog.products), len(plans), catalog.warnings)
-
-
-def resolve_product(session: Session, key: str) -> tuple[str, str | None]:
-    """(sku_id, part number) of a SKU id or a part number seen in a tenant or the catalogue."""
-    key = key.strip()
-    if GUID.match(key):
-        sku_id = key.lower()
-        part = session.scalar(select(Sku.sku_part_number).where(Sku.sku_id == sku_id).limit(1))
-        part = part or session.scalar(
-            select(CatalogProduct.part_number).where(CatalogProduct.sku_id == sku_id)
-        )
-        return sku_id, part
-    for column, id_column in (
-        (Sku.sku_part_number, Sku.sku_id),
-        (CatalogProduct.part_number, CatalogProduct.sku_id),
-    ):
-        found = session.execute(
-            select(id_column, column).where(func.lower(column) == key.lower()).limit(1)
-        ).first()
-        if found is not None:
-            return str(found[0]), str(found[1])
-    raise UnknownProduct(
-        f"unknown product {key!r}: use its SKU id, sync a tenant that has it, or import "
-        "Microsoft's catalogue (`licensewatch catalog import`)"
-    )
 
 
 def set_name(engine: Engine, key: str, name: str) -> tuple[str, str | None]:

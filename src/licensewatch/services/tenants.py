@@ -31,15 +31,12 @@ from licensewatch.graph.connection import (
 from licensewatch.graph.diagnostics import DiagnosticReport, diagnose
 from licensewatch.security.crypto import Keyring
 from licensewatch.security.redaction import register_secret
+from licensewatch.services.tenant_lookup import TenantNotFound as TenantNotFound
+from licensewatch.services.tenant_lookup import tenant_by_name
 from licensewatch.storage.database import session_scope
 from licensewatch.storage.encrypted import keyring_for
 from licensewatch.storage.models.tenants import Credential as CredentialRow
 from licensewatch.storage.models.tenants import CredentialKind, Tenant
-
-
-class TenantNotFound(LookupError):
-    def __init__(self, name: str) -> None:
-        super().__init__(f"no tenant named {name!r}: see `licensewatch tenant list`")
 
 
 class TenantExists(InvalidInput):
@@ -162,10 +159,7 @@ class TenantService:
         return self._keyring
 
     def _get(self, session: Session, name: str) -> Tenant:
-        tenant = session.scalar(select(Tenant).where(Tenant.name == name.strip()))
-        if tenant is None:
-            raise TenantNotFound(name)
-        return tenant
+        return tenant_by_name(session, name)
 
     def list(self) -> list[TenantView]:
         with session_scope(self.engine, write=False) as session:

@@ -1,0 +1,100 @@
+"""What each command imports (`python -X importtime`), the listing's help and `--version`."""
+
+from __future__ import annotations
+
+import importlib.metadata
+import inspect
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+from sqlalchemy import Engine
+
+from database_fixtures import add_tenant
+from licensewatch.cli import COMMANDS
+from licensewatch.storage.database import make_engine
+from web_seed import seed_inventory
+
+HEAVY = {"sqlalchemy", "fastapi", "msal", "httpx", "openpyxl", "starlette", "uvicorn"}
+HEAVY |= {"procrastinate", "psycopg"}
+WEB_AND_GRAPH = {"fastapi", "starlette", "uvicorn", "msal", "httpx"}
+WEB_AND_GRAPH |= {"licensewatch.web", "licensewatch.graph", "licensewatch.sync"}
+
+
+def run(home: Path, *args: str, importtime: bool = False) -> tuple[str, set[str]]:
+    """Runs `python -m licensewatch ARGS`; returns stdout and the modules it imported."""
+    env = {k: v for k, v in os.environ.items() if not k.startswith("LICENSEWATCH_")}
+    env |= {"LICENSEWATCH_HOME": str(home), "COLUMNS": "120"}
+    flags = ["-X", "importtime"] if importtime else []
+    result = subprocess.run(
+        [sys.executable, *flags, "-m", "licensewatch", *args],
+        capture_output=True,
+        text=True,
+        env=env,
+        timeout=120,
+        check=False,
+    )
+    assert result.returncode == 0, result.stdout + result.stderr
+    modules = {
+        line.split("|")[-1].strip()
+        for line in result.stderr.splitlines()
+        if line.startswith("import time:")
+    }
+    return result.stdout, modules
+
+
+def packages(modules: set[str]) -> set[str]:
+    """Each module and every package above it: `a.b.c` → a, a.b, a.b.c."""
+    parts = (module.split(".") for module in modules)
+    return {".".join(p[:i]) for p in parts for i in range(1, len(p) + 1)}
+
+
+def small_database(home: Path) -> Engine:
+    home.mkdir(parents=True)
+    engine = make_engine(f"sqlite:///{home / 'licensewatch.db'}")
+    add_tenant(engine, "contoso")
+    seed_inventory(engine, "contoso")
+    return engine
+
+
+def test_help_imports_nothing_heavy_and_lists_every_command(tmp_path: Path) -> None:
+    output, modules = run(tmp_path, "--help", importtime=True)
+    imported = packages(modules)
+    assert "typer" in imported  # the measurement works
+    assert not imported & HEAVY
+    ours = {m for m in imported if m.startswith("licensewatch.")}
+    assert ours == {"licensewatch.cli", "licensewatch.cli.lazy"}
+    for name, command in COMMANDS.items():
+        assert f" {name} " in output
+        assert command.help.split()[0] in output
+
+
+def test_balance_and_status_import_no_web_or_graph_code(tmp_path: Path) -> None:
+    home = tmp_path / "home"
+    small_database(home).dispose()
+    for args in (("balance",), ("balance", "--format", "json"), ("status",)):
+        _, modules = run(home, *args, importtime=True)
+        assert "sqlalchemy" in packages(modules)  # it did read the database
+        assert not packages(modules) & WEB_AND_GRAPH, args
+        assert "alembic" not in packages(modules), args  # the schema is current: no migration
+    assert "Office 365 E3" in run(home, "balance")[0]
+
+
+def test_listed_help_is_each_commands_own() -> None:
+    for name, command in COMMANDS.items():
+        loaded = command.load(name)
+        own = inspect.cleandoc(loaded.help or "").split("\n\n")[0].replace("\n", " ")
+        assert own == command.help, name
+
+
+def test_version(tmp_path: Path) -> None:
+    output, _ = run(tmp_path, "--version")
+    assert output.strip() == f"licensewatch {importlib.metadata.version('licensewatch')}"
+
+
+def test_flags_show_no_type_in_help(tmp_path: Path) -> None:
+    output, _ = run(tmp_path, "sync", "--help")
+    assert "--all" in output
+    assert "<bool>" not in output
+    assert "<auto|full|delta>" in output  # options that take a value keep their type
