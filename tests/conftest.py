@@ -16,5 +16,12 @@ def _no_global_ca_bundle(monkeypatch: pytest.MonkeyPatch) -> None:
         monkeypatch.delenv(name, raising=False)
 
 
+@pytest.fixture(autouse=True)
+def _no_inherited_terminal_size(monkeypatch: pytest.MonkeyPatch) -> None:
+    """pytest-xdist's workers inherit COLUMNS=80/LINES=24: a test that wants a width sets one."""
+    for name in ("COLUMNS", "LINES"):
+        monkeypatch.delenv(name, raising=False)
+
+
 def in_ci() -> bool:
     return os.environ.get("CI", "").lower() == "true"
