@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Annotated, Any
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 from rich.markup import escape
@@ -18,21 +18,13 @@ from licensewatch.cli.output import (
 from licensewatch.domain.schedule import parse_duration
 from licensewatch.storage.models import ChangeKind, utcnow
 
+if TYPE_CHECKING:
+    from licensewatch.intelligence.history import Change
+
 _COLUMNS = (
-    "occurred_at", "tenant", "kind", "user_principal_name", "sku_part_number", "sku_id",
-    "assigned_by_group", "group_name", "detail", "run_id",
+    "occurred_at", "tenant", "kind", "user_principal_name", "product", "sku_part_number",
+    "sku_id", "assigned_by_group", "group_name", "detail", "run_id",
 )  # fmt: skip
-
-
-def describe(row: dict[str, Any]) -> str:
-    """The change's specifics in words: via which group, or units from → to."""
-    detail = row.get("detail") or {}
-    if row["kind"] == ChangeKind.UNITS_CHANGED:
-        return f"{detail.get('units', 'units')}: {detail.get('from')} → {detail.get('to')}"
-    if row.get("sku_id"):
-        group = row.get("group_name") or row.get("assigned_by_group")
-        return f"via group {group}" if group else "direct"
-    return ""
 
 
 def changes(
@@ -49,40 +41,45 @@ def changes(
 ) -> None:
     """Licence changes seen by syncs: licences gained or lost, accounts, users, units bought."""
     from licensewatch.cli.tenants import tenant_service
+    from licensewatch.intelligence.history import ChangeQuery, change_history
     from licensewatch.storage.database import session_scope
-    from licensewatch.storage.queries import licence_changes
 
     with expected_errors(), tenant_service() as service:
         after = utcnow() - parse_duration(since) if since is not None else None
         if tenant is not None:
             tenant = service.show(tenant).name
         with session_scope(service.engine, write=False) as session:
-            found = licence_changes(
-                session,
-                tenant_name=tenant,
+            query = ChangeQuery(
+                tenant=tenant,
                 since=after,
-                user_upn=user,
+                user=user,
                 kind=kind.value if kind is not None else None,
-                limit=limit,
             )
-    rows = [row.to_dict() for row in found]
+            found = change_history(session, query, limit=limit)
+    rows = [
+        row.model_dump(mode="json", exclude={"description"})
+        | {"occurred_at": row.occurred_at.isoformat()}
+        for row in found
+    ]
     if output == OutputFormat.JSON:
         print_json(rows)
     elif output == OutputFormat.CSV:
-        print_csv([row | {"detail": describe(row)} for row in rows], _COLUMNS)
+        print_csv(
+            [row | {"detail": c.description} for row, c in zip(rows, found, strict=True)], _COLUMNS
+        )
     elif not rows:
         stdout().print("No licence changes recorded (the first sync of a tenant is the baseline).")
     else:
-        print_table(rows)
+        print_table(found)
 
 
-def print_table(rows: list[dict[str, Any]]) -> None:
-    several = len({row["tenant"] for row in rows}) > 1
+def print_table(rows: list[Change]) -> None:
+    several = len({row.tenant for row in rows}) > 1
     columns = ["when", *(["tenant"] * several), "change", "user", "product", "detail"]
     result = table(f"Licence changes ({len(rows)})", columns)
     for row in rows:
-        cells = [row["occurred_at"][:19].replace("T", " "), *([row["tenant"]] * several)]
-        cells += [row["kind"], row["user_principal_name"] or "-"]
-        cells += [row["sku_part_number"] or row["sku_id"] or "-", describe(row)]
+        cells = [f"{row.occurred_at:%Y-%m-%d %H:%M:%S}", *([row.tenant] * several)]
+        cells += [row.kind, row.user_principal_name or "-"]
+        cells += [row.product or "-", row.description]
         result.add_row(*(escape(str(cell)) for cell in cells))
     stdout().print(result)

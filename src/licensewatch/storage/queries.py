@@ -189,8 +189,17 @@ def licence_changes(
     user_upn: str | None = None,
     kind: str | None = None,
     limit: int = 1000,
+    *,
+    sku_id: str | None = None,
+    user_id: str | None = None,
+    until: datetime | None = None,
+    offset: int = 0,
 ) -> list[ChangeRow]:
-    """The change history, newest first; filters by tenant, time, user (any case) and kind."""
+    """The change history, newest first; filters by tenant, time, user (any case) and kind.
+
+    `since` is inclusive and `until` exclusive; `user_id` is the directory object id (stable
+    when a user is renamed), `sku_id` a product.
+    """
     change = LicenceChange
     statement = (
         select(change, Tenant.name, Sku.sku_part_number, Group.display_name)
@@ -202,6 +211,7 @@ def licence_changes(
         )
         .order_by(change.occurred_at.desc(), change.id.desc())
         .limit(limit)
+        .offset(offset)
     )
     if tenant_name is not None:
         statement = statement.where(Tenant.name == tenant_name)
@@ -213,6 +223,12 @@ def licence_changes(
         )
     if kind is not None:
         statement = statement.where(change.kind == kind)
+    if until is not None:
+        statement = statement.where(change.occurred_at < until)
+    if sku_id is not None:
+        statement = statement.where(change.sku_id == sku_id.strip().lower())
+    if user_id is not None:
+        statement = statement.where(change.user_id == user_id.strip())
     rows: list[ChangeRow] = []
     for row, tenant, part_number, group_name in session.execute(statement):
         detail = row.detail if isinstance(row.detail, dict) else None

@@ -78,9 +78,10 @@ def create_app(
     # Added last, so it is outermost: its figure includes the other middleware and error pages.
     app.add_middleware(ServerTimingMiddleware)
     app.mount("/static", StaticFiles(directory=STATIC), name="static")
-    app.include_router(pages.router)
+    # The OpenAPI document (and /api/docs) describes the REST API only, not the HTML forms.
+    app.include_router(pages.router, include_in_schema=False)
     app.include_router(api.router)
-    app.include_router(intelligence_pages.router)
+    app.include_router(intelligence_pages.router, include_in_schema=False)
     app.include_router(intelligence_api.router)
     _add_error_handlers(app)
     return app

@@ -10,6 +10,7 @@ from typing import Any
 
 from openpyxl import Workbook
 
+from licensewatch.intelligence.history import Change
 from licensewatch.web.queries.balance import BalanceRow
 from licensewatch.web.queries.products import SubscriptionRow
 from licensewatch.web.queries.users import UserLicence
@@ -30,6 +31,11 @@ USER_COLUMNS = [
 SUBSCRIPTION_COLUMNS = [
     "tenant", "sku_part_number", "sku_id", "subscription_id", "status", "total_licenses",
     "trial", "created_at", "next_lifecycle_at",
+]  # fmt: skip
+
+CHANGE_COLUMNS = [
+    "occurred_at", "tenant", "kind", "user_principal_name", "user_id", "product",
+    "sku_part_number", "sku_id", "group_name", "assigned_by_group", "detail", "run_id",
 ]  # fmt: skip
 
 
@@ -59,6 +65,14 @@ def subscription_cells(row: SubscriptionRow) -> list[Cell]:
     return [
         row.tenant, row.sku_part_number, row.sku_id, row.id, row.status, row.total_licenses,
         row.trial, _date(row.created_at), _date(row.next_lifecycle_at),
+    ]  # fmt: skip
+
+
+def change_cells(row: Change) -> list[Cell]:
+    return [
+        _date(row.occurred_at), row.tenant, row.kind, row.user_principal_name, row.user_id,
+        row.product, row.sku_part_number, row.sku_id, row.group_name, row.assigned_by_group,
+        row.description, row.run_id,
     ]  # fmt: skip
 
 

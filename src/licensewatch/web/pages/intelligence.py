@@ -25,12 +25,19 @@ from licensewatch.intelligence.costs import all_costs
 from licensewatch.intelligence.exclusions import exclude, exclusions, include
 from licensewatch.intelligence.findings import tenant_findings
 from licensewatch.intelligence.prices import load_prices, set_price
-from licensewatch.intelligence.report_formats import XLSX_MIME, render_html, to_csv_zip, to_xlsx
+from licensewatch.intelligence.report_formats import (
+    STYLE_HASH,
+    XLSX_MIME,
+    render_html,
+    to_csv_zip,
+    to_xlsx,
+)
 from licensewatch.intelligence.reports import build_report
 from licensewatch.storage.database import session_scope
 from licensewatch.storage.models import Tenant
 from licensewatch.web.auth import AdminForm, PageAdmin, PageCaller
 from licensewatch.web.context import engine_of
+from licensewatch.web.security import policy_with_style_hashes
 from licensewatch.web.templating import render
 
 router = APIRouter()
@@ -209,4 +216,7 @@ def report_download(
     stamp = f"{report.generated_at:%Y-%m-%d}" if isinstance(report.generated_at, datetime) else ""
     disposition = "inline" if format == "html" else "attachment"
     headers = {"Content-Disposition": f'{disposition}; filename="licensewatch-{stamp}.{suffix}"'}
+    if format == "html":
+        # The report's inline style (it is also an e-mail body) is allowed by its hash only.
+        headers["Content-Security-Policy"] = policy_with_style_hashes(STYLE_HASH)
     return Response(write(report), media_type=mime, headers=headers)

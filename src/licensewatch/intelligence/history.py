@@ -1,0 +1,116 @@
+"""The licence change history with friendly names: one read model for the CLI, pages and API."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from pydantic import BaseModel
+from sqlalchemy.orm import Session
+
+from licensewatch.intelligence.catalog import product_names
+from licensewatch.storage.models import ChangeKind
+from licensewatch.storage.queries import ChangeRow, licence_changes
+
+# Words for the kinds the web shows; a kind added later shows its own value until named here.
+KIND_LABELS: dict[str, str] = {
+    ChangeKind.LICENCE_ADDED: "Licence added",
+    ChangeKind.LICENCE_REMOVED: "Licence removed",
+    ChangeKind.ACCOUNT_ENABLED: "Account enabled",
+    ChangeKind.ACCOUNT_DISABLED: "Account disabled",
+    ChangeKind.USER_CREATED: "User created",
+    ChangeKind.USER_DELETED: "User deleted",
+    ChangeKind.UNITS_CHANGED: "Units changed",
+}
+
+
+def kind_label(kind: str) -> str:
+    """A change kind in words."""
+    return KIND_LABELS.get(kind, kind.replace("_", " ").capitalize())
+
+
+@dataclass(frozen=True)
+class ChangeQuery:
+    """What the history is filtered on (None: no filter); `since` inclusive, `until` not."""
+
+    tenant: str | None = None
+    sku_id: str | None = None
+    user: str | None = None  # a user principal name, any case
+    user_id: str | None = None  # the directory object id (survives a rename)
+    kind: str | None = None
+    since: datetime | None = None
+    until: datetime | None = None
+
+
+class Change(BaseModel):
+    """One licence change with the product's friendly name and its specifics in words."""
+
+    id: int
+    tenant: str
+    occurred_at: datetime
+    kind: str
+    user_principal_name: str | None
+    user_id: str | None
+    sku_id: str | None
+    sku_part_number: str | None
+    product: str | None
+    assigned_by_group: str | None
+    group_name: str | None
+    detail: dict[str, Any] | None
+    description: str
+    run_id: int
+
+
+def describe(row: ChangeRow | Change) -> str:
+    """The change's specifics in words: via which group, or units from → to."""
+    detail = row.detail or {}
+    if row.kind == ChangeKind.UNITS_CHANGED:
+        return f"{detail.get('units', 'units')}: {detail.get('from')} → {detail.get('to')}"
+    if row.sku_id:
+        group = row.group_name or row.assigned_by_group
+        specifics = f"via group {group}" if group else "direct"
+        if detail.get("from") is not None and detail.get("to") is not None:
+            specifics += f", {detail['from']} → {detail['to']}"  # a state change, if recorded
+        return specifics
+    return ""
+
+
+def change_history(
+    session: Session, query: ChangeQuery, *, limit: int = 500, offset: int = 0
+) -> list[Change]:
+    """The changes matching the query, newest first, with friendly product names."""
+    rows = licence_changes(
+        session,
+        tenant_name=query.tenant,
+        since=query.since,
+        user_upn=query.user,
+        kind=query.kind,
+        limit=limit,
+        sku_id=query.sku_id,
+        user_id=query.user_id,
+        until=query.until,
+        offset=offset,
+    )
+    names = product_names(session)
+    return [
+        Change(
+            id=row.id,
+            tenant=row.tenant,
+            occurred_at=row.occurred_at,
+            kind=row.kind,
+            user_principal_name=row.user_principal_name,
+            user_id=row.user_id,
+            sku_id=row.sku_id,
+            sku_part_number=row.sku_part_number,
+            product=names.display_name(row.sku_id, row.sku_part_number or row.sku_id)
+            if row.sku_id
+            else None,
+            assigned_by_group=row.assigned_by_group,
+            group_name=row.group_name,
+            detail=row.detail,
+            description=describe(row),
+            run_id=row.run_id,
+        )
+        for row in rows
+    ]
