@@ -25,12 +25,12 @@ BALANCE_COLUMNS = [
 ]  # fmt: skip
 USER_COLUMNS = [
     "tenant", "user_principal_name", "display_name", "account_enabled", "user_type",
-    "department", "country", "sku_part_number", "sku_id", "assignment", "group_name", "state",
-    "error",
+    "department", "country", "product", "sku_part_number", "sku_id", "assignment", "group_name",
+    "state", "error",
 ]  # fmt: skip
 SUBSCRIPTION_COLUMNS = [
-    "tenant", "sku_part_number", "sku_id", "subscription_id", "status", "total_licenses",
-    "trial", "created_at", "next_lifecycle_at",
+    "tenant", "product", "sku_part_number", "sku_id", "subscription_id", "status",
+    "total_licenses", "trial", "created_at", "next_lifecycle_at",
 ]  # fmt: skip
 
 CHANGE_COLUMNS = [
@@ -56,15 +56,15 @@ def balance_cells(row: BalanceRow) -> list[Cell]:
 def user_cells(row: UserLicence) -> list[Cell]:
     return [
         row.tenant, row.user_principal_name, row.display_name, row.account_enabled,
-        row.user_type, row.department, row.country, row.sku_part_number, row.sku_id,
-        row.assignment, row.group_name, row.state, row.error,
+        row.user_type, row.department, row.country, row.product, row.sku_part_number,
+        row.sku_id, row.assignment, row.group_name, row.state, row.error,
     ]  # fmt: skip
 
 
 def subscription_cells(row: SubscriptionRow) -> list[Cell]:
     return [
-        row.tenant, row.sku_part_number, row.sku_id, row.id, row.status, row.total_licenses,
-        row.trial, _date(row.created_at), _date(row.next_lifecycle_at),
+        row.tenant, row.product, row.sku_part_number, row.sku_id, row.id, row.status,
+        row.total_licenses, row.trial, _date(row.created_at), _date(row.next_lifecycle_at),
     ]  # fmt: skip
 
 

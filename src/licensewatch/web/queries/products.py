@@ -57,6 +57,7 @@ class SubscriptionRow(BaseModel):
     trial: bool
     created_at: datetime | None
     next_lifecycle_at: datetime | None
+    product: str | None = None  # the friendly name (catalogue, override or built-in)
 
 
 class HistoryPoint(BaseModel):
@@ -199,6 +200,7 @@ def subscription_rows(
         rows = connection.execute(_SUBSCRIPTIONS, ids(names))
     else:
         rows = connection.execute(_PRODUCT_SUBSCRIPTIONS, {**ids(names), "sku_id": sku_id})
+    product = product_names(session).display_name
     return [
         SubscriptionRow(
             tenant=names[s.tenant_id],
@@ -210,6 +212,7 @@ def subscription_rows(
             trial=s.is_trial,
             created_at=s.created_at,
             next_lifecycle_at=s.next_lifecycle_at,
+            product=product(s.sku_id, s.sku_part_number or s.sku_id),
         )
         for s in rows
     ]
