@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from decimal import Decimal
 from typing import Any
 
 from sqlalchemy import Engine, and_, func, select
@@ -10,7 +11,7 @@ from sqlalchemy.orm import Session
 
 from licensewatch.intelligence.catalog import product_names
 from licensewatch.intelligence.money import Cost
-from licensewatch.intelligence.prices import load_prices
+from licensewatch.intelligence.prices import Price, load_prices, unit_price
 from licensewatch.intelligence.settings import CostAttribute, read_settings
 from licensewatch.storage.database import session_scope
 from licensewatch.storage.models import Sku, Tenant, User, UserLicense
@@ -91,7 +92,7 @@ def tenant_costs(session: Session, tenant: Tenant) -> TenantCosts:
     ):
         name = names.display_name(sku.sku_id, sku.sku_part_number)
         price = prices.get(sku.sku_id)
-        monthly, currency = (price.monthly, price.currency) if price else (None, None)
+        monthly, currency = unit_price(prices, sku.sku_id, sku.sku_part_number)
         purchased = sku.enabled + sku.warning
         unassigned = max(purchased - sku.consumed, 0)
         line = ProductCost(
@@ -100,7 +101,7 @@ def tenant_costs(session: Session, tenant: Tenant) -> TenantCosts:
             purchased,
             sku.consumed,
             unassigned,
-            f"{price.amount} {price.currency}/{price.term.value}" if price else None,
+            _price_text(price, monthly),
             Cost(),
             Cost(),
             Cost(),
@@ -115,9 +116,17 @@ def tenant_costs(session: Session, tenant: Tenant) -> TenantCosts:
         result.assigned.merge(line.assigned_cost)
         result.unassigned.merge(line.unassigned_cost)
         result.products.append(line)
+    # The biggest spend first; products without a price after those with one, by name.
+    result.products.sort(key=lambda p: (p.purchased_cost.sort_key(), p.price is None, p.name))
     for attribute in attributes(session):
         result.breakdowns[attribute.value] = _breakdown(session, tenant, attribute)
     return result
+
+
+def _price_text(price: Price | None, monthly: Decimal | None) -> str | None:
+    if price is not None:
+        return f"{price.amount} {price.currency}/{price.term.value}"
+    return "free" if monthly == 0 else None
 
 
 def _breakdown(
@@ -140,8 +149,7 @@ def _breakdown(
     for value, sku_id, part, holders in session.execute(statement):
         label = value or NONE_LABEL
         units, cost = lines.get(label, (0, Cost()))
-        price = prices.get(sku_id)
-        monthly, currency = (price.monthly, price.currency) if price else (None, None)
+        monthly, currency = unit_price(prices, sku_id, part)
         cost.add(monthly, currency, int(holders), names.display_name(sku_id, part or sku_id))
         lines[label] = (units + int(holders), cost)
     return sorted(

@@ -24,6 +24,7 @@ from licensewatch.intelligence.catalog import seen_products, set_name
 from licensewatch.intelligence.costs import all_costs
 from licensewatch.intelligence.exclusions import exclude, exclusions, include
 from licensewatch.intelligence.findings import tenant_findings
+from licensewatch.intelligence.findings.ranking import by_money, total_at_stake
 from licensewatch.intelligence.prices import load_prices, set_price
 from licensewatch.intelligence.report_formats import (
     STYLE_HASH,
@@ -56,12 +57,13 @@ def _chosen(request: Request, tenant: str) -> str | None:
 
 @router.get("/findings")
 def findings_page(request: Request, caller: PageCaller, tenant: str = "") -> Response:
-    results = tenant_findings(engine_of(request), _chosen(request, tenant))
+    results = by_money(tenant_findings(engine_of(request), _chosen(request, tenant)))
     return render(
         request,
         "findings.html",
         caller,
         findings=results,
+        total=total_at_stake(results),
         tenants=_tenants(request),
         selected=tenant,
     )
