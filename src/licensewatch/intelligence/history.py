@@ -60,6 +60,7 @@ class Change(BaseModel):
     detail: dict[str, Any] | None
     description: str
     run_id: int
+    note: str | None = None  # e.g. that `licensewatch demo` back-dated the change
 
 
 def describe(row: ChangeRow | Change) -> str:
@@ -111,6 +112,7 @@ def change_history(
             detail=row.detail,
             description=describe(row),
             run_id=row.run_id,
+            note=row.note,
         )
         for row in rows
     ]

@@ -175,6 +175,7 @@ class ChangeRow:
     group_name: str | None
     detail: dict[str, Any] | None
     run_id: int
+    note: str | None = None  # e.g. that `licensewatch demo` back-dated the change
 
     def to_dict(self) -> dict[str, Any]:
         data = asdict(self)
@@ -248,6 +249,7 @@ def licence_changes(
                 group_name=group_name,
                 detail=detail,
                 run_id=row.run_id,
+                note=row.note,
             )
         )
     return rows

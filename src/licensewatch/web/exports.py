@@ -35,7 +35,7 @@ SUBSCRIPTION_COLUMNS = [
 
 CHANGE_COLUMNS = [
     "occurred_at", "tenant", "kind", "user_principal_name", "user_id", "product",
-    "sku_part_number", "sku_id", "group_name", "assigned_by_group", "detail", "run_id",
+    "sku_part_number", "sku_id", "group_name", "assigned_by_group", "detail", "run_id", "note",
 ]  # fmt: skip
 
 
@@ -72,7 +72,7 @@ def change_cells(row: Change) -> list[Cell]:
     return [
         _date(row.occurred_at), row.tenant, row.kind, row.user_principal_name, row.user_id,
         row.product, row.sku_part_number, row.sku_id, row.group_name, row.assigned_by_group,
-        row.description, row.run_id,
+        row.description, row.run_id, row.note,
     ]  # fmt: skip
 
 

@@ -25,6 +25,7 @@ from licensewatch.intelligence.costs import all_costs
 from licensewatch.intelligence.exclusions import exclude, exclusions, include
 from licensewatch.intelligence.findings import tenant_findings
 from licensewatch.intelligence.findings.ranking import by_money, total_at_stake
+from licensewatch.intelligence.price_note import price_note
 from licensewatch.intelligence.prices import load_prices, set_price
 from licensewatch.intelligence.report_formats import (
     STYLE_HASH,
@@ -49,6 +50,11 @@ def _tenants(request: Request) -> list[str]:
         return list(session.scalars(select(Tenant.name).order_by(Tenant.name)))
 
 
+def _price_note(request: Request) -> str | None:
+    with session_scope(engine_of(request), write=False) as session:
+        return price_note(session)
+
+
 def _chosen(request: Request, tenant: str) -> str | None:
     if tenant and tenant not in _tenants(request):
         raise HTTPException(404, f"No tenant named {tenant!r}.")
@@ -64,6 +70,7 @@ def findings_page(request: Request, caller: PageCaller, tenant: str = "") -> Res
         caller,
         findings=results,
         total=total_at_stake(results),
+        price_note=_price_note(request),
         tenants=_tenants(request),
         selected=tenant,
     )
@@ -73,7 +80,13 @@ def findings_page(request: Request, caller: PageCaller, tenant: str = "") -> Res
 def costs_page(request: Request, caller: PageCaller, tenant: str = "") -> Response:
     results = all_costs(engine_of(request), _chosen(request, tenant))
     return render(
-        request, "costs.html", caller, costs=results, tenants=_tenants(request), selected=tenant
+        request,
+        "costs.html",
+        caller,
+        costs=results,
+        tenants=_tenants(request),
+        selected=tenant,
+        price_note=_price_note(request),
     )
 
 
@@ -82,6 +95,7 @@ def _catalog(request: Request, caller: Any, status_code: int = 200, **extra: Any
         products = seen_products(session)
         prices = load_prices(session)
         excluded = exclusions(session)
+        note = price_note(session)
     return render(
         request,
         "catalog.html",
@@ -90,6 +104,7 @@ def _catalog(request: Request, caller: Any, status_code: int = 200, **extra: Any
         products=products,
         prices=prices,
         excluded=excluded,
+        price_note=note,
         **extra,
     )
 
