@@ -29,7 +29,8 @@ from licensewatch.graph.retry import RetryPolicy
 
 Params = Mapping[str, str | int] | None
 Headers = Mapping[str, str] | None
-# Entra answers 5xx/429 from MSAL's response cache for 5 s (graph facts §1.7): wait past it.
+# Entra answers 5xx/429 from MSAL's response cache for 5 s (MSAL Python's throttling cache,
+# github.com/AzureAD/microsoft-authentication-library-for-python): wait past it.
 _TOKEN_RETRY_FLOOR = 5.0
 
 

@@ -1,4 +1,6 @@
-"""Failures: Graph errors with status, code and request ids (facts §6); Entra token failures."""
+"""Failures: Graph errors with status, code and request ids; Entra token failures."""
+
+# Graph's error shape: learn.microsoft.com/graph/errors
 
 from __future__ import annotations
 
