@@ -112,6 +112,7 @@ def test_api_pages_and_refuses_bad_filters(viewer: tuple[httpx.Client, str]) -> 
     assert newest["product"] == "Office 365 E3"
     assert newest["occurred_at"].endswith(("Z", "+00:00"))
     assert client.get("/api/v1/changes", params={"since": "banana"}).status_code == 422
+    assert client.get("/api/v1/changes", params={"until": "9999-12-31"}).status_code == 422
     assert client.get("/api/v1/changes", params={"kind": "nope"}).status_code == 422
     assert client.get("/api/v1/changes", params={"tenant": "nope"}).status_code == 404
     bad = client.get("/changes", params={"since": "banana"})

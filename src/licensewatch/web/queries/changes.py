@@ -29,6 +29,8 @@ def parse_moment(text: str, *, end_of_day: bool = False) -> datetime | None:
             start = datetime.combine(date.fromisoformat(text), time(), tzinfo=UTC)
             return start + timedelta(days=1) if end_of_day else start
         moment = datetime.fromisoformat(text)
+    except OverflowError:  # the day after 9999-12-31
+        raise BadFilter(f"{text!r} is out of range") from None
     except ValueError:
         raise BadFilter(
             f"{text!r} is not a date: use YYYY-MM-DD or an ISO date-time such as "
