@@ -53,10 +53,11 @@ changes since {{ r.since.strftime('%Y-%m-%d') }}.</p>
 <h2>Costs per month</h2>
 <table><tr><th>Tenant</th><th>Purchased</th><th>Assigned</th><th>Unassigned</th></tr>
 {% for c in r.costs %}<tr><td>{{ c.tenant }}</td><td>{{ c.purchased.text() }}</td>
-<td>{{ c.assigned.text() }}</td><td>{{ c.unassigned.text() }}</td></tr>{% endfor %}</table>
+<td>{{ c.assigned.text(unpriced=False) }}</td><td>{{ c.unassigned.text(unpriced=False) }}</td></tr>
+{% endfor %}</table>
 <h2>Findings</h2>
 {% for f in r.findings %}{% if f.count or f.unavailable %}
-<h3>{{ f.tenant }}: {{ f.title }} ({{ f.count }})</h3>
+<h3>{{ f.tenant }}: {{ f.title }}{% if not f.unavailable %} ({{ f.count }}){% endif %}</h3>
 {% if f.unavailable %}<p class="muted">Unavailable: {{ f.unavailable }}</p>{% else %}
 {% if f.cost is not none %}<p>Money at stake: {{ f.cost.text() }} per month</p>{% endif %}
 <p>{{ f.fix }}</p><ul>{% for a in f.affected[:50] %}<li>{{ a.key if f.subject == 'users'

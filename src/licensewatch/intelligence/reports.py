@@ -17,6 +17,7 @@ from licensewatch.intelligence.alerts.webhook import DeliveryError
 from licensewatch.intelligence.catalog import product_names, with_names
 from licensewatch.intelligence.costs import TenantCosts, tenant_costs
 from licensewatch.intelligence.findings import Finding, findings_in_session
+from licensewatch.intelligence.findings.ranking import by_money
 from licensewatch.security.crypto import Keyring
 from licensewatch.storage.database import session_scope
 from licensewatch.storage.models import LicenceChange, Tenant, utcnow
@@ -85,6 +86,7 @@ def build_report(
                 }
                 for change in changes
             ]
+    report.findings = by_money(report.findings)
     return report
 
 
