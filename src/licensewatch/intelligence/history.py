@@ -2,15 +2,19 @@
 
 from __future__ import annotations
 
+import heapq
+import itertools
+from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
 from pydantic import BaseModel
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from licensewatch.intelligence.catalog import product_names
-from licensewatch.storage.models import ChangeKind
+from licensewatch.intelligence.catalog import ProductNames, product_names
+from licensewatch.storage.models import ChangeKind, Tenant
 from licensewatch.storage.queries import ChangeRow, licence_changes
 
 # Words for the kinds the web shows; a kind added later shows its own value until named here.
@@ -81,9 +85,51 @@ def change_history(
     session: Session, query: ChangeQuery, *, limit: int = 500, offset: int = 0
 ) -> list[Change]:
     """The changes matching the query, newest first, with friendly product names."""
-    rows = licence_changes(
+    if query.tenant is not None:
+        rows = _rows(session, query, query.tenant, limit, offset)
+    else:
+        # Per tenant, each read in its (tenant_id, occurred_at) index order, then merged: one
+        # statement over every tenant sorts the whole table (1.6 s at 500k changes on SQLite).
+        newest = [_rows(session, query, name, offset + limit, 0) for name in _tenants(session)]
+        merged = heapq.merge(*newest, key=lambda r: (r.occurred_at, r.id), reverse=True)
+        rows = list(itertools.islice(merged, offset, offset + limit))
+    names = product_names(session)
+    return [_named(row, names) for row in rows]
+
+
+def every_change(session: Session, query: ChangeQuery, chunk: int = 2000) -> Iterator[Change]:
+    """Every matching change, tenant by tenant (by name), newest first within each tenant.
+
+    Read in chunks that continue after the last row (keyset, no offset to skip), so a long
+    history never sits in memory and each chunk costs the same.
+    """
+    names = product_names(session)
+    tenants = [query.tenant] if query.tenant is not None else _tenants(session)
+    for tenant in tenants:
+        before: tuple[datetime, int] | None = None
+        while True:
+            rows = _rows(session, query, tenant, chunk, 0, before)
+            yield from (_named(row, names) for row in rows)
+            if len(rows) < chunk:
+                break
+            before = (rows[-1].occurred_at, rows[-1].id)
+
+
+def _tenants(session: Session) -> list[str]:
+    return list(session.scalars(select(Tenant.name).order_by(Tenant.name)))
+
+
+def _rows(
+    session: Session,
+    query: ChangeQuery,
+    tenant: str,
+    limit: int,
+    offset: int,
+    before: tuple[datetime, int] | None = None,
+) -> list[ChangeRow]:
+    return licence_changes(
         session,
-        tenant_name=query.tenant,
+        tenant_name=tenant,
         since=query.since,
         user_upn=query.user,
         kind=query.kind,
@@ -92,27 +138,28 @@ def change_history(
         user_id=query.user_id,
         until=query.until,
         offset=offset,
+        before=before,
     )
-    names = product_names(session)
-    return [
-        Change(
-            id=row.id,
-            tenant=row.tenant,
-            occurred_at=row.occurred_at,
-            kind=row.kind,
-            user_principal_name=row.user_principal_name,
-            user_id=row.user_id,
-            sku_id=row.sku_id,
-            sku_part_number=row.sku_part_number,
-            product=names.display_name(row.sku_id, row.sku_part_number or row.sku_id)
-            if row.sku_id
-            else None,
-            assigned_by_group=row.assigned_by_group,
-            group_name=row.group_name,
-            detail=row.detail,
-            description=describe(row),
-            run_id=row.run_id,
-            note=row.note,
-        )
-        for row in rows
-    ]
+
+
+def _named(row: ChangeRow, names: ProductNames) -> Change:
+    product = None
+    if row.sku_id:
+        product = names.display_name(row.sku_id, row.sku_part_number or row.sku_id)
+    return Change(
+        id=row.id,
+        tenant=row.tenant,
+        occurred_at=row.occurred_at,
+        kind=row.kind,
+        user_principal_name=row.user_principal_name,
+        user_id=row.user_id,
+        sku_id=row.sku_id,
+        sku_part_number=row.sku_part_number,
+        product=product,
+        assigned_by_group=row.assigned_by_group,
+        group_name=row.group_name,
+        detail=row.detail,
+        description=describe(row),
+        run_id=row.run_id,
+        note=row.note,
+    )

@@ -195,11 +195,13 @@ def licence_changes(
     user_id: str | None = None,
     until: datetime | None = None,
     offset: int = 0,
+    before: tuple[datetime, int] | None = None,
 ) -> list[ChangeRow]:
     """The change history, newest first; filters by tenant, time, user (any case) and kind.
 
     `since` is inclusive and `until` exclusive; `user_id` is the directory object id (stable
-    when a user is renamed), `sku_id` a product.
+    when a user is renamed), `sku_id` a product; `before` (occurred_at, id) continues after the
+    last row of a previous read (keyset paging: no offset to skip).
     """
     change = LicenceChange
     statement = (
@@ -230,6 +232,11 @@ def licence_changes(
         statement = statement.where(change.sku_id == sku_id.strip().lower())
     if user_id is not None:
         statement = statement.where(change.user_id == user_id.strip())
+    if before is not None:
+        moment, last_id = before
+        statement = statement.where(
+            (change.occurred_at < moment) | ((change.occurred_at == moment) & (change.id < last_id))
+        )
     rows: list[ChangeRow] = []
     for row, tenant, part_number, group_name in session.execute(statement):
         detail = row.detail if isinstance(row.detail, dict) else None

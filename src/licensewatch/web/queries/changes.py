@@ -8,7 +8,7 @@ from datetime import UTC, date, datetime, time, timedelta
 
 from sqlalchemy.orm import Session
 
-from licensewatch.intelligence.history import Change, ChangeQuery, change_history
+from licensewatch.intelligence.history import Change, ChangeQuery, change_history, every_change
 from licensewatch.web.queries.common import Page, clamp, make_page
 
 EXPORT_CHUNK = 2000
@@ -78,11 +78,5 @@ def change_page(
 
 
 def all_changes(session: Session, query: ChangeQuery) -> Iterator[Change]:
-    """Every matching change, read in chunks (exports: the history can be long)."""
-    offset = 0
-    while True:
-        rows = change_history(session, query, limit=EXPORT_CHUNK, offset=offset)
-        yield from rows
-        if len(rows) < EXPORT_CHUNK:
-            return
-        offset += EXPORT_CHUNK
+    """Every matching change for exports: tenant by tenant, newest first, read in chunks."""
+    return every_change(session, query, EXPORT_CHUNK)
