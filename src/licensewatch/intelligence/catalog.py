@@ -15,6 +15,7 @@ from sqlalchemy.orm import Session
 from licensewatch.domain.balance import BalanceRow
 from licensewatch.domain.catalog import Catalog, CatalogError, parse_catalog
 from licensewatch.intelligence.builtin_names import builtin_name
+from licensewatch.intelligence.product_lookup import AmbiguousName, by_name
 from licensewatch.storage.database import session_scope, write_transaction
 from licensewatch.storage.models import Sku, Tenant, utcnow
 from licensewatch.storage.models.intelligence import (
@@ -152,7 +153,8 @@ def import_catalog(engine: Engine, data: bytes) -> ImportResult:
 
 
 def resolve_product(session: Session, key: str) -> tuple[str, str | None]:
-    """(sku_id, part number) of a SKU id or a part number seen in a tenant or the catalogue."""
+    """(sku_id, part number) of a SKU id, a part number or a friendly name, seen in a tenant or
+    the catalogue (an ambiguous name is refused with the products it names)."""
     key = key.strip()
     if GUID.match(key):
         sku_id = key.lower()
@@ -170,9 +172,15 @@ def resolve_product(session: Session, key: str) -> tuple[str, str | None]:
         ).first()
         if found is not None:
             return str(found[0]), str(found[1])
+    try:
+        named = by_name(session, key)
+    except AmbiguousName as error:
+        raise UnknownProduct(str(error)) from None
+    if named is not None:
+        return named
     raise UnknownProduct(
-        f"unknown product {key!r}: use its SKU id, sync a tenant that has it, or import "
-        "Microsoft's catalogue (`licensewatch catalog import`)"
+        f"unknown product {key!r}: use its SKU id, part number or name, sync a tenant that has "
+        "it, or import Microsoft's catalogue (`licensewatch catalog import`)"
     )
 
 
