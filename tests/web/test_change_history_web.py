@@ -151,3 +151,12 @@ def test_products_list_is_the_dashboard(viewer: tuple[httpx.Client, str]) -> Non
     tenant = client.get("/tenants/contoso/products", follow_redirects=False)
     assert tenant.headers["location"] == "/?tenant=contoso"
     assert client.get("/products", follow_redirects=True).status_code == 200
+
+
+def test_report_lists_recent_changes_by_name(viewer: tuple[httpx.Client, str]) -> None:
+    client, _ = viewer
+    report = client.get("/report", params={"tenant": "contoso"}).text
+    recent = report.split("<h2>Recent changes")[1]
+    # The report's week holds yesterday's units change of ENTERPRISEPACK: named, not its GUID.
+    assert "<td>units_changed</td><td></td><td>Office 365 E3</td>" in recent
+    assert E3 not in recent
