@@ -76,7 +76,7 @@ def describe(row: ChangeRow | Change) -> str:
         group = row.group_name or row.assigned_by_group
         specifics = f"via group {group}" if group else "direct"
         if detail.get("from") is not None and detail.get("to") is not None:
-            specifics += f", {detail['from']} → {detail['to']}"  # a state change, if recorded
+            specifics += f", {detail['from']} → {detail['to']}"  # e.g. an assignment state
         return specifics
     return ""
 
