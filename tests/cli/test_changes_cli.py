@@ -16,6 +16,7 @@ from licensewatch.cli import app
 from licensewatch.emulator import mutations
 from licensewatch.emulator.server import RunningEmulator
 from licensewatch.emulator.state import Tenant
+from licensewatch.intelligence.builtin_names import builtin_name
 
 
 class Cli:
@@ -89,6 +90,10 @@ def test_changes_command_filters_and_formats(make_emulator: EmulatorFactory, cli
     removed = next(r for r in rows if r["user_principal_name"] == north["loser"])
     assert (removed["sku_id"], removed["assigned_by_group"]) == (north["sku"], None)
     assert removed["sku_part_number"]
+    # The friendly name where one is known (built-in names here), the part number beside it.
+    named = builtin_name(removed["sku_part_number"])
+    assert named is not None
+    assert removed["product"] == named
     assert {r["tenant"] for r in cli.json("--tenant", "south")} == {"south"}
     mine = cli.json("--user", north["off"].upper(), "--since", "7d")
     assert [(r["kind"], r["user_principal_name"]) for r in mine] == [
@@ -103,6 +108,7 @@ def test_changes_command_filters_and_formats(make_emulator: EmulatorFactory, cli
     assert north["off"] in table.stdout
     assert "account_disabled" in table.stdout
     assert "direct" in table.stdout
+    assert named in table.stdout
     csv_out = cli("changes", "--format", "csv", "--kind", "account_disabled")
     parsed = list(csv.DictReader(io.StringIO(csv_out.stdout)))
     assert {row["user_principal_name"] for row in parsed} == {north["off"], south["off"]}

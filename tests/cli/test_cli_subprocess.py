@@ -93,4 +93,4 @@ def test_demo_is_idempotent(tmp_path: Path) -> None:
     assert second.returncode == 0, second.stdout + second.stderr
     assert "Reusing tenant demo" in second.stdout
     listed = json.loads(run(tmp_path, "tenant", "list", "--format", "json").stdout)
-    assert [t["name"] for t in listed] == ["demo"]
+    assert [t["name"] for t in listed] == ["demo", "demo-subsidiary"]

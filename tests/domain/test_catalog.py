@@ -1,17 +1,12 @@
-"""Catalogue CSV parsing: the real file from ../shared, header variants and damaged copies."""
+"""Catalogue CSV parsing: a synthetic copy, Microsoft's file (CI), header variants, damage."""
 
 from __future__ import annotations
 
-from pathlib import Path
-
 import pytest
 
-from conftest import in_ci
+from catalog_csv import KINDS, CatalogFile, catalog_file, synthetic_catalog
 from licensewatch.domain.catalog import CatalogError, parse_catalog
 
-SHARED_CSV = (
-    Path(__file__).resolve().parents[3] / "shared/data/licensing-service-plan-reference.csv"
-)
 HEADER = (
     "Product_Display_Name,String_Id,GUID,Service_Plan_Name,Service_Plan_Id,"
     "Service_Plans_Included_Friendly_Names"
@@ -19,25 +14,30 @@ HEADER = (
 E3 = "Office 365 E3,ENTERPRISEPACK,6fd2c87f-b296-42f0-b197-1e91e994b900"
 
 
-def real_csv() -> bytes:
-    if not SHARED_CSV.exists():
-        if in_ci():
-            pytest.fail(f"{SHARED_CSV} is missing in CI")
-        pytest.skip(
-            f"Microsoft's product-name CSV is not at {SHARED_CSV} (only in the dev workspace)"
-        )
-    return SHARED_CSV.read_bytes()
+@pytest.fixture(params=KINDS)
+def catalog(request: pytest.FixtureRequest) -> CatalogFile:
+    """The project's synthetic copy (everywhere) and Microsoft's full file (CI)."""
+    return catalog_file(request.param)
 
 
-def test_real_microsoft_csv() -> None:
-    catalog = parse_catalog(real_csv())
-    assert len(catalog.products) == 569
-    e3 = catalog.products["6fd2c87f-b296-42f0-b197-1e91e994b900"]
+def test_microsoft_csv_products_and_plans(catalog: CatalogFile) -> None:
+    parsed = parse_catalog(catalog.data)
+    assert len(parsed.products) == catalog.products
+    assert parsed.plan_count == catalog.plans
+    e3 = parsed.products["6fd2c87f-b296-42f0-b197-1e91e994b900"]
     assert (e3.part_number, e3.name) == ("ENTERPRISEPACK", "Office 365 E3")
-    assert catalog.products["05e9a617-0261-4cee-bb44-138d3ef5d965"].part_number == "SPE_E3"
+    assert parsed.products["05e9a617-0261-4cee-bb44-138d3ef5d965"].part_number == "SPE_E3"
     # Stray spaces in String_Id are stripped.
-    assert all(p.part_number == p.part_number.strip() for p in catalog.products.values())
-    assert catalog.plan_count == 723
+    assert all(p.part_number == p.part_number.strip() for p in parsed.products.values())
+
+
+def test_synthetic_copy_has_microsofts_format() -> None:
+    data = synthetic_catalog().data
+    assert data.startswith(b"\xef\xbb\xbfProduct_Display_Name,String_Id,GUID,")
+    lines = data.split(b"\r\n")
+    assert all(b"\n" not in line for line in lines)  # CRLF only
+    assert b"ENTERPRISEPACK ," in data  # a stray space, as in Microsoft's file
+    assert b'"Synthetic Suite, Plan 1"' in data
 
 
 def test_bom_crlf_and_old_header_variant() -> None:
@@ -80,8 +80,8 @@ def test_damaged_files_are_refused_whole(data: bytes, message: str) -> None:
         parse_catalog(data)
 
 
-def test_truncated_real_file_is_refused() -> None:
-    data = real_csv()
+def test_truncated_file_is_refused(catalog: CatalogFile) -> None:
+    data = catalog.data
     cut = data[: len(data) // 2]
     cut = cut[: cut.rfind(b",")]  # ends mid-row: the last row has too few fields
     with pytest.raises(CatalogError, match="nothing was imported"):

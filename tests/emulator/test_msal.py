@@ -22,7 +22,7 @@ class RecordingHttp:
 
     def __init__(self, ca_bundle: str) -> None:
         self.session = requests.Session()
-        self.session.trust_env = False  # REQUESTS_CA_BUNDLE would override `verify` (facts §1.7)
+        self.session.trust_env = False  # REQUESTS_CA_BUNDLE would override `verify` (requests)
         self.session.verify = ca_bundle
         self.posts: list[dict[str, Any]] = []
         self.gets: list[str] = []

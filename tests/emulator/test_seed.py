@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import os
 import stat
 import time
 from pathlib import Path
@@ -10,14 +9,11 @@ from typing import Any
 
 import pytest
 
+from catalog_csv import KINDS, CatalogFile, catalog_file, microsoft_catalog
 from licensewatch.emulator.products import builtin_catalog, load_catalog_csv, merged_catalog
 from licensewatch.emulator.scenarios import SCENARIOS
 from licensewatch.emulator.seed import build_world
 from licensewatch.emulator.state import World, utcnow
-
-CSV = (
-    Path(__file__).resolve().parents[3] / "shared" / "data" / "licensing-service-plan-reference.csv"
-)
 
 
 @pytest.fixture(scope="module")
@@ -26,13 +22,16 @@ def cert_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
     return tmp_path_factory.mktemp("certs")
 
 
+@pytest.fixture(params=KINDS)
+def catalog(request: pytest.FixtureRequest) -> CatalogFile:
+    """The project's synthetic copy (everywhere) and Microsoft's full file (CI)."""
+    return catalog_file(request.param)
+
+
 @pytest.fixture
-def csv_path() -> Path:
-    if not CSV.is_file():
-        if os.environ.get("CI", "").lower() == "true":
-            pytest.fail(f"{CSV} is missing: CI must provide ../shared/data")
-        pytest.skip(f"needs Microsoft's licensing CSV at {CSV} (../shared/data)")
-    return CSV
+def csv_path(catalog: CatalogFile, tmp_path: Path) -> Path:
+    """The catalogue written to a file, as `--catalog FILE` reads it."""
+    return catalog.write(tmp_path)
 
 
 def fingerprint(world: World) -> list[Any]:
@@ -177,9 +176,15 @@ def test_builtin_catalogue_matches_microsoft_csv(csv_path: Path) -> None:
             assert names[plan.plan_id] == plan.name, (part, plan.name)
 
 
-def test_real_csv_loads_every_sku(csv_path: Path) -> None:
+def test_csv_loads_every_sku(catalog: CatalogFile, csv_path: Path) -> None:
     products = load_catalog_csv(csv_path)
-    assert len(products) == 569  # distinct SKU GUIDs (graph facts §8)
+    assert len(products) == catalog.products  # one per distinct SKU GUID
+    assert all(p.part_number == p.part_number.strip() for p in products)
+
+
+def test_microsofts_csv_loads_every_sku(tmp_path: Path) -> None:
+    products = load_catalog_csv(microsoft_catalog().write(tmp_path))
+    assert len(products) == 569  # distinct SKU GUIDs
     by_part = {p.part_number: p for p in products}
     assert len(by_part["ENTERPRISEPACK"].service_plans) == 36
     assert sum(p.part_number == "MCOPSTN5" for p in products) == 2
@@ -218,7 +223,9 @@ def test_csv_without_the_columns_is_refused(tmp_path: Path) -> None:
         load_catalog_csv(path)
 
 
-def test_catalog_file_widens_the_world(csv_path: Path, cert_dir: Path) -> None:
+def test_catalog_file_widens_the_world(
+    catalog: CatalogFile, csv_path: Path, cert_dir: Path
+) -> None:
     world = build_world(
         users=40, seed=6, scenario="enterprise", cert_dir=cert_dir, catalog=csv_path
     )
@@ -227,6 +234,9 @@ def test_catalog_file_widens_the_world(csv_path: Path, cert_dir: Path) -> None:
     extra = [p for p in tenant.products.values() if p.sku_id not in builtin]
     assert len(extra) == SCENARIOS["enterprise"].extra_csv_products
     assert all(p.service_plans for p in extra)
-    # The CSV's full plan lists replace the compact built-in ones.
+    # The CSV's plan lists replace the built-in ones (Microsoft's are the full, longer lists).
     e3 = next(p for p in tenant.products.values() if p.part_number == "SPE_E3")
-    assert len(e3.service_plans) > len(builtin_catalog()["SPE_E3"].service_plans)
+    listed = next(p for p in load_catalog_csv(csv_path) if p.part_number == "SPE_E3")
+    assert e3.service_plans == listed.service_plans
+    if catalog.kind == "microsoft":
+        assert len(e3.service_plans) > len(builtin_catalog()["SPE_E3"].service_plans)

@@ -18,7 +18,7 @@ from licensewatch.emulator.state import ASSIGNED_STATES, Tenant, User
 from licensewatch.graph.client import GraphClient
 from licensewatch.graph.connection import GraphConnection
 from licensewatch.graph.retry import RetryPolicy
-from licensewatch.intelligence.builtin_names import builtin_name
+from licensewatch.intelligence.builtin_names import FREE_PART_NUMBERS, builtin_name
 from licensewatch.sync.runner import SyncResult, run_sync
 
 # Prices the tests set: part number → (amount, currency, term); others stay without a price.
@@ -109,6 +109,8 @@ def cost(tenant: Tenant, items: Iterable[tuple[str, int]]) -> tuple[dict[str, De
         if units <= 0:
             continue
         price = monthly(part(tenant, sku_id))
+        if price is None and part(tenant, sku_id) in FREE_PART_NUMBERS:
+            continue  # a free product costs 0: never "no price"
         if price is None:
             unpriced.add(name(tenant, sku_id))
         else:

@@ -1,4 +1,4 @@
-"""Catalogue import (real CSV, damaged copies, URL), name precedence and unknown SKUs."""
+"""Catalogue import (synthetic and Microsoft CSV, damage, URL), name precedence, unknown SKUs."""
 
 from __future__ import annotations
 
@@ -11,7 +11,7 @@ from typing import Any
 import pytest
 from sqlalchemy import Engine, func, select
 
-from conftest import in_ci
+from catalog_csv import KINDS, CatalogFile, catalog_file
 from database_fixtures import add_tenant
 from licensewatch.domain.balance import build_row
 from licensewatch.domain.catalog import CatalogError
@@ -29,20 +29,15 @@ from licensewatch.storage.database import session_scope
 from licensewatch.storage.models import Sku, utcnow
 from licensewatch.storage.models.intelligence import CatalogProduct, CatalogServicePlan
 
-SHARED_CSV = (
-    Path(__file__).resolve().parents[3] / "shared/data/licensing-service-plan-reference.csv"
-)
 E3 = "6fd2c87f-b296-42f0-b197-1e91e994b900"
 M365_E3 = "05e9a617-0261-4cee-bb44-138d3ef5d965"
 ODD = "00000000-0000-4000-8000-0000000000aa"
 
 
-def real_csv() -> bytes:
-    if not SHARED_CSV.exists():
-        if in_ci():
-            pytest.fail(f"{SHARED_CSV} is missing in CI")
-        pytest.skip(f"Microsoft's product-name CSV is not at {SHARED_CSV} (dev workspace only)")
-    return SHARED_CSV.read_bytes()
+@pytest.fixture(params=KINDS)
+def catalog(request: pytest.FixtureRequest) -> CatalogFile:
+    """The project's synthetic copy (everywhere) and Microsoft's full file (CI)."""
+    return catalog_file(request.param)
 
 
 def _counts(engine: Engine) -> tuple[int, int]:
@@ -58,10 +53,10 @@ def _skus(engine: Engine, tenant_pk: int, *parts: tuple[str, str]) -> None:
             session.add(Sku(tenant_id=tenant_pk, sku_id=sku_id, sku_part_number=part))
 
 
-def test_real_csv_import_and_name_precedence(engine: Engine) -> None:
-    result = import_catalog(engine, real_csv())
-    assert (result.products, result.plans) == (569, 723)
-    assert _counts(engine) == (569, 723)
+def test_csv_import_and_name_precedence(engine: Engine, catalog: CatalogFile) -> None:
+    result = import_catalog(engine, catalog.data)
+    assert (result.products, result.plans) == (catalog.products, catalog.plans)
+    assert _counts(engine) == (catalog.products, catalog.plans)
     tenant = add_tenant(engine)
     _skus(engine, tenant, (E3, "ENTERPRISEPACK"), (M365_E3, "SPE_E3"), (ODD, "ODD_SKU"))
     with session_scope(engine, write=False) as session:
@@ -108,12 +103,14 @@ def test_builtin_names_work_without_an_import(engine: Engine) -> None:
         (lambda d: b"", "empty"),
     ],
 )
-def test_damaged_csv_imports_nothing(engine: Engine, damage: Any, message: str) -> None:
-    good = real_csv()
+def test_damaged_csv_imports_nothing(
+    engine: Engine, catalog: CatalogFile, damage: Any, message: str
+) -> None:
+    good = catalog.data
     import_catalog(engine, good)
     with pytest.raises(CatalogError, match=message):
         import_catalog(engine, damage(good))
-    assert _counts(engine) == (569, 723)  # the previous import is untouched
+    assert _counts(engine) == (catalog.products, catalog.plans)  # the last import is untouched
 
 
 def test_read_source_file_and_url_errors(tmp_path: Path) -> None:
@@ -124,8 +121,8 @@ def test_read_source_file_and_url_errors(tmp_path: Path) -> None:
 
 
 @pytest.fixture
-def csv_server() -> Iterator[str]:
-    body = real_csv()
+def csv_server(catalog: CatalogFile) -> Iterator[str]:
+    body = catalog.data
 
     class Handler(BaseHTTPRequestHandler):
         def do_GET(self) -> None:
@@ -147,10 +144,13 @@ def csv_server() -> Iterator[str]:
     server.server_close()
 
 
-def test_import_from_url(engine: Engine, csv_server: str, monkeypatch: pytest.MonkeyPatch) -> None:
+def test_import_from_url(
+    engine: Engine, catalog: CatalogFile, csv_server: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
     for name in ("HTTP_PROXY", "HTTPS_PROXY", "ALL_PROXY", "http_proxy", "https_proxy"):
         monkeypatch.delenv(name, raising=False)
     monkeypatch.setenv("NO_PROXY", "127.0.0.1")
-    assert import_catalog(engine, read_source(f"{csv_server}/catalog.csv")).products == 569
+    imported = import_catalog(engine, read_source(f"{csv_server}/catalog.csv"))
+    assert imported.products == catalog.products
     with pytest.raises(CatalogError, match="HTTP 404"):
         read_source(f"{csv_server}/elsewhere.csv")

@@ -89,7 +89,7 @@ def test_viewer_reads_everything_but_admin_pages(
         if path in PUBLIC or path == "/logout":
             continue
         if method == "GET":
-            response = client.get(_url(path))
+            response = client.get(_url(path), follow_redirects=True)  # /products: the dashboard
             expected = 403 if path in ADMIN_PAGES | ADMIN_API_READS else 200
             assert response.status_code == expected, (path, response.status_code)
         elif path.startswith("/api/"):
@@ -105,7 +105,7 @@ def test_admin_reaches_every_page(web: WebEnv, admin: tuple[httpx.Client, str]) 
     client, _ = admin
     for method, path in _routes(web):
         if method == "GET" and path not in PUBLIC:
-            assert client.get(_url(path)).status_code == 200, path
+            assert client.get(_url(path), follow_redirects=True).status_code == 200, path
 
 
 def test_forms_without_csrf_token_are_refused(web: WebEnv, admin: tuple[httpx.Client, str]) -> None:

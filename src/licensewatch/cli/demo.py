@@ -1,8 +1,10 @@
-"""`licensewatch demo`: the emulator, an onboarded tenant, the daemon and the dashboard, offline."""
+"""`licensewatch demo`: the emulator, two onboarded tenants with 90 days of history and demo prices,
+the daemon and the dashboard, offline."""
 
 from __future__ import annotations
 
-from typing import Annotated, Any
+from pathlib import Path
+from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 from rich.markup import escape
@@ -11,13 +13,20 @@ from licensewatch.cli.output import ExitCode, expected_errors, fail, print_check
 from licensewatch.services.tenants import SecretInput, TenantNotFound, TenantService, TenantSettings
 from licensewatch.settings import load_settings
 
+if TYPE_CHECKING:
+    from licensewatch.emulator.state import World
+    from licensewatch.sync.runner import Mode, SyncResult
+
 DEMO_TENANT = "demo"
+# The second tenant's app has no AuditLog.Read.All: its sign-in findings say why they are missing.
+DEMO_TENANTS = (DEMO_TENANT, "demo-subsidiary")
 DEMO_ADMIN = "admin"
+SIGN_IN_ROLE = "AuditLog.Read.All"
 
 
-def onboard(service: TenantService, name: str, info: dict[str, Any]) -> None:
+def onboard(service: TenantService, name: str, info: dict[str, Any], index: int = 0) -> None:
     """Adds (or, on a re-run, updates: ports and secrets change) the emulator tenant."""
-    tenant = info["tenants"][0]
+    tenant = info["tenants"][index]
     settings = TenantSettings(
         tenant_id=tenant["domain"] or tenant["tenant_id"],
         client_id=tenant["client_id"],
@@ -48,7 +57,7 @@ def demo_login(service: TenantService) -> str:
 
 
 def demo(
-    users: Annotated[int, typer.Option("--users", help="Users in the demo tenant.")] = 2000,
+    users: Annotated[int, typer.Option("--users", help="Users in each demo tenant.")] = 2000,
     serve: Annotated[
         bool,
         typer.Option(help="Keep running: dashboard and daemon (--no-serve: print and exit)."),
@@ -58,9 +67,7 @@ def demo(
 ) -> None:
     """Run the product against the built-in Microsoft cloud emulator (no Microsoft account)."""
     from licensewatch.cli.balance import print_balance_table
-    from licensewatch.cli.reports import sync_tenant
     from licensewatch.cli.tenants import tenant_service
-    from licensewatch.emulator.seed import build_world
     from licensewatch.emulator.server import start_in_thread
     from licensewatch.intelligence.catalog import with_names
     from licensewatch.storage.database import session_scope
@@ -70,22 +77,11 @@ def demo(
     cert_dir = settings.home / "emulator"
     console = stdout()
     with expected_errors(), tenant_service() as service:
-        console.print("Starting the Microsoft cloud emulator (enterprise scenario)...")
-        world = build_world(
-            scenario="enterprise", users=users, seed=1, tenants=1, cert_dir=cert_dir
-        )
+        console.print("Starting the Microsoft cloud emulator (two tenants, messy scenario)...")
+        world = demo_world(users, cert_dir)
         with start_in_thread(world, cert_dir=cert_dir) as emulator:
             console.print(f"Emulator listening on {emulator.base_url}")
-            onboard(service, DEMO_TENANT, emulator.info)
-            console.rule("licensewatch tenant test demo")
-            report = service.test(DEMO_TENANT)
-            print_checklist(report)
-            if not report.ok:
-                fail("the demo tenant failed its checks", ExitCode.FAILED)
-            service.record_identity(DEMO_TENANT, report.tenant_id)
-            console.rule("licensewatch sync demo")
-            if not sync_tenant(service, DEMO_TENANT, mode="full").ok:
-                raise typer.Exit(ExitCode.FAILED)
+            prepare(service, world, emulator.info)
             console.rule("licensewatch balance")
             with session_scope(service.engine, write=False) as session:
                 rows = with_names(session, balance_rows(session, tenant_name=DEMO_TENANT))
@@ -94,6 +90,62 @@ def demo(
                 _serve(service, settings, host, port)
     console.print(
         f"Data lives in {escape(str(settings.home))}. Try: licensewatch balance --format json"
+    )
+
+
+def demo_world(users: int, cert_dir: Path) -> World:
+    """Two seeded tenants (over-assigned, lapsing and free products); the first grants sign-ins."""
+    from licensewatch.emulator.seed import build_world
+
+    world = build_world(scenario="messy", users=users, seed=1, tenants=2, cert_dir=cert_dir)
+    first = next(iter(world.tenants.values()))
+    for app in first.apps.values():
+        app.roles.add(SIGN_IN_ROLE)
+    return world
+
+
+def prepare(service: TenantService, world: World, info: dict[str, Any]) -> None:
+    """Onboard both tenants, tell their 90-day story (first run) or replay it, sync, price."""
+    from licensewatch.cli import demo_story
+    from licensewatch.cli.reports import sync_tenant
+    from licensewatch.storage.database import session_scope
+    from licensewatch.storage.models import utcnow
+    from licensewatch.storage.queries import last_completed_at
+
+    console = stdout()
+    now = utcnow()
+    for index, (name, emulated) in enumerate(
+        zip(DEMO_TENANTS, world.tenants.values(), strict=True)
+    ):
+        onboard(service, name, info, index)
+        console.rule(f"licensewatch tenant test {name}")
+        report = service.test(name)
+        print_checklist(report)
+        if not report.ok:
+            fail(f"the demo tenant {name} failed its checks", ExitCode.FAILED)
+        service.record_identity(name, report.tenant_id)
+        tenant_pk = service.show(name).id
+        with session_scope(service.engine, write=False) as session:
+            synced_before = last_completed_at(session, tenant_pk) is not None
+        if synced_before:  # a re-run: the fresh emulator gets the same changes, unsynced
+            demo_story.replay(emulated, now)
+        else:
+            console.rule(f"{name}: {demo_story.DAYS} days of history (syncs of emulator changes)")
+
+            def step(mode: Mode, tenant: str = name) -> SyncResult:
+                return sync_tenant(service, tenant, mode=mode)
+
+            runs = demo_story.record_history(service.engine, emulated, step, now)
+            console.print(
+                f"{len(runs)} syncs of real emulator changes, back-dated over {demo_story.DAYS} "
+                "days and labelled as demo history."
+            )
+        console.rule(f"licensewatch sync {name}")
+        if not sync_tenant(service, name, mode="auto").ok:
+            raise typer.Exit(ExitCode.FAILED)
+    priced = demo_story.set_demo_prices(service.engine)
+    console.print(
+        f"Demo prices set for {priced} products (EUR per month, labelled as demo prices)."
     )
 
 

@@ -60,7 +60,10 @@ def resolve_tenant(world: World, value: str) -> Tenant:
 
 
 def openid_configuration(base: str, tenant_segment: str, issuer_tenant: str) -> dict[str, object]:
-    """The discovery document, shaped like the recorded real one (graph facts §1.6)."""
+    """The discovery document, shaped like the recorded real one.
+
+    See learn.microsoft.com/entra/identity-platform/v2-protocols-oidc.
+    """
     root = f"{base}/{tenant_segment}"
     return {
         "token_endpoint": f"{root}/oauth2/v2.0/token",

@@ -1,4 +1,6 @@
-"""Entra (AADSTS) error bodies exactly as the token endpoint sends them (graph facts §1.4, §1.5)."""
+"""Entra (AADSTS) error bodies exactly as the token endpoint sends them."""
+
+# Codes: learn.microsoft.com/entra/identity-platform/reference-error-codes
 
 from __future__ import annotations
 

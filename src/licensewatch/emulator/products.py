@@ -8,7 +8,8 @@ from pathlib import Path
 from licensewatch.domain.catalog import parse_catalog
 from licensewatch.emulator.state import Product, ServicePlan
 
-# Real servicePlanIds from "Product names and service plan identifiers for licensing" (facts §8).
+# Real servicePlanIds from "Product names and service plan identifiers for licensing"
+# (learn.microsoft.com/entra/identity/users/licensing-service-plan-reference).
 PLAN_IDS: dict[str, str] = {
     "AAD_PREMIUM": "41781fb2-bc02-4b7c-bd55-b576c07bb09d",
     "AAD_PREMIUM_P2": "eec0eb4f-6444-4f95-aba0-50c24d67f998",
@@ -121,7 +122,8 @@ _CATALOG: tuple[tuple[str, str, str, str], ...] = (
      "SHAREPOINTSTORAGE"),
 )  # fmt: skip
 
-# Free ("viral") SKUs come with a huge fixed number of enabled units (graph facts §2.1).
+# Free ("viral") SKUs come with a huge fixed number of enabled units
+# (prepaidUnits of learn.microsoft.com/graph/api/resources/subscribedsku).
 FREE_UNITS: dict[str, int] = {"FLOW_FREE": 10_000, "POWER_BI_STANDARD": 1_000_000}
 
 

@@ -14,7 +14,8 @@ from starlette.responses import Response
 from licensewatch.emulator.graph.errors import error_body, json_response, request_ids
 
 WINDOW_SECONDS = 10.0
-# Resource units per 10 s for an application+tenant pair, by tenant size (graph facts §5).
+# Resource units per 10 s for an application+tenant pair, by tenant size
+# (learn.microsoft.com/graph/throttling-limits).
 QUOTA_SMALL, QUOTA_MEDIUM, QUOTA_LARGE = 3_500, 5_000, 8_000
 _BASE_COSTS = {
     "users": 2,

@@ -26,7 +26,7 @@ _CACHE_LIMIT = 10_000
 
 
 class InvalidToken(Exception):
-    """Graph's 401 InvalidAuthenticationToken; the message is Graph's wording (graph facts §6)."""
+    """Graph's 401 InvalidAuthenticationToken, in its words (learn.microsoft.com/graph/errors)."""
 
     def __init__(self, message: str) -> None:
         super().__init__(message)
@@ -180,7 +180,7 @@ def _looks_like_jws(token: str) -> bool:
     return isinstance(header, dict)
 
 
-# ---- client assertions (certificate credentials, graph facts §1.2) ---
+# ---- client assertions (learn.microsoft.com/entra/identity-platform/certificate-credentials) ---
 
 ASSERTION_ALGORITHMS = frozenset({"RS256", "RS384", "RS512", "PS256", "PS384", "PS512"})
 # Entra's tolerance for client clocks when checking an assertion's exp and nbf.

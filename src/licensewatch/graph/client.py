@@ -31,8 +31,8 @@ from licensewatch.graph.retry import RetryBudget, RetryPolicy, policy_from_setti
 from licensewatch.settings import load_settings
 
 log = logging.getLogger(__name__)
-# MSAL answers a 5xx/429 from its response cache for Retry-After seconds, 5 s without one: a
-# token retry waits past it.
+# MSAL answers a 5xx/429 from its response cache for Retry-After seconds, 5 s without one (MSAL
+# Python's throttling cache): a token retry waits past it.
 _TOKEN_RETRY_FLOOR = 5.0
 
 

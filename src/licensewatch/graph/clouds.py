@@ -1,4 +1,6 @@
-"""Microsoft clouds: where Entra ID issues tokens and where Graph answers (graph facts §7)."""
+"""Microsoft clouds: where Entra ID issues tokens and where Graph answers."""
+
+# Endpoints: learn.microsoft.com/graph/deployments
 
 from __future__ import annotations
 

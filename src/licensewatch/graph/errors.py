@@ -1,5 +1,7 @@
 """Graph failures: errors with status, code and request ids; the class of each HTTP answer."""
 
+# Graph's error shape: learn.microsoft.com/graph/errors
+
 from __future__ import annotations
 
 import re

@@ -21,7 +21,7 @@ class CaBundleError(ValueError):
 def ssl_context(ca_bundle: str | None) -> ssl.SSLContext:
     """TLS trust from the connection's CA bundle or certifi; environment variables never change it.
 
-    REQUESTS_CA_BUNDLE/CURL_CA_BUNDLE/SSL_CERT_FILE are ignored on purpose (graph facts §1.7):
+    REQUESTS_CA_BUNDLE/CURL_CA_BUNDLE/SSL_CERT_FILE are ignored on purpose (requests, under MSAL):
     trust is what the tenant's settings say, and verification is never disabled.
     """
     path = ca_bundle or certifi.where()

@@ -1,4 +1,6 @@
-"""Pages of a Graph collection: the page value and the nextLink loop guard (graph facts §3)."""
+"""Pages of a Graph collection: the page value and the nextLink loop guard."""
+
+# Paging: learn.microsoft.com/graph/paging
 
 from __future__ import annotations
 

@@ -34,7 +34,10 @@ def _header(headers: Mapping[str, str], name: str) -> str | None:
 
 
 def parse_retry_after(value: str | None, now: float | None = None) -> float | None:
-    """Seconds from a Retry-After value: delta-seconds (even fractional) or an HTTP-date."""
+    """Seconds from a Retry-After value: delta-seconds (even fractional) or HTTP-date.
+
+    See learn.microsoft.com/graph/throttling.
+    """
     if value is None or not value.strip():
         return None
     text = value.strip()

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from decimal import Decimal
 from typing import Any
 
 from sqlalchemy import Engine, and_, func, select
@@ -10,7 +11,7 @@ from sqlalchemy.orm import Session
 
 from licensewatch.intelligence.catalog import product_names
 from licensewatch.intelligence.money import Cost
-from licensewatch.intelligence.prices import load_prices
+from licensewatch.intelligence.prices import Price, load_prices, unit_price
 from licensewatch.intelligence.settings import CostAttribute, read_settings
 from licensewatch.storage.database import session_scope
 from licensewatch.storage.models import Sku, Tenant, User, UserLicense
@@ -97,14 +98,14 @@ def tenant_costs(session: Session, tenant: Tenant) -> TenantCosts:
             continue
         name = names.display_name(row.sku_id, row.sku_part_number)
         price = prices.get(row.sku_id)
-        monthly, currency = (price.monthly, price.currency) if price else (None, None)
+        monthly, currency = unit_price(prices, row.sku_id, row.sku_part_number)
         line = ProductCost(
             row.sku_id,
             name,
             row.purchased,
             row.consumed,
             row.unassigned,
-            f"{price.amount} {price.currency}/{price.term.value}" if price else None,
+            _price_text(price, monthly),
             Cost(),
             Cost(),
             Cost(),
@@ -119,9 +120,17 @@ def tenant_costs(session: Session, tenant: Tenant) -> TenantCosts:
         result.assigned.merge(line.assigned_cost)
         result.unassigned.merge(line.unassigned_cost)
         result.products.append(line)
+    # The biggest spend first; products without a price after those with one, by name.
+    result.products.sort(key=lambda p: (p.purchased_cost.sort_key(), p.price is None, p.name))
     for attribute in attributes(session):
         result.breakdowns[attribute.value] = _breakdown(session, tenant, attribute)
     return result
+
+
+def _price_text(price: Price | None, monthly: Decimal | None) -> str | None:
+    if price is not None:
+        return f"{price.amount} {price.currency}/{price.term.value}"
+    return "free" if monthly == 0 else None
 
 
 def _breakdown(
@@ -144,8 +153,7 @@ def _breakdown(
     for value, sku_id, part, holders in session.execute(statement):
         label = value or NONE_LABEL
         units, cost = lines.get(label, (0, Cost()))
-        price = prices.get(sku_id)
-        monthly, currency = (price.monthly, price.currency) if price else (None, None)
+        monthly, currency = unit_price(prices, sku_id, part)
         cost.add(monthly, currency, int(holders), names.display_name(sku_id, part or sku_id))
         lines[label] = (units + int(holders), cost)
     return sorted(

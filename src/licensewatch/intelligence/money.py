@@ -25,8 +25,11 @@ class Cost:
     unpriced: set[str] = field(default_factory=set)
 
     def add(self, monthly: Decimal | None, currency: str | None, units: int, product: str) -> None:
-        """Add `units` of a product; without a price the product is remembered as unpriced."""
-        if units <= 0:
+        """Add `units` of a product; without a price the product is remembered as unpriced.
+
+        A free product (`monthly` 0 without a currency, see `prices.unit_price`) adds nothing.
+        """
+        if units <= 0 or (monthly == 0 and currency is None):
             return
         if monthly is None or currency is None:
             self.unpriced.add(product)
@@ -48,14 +51,21 @@ class Cost:
     def yearly(self) -> dict[str, Decimal]:
         return {c: rounded(a * 12) for c, a in sorted(self.amounts.items())}
 
-    def text(self, *, yearly: bool = False) -> str:
-        """`1,234.50 EUR`, `no price`, or `1,234.50 EUR + no price for X`."""
+    def text(self, *, yearly: bool = False, unpriced: bool = True) -> str:
+        """`1,234.50 EUR`, `no price`, or `1,234.50 EUR + no price for X`.
+
+        `unpriced=False` leaves the unpriced products out (a table says them once, not per row).
+        """
         values = self.yearly() if yearly else self.monthly()
         parts = [f"{amount:,.2f} {currency}" for currency, amount in values.items()]
-        if self.unpriced:
+        if self.unpriced and (unpriced or not parts):
             missing = ", ".join(sorted(self.unpriced))
             parts.append(f"no price for {missing}" if parts else "no price")
         return " + ".join(parts) if parts else "-"
+
+    def sort_key(self) -> Decimal:
+        """Biggest money first when sorted ascending by this (currencies added up, unpriced 0)."""
+        return -sum(self.amounts.values(), Decimal(0))
 
     def to_dict(self) -> dict[str, Any]:
         return {

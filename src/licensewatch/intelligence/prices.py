@@ -14,6 +14,7 @@ from sqlalchemy import Engine, select
 from sqlalchemy.orm import Session
 
 from licensewatch.domain.prices import parse_price, stored_price
+from licensewatch.intelligence.builtin_names import FREE_PART_NUMBERS
 from licensewatch.intelligence.catalog import UnknownProduct, resolve_product
 from licensewatch.storage.database import session_scope
 from licensewatch.storage.models.intelligence import PriceTerm, ProductPrice
@@ -46,6 +47,18 @@ class Price:
             "currency": self.currency,
             "term": self.term.value,
         }
+
+
+def unit_price(
+    prices: dict[str, Price], sku_id: str, part_number: str | None
+) -> tuple[Decimal | None, str | None]:
+    """(monthly amount, currency) of one unit; a free SKU without a price costs 0, not unpriced."""
+    price = prices.get(sku_id)
+    if price is not None:
+        return price.monthly, price.currency
+    if part_number in FREE_PART_NUMBERS:
+        return Decimal(0), None
+    return None, None
 
 
 def parse_amount(text: str | Decimal) -> Decimal:

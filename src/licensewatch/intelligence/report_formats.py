@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import base64
+import hashlib
 import io
 import zipfile
 from collections.abc import Sequence
@@ -23,14 +25,19 @@ _COSTS: tuple[str, ...] = ("tenant", "name", "purchased", "assigned", "unassigne
 _COSTS += ("purchased_monthly", "assigned_monthly", "unassigned_monthly")
 _CHANGES = ("tenant", "occurred_at", "kind", "user_principal_name", "product", "via_group", "note")
 
+# Inline, not a stylesheet link: the report is also an e-mail body, and mail clients fetch nothing.
+# The web app serves it with this style's hash in its CSP (`style-src 'self' 'sha256-…'`).
+STYLE = (
+    "body{font-family:system-ui,sans-serif;color:#1b1f24;max-width:60rem}"
+    "table{border-collapse:collapse;margin:.5rem 0 1.5rem}"
+    "th,td{border:1px solid #d0d7de;padding:.25rem .5rem;text-align:left;font-size:.9rem}"
+    "th{background:#f6f8fa}.num{text-align:right}.bad{color:#b42318}.muted{color:#57606a}"
+)
+STYLE_HASH = "sha256-" + base64.b64encode(hashlib.sha256(STYLE.encode()).digest()).decode()
+
 _TEMPLATE = """<!doctype html>
 <html lang="en"><head><meta charset="utf-8"><title>{{ r.title }}</title>
-<style>
-body{font-family:system-ui,sans-serif;color:#1b1f24;max-width:60rem}
-table{border-collapse:collapse;margin:.5rem 0 1.5rem}
-th,td{border:1px solid #d0d7de;padding:.25rem .5rem;text-align:left;font-size:.9rem}
-th{background:#f6f8fa}.num{text-align:right}.bad{color:#b42318}.muted{color:#57606a}
-</style></head><body>
+<style>{{ style | safe }}</style></head><body>
 <h1>{{ r.title }}</h1>
 <p class="muted">Generated {{ r.generated_at.strftime('%Y-%m-%d %H:%M') }} UTC;
 changes since {{ r.since.strftime('%Y-%m-%d') }}.</p>
@@ -51,10 +58,11 @@ changes since {{ r.since.strftime('%Y-%m-%d') }}.</p>
 <h2>Costs per month</h2>
 <table><tr><th>Tenant</th><th>Purchased</th><th>Assigned</th><th>Unassigned</th></tr>
 {% for c in r.costs %}<tr><td>{{ c.tenant }}</td><td>{{ c.purchased.text() }}</td>
-<td>{{ c.assigned.text() }}</td><td>{{ c.unassigned.text() }}</td></tr>{% endfor %}</table>
+<td>{{ c.assigned.text(unpriced=False) }}</td><td>{{ c.unassigned.text(unpriced=False) }}</td></tr>
+{% endfor %}</table>
 <h2>Findings</h2>
 {% for f in r.findings %}{% if f.count or f.unavailable %}
-<h3>{{ f.tenant }}: {{ f.title }} ({{ f.count }})</h3>
+<h3>{{ f.tenant }}: {{ f.title }}{% if not f.unavailable %} ({{ f.count }}){% endif %}</h3>
 {% if f.unavailable %}<p class="muted">Unavailable: {{ f.unavailable }}</p>{% else %}
 {% if f.cost is not none %}<p>Money at stake: {{ f.cost.text() }} per month</p>{% endif %}
 <p>{{ f.fix }}</p><ul>{% for a in f.affected[:50] %}<li>{{ a.key if f.subject == 'users'
@@ -72,7 +80,7 @@ _ENV = Environment(autoescape=select_autoescape(default=True, default_for_string
 
 
 def render_html(report: Report) -> str:
-    return _ENV.from_string(_TEMPLATE).render(r=report)
+    return _ENV.from_string(_TEMPLATE).render(r=report, style=STYLE)
 
 
 def render_text(report: Report) -> str:

@@ -14,13 +14,15 @@ from licensewatch.domain.balance import BalanceRow
 from licensewatch.intelligence.alerts.rules import DestinationKind, destination
 from licensewatch.intelligence.alerts.smtp import message, send
 from licensewatch.intelligence.alerts.webhook import DeliveryError
-from licensewatch.intelligence.catalog import product_names, with_names
+from licensewatch.intelligence.catalog import with_names
 from licensewatch.intelligence.costs import TenantCosts, tenant_costs
 from licensewatch.intelligence.findings import Finding, findings_in_session
+from licensewatch.intelligence.findings.ranking import by_money
+from licensewatch.intelligence.history import ChangeQuery, change_history
 from licensewatch.security.crypto import Keyring
 from licensewatch.settings import load_settings
 from licensewatch.storage.database import session_scope
-from licensewatch.storage.models import LicenceChange, Tenant, utcnow
+from licensewatch.storage.models import Tenant, utcnow
 from licensewatch.storage.models.intelligence import AlertDestination, ReportSchedule
 from licensewatch.storage.queries import balance_rows
 
@@ -62,30 +64,23 @@ def build_report(
         title = f"Licence report: {tenant_name or 'all tenants'}"
         report = Report(title, now, since)
         report.balance = with_names(session, balance_rows(session, tenant_name=tenant_name))
-        names = product_names(session)
         for tenant in tenants:
             report.costs.append(tenant_costs(session, tenant))
             report.findings += findings_in_session(session, tenant, now=now)
-            changes = session.scalars(
-                select(LicenceChange)
-                .where(LicenceChange.tenant_id == tenant.id, LicenceChange.occurred_at >= since)
-                .order_by(LicenceChange.occurred_at.desc(), LicenceChange.id.desc())
-                .limit(MAX_CHANGES)
-            )
+            query = ChangeQuery(tenant=tenant.name, since=since)
             report.changes += [
                 {
-                    "tenant": tenant.name,
+                    "tenant": change.tenant,
                     "occurred_at": change.occurred_at.isoformat(timespec="seconds"),
                     "kind": change.kind,
                     "user_principal_name": change.user_principal_name or "",
-                    "product": names.display_name(change.sku_id, change.sku_id)
-                    if change.sku_id
-                    else "",
-                    "via_group": change.assigned_by_group or "",
+                    "product": change.product or "",
+                    "via_group": change.group_name or change.assigned_by_group or "",
                     "note": change.note or "",
                 }
-                for change in changes
+                for change in change_history(session, query, limit=MAX_CHANGES)
             ]
+    report.findings = by_money(report.findings)
     return report
 
 

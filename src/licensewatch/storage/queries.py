@@ -188,6 +188,7 @@ class ChangeRow:
     group_name: str | None
     detail: dict[str, Any] | None
     run_id: int
+    note: str | None = None  # e.g. that `licensewatch demo` back-dated the change
 
     def to_dict(self) -> dict[str, Any]:
         data = asdict(self)
@@ -202,8 +203,19 @@ def licence_changes(
     user_upn: str | None = None,
     kind: str | None = None,
     limit: int = 1000,
+    *,
+    sku_id: str | None = None,
+    user_id: str | None = None,
+    until: datetime | None = None,
+    offset: int = 0,
+    before: tuple[datetime, int] | None = None,
 ) -> list[ChangeRow]:
-    """The change history, newest first; filters by tenant, time, user (any case) and kind."""
+    """The change history, newest first; filters by tenant, time, user (any case) and kind.
+
+    `since` is inclusive and `until` exclusive; `user_id` is the directory object id (stable
+    when a user is renamed), `sku_id` a product; `before` (occurred_at, id) continues after the
+    last row of a previous read (keyset paging: no offset to skip).
+    """
     change = LicenceChange
     statement = (
         select(change, Tenant.name, Sku.sku_part_number, Group.display_name)
@@ -215,6 +227,7 @@ def licence_changes(
         )
         .order_by(change.occurred_at.desc(), change.id.desc())
         .limit(limit)
+        .offset(offset)
     )
     if tenant_name is not None:
         statement = statement.where(Tenant.name == tenant_name)
@@ -226,6 +239,17 @@ def licence_changes(
         )
     if kind is not None:
         statement = statement.where(change.kind == kind)
+    if until is not None:
+        statement = statement.where(change.occurred_at < until)
+    if sku_id is not None:
+        statement = statement.where(change.sku_id == sku_id.strip().lower())
+    if user_id is not None:
+        statement = statement.where(change.user_id == user_id.strip())
+    if before is not None:
+        moment, last_id = before
+        statement = statement.where(
+            (change.occurred_at < moment) | ((change.occurred_at == moment) & (change.id < last_id))
+        )
     rows: list[ChangeRow] = []
     for row, tenant, part_number, group_name in session.execute(statement):
         detail = row.detail if isinstance(row.detail, dict) else None
@@ -245,6 +269,7 @@ def licence_changes(
                 group_name=group_name,
                 detail=detail,
                 run_id=row.run_id,
+                note=row.note,
             )
         )
     return rows

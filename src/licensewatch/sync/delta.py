@@ -22,7 +22,8 @@ from licensewatch.sync import changes, collectors, licence_states
 from licensewatch.sync.changes import Assignment, AssignmentState, ChangeLog, Counts, UserState
 from licensewatch.sync.work import SyncWork, set_counts
 
-# Delta cannot select signInActivity (graph facts §4): a changed user keeps what the full read saw.
+# Delta cannot select signInActivity (learn.microsoft.com/graph/api/user-delta): a changed user
+# keeps what the full read saw.
 _SIGN_IN = ("last_sign_in_at", "last_non_interactive_sign_in_at", "last_successful_sign_in_at")
 _SIGN_IN_AT = tuple(USER_COLUMNS.index(name) for name in _SIGN_IN)
 _UPN_AT, _ENABLED_AT = (

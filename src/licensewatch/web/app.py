@@ -84,9 +84,10 @@ def create_app(
         # when the TCP peer is a configured proxy (anyone else could write X-Forwarded-For).
         app.add_middleware(ProxyHeadersMiddleware, trusted_hosts=settings.trusted_proxy_list)
     app.mount("/static", StaticFiles(directory=STATIC), name="static")
-    app.include_router(pages.router)
+    # The OpenAPI document (and /api/docs) describes the REST API only, not the HTML forms.
+    app.include_router(pages.router, include_in_schema=False)
     app.include_router(api.router)
-    app.include_router(intelligence_pages.router)
+    app.include_router(intelligence_pages.router, include_in_schema=False)
     app.include_router(intelligence_api.router)
     _add_error_handlers(app)
     return app

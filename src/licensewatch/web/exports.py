@@ -14,6 +14,7 @@ from typing import Any
 from openpyxl import Workbook
 
 from licensewatch.domain import balance
+from licensewatch.intelligence.history import Change
 from licensewatch.tabular import csv_row, xlsx_row
 from licensewatch.web.queries.products import SubscriptionRow
 from licensewatch.web.queries.users import UserLicence
@@ -24,12 +25,17 @@ Cell = str | int | float | bool | None
 BALANCE_COLUMNS = list(balance.BALANCE_COLUMNS)
 USER_COLUMNS = [
     "tenant", "user_principal_name", "display_name", "account_enabled", "user_type",
-    "department", "country", "sku_part_number", "sku_id", "assignment", "group_name", "state",
-    "error",
+    "department", "country", "product", "sku_part_number", "sku_id", "assignment", "group_name",
+    "state", "error",
 ]  # fmt: skip
 SUBSCRIPTION_COLUMNS = [
-    "tenant", "sku_part_number", "sku_id", "subscription_id", "status", "total_licenses",
-    "trial", "created_at", "next_lifecycle_at", "next_event",
+    "tenant", "product", "sku_part_number", "sku_id", "subscription_id", "status",
+    "total_licenses", "trial", "created_at", "next_lifecycle_at", "next_event",
+]  # fmt: skip
+
+CHANGE_COLUMNS = [
+    "occurred_at", "tenant", "kind", "user_principal_name", "user_id", "product",
+    "sku_part_number", "sku_id", "group_name", "assigned_by_group", "detail", "run_id", "note",
 ]  # fmt: skip
 
 
@@ -45,15 +51,24 @@ def balance_cells(row: balance.BalanceRow) -> list[Cell]:
 def user_cells(row: UserLicence) -> list[Cell]:
     return [
         row.tenant, row.user_principal_name, row.display_name, row.account_enabled,
-        row.user_type, row.department, row.country, row.sku_part_number, row.sku_id,
-        row.assignment, row.group_name, row.state, row.error,
+        row.user_type, row.department, row.country, row.product, row.sku_part_number,
+        row.sku_id, row.assignment, row.group_name, row.state, row.error,
     ]  # fmt: skip
 
 
 def subscription_cells(row: SubscriptionRow) -> list[Cell]:
     return [
-        row.tenant, row.sku_part_number, row.sku_id, row.id, row.status, row.total_licenses,
-        row.trial, _date(row.created_at), _date(row.next_lifecycle_at), row.next_event,
+        row.tenant, row.product, row.sku_part_number, row.sku_id, row.id, row.status,
+        row.total_licenses, row.trial, _date(row.created_at), _date(row.next_lifecycle_at),
+        row.next_event,
+    ]  # fmt: skip
+
+
+def change_cells(row: Change) -> list[Cell]:
+    return [
+        _date(row.occurred_at), row.tenant, row.kind, row.user_principal_name, row.user_id,
+        row.product, row.sku_part_number, row.sku_id, row.group_name, row.assigned_by_group,
+        row.description, row.run_id, row.note,
     ]  # fmt: skip
 
 

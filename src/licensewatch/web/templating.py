@@ -10,6 +10,7 @@ from fastapi import Request
 from fastapi.templating import Jinja2Templates
 from starlette.responses import Response
 
+from licensewatch.intelligence.history import kind_label
 from licensewatch.storage.models.base import utcnow
 from licensewatch.web.auth import Caller
 from licensewatch.web.charts import line_chart, sparkline
@@ -66,7 +67,9 @@ def duration(ms: int | None) -> str:
 TEMPLATES.env.filters.update(
     number=number, percent=percent, timestamp=timestamp, day=day, ago=ago, duration=duration
 )
-TEMPLATES.env.globals.update(sparkline=sparkline, line_chart=line_chart, days_left=days_left)
+TEMPLATES.env.globals.update(
+    sparkline=sparkline, line_chart=line_chart, days_left=days_left, kind_label=kind_label
+)
 
 
 def render(
@@ -76,7 +79,8 @@ def render(
     status_code: int = 200,
     **context: Any,
 ) -> Response:
-    """A page with the caller, the CSRF token and the active navigation entry."""
+    """A page with the caller, the CSRF token and the active navigation entry (`nav`: a path)."""
+    context.setdefault("nav", request.url.path)  # a page may name its own navigation entry
     context.update(
         caller=caller,
         csrf_token=caller.csrf_secret if caller else None,

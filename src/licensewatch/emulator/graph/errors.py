@@ -1,4 +1,6 @@
-"""Graph error bodies and the headers every Graph response carries (graph facts §6)."""
+"""Graph error bodies and the headers every Graph response carries."""
+
+# Shapes: learn.microsoft.com/graph/errors
 
 from __future__ import annotations
 

@@ -28,7 +28,8 @@ if TYPE_CHECKING:
 
 IN_BATCH = "graph.in_batch"
 
-# Application permissions that grant each endpoint (graph facts §2, §9.4); ReadWrite implies Read.
+# Application permissions that grant each endpoint; ReadWrite implies Read
+# (learn.microsoft.com/graph/permissions-reference).
 DIRECTORY = frozenset({"Directory.Read.All", "Directory.ReadWrite.All"})
 USERS = DIRECTORY | {"User.Read.All", "User.ReadWrite.All"}
 ORGANIZATION = DIRECTORY | {"Organization.Read.All", "Organization.ReadWrite.All"}

@@ -36,7 +36,7 @@ if TYPE_CHECKING:
 
 
 def _only_select(context: GraphContext) -> None:
-    """subscribedSkus and friends support $select only (graph facts §2.1)."""
+    """subscribedSkus and friends support $select only (graph/api/subscribedsku-list on Learn)."""
     for name in context.request.query_params:
         if name.startswith("$") and name != "$select":
             raise bad_request(

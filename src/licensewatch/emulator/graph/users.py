@@ -48,7 +48,10 @@ def wants_sign_in(params: Mapping[str, str]) -> bool:
 
 
 def check_sign_in(context: GraphContext) -> None:
-    """signInActivity needs AuditLog.Read.All and an Entra ID P1/P2 tenant (graph facts §2.3)."""
+    """signInActivity needs AuditLog.Read.All and an Entra ID P1/P2 tenant.
+
+    See learn.microsoft.com/graph/api/resources/signinactivity.
+    """
     if not AUDIT_LOG & context.token.roles:
         raise forbidden(
             "Calling principal does not have required MSGraph permissions AuditLog.Read.All",
@@ -108,7 +111,10 @@ def _count(context: GraphContext, predicate: Predicate | None, filter_text: str)
 
 
 async def count_users(context: GraphContext) -> Response:
-    """/users/$count: text/plain, advanced query only; Accept of JSON alone gets 415 (facts §3)."""
+    """/users/$count: text/plain, advanced query only; Accept of JSON alone gets 415.
+
+    See learn.microsoft.com/graph/aad-advanced-queries.
+    """
     request = context.request
     accept = request.headers.get("accept", "*/*").lower()
     if "application/json" in accept and "text/plain" not in accept and "*/*" not in accept:
@@ -139,7 +145,10 @@ async def get_user(context: GraphContext) -> Response:
 
 
 async def license_details(context: GraphContext) -> Response:
-    """Configurable: Microsoft's docs disagree on app-only access (graph facts §2.4)."""
+    """Configurable: Microsoft's docs disagree on app-only access.
+
+    See learn.microsoft.com/graph/api/user-list-licensedetails.
+    """
     if not context.service.options.license_details_app_only:
         raise forbidden()
     key = context.request.path_params["key"]

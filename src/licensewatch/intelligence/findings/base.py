@@ -14,7 +14,7 @@ from sqlalchemy.orm import Session
 
 from licensewatch.intelligence.catalog import ProductNames
 from licensewatch.intelligence.money import Cost
-from licensewatch.intelligence.prices import Price
+from licensewatch.intelligence.prices import Price, unit_price
 from licensewatch.storage.models import Sku, User, UserLicense
 
 ASSIGNED_STATES = ("Active", "ActiveWithError")
@@ -134,15 +134,14 @@ class Context:
     def name(self, sku_id: str, part: str | None) -> str:
         return self.names.display_name(sku_id, part or sku_id)
 
-    def price(self, sku_id: str) -> tuple[Decimal | None, str | None]:
-        price = self.prices.get(sku_id)
-        return (price.monthly, price.currency) if price else (None, None)
+    def price(self, sku_id: str, part: str | None = None) -> tuple[Decimal | None, str | None]:
+        return unit_price(self.prices, sku_id, part)
 
     def cost(self, items: Iterable[tuple[str, str | None, int]]) -> Cost:
         """The monthly cost of (sku_id, part, units) items."""
         cost = Cost()
         for sku_id, part, units in items:
-            cost.add(*self.price(sku_id), units, self.name(sku_id, part))
+            cost.add(*self.price(sku_id, part), units, self.name(sku_id, part))
         return cost
 
     def held(self) -> Subquery:
@@ -189,7 +188,7 @@ def user_finding(
         if name not in affected.products:
             affected.products.append(name)
             if costed:
-                affected.cost.add(*context.price(sku_id), 1, name)
+                affected.cost.add(*context.price(sku_id, part), 1, name)
         if len(row) > 4 and row[4]:
             affected.detail = "; ".join(filter(None, (affected.detail, str(row[4]))))
     for affected in by_user.values():

@@ -7,6 +7,7 @@ from fastapi import APIRouter
 from licensewatch.web.pages import (
     accounts,
     apidocs,
+    changes,
     dashboard,
     downloads,
     health,
@@ -25,6 +26,7 @@ MODULES = (
     dashboard,
     inventory,
     people,
+    changes,
     onboarding,
     tenants,
     accounts,

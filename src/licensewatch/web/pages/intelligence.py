@@ -24,13 +24,22 @@ from licensewatch.intelligence.catalog import seen_products, set_name
 from licensewatch.intelligence.costs import all_costs
 from licensewatch.intelligence.exclusions import exclude, exclusions, include
 from licensewatch.intelligence.findings import tenant_findings
+from licensewatch.intelligence.findings.ranking import by_money, total_at_stake
+from licensewatch.intelligence.price_note import price_note
 from licensewatch.intelligence.prices import load_prices, set_price
-from licensewatch.intelligence.report_formats import XLSX_MIME, render_html, to_csv_zip, to_xlsx
+from licensewatch.intelligence.report_formats import (
+    STYLE_HASH,
+    XLSX_MIME,
+    render_html,
+    to_csv_zip,
+    to_xlsx,
+)
 from licensewatch.intelligence.reports import build_report
 from licensewatch.storage.database import session_scope
 from licensewatch.storage.models import Tenant
 from licensewatch.web.auth import AdminForm, PageAdmin, PageCaller
 from licensewatch.web.context import engine_of
+from licensewatch.web.security import policy_with_style_hashes
 from licensewatch.web.templating import render
 
 router = APIRouter()
@@ -41,6 +50,11 @@ def _tenants(request: Request) -> list[str]:
         return list(session.scalars(select(Tenant.name).order_by(Tenant.name)))
 
 
+def _price_note(request: Request) -> str | None:
+    with session_scope(engine_of(request), write=False) as session:
+        return price_note(session)
+
+
 def _chosen(request: Request, tenant: str) -> str | None:
     if tenant and tenant not in _tenants(request):
         raise HTTPException(404, f"No tenant named {tenant!r}.")
@@ -49,12 +63,14 @@ def _chosen(request: Request, tenant: str) -> str | None:
 
 @router.get("/findings")
 def findings_page(request: Request, caller: PageCaller, tenant: str = "") -> Response:
-    results = tenant_findings(engine_of(request), _chosen(request, tenant))
+    results = by_money(tenant_findings(engine_of(request), _chosen(request, tenant)))
     return render(
         request,
         "findings.html",
         caller,
         findings=results,
+        total=total_at_stake(results),
+        price_note=_price_note(request),
         tenants=_tenants(request),
         selected=tenant,
     )
@@ -64,7 +80,13 @@ def findings_page(request: Request, caller: PageCaller, tenant: str = "") -> Res
 def costs_page(request: Request, caller: PageCaller, tenant: str = "") -> Response:
     results = all_costs(engine_of(request), _chosen(request, tenant))
     return render(
-        request, "costs.html", caller, costs=results, tenants=_tenants(request), selected=tenant
+        request,
+        "costs.html",
+        caller,
+        costs=results,
+        tenants=_tenants(request),
+        selected=tenant,
+        price_note=_price_note(request),
     )
 
 
@@ -73,6 +95,7 @@ def _catalog(request: Request, caller: Any, status_code: int = 200, **extra: Any
         products = seen_products(session)
         prices = load_prices(session)
         excluded = exclusions(session)
+        note = price_note(session)
     return render(
         request,
         "catalog.html",
@@ -81,6 +104,7 @@ def _catalog(request: Request, caller: Any, status_code: int = 200, **extra: Any
         products=products,
         prices=prices,
         excluded=excluded,
+        price_note=note,
         **extra,
     )
 
@@ -209,4 +233,7 @@ def report_download(
     stamp = f"{report.generated_at:%Y-%m-%d}" if isinstance(report.generated_at, datetime) else ""
     disposition = "inline" if format == "html" else "attachment"
     headers = {"Content-Disposition": f'{disposition}; filename="licensewatch-{stamp}.{suffix}"'}
+    if format == "html":
+        # The report's inline style (it is also an e-mail body) is allowed by its hash only.
+        headers["Content-Security-Policy"] = policy_with_style_hashes(STYLE_HASH)
     return Response(write(report), media_type=mime, headers=headers)

@@ -3,11 +3,14 @@
 from __future__ import annotations
 
 from typing import Annotated
+from urllib.parse import quote
 
 from fastapi import APIRouter, Depends, HTTPException, Request
+from fastapi.responses import RedirectResponse
 from sqlalchemy.orm import Session
 from starlette.responses import Response
 
+from licensewatch.intelligence.history import ChangeQuery, change_history
 from licensewatch.web.auth import PageCaller
 from licensewatch.web.context import reader
 from licensewatch.web.paging import Offset
@@ -18,6 +21,7 @@ from licensewatch.web.templating import render
 router = APIRouter()
 Reader = Annotated[Session, Depends(reader)]
 PAGE_SIZE = 50
+HISTORY = 20  # the newest changes on a product's page; the changes page has them all
 
 
 @router.get("/tenants/{name}/products/{sku_id}")
@@ -36,6 +40,7 @@ def product_page(
         raise HTTPException(404, f"Tenant {name!r} has no product {sku_id!r}.")
     ref = refs[0]
     points = products.history(session, ref, sku_id)
+    recent = change_history(session, ChangeQuery(tenant=name, sku_id=sku_id), limit=HISTORY)
     return render(
         request,
         "product.html",
@@ -47,6 +52,8 @@ def product_page(
         plans=products.service_plans(session, ref, sku_id),
         subscriptions=products.subscription_rows(session, [ref], sku_id),
         history=points,
+        changes=recent,
+        nav="/",
         chart_times=[p.captured_at for p in points],
         chart_series=[
             (
@@ -57,6 +64,17 @@ def product_page(
             ("Assigned", "line-used", [p.consumed for p in points]),
         ],
     )
+
+
+@router.get("/products")
+def products_page(caller: PageCaller) -> Response:
+    # The dashboard is the list of products (per tenant, with their balance): one place for it.
+    return RedirectResponse("/", 307)
+
+
+@router.get("/tenants/{name}/products")
+def tenant_products_page(name: str, caller: PageCaller) -> Response:
+    return RedirectResponse(f"/?tenant={quote(name)}", 307)
 
 
 @router.get("/renewals")

@@ -9,6 +9,7 @@ from fastapi import APIRouter, Depends, HTTPException, Request
 from sqlalchemy.orm import Session
 from starlette.responses import Response
 
+from licensewatch.intelligence.history import ChangeQuery, change_history
 from licensewatch.web.auth import PageCaller
 from licensewatch.web.context import reader
 from licensewatch.web.paging import Offset
@@ -20,6 +21,7 @@ from licensewatch.web.templating import render
 router = APIRouter()
 Reader = Annotated[Session, Depends(reader)]
 PAGE_SIZE = 50
+HISTORY = 20  # the newest changes on a user's page; the changes page has them all
 
 
 @router.get("/users")
@@ -69,4 +71,7 @@ def user_page(
     detail = user_detail(session, refs[0], user_id) if refs else None
     if detail is None:
         raise HTTPException(404, f"No user {user_id!r} in tenant {name!r}.")
-    return render(request, "user.html", caller, tenant=name, detail=detail)
+    recent = change_history(session, ChangeQuery(tenant=name, user_id=user_id), limit=HISTORY)
+    return render(
+        request, "user.html", caller, tenant=name, detail=detail, changes=recent, nav="/users"
+    )

@@ -60,6 +60,7 @@ class SubscriptionRow(BaseModel):
     next_lifecycle_at: datetime | None
     # What that date means (domain/units.py): renews, trial ends, grace ends, deleted, or None.
     next_event: str | None = None
+    product: str | None = None  # the friendly name (catalogue, override or built-in)
 
 
 class HistoryPoint(BaseModel):
@@ -202,6 +203,7 @@ def subscription_rows(
         rows = connection.execute(_SUBSCRIPTIONS, ids(names))
     else:
         rows = connection.execute(_PRODUCT_SUBSCRIPTIONS, {**ids(names), "sku_id": sku_id})
+    product = product_names(session).display_name
     return [
         SubscriptionRow(
             tenant=names[s.tenant_id],
@@ -214,6 +216,7 @@ def subscription_rows(
             created_at=s.created_at,
             next_lifecycle_at=s.next_lifecycle_at,
             next_event=lifecycle_event(s.status, s.is_trial),
+            product=product(s.sku_id, s.sku_part_number or s.sku_id),
         )
         for s in rows
     ]

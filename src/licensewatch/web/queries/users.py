@@ -12,6 +12,7 @@ from pydantic import BaseModel
 from sqlalchemy import Select, and_, bindparam, exists, func, or_, select
 from sqlalchemy.orm import Session
 
+from licensewatch.intelligence.catalog import ProductNames, product_names
 from licensewatch.storage.models.inventory import Group, Sku, User, UserLicense
 from licensewatch.sync.changes import ASSIGNED_STATES
 from licensewatch.web.queries.common import (
@@ -39,7 +40,7 @@ class UserFilter:
 
 
 class UserRow(BaseModel):
-    """A user as listed, with the part numbers of the products they hold."""
+    """A user as listed, with the part numbers and friendly names of the products they hold."""
 
     tenant: str
     id: str
@@ -51,7 +52,8 @@ class UserRow(BaseModel):
     department: str | None
     country: str | None
     job_title: str | None
-    licences: list[str]
+    licences: list[str]  # part numbers
+    products: list[str] = []  # the same products' friendly names, in the same order
 
 
 class UserLicence(BaseModel):
@@ -72,6 +74,7 @@ class UserLicence(BaseModel):
     group_name: str | None
     state: str | None
     error: str | None
+    product: str | None = None  # the friendly name (catalogue, override or built-in)
 
 
 class UserDetail(BaseModel):
@@ -165,14 +168,19 @@ def search_users(
         query = query.order_by(*order).limit(limit + 1).offset(offset)
         users = list(session.connection().execute(query))
     licences = _licences_of(session, tenants, users[:limit])
+    names = product_names(session)
     rows = [
-        _user_row(datasets[u.dataset_id], u, licences.get((u.dataset_id, u.id), [])) for u in users
+        _user_row(datasets[u.dataset_id], u, licences.get((u.dataset_id, u.id), []), names)
+        for u in users
     ]
     return make_page(rows, limit, offset)
 
 
-def _user_row(tenant: str, user: Any, licences: list[str]) -> UserRow:
-    # `user`: a User, or a row of _LISTED (the same attribute names).
+def _user_row(
+    tenant: str, user: Any, licences: list[tuple[str, str]], names: ProductNames | None = None
+) -> UserRow:
+    # `user`: a User, or a row of _LISTED (the same attribute names); licences: (sku id, part).
+    held = sorted(licences, key=lambda pair: pair[1])
     return UserRow(
         tenant=tenant,
         id=user.id,
@@ -184,23 +192,24 @@ def _user_row(tenant: str, user: Any, licences: list[str]) -> UserRow:
         department=user.department,
         country=user.country,
         job_title=user.job_title,
-        licences=licences,
+        licences=[part for _, part in held],
+        products=[names.display_name(sku, part) if names else part for sku, part in held],
     )
 
 
 def _licences_of(
     session: Session, tenants: list[TenantRef], users: list[Any]
-) -> dict[tuple[int, str], list[str]]:
+) -> dict[tuple[int, str], list[tuple[str, str]]]:
+    """Per (dataset, user): the (sku id, part number) of each product held."""
     if not users:
         return {}
     names = _sku_names(session, tenants)
     params = {"datasets": list({u.dataset_id for u in users}), "users": list({u.id for u in users})}
     tenant_of = {u.dataset_id: u.tenant_id for u in users}
-    found: dict[tuple[int, str], set[str]] = defaultdict(set)
+    found: dict[tuple[int, str], set[tuple[str, str]]] = defaultdict(set)
     for r in session.connection().execute(_HELD, params):
-        found[(r.dataset_id, r.user_id)].add(
-            names.get((tenant_of[r.dataset_id], r.sku_id), r.sku_id)
-        )
+        part = names.get((tenant_of[r.dataset_id], r.sku_id), r.sku_id)
+        found[(r.dataset_id, r.user_id)].add((r.sku_id, part))
     return {key: sorted(values) for key, values in found.items()}
 
 
@@ -224,7 +233,12 @@ def _licence_query(
 
 
 def _licence(
-    tenant: str, user: User, licence: UserLicense, part: str | None, group: str | None
+    tenant: str,
+    user: User,
+    licence: UserLicense,
+    part: str | None,
+    group: str | None,
+    names: ProductNames,
 ) -> UserLicence:
     return UserLicence(
         tenant=tenant,
@@ -242,6 +256,7 @@ def _licence(
         group_name=group,
         state=licence.state,
         error=licence.error,
+        product=names.display_name(licence.sku_id, part or licence.sku_id),
     )
 
 
@@ -253,9 +268,10 @@ def user_licence_rows(session: Session, tenants: list[TenantRef]) -> Iterator[Us
     query = _licence_query(tenants).order_by(
         User.dataset_id, User.user_principal_name, User.id, UserLicense.sku_id
     )
+    names = product_names(session)
     result = session.execute(query.execution_options(yield_per=1000))
     for user, licence, part, group in result:
-        yield _licence(datasets[user.dataset_id], user, licence, part, group)
+        yield _licence(datasets[user.dataset_id], user, licence, part, group, names)
 
 
 def user_detail(session: Session, tenant: TenantRef, user_id: str) -> UserDetail | None:
@@ -268,13 +284,18 @@ def user_detail(session: Session, tenant: TenantRef, user_id: str) -> UserDetail
     if user is None:
         return None
     query = _licence_query([tenant]).where(User.id == user_id).order_by(UserLicense.sku_id)
+    names = product_names(session)
     licences = [
-        _licence(tenant.name, u, lic, part, grp) for u, lic, part, grp in session.execute(query)
+        _licence(tenant.name, u, lic, part, grp, names)
+        for u, lic, part, grp in session.execute(query)
     ]
-    held = [lic for lic in licences if lic.state in ASSIGNED_STATES]
-    parts = sorted({lic.sku_part_number or lic.sku_id for lic in held})
+    held = {
+        (lic.sku_id, lic.sku_part_number or lic.sku_id)
+        for lic in licences
+        if lic.state in ASSIGNED_STATES  # an assignment in Error or Disabled is not held
+    }
     return UserDetail(
-        user=_user_row(tenant.name, user, parts),
+        user=_user_row(tenant.name, user, sorted(held), names),
         created_at=user.created_at,
         usage_location=user.usage_location,
         company_name=user.company_name,

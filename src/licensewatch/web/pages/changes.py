@@ -1,0 +1,103 @@
+"""The licence change history page (filters, paging) and its CSV export."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from typing import Annotated
+from urllib.parse import urlencode
+
+from fastapi import APIRouter, Depends, HTTPException, Request
+from fastapi.responses import StreamingResponse
+from sqlalchemy import Engine
+from sqlalchemy.orm import Session
+from starlette.responses import Response
+
+from licensewatch.intelligence.history import ChangeQuery, kind_label
+from licensewatch.storage.database import session_scope
+from licensewatch.storage.models import ChangeKind
+from licensewatch.storage.models.base import utcnow
+from licensewatch.web import exports
+from licensewatch.web.auth import PageCaller
+from licensewatch.web.context import engine_of, reader
+from licensewatch.web.paging import Offset
+from licensewatch.web.queries.changes import BadFilter, ChangeFilter, all_changes, change_page
+from licensewatch.web.queries.common import tenant_refs
+from licensewatch.web.queries.products import product_choices
+from licensewatch.web.templating import render
+
+router = APIRouter()
+Reader = Annotated[Session, Depends(reader)]
+PAGE_SIZE = 100
+
+
+def _query(session: Session, filters: ChangeFilter) -> ChangeQuery:
+    if filters.tenant and not tenant_refs(session, filters.tenant):
+        raise HTTPException(404, f"No tenant named {filters.tenant!r}.")
+    if filters.kind and filters.kind not in {k.value for k in ChangeKind}:
+        raise HTTPException(422, f"{filters.kind!r} is not a kind of change.")
+    try:
+        return filters.query()
+    except BadFilter as error:
+        raise HTTPException(422, str(error)) from None
+
+
+@router.get("/changes")
+def changes_page(
+    request: Request,
+    caller: PageCaller,
+    session: Reader,
+    tenant: str = "",
+    sku_id: str = "",
+    user: str = "",
+    user_id: str = "",
+    kind: str = "",
+    since: str = "",
+    until: str = "",
+    offset: Offset = 0,
+) -> Response:
+    filters = ChangeFilter(tenant, sku_id, user, user_id, kind, since, until)
+    query = _query(session, filters)
+    refs = tenant_refs(session)
+    chosen = [r for r in refs if not tenant or r.name == tenant]
+    params = urlencode(filters.params())
+    return render(
+        request,
+        "changes.html",
+        caller,
+        tenants=refs,
+        filters=filters,
+        products=product_choices(session, chosen),
+        kinds=[(k.value, kind_label(k.value)) for k in ChangeKind],
+        page=change_page(session, query, limit=PAGE_SIZE, offset=offset),
+        query=params,
+    )
+
+
+@router.get("/changes.csv")
+def changes_csv(
+    request: Request,
+    caller: PageCaller,
+    session: Reader,
+    tenant: str = "",
+    sku_id: str = "",
+    user: str = "",
+    user_id: str = "",
+    kind: str = "",
+    since: str = "",
+    until: str = "",
+) -> Response:
+    query = _query(session, ChangeFilter(tenant, sku_id, user, user_id, kind, since, until))
+    stem = f"licensewatch-changes-{tenant or 'all'}-{utcnow():%Y%m%d-%H%M}"
+    return StreamingResponse(
+        _stream(engine_of(request), query),
+        media_type="text/csv; charset=utf-8",
+        headers={"content-disposition": f'attachment; filename="{stem}.csv"'},
+    )
+
+
+def _stream(engine: Engine, query: ChangeQuery) -> Iterator[str]:
+    # A stream outlives the request's session: it reads in a transaction of its own.
+    with session_scope(engine, write=False) as session:
+        yield "\ufeff"  # a BOM so Excel opens the UTF-8 file with the right encoding
+        rows = (exports.change_cells(row) for row in all_changes(session, query))
+        yield from exports.csv_chunks(exports.CHANGE_COLUMNS, rows)
