@@ -27,7 +27,7 @@ PAGES = [
     "/report", "/alerts",
 ]  # fmt: skip
 EXPORTS = {
-    "/exports/balance.csv": "product",
+    "/exports/balance.csv": "name",  # the one balance schema (docs/intelligence.md)
     "/exports/users.csv": "product",
     "/exports/subscriptions.csv": "product",
 }
