@@ -29,6 +29,8 @@ class Settings(BaseSettings):
     secret_key: SecretStr | None = None
     log_format: LogFormat = LogFormat.TEXT
     log_level: str = "INFO"
+    # The address people type to reach the web app (behind a reverse proxy): SSO's redirect URI.
+    public_url: str | None = None
 
     @field_validator("home", mode="after")
     @classmethod

@@ -11,6 +11,7 @@ from licensewatch.cli.demo import demo
 from licensewatch.cli.emulator import emulator_app
 from licensewatch.cli.keys import key_app
 from licensewatch.cli.reports import register_report_commands
+from licensewatch.cli.sso import sso_app
 from licensewatch.cli.tenants import tenant_app
 from licensewatch.cli.web import register_web_commands
 
@@ -26,6 +27,7 @@ app = typer.Typer(
 app.add_typer(tenant_app, name="tenant")
 app.add_typer(emulator_app, name="emulator")
 app.add_typer(key_app, name="key")
+app.add_typer(sso_app, name="sso")
 register_report_commands(app)
 register_web_commands(app)
 register_daemon_commands(app)

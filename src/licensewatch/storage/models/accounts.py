@@ -19,7 +19,7 @@ class Role(StrEnum):
 
 
 class Account(Base):
-    """A local user of the web app (argon2 password hash, never the password)."""
+    """A user of the web app: local (argon2 password hash, never the password) or from SSO."""
 
     __tablename__ = "accounts"
 
@@ -30,6 +30,9 @@ class Account(Base):
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     last_login_at: Mapped[datetime | None]
     disabled: Mapped[bool] = mapped_column(Boolean, default=False)
+    # "local" (password) or "sso" (Entra ID: no usable password; role set at every sign-in).
+    source: Mapped[str] = mapped_column(String(10), default="local")
+    external_id: Mapped[str | None] = mapped_column(String(100), unique=True)  # "tid:oid"
 
 
 class WebSession(Base):

@@ -14,6 +14,7 @@ from licensewatch.web.pages import (
     login,
     onboarding,
     people,
+    sso,
     tenants,
 )
 
@@ -21,6 +22,7 @@ router = APIRouter()
 # onboarding before tenants: `/tenants/new` must win over `/tenants/{name}`.
 MODULES = (
     login,
+    sso,
     health,
     dashboard,
     inventory,
