@@ -109,7 +109,7 @@ class SsoService:
         multi = tenant.lower() == MULTI_TENANT_AUTHORITY
         tenant = MULTI_TENANT_AUTHORITY if multi else parse_tenant(tenant)
         if given.local_sign_in not in LOCAL_SIGN_IN:
-            raise InvalidInput("--local-sign-in must be 'all' or 'admins'")
+            raise InvalidInput(f"--local-sign-in is 'all' or 'admins' (not {given.local_sign_in})")
         if isinstance(given.credential, SecretInput):
             kind, payload = CredentialKind.SECRET, {"secret": given.credential.value}
         else:
