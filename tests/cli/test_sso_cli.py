@@ -87,3 +87,19 @@ def test_show_before_configure_says_how(home: Path) -> None:
     result = run("show")
     assert result.exit_code != 0
     assert "sso configure" in result.output
+
+
+def test_scope_groups_round_trip(home: Path) -> None:
+    result = run(
+        "configure", "--tenant-id", TENANT, "--client-id", CLIENT, "--client-secret-stdin",
+        "--scope-group", f"{GROUP}=contoso,fabrikam", input=SECRET,
+    )  # fmt: skip
+    assert result.exit_code == 0, result.output
+    shown = json.loads(run("show", "--format", "json").stdout)
+    assert shown["scope_groups"] == {GROUP: ["contoso", "fabrikam"]}
+    bad = run(
+        "configure", "--tenant-id", TENANT, "--client-id", CLIENT, "--client-secret-stdin",
+        "--scope-group", GROUP, input=SECRET,
+    )  # fmt: skip
+    assert bad.exit_code != 0
+    assert "GROUP_ID=tenant1,tenant2" in bad.output

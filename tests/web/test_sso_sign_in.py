@@ -231,3 +231,12 @@ def test_the_emulator_refuses_what_entra_refuses(sso: SsoStack) -> None:
         reused = entra.post(f"{authority}/token", data={**grant, "code_verifier": "v" * 43})
         assert reused.status_code == 400
         assert reused.json()["error_codes"] == [54005]
+
+
+def test_scope_groups_limit_viewers_to_their_tenants(sso: SsoStack) -> None:
+    sso.configure(scope_groups={sso.setup.viewers_group: ("contoso", "tailspin")})
+    for person in ("viewer", "admin"):
+        with httpx.Client(base_url=sso.base_url) as app:
+            assert sign_in_with_microsoft(app, sso, person).status_code == 303
+    assert _account(sso, "viewer").tenant_scope == ["contoso", "tailspin"]
+    assert _account(sso, "admin").tenant_scope is None  # administrators see every tenant

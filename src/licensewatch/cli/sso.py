@@ -34,6 +34,13 @@ AllowedOpt = Annotated[
     list[str] | None,
     typer.Option("--allowed-tenant", help="Multi-tenant mode: a tenant ID allowed to sign in."),
 ]
+ScopeOpt = Annotated[
+    list[str] | None,
+    typer.Option(
+        "--scope-group",
+        help="GROUP_ID=tenant1,tenant2: viewers in the group see only these tenants (repeatable).",
+    ),
+]
 LocalOpt = Annotated[
     str,
     typer.Option(
@@ -63,10 +70,23 @@ def _print(view: SsoView) -> None:
         "viewer groups": ", ".join(view.viewer_groups) or "- (app role licensewatch.Viewer)",
         "allowed tenants": ", ".join(view.allowed_tenants) or "-",
         "local sign-in": view.local_sign_in,
+        "scope groups": "; ".join(f"{g} = {', '.join(t)}" for g, t in view.scope_groups.items())
+        or "- (viewers see every tenant)",
     }
     console = stdout()
     for label, value in rows.items():
         console.print(f"[bold]{label + ':':<16}[/] {escape(value)}")
+
+
+def _scope_groups(values: list[str]) -> dict[str, tuple[str, ...]]:
+    found: dict[str, tuple[str, ...]] = {}
+    for value in values:
+        group, sep, tenants = value.partition("=")
+        names = tuple(t.strip() for t in tenants.split(",") if t.strip())
+        if not sep or not names:
+            fail(f"--scope-group takes GROUP_ID=tenant1,tenant2 (got {value})")
+        found[group.strip()] = names
+    return found
 
 
 @sso_app.command("configure")
@@ -85,6 +105,7 @@ def configure(
     viewer_group: GroupsOpt = None,
     allowed_tenant: AllowedOpt = None,
     local_sign_in: LocalOpt = "all",
+    scope_group: ScopeOpt = None,
 ) -> None:
     """Turn on "Sign in with Microsoft" with the web app registration's IDs and credential."""
     if not client_id:
@@ -114,6 +135,7 @@ def configure(
                     viewer_groups=tuple(viewer_group or ()),
                     allowed_tenants=tuple(allowed_tenant or ()),
                     local_sign_in=local_sign_in,
+                    scope_groups=_scope_groups(scope_group or []),
                 )
             )
         finally:

@@ -8,6 +8,7 @@ import re
 import secrets
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from typing import Any
 
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
@@ -16,6 +17,7 @@ from sqlalchemy import Engine, delete, select, update
 from licensewatch.storage.database import session_scope
 from licensewatch.storage.models.accounts import Account, ApiToken, Role, WebSession
 from licensewatch.storage.models.base import utcnow
+from licensewatch.storage.models.tenants import Tenant
 
 SESSION_LIFETIME = timedelta(hours=12)
 MIN_PASSWORD_LENGTH = 12
@@ -46,6 +48,7 @@ class Principal:
     account_id: int
     username: str
     role: Role
+    tenants: frozenset[str] | None = None  # a viewer's tenant scope; None: every tenant
 
     @property
     def is_admin(self) -> bool:
@@ -81,8 +84,16 @@ def generate_password() -> str:
     return secrets.token_urlsafe(18)
 
 
+def scope_of(role: str, tenant_scope: list[Any] | None) -> frozenset[str] | None:
+    """The tenants a role with a stored scope may see (admins: all of them)."""
+    if role == Role.ADMIN or tenant_scope is None:
+        return None
+    return frozenset(str(name) for name in tenant_scope)
+
+
 def _principal(account: Account) -> Principal:
-    return Principal(account.id, account.username, Role(account.role))
+    scope = scope_of(account.role, account.tenant_scope)
+    return Principal(account.id, account.username, Role(account.role), scope)
 
 
 def create_account(engine: Engine, username: str, role: Role, password: str | None = None) -> str:
@@ -136,6 +147,22 @@ def set_disabled(engine: Engine, username: str, *, disabled: bool = True) -> Non
         account.disabled = disabled
         if disabled:
             session.execute(delete(WebSession).where(WebSession.account_id == account.id))
+
+
+def set_tenant_scope(engine: Engine, username: str, tenants: list[str] | None) -> None:
+    """Limits a viewer to some tenants (by name), or lifts the limit with None."""
+    with session_scope(engine) as session:
+        account = session.scalar(select(Account).where(Account.username == username))
+        if account is None:
+            raise AccountError(f"no account named {username!r}")
+        if tenants is not None:
+            if account.role == Role.ADMIN:
+                raise AccountError("administrators see every tenant: scope a viewer account")
+            known = set(session.scalars(select(Tenant.name)))
+            unknown = sorted(set(tenants) - known)
+            if unknown:
+                raise AccountError(f"no tenant named {', '.join(map(repr, unknown))}")
+        account.tenant_scope = sorted(set(tenants)) if tenants is not None else None
 
 
 def count_accounts(engine: Engine) -> int:

@@ -24,7 +24,7 @@ from licensewatch.graph.clouds import Cloud
 from licensewatch.graph.connection import CertificateCredential, ClientSecretCredential
 from licensewatch.graph.oidc import OidcClient, SignedIn, SignInError, SsoConnection
 from licensewatch.security.crypto import Keyring, load_keyring
-from licensewatch.services.accounts import Principal
+from licensewatch.services.accounts import Principal, scope_of
 from licensewatch.services.audit import record
 from licensewatch.services.tenants import SecretInput
 from licensewatch.storage.database import session_scope
@@ -54,6 +54,7 @@ class SsoInput:
     viewer_groups: tuple[str, ...] = ()
     allowed_tenants: tuple[str, ...] = ()
     local_sign_in: str = "all"
+    scope_groups: dict[str, tuple[str, ...]] = field(default_factory=dict)
 
 
 @dataclass(frozen=True)
@@ -71,6 +72,7 @@ class SsoView:
     viewer_groups: list[str] = field(default_factory=list)
     allowed_tenants: list[str] = field(default_factory=list)
     local_sign_in: str = "all"
+    scope_groups: dict[str, list[str]] = field(default_factory=dict)
 
     @property
     def multi_tenant(self) -> bool:
@@ -131,6 +133,10 @@ class SsoService:
             "viewer_groups": _guid_list(given.viewer_groups, "--viewer-group"),
             "allowed_tenants": _guid_list(given.allowed_tenants, "--allowed-tenant"),
             "local_sign_in": given.local_sign_in,
+            "scope_groups": {
+                parse_guid(group, "--scope-group (an object ID)"): sorted(set(tenants))
+                for group, tenants in given.scope_groups.items()
+            },
         }
         with session_scope(self.engine) as session:
             row = session.get(SsoSettings, _ROW)
@@ -250,10 +256,11 @@ class SsoService:
             try:
                 person = client.complete(flow, response)
                 self._check_tenant(view, person)
-                role = self._role(view, client, person)
+                groups = self._groups(view, client, person)
+                role = self._role(view, person, groups)
             finally:
                 client.close()
-            principal = self._provision(person, role)
+            principal = self._provision(person, role, _scope(view, role, groups))
         except SignInError as exc:
             record(self.engine, "sso.sign_in", None, address, "refused", f"{exc.reason}: {exc}")
             raise
@@ -267,11 +274,15 @@ class SsoService:
             raise SignInError("tenant", f"Sign-ins from tenant {person.tenant_id} are not allowed")
 
     @staticmethod
-    def _role(view: SsoView, client: OidcClient, person: SignedIn) -> Role:
-        groups: tuple[str, ...] | set[str] = person.groups or ()
-        configured = [*view.admin_groups, *view.viewer_groups]
-        if person.groups is None and configured:
-            groups = client.member_of(person, configured)
+    def _groups(view: SsoView, client: OidcClient, person: SignedIn) -> set[str]:
+        """The person's groups among those the settings name (Graph asked on overage)."""
+        configured = {*view.admin_groups, *view.viewer_groups, *view.scope_groups}
+        if person.groups is None:
+            return client.member_of(person, sorted(configured)) if configured else set()
+        return set(person.groups) & configured
+
+    @staticmethod
+    def _role(view: SsoView, person: SignedIn, groups: set[str]) -> Role:
         mapped = role_from_claims(person.app_roles, groups, view.admin_groups, view.viewer_groups)
         if mapped is None:
             raise SignInError(
@@ -282,7 +293,7 @@ class SsoService:
             )
         return Role(mapped)
 
-    def _provision(self, person: SignedIn, role: Role) -> Principal:
+    def _provision(self, person: SignedIn, role: Role, tenants: list[str] | None) -> Principal:
         """The SSO account of this person (created on first sign-in), role refreshed each time."""
         external = f"{person.tenant_id}:{person.object_id}"
         with session_scope(self.engine) as session:
@@ -302,9 +313,10 @@ class SsoService:
             if account.disabled:
                 raise SignInError("disabled_account", f"{account.username} is disabled here")
             account.role = role.value
+            account.tenant_scope = tenants
             account.last_login_at = utcnow()
             session.flush()
-            return Principal(account.id, account.username, role)
+            return Principal(account.id, account.username, role, scope_of(role, tenants))
 
 
 def _view(row: SsoSettings) -> SsoView:
@@ -320,4 +332,13 @@ def _view(row: SsoSettings) -> SsoView:
         viewer_groups=list(row.viewer_groups),
         allowed_tenants=list(row.allowed_tenants),
         local_sign_in=row.local_sign_in,
+        scope_groups={str(k): list(v) for k, v in row.scope_groups.items()},
     )
+
+
+def _scope(view: SsoView, role: Role, groups: set[str]) -> list[str] | None:
+    """A viewer in scope groups sees their tenants only; anyone else sees every tenant."""
+    if role is Role.ADMIN:
+        return None
+    matched = [view.scope_groups[g] for g in groups if g in view.scope_groups]
+    return sorted({t for tenants in matched for t in tenants}) if matched else None

@@ -28,6 +28,8 @@ class SsoSettings(Base):
     admin_groups: Mapped[list[Any]] = mapped_column(JSON, default=list)
     viewer_groups: Mapped[list[Any]] = mapped_column(JSON, default=list)
     allowed_tenants: Mapped[list[Any]] = mapped_column(JSON, default=list)  # multi-tenant mode
+    # Viewers in one of these groups see only its tenants: {group object id: [tenant names]}.
+    scope_groups: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
     local_sign_in: Mapped[str] = mapped_column(String(10), default="all")  # all | admins
     updated_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow)
 

@@ -126,10 +126,12 @@ def balance_rows(session: Session, tenant: str | None = None) -> list[BalanceRow
 
     The arithmetic is the storage layer's (shared with the CLI); this adds the dashboard's flags.
     """
-    base = with_names(session, storage_balance_rows(session, tenant))
+    names = {ref.id: ref.name for ref in tenant_refs(session, tenant)}  # the caller's scope
+    visible = set(names.values())
+    rows_in_scope = [r for r in storage_balance_rows(session, tenant) if r.tenant in visible]
+    base = with_names(session, rows_in_scope)
     if not base:
         return []
-    names = {ref.id: ref.name for ref in tenant_refs(session, tenant)}
     connection = session.connection()  # prebuilt Core statements: see queries.common
     errors = {
         (names[r.tenant_id], r.sku_id): r.assignment_errors

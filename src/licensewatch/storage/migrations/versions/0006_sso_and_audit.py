@@ -1,4 +1,4 @@
-"""Entra ID single sign-on (settings, pending sign-ins, SSO accounts) and the audit log."""
+"""Entra ID single sign-on (settings, pending sign-ins, SSO accounts), tenant scopes, audit log."""
 
 from __future__ import annotations
 
@@ -26,6 +26,7 @@ def upgrade() -> None:
         sa.Column("admin_groups", sa.JSON(), nullable=False),
         sa.Column("viewer_groups", sa.JSON(), nullable=False),
         sa.Column("allowed_tenants", sa.JSON(), nullable=False),
+        sa.Column("scope_groups", sa.JSON(), nullable=False),
         sa.Column("local_sign_in", sa.String(length=10), nullable=False),
         sa.Column("updated_at", sa.DateTime(timezone=True), nullable=False),
         sa.PrimaryKeyConstraint("id", name=op.f("pk_sso_settings")),
@@ -58,12 +59,14 @@ def upgrade() -> None:
             sa.Column("source", sa.String(length=10), nullable=False, server_default="local")
         )
         batch.add_column(sa.Column("external_id", sa.String(length=100), nullable=True))
+        batch.add_column(sa.Column("tenant_scope", sa.JSON(), nullable=True))
         batch.create_unique_constraint(op.f("uq_accounts_external_id"), ["external_id"])
 
 
 def downgrade() -> None:
     with op.batch_alter_table("accounts") as batch:
         batch.drop_constraint(op.f("uq_accounts_external_id"), type_="unique")
+        batch.drop_column("tenant_scope")
         batch.drop_column("external_id")
         batch.drop_column("source")
     op.drop_index("ix_audit_events_at", table_name="audit_events")
