@@ -3,13 +3,17 @@
 from __future__ import annotations
 
 import hashlib
+import uuid
 from base64 import urlsafe_b64encode
+from dataclasses import replace
 from urllib.parse import parse_qs, urlsplit
 
 import httpx
 import pytest
 from sqlalchemy import select
 
+from licensewatch.emulator.sso_setup import add_sso_app
+from licensewatch.emulator.state import Tenant
 from licensewatch.graph.http import ssl_context
 from licensewatch.services.audit import recent
 from licensewatch.storage.database import session_scope
@@ -240,3 +244,24 @@ def test_scope_groups_limit_viewers_to_their_tenants(sso: SsoStack) -> None:
             assert sign_in_with_microsoft(app, sso, person).status_code == 303
     assert _account(sso, "viewer").tenant_scope == ["contoso", "tailspin"]
     assert _account(sso, "admin").tenant_scope is None  # administrators see every tenant
+
+
+def test_multi_tenant_mode_signs_in_people_of_allowed_tenants_only(sso: SsoStack) -> None:
+    """An MSP's staff from several tenants, through `organizations`; others are refused."""
+    redirect = [f"{sso.base_url}/auth/callback"]
+    other = Tenant(str(uuid.uuid4()), "partner.onmicrosoft.com", "Partner Ltd")
+    sso.emulator.world.add_tenant(other)
+    partner = add_sso_app(other, redirect, client_id=sso.setup.client_id)
+    sso.configure(tenant_id="organizations", allowed_tenants=(sso.tenant.tenant_id,))
+    with httpx.Client(base_url=sso.base_url) as app:
+        assert sign_in_with_microsoft(app, sso, "admin").status_code == 303
+    with httpx.Client(base_url=sso.base_url) as app:
+        refused = sign_in_with_microsoft(app, replace(sso, setup=partner), "admin")
+        assert refused.status_code == 403
+        assert other.tenant_id in refused.text
+    sso.configure(
+        tenant_id="organizations", allowed_tenants=(sso.tenant.tenant_id, other.tenant_id)
+    )
+    with httpx.Client(base_url=sso.base_url) as app:
+        answer = sign_in_with_microsoft(app, replace(sso, setup=partner), "admin")
+        assert answer.status_code == 303, answer.text

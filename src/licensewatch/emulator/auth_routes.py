@@ -210,8 +210,11 @@ def auth_routes(
 
     async def token(request: Request) -> Response:
         segment = request.path_params["tenant"]
-        tenant = resolve_tenant(world, segment)
         form = _form(request, await request.body())
+        code_tenant = sign_ins.tenant_of(form.get("code", ""))
+        if segment.lower() in MULTI_TENANT and code_tenant is not None:
+            segment = code_tenant  # a multi-tenant app redeems where the person signed in
+        tenant = resolve_tenant(world, segment)
         basic = _basic_credentials(request)
         grant_type = form.get("grant_type")
         if not grant_type:

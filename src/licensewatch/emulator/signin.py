@@ -73,6 +73,15 @@ def code_invalid() -> AadError:
     )
 
 
+def unknown_app(client_id: str, directory: str) -> AadError:
+    return AadError(
+        700016,
+        "unauthorized_client",
+        400,
+        f"Application with identifier '{client_id}' was not found in the directory '{directory}'.",
+    )
+
+
 def wrong_password() -> AadError:
     return AadError(
         50126,
@@ -109,6 +118,11 @@ class SignInState:
         self.codes[code] = entry
         return code
 
+    def tenant_of(self, code: str) -> str | None:
+        """The tenant a code was issued in (multi-tenant apps redeem at /organizations)."""
+        entry = self.codes.get(code)
+        return entry.tenant_id if entry is not None else None
+
     def redeem(self, code: str, client_id: str, redirect_uri: str, verifier: str) -> PendingCode:
         entry = self.codes.get(code)
         if entry is None or entry.client_id != client_id or entry.expires < time.time():
@@ -129,13 +143,7 @@ def check_authorize(tenant: Tenant, params: dict[str, str]) -> App:
     client_id = params.get("client_id", "")
     app = tenant.apps.get(client_id)
     if app is None:
-        raise AadError(
-            700016,
-            "unauthorized_client",
-            400,
-            f"Application with identifier '{client_id}' was not found in the directory "
-            f"'{tenant.display_name}'.",
-        )
+        raise unknown_app(client_id, tenant.display_name)
     redirect_uri = params.get("redirect_uri", "")
     if redirect_uri not in app.redirect_uris:
         raise redirect_mismatch(redirect_uri, client_id)

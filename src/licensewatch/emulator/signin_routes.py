@@ -12,9 +12,9 @@ from starlette.routing import BaseRoute, Route
 
 from licensewatch.emulator import errors_aad as aad
 from licensewatch.emulator import signin
-from licensewatch.emulator.auth_routes import resolve_tenant
+from licensewatch.emulator.auth_routes import MULTI_TENANT, resolve_tenant
 from licensewatch.emulator.sso_setup import add_sso_app
-from licensewatch.emulator.state import World
+from licensewatch.emulator.state import Tenant, World
 
 
 async def _form_fields(request: Request) -> dict[str, str]:
@@ -25,11 +25,21 @@ async def _form_fields(request: Request) -> dict[str, str]:
 def signin_routes(world: World, state: signin.SignInState) -> list[BaseRoute]:
     """GET shows the sign-in form; POST checks the person and sends the browser back with a code."""
 
+    def tenant_for(segment: str, client_id: str, login: str | None) -> Tenant:
+        """The tenant named in the path; for `organizations`, the person's (or the app's home)."""
+        if segment.lower() not in MULTI_TENANT:
+            return resolve_tenant(world, segment)
+        for tenant in world.tenants.values():
+            if (login and tenant.user(login.strip())) or (not login and client_id in tenant.apps):
+                return tenant
+        raise signin.unknown_app(client_id, "organizations")
+
     async def authorize(request: Request) -> Response:
+        segment = request.path_params["tenant"]
         try:
-            tenant = resolve_tenant(world, request.path_params["tenant"])
             if request.method == "GET":
                 params = dict(request.query_params)
+                tenant = tenant_for(segment, params.get("client_id", ""), None)
                 app = signin.check_authorize(tenant, params)
                 if params.get("code_challenge_method", "S256") != "S256" or not params.get(
                     "code_challenge"
@@ -38,6 +48,7 @@ def signin_routes(world: World, state: signin.SignInState) -> list[BaseRoute]:
                     raise aad.missing_parameter("code_challenge")
                 return signin.sign_in_form(app, params)
             params = await _form_fields(request)
+            tenant = tenant_for(segment, params.get("client_id", ""), params.get("login"))
             app = signin.check_authorize(tenant, params)
         except aad.AadError as err:
             return signin.error_page(err)

@@ -56,9 +56,15 @@ def _person(tenant: Tenant, name: str) -> User:
     return tenant.add_user(person)
 
 
-def add_sso_app(tenant: Tenant, redirect_uris: list[str]) -> SsoSetup:
-    """Registers (or extends) the licensewatch web app in a tenant; idempotent per tenant."""
-    client_id = str(uuid.uuid5(uuid.NAMESPACE_URL, f"sso-app:{tenant.tenant_id}"))
+def add_sso_app(
+    tenant: Tenant, redirect_uris: list[str], *, client_id: str | None = None
+) -> SsoSetup:
+    """Registers (or extends) the licensewatch web app in a tenant; idempotent per tenant.
+
+    With `client_id`, the app is a multi-tenant one from another tenant (an MSP's), consented
+    here too: the same id and secret work in both.
+    """
+    client_id = client_id or str(uuid.uuid5(uuid.NAMESPACE_URL, f"sso-app:{tenant.tenant_id}"))
     app = tenant.apps.get(client_id)
     if app is None:
         app = App(client_id, "licensewatch web", roles={"GroupMember.Read.All"})
