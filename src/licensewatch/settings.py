@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import ipaddress
 from enum import StrEnum
 from pathlib import Path
 
@@ -31,6 +32,17 @@ class Settings(BaseSettings):
     log_level: str = "INFO"
     # The address people type to reach the web app (behind a reverse proxy): SSO's redirect URI.
     public_url: str | None = None
+    # Addresses or networks (comma-separated) of reverse proxies whose X-Forwarded-For and
+    # X-Forwarded-Proto are believed. Empty: none, the TCP peer is the client.
+    trusted_proxies: str = ""
+    # Sign-in throttle: failed (or running) password checks allowed per window.
+    sign_in_window_minutes: int = Field(default=15, ge=1, le=24 * 60)
+    sign_in_limit_account_source: int = Field(default=5, ge=1)
+    sign_in_limit_account: int = Field(default=10, ge=1)
+    sign_in_limit_source: int = Field(default=20, ge=1)
+    sign_in_limit_total: int = Field(default=100, ge=1)
+    # Whether anonymous /healthz lists tenant names and sync states (an MSP's customer list).
+    healthz_public_tenants: bool = False
 
     @field_validator("home", mode="after")
     @classmethod
@@ -44,6 +56,24 @@ class Settings(BaseSettings):
         if level not in {"DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL"}:
             raise ValueError("log_level must be DEBUG, INFO, WARNING, ERROR or CRITICAL")
         return level
+
+    @field_validator("trusted_proxies", mode="after")
+    @classmethod
+    def _check_proxies(cls, value: str) -> str:
+        for item in (part.strip() for part in value.split(",")):
+            if item:
+                try:
+                    ipaddress.ip_network(item, strict=False)
+                except ValueError:
+                    raise ValueError(
+                        f"trusted_proxies: {item!r} is not an IP address or network"
+                    ) from None
+        return value
+
+    @property
+    def trusted_proxy_list(self) -> list[str]:
+        """The trusted proxies as uvicorn's proxy-header middleware takes them."""
+        return [part.strip() for part in self.trusted_proxies.split(",") if part.strip()]
 
     @model_validator(mode="after")
     def _default_database(self) -> Settings:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+import os
 from collections.abc import Callable
 from pathlib import Path
 
@@ -161,7 +162,8 @@ CERTIFICATE_CASES: dict[str, tuple[Callable[[Path, KeyPair], list[str]], str | N
     "PFX wrong password": (
         lambda d, p: [_write(d / "c.pfx", _pfx(p, b"right")), "--certificate-password-stdin"],
         "wrong\n",
-        "wrong PFX password",
+        # All of it: the redaction once masked everything after "password:".
+        "wrong PFX password; pipe the right one with --certificate-password-stdin",
     ),
     "PFX password missing": (
         lambda d, p: [_write(d / "c.pfx", _pfx(p, b"right"))],
@@ -174,8 +176,17 @@ CERTIFICATE_CASES: dict[str, tuple[Callable[[Path, KeyPair], list[str]], str | N
         "PFX",
     ),
     "missing file": (lambda d, p: [str(d / "absent.pem")], None, "cannot read"),
-    "a directory": (lambda d, p: [str(d)], None, "cannot read"),
+    "a directory": (lambda d, p: [str(d)], None, "not a regular file"),
+    # Read in full before: 2.2 GB of memory for /dev/zero, forever for a FIFO.
+    "a device": (lambda d, p: ["/dev/zero"], None, "not a regular file"),
+    "a FIFO": (lambda d, p: [_fifo(d / "c.pem")], None, "not a regular file"),
+    "a huge file": (lambda d, p: [_write(d / "c.pem", b"0" * (2 << 20))], None, "larger than"),
 }
+
+
+def _fifo(path: Path) -> str:
+    os.mkfifo(path)
+    return str(path)
 
 
 def _write(path: Path, data: bytes) -> str:
@@ -189,3 +200,21 @@ def test_wrong_certificates(home: Path, tmp_path: Path, case: str) -> None:
     files = build(tmp_path, _pair())
     result = add("--certificate", *files, stdin=stdin)
     refused(result, words)
+
+
+@pytest.mark.parametrize("interval", ["99999999999999999d", "1e400s", "inf", "nan", "400d"])
+def test_absurd_sync_intervals_are_refused(home: Path, interval: str) -> None:
+    refused(add("--sync-interval", interval), "--sync-interval")
+
+
+@pytest.mark.parametrize(
+    ("bundle", "words"),
+    [("/dev/zero", "is not a regular file"), ("notes.txt", "holds no PEM certificate")],
+)
+def test_odd_ca_bundles_are_refused_without_reading_them_whole(
+    home: Path, tmp_path: Path, bundle: str, words: str
+) -> None:
+    if not bundle.startswith("/"):
+        (tmp_path / bundle).write_text("not a certificate")
+        bundle = str(tmp_path / bundle)
+    refused(add("--ca-bundle", bundle), f"CA bundle {bundle} {words}")

@@ -109,4 +109,4 @@ def _serve(service: TenantService, settings: Any, host: str, port: int) -> None:
     console.print(f"Sign in as [bold]{DEMO_ADMIN}[/] with password [bold]{escape(password)}[/]")
     console.print("The daemon keeps the demo tenant in sync. Ctrl-C stops everything.")
     app = create_app(settings, engine=service.engine, with_daemon=True)
-    uvicorn.run(app, host=host, port=port, log_level="warning")
+    uvicorn.run(app, host=host, port=port, log_level="warning", proxy_headers=False)

@@ -26,7 +26,7 @@ from licensewatch.cli.output import (
     warn,
 )
 from licensewatch.domain.certificates import ClientCertificate, load_certificate_files
-from licensewatch.domain.schedule import parse_duration
+from licensewatch.domain.schedule import MAX_SYNC_INTERVAL, parse_duration
 from licensewatch.graph.clouds import Cloud
 from licensewatch.services.tenants import SecretInput, TenantService, TenantSettings, TenantView
 from licensewatch.settings import load_settings
@@ -131,13 +131,13 @@ def _settings(options: dict[str, Any], name: str | None) -> TenantSettings:
         options.pop("secret_expires"),
     )
     interval = options.pop("sync_interval")
+    try:
+        sync_interval = parse_duration(interval, MAX_SYNC_INTERVAL) if interval else None
+    except ValueError as error:
+        fail(f"--sync-interval: {error}")
     options.pop("rename", None)
     options["name"] = name
-    return TenantSettings(
-        **options,
-        credential=credential,
-        sync_interval=parse_duration(interval) if interval else None,
-    )
+    return TenantSettings(**options, credential=credential, sync_interval=sync_interval)
 
 
 def _print_view(view: TenantView) -> None:

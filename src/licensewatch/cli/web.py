@@ -1,19 +1,23 @@
-"""`licensewatch serve`, `user create|list|disable` and `token create`: the web app's commands."""
+"""`licensewatch serve`, `user create|passwd|list|disable|unlock`, `token create|list|revoke`."""
 
 from __future__ import annotations
 
 import sys
-from datetime import timedelta
 from typing import Annotated
 
 import typer
 
 from licensewatch.cli.output import fail, stdout, table
+from licensewatch.domain.schedule import parse_duration
 from licensewatch.services.accounts import (
+    TOKEN_LIFETIME,
     AccountError,
     create_account,
     create_token,
     list_accounts,
+    list_tokens,
+    revoke_token,
+    revoke_tokens_of,
     set_disabled,
     set_password,
     set_tenant_scope,
@@ -41,7 +45,9 @@ def serve(
     settings = load_settings()
     app = create_app(settings, with_daemon=with_daemon)
     stdout().print(f"licensewatch on http://{host}:{port}  (Ctrl-C stops)")
-    uvicorn.run(app, host=host, port=port, log_level="warning", proxy_headers=True)
+    # The app trusts X-Forwarded-* only from LICENSEWATCH_TRUSTED_PROXIES (uvicorn's own
+    # default would trust 127.0.0.1, so anyone on the host could pick their address).
+    uvicorn.run(app, host=host, port=port, log_level="warning", proxy_headers=False)
 
 
 @user_app.command("create")
@@ -78,17 +84,22 @@ def user_passwd(
     password_stdin: Annotated[
         bool, typer.Option("--password-stdin", help="Read the new password from stdin.")
     ] = False,
+    keep_tokens: Annotated[
+        bool,
+        typer.Option("--keep-tokens", help="Keep the account's API tokens (default: revoke them)."),
+    ] = False,
 ) -> None:
-    """Set a new password (generated and printed unless --password-stdin); ends its sessions."""
+    """Set a new password (generated unless --password-stdin); ends its sessions and tokens."""
     password = sys.stdin.readline().rstrip("\r\n") if password_stdin else None
     engine = make_engine(load_settings().database_url)
     try:
-        new_password = set_password(engine, username, password)
+        new_password = set_password(engine, username, password, revoke_tokens=not keep_tokens)
     except AccountError as error:
         fail(str(error))
     finally:
         engine.dispose()
-    stdout().print(f"Password of {username!r} changed.")
+    kept = "kept" if keep_tokens else "revoked"
+    stdout().print(f"Password of {username!r} changed; sessions ended, API tokens {kept}.")
     if not password_stdin:
         stdout().print(f"Password (shown once): {new_password}")
 
@@ -147,22 +158,100 @@ def user_scope(
     stdout().print(f"{username} sees {seen}.")
 
 
+@user_app.command("unlock")
+def user_unlock(username: str) -> None:
+    """Forget an account's failed sign-ins, so the throttle lets it try again at once."""
+    from licensewatch.services.sign_in import SignInThrottle
+
+    engine = make_engine(load_settings().database_url)
+    try:
+        SignInThrottle(engine).clear_account(username)
+    finally:
+        engine.dispose()
+    stdout().print(f"Failed sign-ins of {username!r} forgotten.")
+
+
 @token_app.command("create")
 def token_create(
     username: str,
     name: Annotated[str, typer.Option(help="What the token is for.")] = "cli",
-    days: Annotated[int, typer.Option(help="Expires after this many days (0: never).")] = 0,
+    expires_in: Annotated[
+        str | None,
+        typer.Option("--expires-in", help="Lifetime, e.g. 30d or 12h (default: 90d)."),
+    ] = None,
+    no_expiry: Annotated[
+        bool, typer.Option("--no-expiry", help="Never expires (revoke it when done).")
+    ] = False,
 ) -> None:
     """Create a personal API token for an account; printed once, stored only as a hash."""
+    if no_expiry and expires_in is not None:
+        fail("choose --expires-in or --no-expiry, not both")
+    lifetime = None if no_expiry else TOKEN_LIFETIME
+    if expires_in is not None:
+        try:
+            lifetime = parse_duration(expires_in)
+        except ValueError as error:
+            fail(f"--expires-in: {error}")
     engine = make_engine(load_settings().database_url)
-    expires = timedelta(days=days) if days > 0 else None
     try:
-        token = create_token(engine, username, name, expires_in=expires)
+        token = create_token(engine, username, name, expires_in=lifetime)
     except AccountError as error:
         fail(str(error))
     finally:
         engine.dispose()
     stdout().print(token)
+
+
+@token_app.command("list")
+def token_list(
+    username: Annotated[
+        str | None, typer.Argument(help="Only this account's tokens (default: every account).")
+    ] = None,
+) -> None:
+    """List API tokens: id, account, name, dates and state (never the token itself)."""
+    engine = make_engine(load_settings().database_url)
+    try:
+        tokens = list_tokens(engine, username)
+    finally:
+        engine.dispose()
+    grid = table(None, ["id", "account", "name", "created", "last used", "expires", "state"])
+    for t in tokens:
+        grid.add_row(
+            str(t.id),
+            t.username,
+            t.name,
+            f"{t.created_at:%Y-%m-%d}",
+            f"{t.last_used_at:%Y-%m-%d %H:%M}" if t.last_used_at else "never",
+            f"{t.expires_at:%Y-%m-%d}" if t.expires_at else "never",
+            t.state.value,
+        )
+    stdout().print(grid)
+
+
+@token_app.command("revoke")
+def token_revoke(
+    token_ids: Annotated[
+        list[int] | None, typer.Argument(help="Ids from `licensewatch token list`.")
+    ] = None,
+    all_of: Annotated[
+        str | None, typer.Option("--all-of", help="Revoke every token of this account.")
+    ] = None,
+) -> None:
+    """Revoke API tokens by id, or all of an account's; they are refused (401) at once."""
+    if not token_ids and all_of is None:
+        fail("give token ids (see `licensewatch token list`) or --all-of USERNAME")
+    engine = make_engine(load_settings().database_url)
+    try:
+        for token_id in token_ids or []:
+            revoke_token(engine, token_id)
+            stdout().print(f"Token {token_id} revoked.")
+        if all_of is not None:
+            count = revoke_tokens_of(engine, all_of)
+            stdout().print(f"{count} token(s) of {all_of!r} revoked.")
+    except AccountError as error:
+        fail(str(error))
+    finally:
+        engine.dispose()
 
 
 def register_web_commands(app: typer.Typer) -> None:

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import datetime as dt
+import os
+import stat
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -16,6 +18,8 @@ from licensewatch.domain.identifiers import InvalidInput
 _PEM_CERT = b"-----BEGIN CERTIFICATE-----"
 _PEM_KEY_MARK = b"PRIVATE KEY-----"
 _ENCRYPTED_PEM = (b"-----BEGIN ENCRYPTED PRIVATE KEY-----", b"Proc-Type: 4,ENCRYPTED")
+# A PEM or PFX is a few KB and a CA bundle a few hundred: reading more is an error (or /dev/zero).
+MAX_CERTIFICATE_FILE = 1024 * 1024
 
 
 class CertificateError(InvalidInput):
@@ -138,9 +142,10 @@ def load_pfx(data: bytes, password: bytes | None) -> ClientCertificate:
         key, cert, extra = pkcs12.load_key_and_certificates(data, password or None)
     except ValueError as error:
         if "password" in str(error).lower() or "decrypt" in str(error).lower():
+            # Worded without "password:" - the redaction of logs and errors would mask what follows.
             hint = "wrong PFX password" if password else "the PFX file is password-protected"
             raise CertificateError(
-                f"{hint}: pipe the right password with --certificate-password-stdin"
+                f"{hint}; pipe the right one with --certificate-password-stdin"
             ) from None
         raise CertificateError("the file is not a valid PFX/PKCS#12 file") from None
     if key is None:
@@ -173,13 +178,30 @@ def load_certificate(
     raise CertificateError("the certificate file is neither PEM nor PFX/PKCS#12")
 
 
+def read_small_file(path: Path, limit: int = MAX_CERTIFICATE_FILE) -> bytes:
+    """A regular file's bytes; a device, FIFO or directory, or more than `limit` bytes, refused.
+
+    Raises OSError when it cannot be opened, CertificateError for what it is.
+    """
+    # O_NONBLOCK: opening a FIFO must not wait for a writer; it changes nothing for a file.
+    descriptor = os.open(path, os.O_RDONLY | os.O_NONBLOCK)
+    if not stat.S_ISREG(os.fstat(descriptor).st_mode):
+        os.close(descriptor)
+        raise CertificateError(f"{path} is not a regular file")
+    with os.fdopen(descriptor, "rb") as handle:
+        data = handle.read(limit + 1)
+    if len(data) > limit:
+        raise CertificateError(f"{path} is larger than {limit // 1024} KB: not a certificate file")
+    return data
+
+
 def load_certificate_files(
     certificate_path: Path, key_path: Path | None = None, password: bytes | None = None
 ) -> ClientCertificate:
     """Reads the files, turning I/O errors into one-line messages."""
     try:
-        certificate_data = certificate_path.read_bytes()
-        key_data = key_path.read_bytes() if key_path is not None else None
+        certificate_data = read_small_file(certificate_path)
+        key_data = read_small_file(key_path) if key_path is not None else None
     except OSError as error:
         raise CertificateError(f"cannot read {error.filename}: {error.strerror}") from None
     return load_certificate(certificate_data, key_data, password)

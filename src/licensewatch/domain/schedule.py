@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 import random
 from dataclasses import dataclass
 from datetime import datetime, timedelta
@@ -59,7 +60,13 @@ def sync_kind(
     return SyncKind.DELTA
 
 
-def parse_duration(text: str) -> timedelta:
+# Beyond this a duration is a typo (and past ~2.7 million years timedelta itself overflows).
+MAX_DURATION = timedelta(days=3650)
+# A tenant synced less than once a year is not watched; the column is a 32-bit integer.
+MAX_SYNC_INTERVAL = timedelta(days=365)
+
+
+def parse_duration(text: str, maximum: timedelta = MAX_DURATION) -> timedelta:
     """'90s', '15m', '1h', '7d' or a bare number of seconds → timedelta (ValueError with a hint)."""
     value = text.strip().lower()
     units = {"s": 1, "m": 60, "h": 3600, "d": 86400, "w": 604800}
@@ -70,6 +77,10 @@ def parse_duration(text: str) -> timedelta:
             seconds = float(value)
     except ValueError:
         raise ValueError(f"{text!r} is not a duration: use e.g. 90s, 15m, 1h or 7d") from None
+    if not math.isfinite(seconds):
+        raise ValueError(f"{text!r} is not a duration: use e.g. 90s, 15m, 1h or 7d")
     if seconds <= 0:
         raise ValueError(f"{text!r} must be a positive duration")
+    if seconds > maximum.total_seconds():
+        raise ValueError(f"{text!r} is too long a duration: at most {maximum.days} days")
     return timedelta(seconds=seconds)

@@ -8,11 +8,12 @@ import re
 import secrets
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from enum import StrEnum
 from typing import Any
 
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
-from sqlalchemy import Engine, delete, select, update
+from sqlalchemy import Engine, Update, delete, select, update
 
 from licensewatch.storage.database import session_scope
 from licensewatch.storage.models.accounts import Account, ApiToken, Role, WebSession
@@ -20,6 +21,9 @@ from licensewatch.storage.models.base import utcnow
 from licensewatch.storage.models.tenants import Tenant
 
 SESSION_LIFETIME = timedelta(hours=12)
+# New API tokens expire unless asked otherwise: a forgotten token in a script or a CI variable
+# stops working by itself.
+TOKEN_LIFETIME = timedelta(days=90)
 MIN_PASSWORD_LENGTH = 12
 TOKEN_PREFIX = "lw_"  # noqa: S105 - a public prefix that makes leaked tokens greppable
 _USERNAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9._@-]{0,149}")
@@ -107,24 +111,34 @@ def create_account(engine: Engine, username: str, role: Role, password: str | No
     password = generate_password() if password is None else password
     if len(password) < MIN_PASSWORD_LENGTH:
         raise AccountError(f"password must be at least {MIN_PASSWORD_LENGTH} characters")
+    password_hash = _hasher.hash(password)  # before the transaction: no lock held while hashing
     with session_scope(engine) as session:
         if session.scalar(select(Account.id).where(Account.username == name)) is not None:
             raise AccountError(f"account {name!r} already exists")
-        session.add(Account(username=name, password_hash=_hasher.hash(password), role=role))
+        session.add(Account(username=name, password_hash=password_hash, role=role))
     return password
 
 
-def set_password(engine: Engine, username: str, password: str | None = None) -> str:
-    """Replaces an account's password (generated when none is given) and ends its sessions."""
+def set_password(
+    engine: Engine, username: str, password: str | None = None, *, revoke_tokens: bool = True
+) -> str:
+    """Replaces an account's password (generated when none is given) and ends its sessions.
+
+    Its API tokens are revoked too unless `revoke_tokens` is False: a password is usually
+    changed because it may have leaked, and whoever had it could have made tokens.
+    """
     password = generate_password() if password is None else password
     if len(password) < MIN_PASSWORD_LENGTH:
         raise AccountError(f"password must be at least {MIN_PASSWORD_LENGTH} characters")
+    new_hash = _hasher.hash(password)  # before the transaction: no lock held while hashing
     with session_scope(engine) as session:
         account = session.scalar(select(Account).where(Account.username == username))
         if account is None:
             raise AccountError(f"no account named {username!r}")
-        account.password_hash = _hasher.hash(password)
+        account.password_hash = new_hash
         session.execute(delete(WebSession).where(WebSession.account_id == account.id))
+        if revoke_tokens:
+            session.execute(_revoke_live().where(ApiToken.account_id == account.id))
     return password
 
 
@@ -172,20 +186,36 @@ def count_accounts(engine: Engine) -> int:
 
 
 def authenticate(engine: Engine, username: str, password: str) -> Principal | None:
-    """The account when the password matches and it is enabled; None otherwise."""
-    with session_scope(engine) as session:
-        account = session.scalar(select(Account).where(Account.username == username.strip()))
-        stored = account.password_hash if account is not None else _dummy_hash()
-        try:
-            _hasher.verify(stored, password)
-        except (VerificationError, InvalidHashError):
-            return None
-        if account is None or account.disabled:
-            return None
-        if _hasher.check_needs_rehash(account.password_hash):
-            account.password_hash = _hasher.hash(password)
-        account.last_login_at = utcnow()
-        return _principal(account)
+    """The account when the password matches and it is enabled; None otherwise.
+
+    The hash is checked with no transaction open (it takes ~0.5 s of CPU): on SQLite a held
+    write lock made parallel sign-ins fail with "database is locked" and stalled syncs.
+    """
+    with engine.connect() as connection:
+        row = connection.execute(
+            select(Account.id, Account.username, Account.role, Account.disabled,
+                   Account.password_hash).where(Account.username == username.strip())
+        ).first()  # fmt: skip
+    stored = row.password_hash if row is not None else _dummy_hash()
+    try:
+        _hasher.verify(stored, password)
+    except (VerificationError, InvalidHashError):
+        return None
+    if row is None or row.disabled:
+        return None
+    values: dict[str, object] = {"last_login_at": utcnow()}
+    if _hasher.check_needs_rehash(stored):
+        values["password_hash"] = _hasher.hash(password)
+    with session_scope(engine) as session:  # one short write
+        changed = session.execute(
+            update(Account)
+            .where(Account.id == row.id, Account.password_hash == stored)
+            .where(Account.disabled.is_(False))
+            .values(**values)
+        )
+    if changed.rowcount != 1:  # type: ignore[attr-defined]
+        return None  # the password was changed (or the account disabled) meanwhile
+    return Principal(row.id, row.username, Role(row.role))
 
 
 def start_session(engine: Engine, principal: Principal) -> str:
@@ -238,9 +268,12 @@ def end_session(engine: Engine, raw: str) -> None:
 
 
 def create_token(
-    engine: Engine, username: str, name: str, *, expires_in: timedelta | None = None
+    engine: Engine, username: str, name: str, *, expires_in: timedelta | None = TOKEN_LIFETIME
 ) -> str:
-    """A new personal API token for an account; the value is returned once and never stored."""
+    """A new personal API token for an account; the value is returned once and never stored.
+
+    It expires after `expires_in` (90 days by default; None: never).
+    """
     raw = TOKEN_PREFIX + secrets.token_urlsafe(32)
     now = utcnow()
     with session_scope(engine) as session:
@@ -274,7 +307,7 @@ def resolve_token(engine: Engine, raw: str) -> Principal | None:
         if row is None:
             return None
         token, account = row
-        if account.disabled or (token.expires_at is not None and token.expires_at <= now):
+        if account.disabled or not token_is_live(token.expires_at, token.revoked_at, now):
             return None
         principal = _principal(account)
         stale = token.last_used_at is None or token.last_used_at + LAST_SEEN_GRANULARITY <= now
@@ -286,26 +319,79 @@ def resolve_token(engine: Engine, raw: str) -> Principal | None:
     return principal
 
 
+def token_is_live(expires_at: datetime | None, revoked_at: datetime | None, now: datetime) -> bool:
+    """Neither revoked nor past its expiry."""
+    return revoked_at is None and (expires_at is None or expires_at > now)
+
+
+class TokenState(StrEnum):
+    ACTIVE = "active"
+    EXPIRED = "expired"
+    REVOKED = "revoked"
+
+
 @dataclass(frozen=True, slots=True)
 class TokenView:
-    """A token as listed: its name and dates, never its value or hash."""
+    """A token as listed: its id, owner, name and dates, never its value or hash."""
 
+    id: int
+    username: str
     name: str
     created_at: datetime
     last_used_at: datetime | None
     expires_at: datetime | None
+    revoked_at: datetime | None
+
+    @property
+    def state(self) -> TokenState:
+        if self.revoked_at is not None:
+            return TokenState.REVOKED
+        if not token_is_live(self.expires_at, None, utcnow()):
+            return TokenState.EXPIRED
+        return TokenState.ACTIVE
 
 
-def list_tokens(engine: Engine, username: str) -> list[TokenView]:
-    """An account's API tokens, newest first."""
+def list_tokens(engine: Engine, username: str | None = None) -> list[TokenView]:
+    """An account's API tokens (every account's when None), newest first."""
     query = (
-        select(ApiToken)
+        select(ApiToken, Account.username)
         .join(Account, Account.id == ApiToken.account_id)
-        .where(Account.username == username)
-        .order_by(ApiToken.created_at.desc())
+        .order_by(ApiToken.created_at.desc(), ApiToken.id.desc())
     )
+    if username is not None:
+        query = query.where(Account.username == username)
     with session_scope(engine, write=False) as session:
         return [
-            TokenView(t.name, t.created_at, t.last_used_at, t.expires_at)
-            for t in session.scalars(query)
+            TokenView(t.id, owner, t.name, t.created_at, t.last_used_at, t.expires_at, t.revoked_at)
+            for t, owner in session.execute(query)
         ]
+
+
+def _revoke_live() -> Update:
+    return update(ApiToken).where(ApiToken.revoked_at.is_(None)).values(revoked_at=utcnow())
+
+
+def revoke_token(engine: Engine, token_id: int, username: str | None = None) -> None:
+    """Revokes one token (only if it is `username`'s, when given); refused at once after."""
+    with session_scope(engine) as session:
+        query = select(ApiToken.id, ApiToken.revoked_at).where(ApiToken.id == token_id)
+        if username is not None:
+            query = query.join(Account, Account.id == ApiToken.account_id).where(
+                Account.username == username
+            )
+        row = session.execute(query).first()
+        if row is None:
+            raise AccountError(f"no API token with id {token_id}" + (
+                f" for account {username!r}" if username is not None else ""
+            ))  # fmt: skip
+        session.execute(_revoke_live().where(ApiToken.id == token_id))
+
+
+def revoke_tokens_of(engine: Engine, username: str) -> int:
+    """Revokes every live token of an account; how many were live."""
+    with session_scope(engine) as session:
+        account_id = session.scalar(select(Account.id).where(Account.username == username))
+        if account_id is None:
+            raise AccountError(f"no account named {username!r}")
+        result = session.execute(_revoke_live().where(ApiToken.account_id == account_id))
+        return int(result.rowcount)  # type: ignore[attr-defined]

@@ -11,7 +11,7 @@ from typing import Any
 from sqlalchemy import Engine, delete, func, select
 from sqlalchemy.orm import Session
 
-from licensewatch.domain.certificates import ClientCertificate
+from licensewatch.domain.certificates import CertificateError, ClientCertificate, read_small_file
 from licensewatch.domain.identifiers import (
     InvalidInput,
     check_secret_value,
@@ -20,6 +20,7 @@ from licensewatch.domain.identifiers import (
     parse_tenant,
     parse_tenant_name,
 )
+from licensewatch.domain.schedule import MAX_SYNC_INTERVAL
 from licensewatch.graph.clouds import Cloud
 from licensewatch.graph.connection import (
     CertificateCredential,
@@ -75,6 +76,7 @@ class TenantSettings:
     graph_endpoint: str | None = None
     default_endpoints: bool = False  # drop custom endpoints: back to the cloud's
     ca_bundle: str | None = None
+    ca_bundle_from_web: bool = False  # a file only, and one message for every failure
     default_ca_bundle: bool = False
     sync_interval: dt.timedelta | None = None
 
@@ -121,13 +123,29 @@ class TenantView:
         return dict(json.loads(encoded))
 
 
-def _ca_bundle_path(value: str) -> str:
+def check_ca_bundle(value: str, *, from_web: bool = False) -> str:
+    """The absolute path of a usable CA bundle: a PEM file, or (from the CLI) a directory.
+
+    From the web every failure has one message: an administrator of the app must not learn
+    whether some path exists on the server. Nothing is read beyond 1 MiB, nor from a device.
+    """
     path = Path(value).expanduser().resolve()
-    if not path.exists():
-        raise InvalidInput(f"CA bundle {value} does not exist")
-    if path.is_file() and b"-----BEGIN CERTIFICATE-----" not in path.read_bytes():
-        raise InvalidInput(f"CA bundle {value} holds no PEM certificate")
-    return str(path)
+    if path.is_dir() and not from_web:
+        return str(path)
+    try:
+        data = read_small_file(path)
+        problem = None if b"-----BEGIN CERTIFICATE-----" in data else "holds no PEM certificate"
+    except FileNotFoundError:
+        problem = "does not exist"
+    except OSError as error:
+        problem = f"cannot be read ({error.strerror})"
+    except CertificateError as error:
+        problem = str(error).removeprefix(f"{path} ")
+    if problem is None:
+        return str(path)
+    if from_web:
+        raise InvalidInput(f"CA bundle {value} is not a readable PEM file of CA certificates")
+    raise InvalidInput(f"CA bundle {value} {problem}")
 
 
 class TenantService:
@@ -202,8 +220,12 @@ class TenantService:
         if changes.default_ca_bundle:
             tenant.ca_bundle = None
         if changes.ca_bundle is not None:
-            tenant.ca_bundle = _ca_bundle_path(changes.ca_bundle)
+            tenant.ca_bundle = check_ca_bundle(
+                changes.ca_bundle, from_web=changes.ca_bundle_from_web
+            )
         if changes.sync_interval is not None:
+            if changes.sync_interval > MAX_SYNC_INTERVAL:
+                raise InvalidInput(f"the sync interval is at most {MAX_SYNC_INTERVAL.days} days")
             tenant.sync_interval_seconds = max(int(changes.sync_interval.total_seconds()), 60)
         if changes.credential is not None:
             row = self._credential_row(changes.credential)

@@ -4,18 +4,21 @@ from __future__ import annotations
 
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
+from datetime import timedelta
 from pathlib import Path
 from urllib.parse import quote
 
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
-from fastapi.responses import JSONResponse, RedirectResponse
+from fastapi.responses import JSONResponse, PlainTextResponse, RedirectResponse
 from fastapi.staticfiles import StaticFiles
 from sqlalchemy import Engine
 from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.responses import Response
+from uvicorn.middleware.proxy_headers import ProxyHeadersMiddleware
 
 from licensewatch import __version__
+from licensewatch.services.sign_in import SignInLimits, SignInThrottle
 from licensewatch.settings import Settings
 from licensewatch.storage.database import make_engine
 from licensewatch.web import api, pages
@@ -29,9 +32,8 @@ from licensewatch.web.background import (
 )
 from licensewatch.web.context import AppContext
 from licensewatch.web.pages import intelligence as intelligence_pages
-from licensewatch.web.security import SecurityHeadersMiddleware
+from licensewatch.web.security import SecurityHeadersMiddleware, add_security_headers
 from licensewatch.web.templating import render
-from licensewatch.web.throttle import LoginThrottle
 from licensewatch.web.timing import ServerTimingMiddleware
 
 STATIC = Path(__file__).parent / "static"
@@ -49,7 +51,7 @@ def create_app(
     context = AppContext(
         settings=settings,
         engine=engine,
-        throttle=LoginThrottle(),
+        throttle=SignInThrottle(engine, sign_in_limits(settings)),
         launcher=SyncLauncher(engine, settings, sync),
     )
 
@@ -77,6 +79,10 @@ def create_app(
     app.add_middleware(SecurityHeadersMiddleware)
     # Added last, so it is outermost: its figure includes the other middleware and error pages.
     app.add_middleware(ServerTimingMiddleware)
+    if settings.trusted_proxy_list:
+        # Outermost of all: every part of the app sees the real client and scheme, and only
+        # when the TCP peer is a configured proxy (anyone else could write X-Forwarded-For).
+        app.add_middleware(ProxyHeadersMiddleware, trusted_hosts=settings.trusted_proxy_list)
     app.mount("/static", StaticFiles(directory=STATIC), name="static")
     app.include_router(pages.router)
     app.include_router(api.router)
@@ -84,6 +90,16 @@ def create_app(
     app.include_router(intelligence_api.router)
     _add_error_handlers(app)
     return app
+
+
+def sign_in_limits(settings: Settings) -> SignInLimits:
+    return SignInLimits(
+        window=timedelta(minutes=settings.sign_in_window_minutes),
+        per_account_source=settings.sign_in_limit_account_source,
+        per_account=settings.sign_in_limit_account,
+        per_source=settings.sign_in_limit_source,
+        total=settings.sign_in_limit_total,
+    )
 
 
 def _wants_json(request: Request) -> bool:
@@ -101,6 +117,20 @@ def _add_error_handlers(app: FastAPI) -> None:
         if _wants_json(request):
             return JSONResponse({"detail": exc.detail}, exc.status_code, headers=exc.headers)
         return _error_page(request, exc.status_code, str(exc.detail))
+
+    @app.exception_handler(Exception)
+    async def server_error(request: Request, _exc: Exception) -> Response:
+        # Starlette answers unhandled errors outside every middleware: the security headers
+        # are added here. No detail and no database lookup (the database may be the cause).
+        response: Response
+        if _wants_json(request):
+            response = JSONResponse({"detail": "internal server error"}, 500)
+        else:
+            response = PlainTextResponse(
+                "Internal server error. The cause is in the server's log.", 500
+            )
+        add_security_headers(response.headers, request.scope)
+        return response
 
     @app.exception_handler(RequestValidationError)
     async def invalid_request(request: Request, exc: RequestValidationError) -> Response:

@@ -9,11 +9,11 @@ from fastapi import Request
 from sqlalchemy import Engine
 from sqlalchemy.orm import Session
 
+from licensewatch.services.sign_in import SignInThrottle
 from licensewatch.settings import Settings
 from licensewatch.storage.database import session_scope
 from licensewatch.web.background import SyncLauncher
 from licensewatch.web.queries.common import SCOPE_KEY
-from licensewatch.web.throttle import LoginThrottle
 
 
 @dataclass
@@ -22,7 +22,7 @@ class AppContext:
 
     settings: Settings
     engine: Engine
-    throttle: LoginThrottle
+    throttle: SignInThrottle
     launcher: SyncLauncher
 
 

@@ -16,7 +16,7 @@ from licensewatch.graph.connection import (
     Credential,
     GraphConnection,
 )
-from licensewatch.services.tenants import NewCredential, SecretInput
+from licensewatch.services.tenants import NewCredential, SecretInput, check_ca_bundle
 
 MAX_UPLOAD = 256 * 1024  # certificates and PFX files are a few KB
 
@@ -36,9 +36,17 @@ class CredentialForm:
         if self.kind == "certificate":
             if not self.certificate:
                 raise InvalidInput("choose the certificate file (PEM with its key, or PFX)")
-            return load_certificate(
+            certificate = load_certificate(
                 self.certificate, self.private_key or None, self.password.encode() or None
             )
+            if certificate.is_expired():
+                # The CLI warns; a form would save it silently, and Entra refuses it anyway.
+                raise InvalidInput(
+                    f"certificate {certificate.thumbprint} expired on "
+                    f"{certificate.not_after:%Y-%m-%d}: Entra refuses it. Create a new "
+                    "certificate, upload it to the app registration, and choose it here."
+                )
+            return certificate
         if not self.secret:
             raise InvalidInput("paste the client secret's Value")
         expires = None
@@ -47,6 +55,11 @@ class CredentialForm:
                 expires = dt.date.fromisoformat(self.secret_expires.strip())
             except ValueError:
                 raise InvalidInput("the secret's expiry must be a date (YYYY-MM-DD)") from None
+            if expires <= dt.datetime.now(dt.UTC).date():
+                raise InvalidInput(
+                    f"the secret expired on {expires}: Entra refuses it. Create a new client "
+                    "secret in the app registration and paste its Value here."
+                )
         return SecretInput(self.secret, expires)
 
 
@@ -80,7 +93,10 @@ class TenantForm:
             cloud=cloud,
             authority_host=self.authority_host.strip() or None,
             graph_endpoint=self.graph_endpoint.strip() or None,
-            ca_bundle=self.ca_bundle.strip() or None,
+            # One message whatever is wrong with the path: it must not probe the server's files.
+            ca_bundle=check_ca_bundle(self.ca_bundle.strip(), from_web=True)
+            if self.ca_bundle.strip()
+            else None,
         )
 
 

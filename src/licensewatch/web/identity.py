@@ -19,6 +19,7 @@ from licensewatch.services.accounts import (
     resolve_session,
     resolve_token,
     scope_of,
+    token_is_live,
 )
 from licensewatch.storage.models.accounts import Account, ApiToken, Role, WebSession
 from licensewatch.storage.models.base import utcnow
@@ -26,6 +27,7 @@ from licensewatch.storage.models.base import utcnow
 _TOKEN = (
     select(
         ApiToken.expires_at,
+        ApiToken.revoked_at,
         ApiToken.last_used_at,
         Account.id,
         Account.username,
@@ -53,11 +55,11 @@ _SESSION = (
 
 
 def token_principal(engine: Engine, raw: str) -> Principal | None:
-    """The account behind a Bearer token, or None (unknown, expired or disabled)."""
+    """The account behind a Bearer token, or None (unknown, expired, revoked or disabled)."""
     now = utcnow()
     with engine.connect() as connection:
         row = connection.execute(_TOKEN, {"digest": digest(raw)}).first()
-    if row is None or row.disabled or (row.expires_at is not None and row.expires_at <= now):
+    if row is None or row.disabled or not token_is_live(row.expires_at, row.revoked_at, now):
         return None
     if row.last_used_at is None or row.last_used_at + LAST_SEEN_GRANULARITY <= now:
         return resolve_token(engine, raw)  # checks again and records the use

@@ -47,20 +47,24 @@ class SecurityHeadersMiddleware:
         if scope["type"] != "http":
             await self.app(scope, receive, send)
             return
-        is_static = scope.get("path", "").startswith("/static/")
 
         async def send_with_headers(message: Message) -> None:
             if message["type"] == "http.response.start":
-                headers = MutableHeaders(scope=message)
-                for name, value in SECURITY_HEADERS.items():
-                    headers.setdefault(name, value)
-                if scope.get("scheme") == "https":
-                    headers.setdefault("strict-transport-security", "max-age=31536000")
-                # Pages carry licence data and CSRF tokens: never keep them in shared caches.
-                headers.setdefault("cache-control", "max-age=3600" if is_static else "no-store")
+                add_security_headers(MutableHeaders(scope=message), scope)
             await send(message)
 
         await self.app(scope, receive, send_with_headers)
+
+
+def add_security_headers(headers: MutableHeaders, scope: Scope) -> None:
+    """The headers every response carries (those already set are kept)."""
+    for name, value in SECURITY_HEADERS.items():
+        headers.setdefault(name, value)
+    if scope.get("scheme") == "https":
+        headers.setdefault("strict-transport-security", "max-age=31536000")
+    # Pages carry licence data and CSRF tokens: never keep them in shared caches.
+    is_static = scope.get("path", "").startswith("/static/")
+    headers.setdefault("cache-control", "max-age=3600" if is_static else "no-store")
 
 
 def tokens_match(given: str | None, expected: str | None) -> bool:

@@ -1,4 +1,4 @@
-"""Tables for the web app's local accounts, their browser sessions and personal API tokens."""
+"""Tables for the web app's local accounts, sessions, personal API tokens and sign-in attempts."""
 
 from __future__ import annotations
 
@@ -65,3 +65,23 @@ class ApiToken(Base):
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     last_used_at: Mapped[datetime | None]
     expires_at: Mapped[datetime | None]
+    revoked_at: Mapped[datetime | None]
+
+
+class SignInAttempt(Base):
+    """A password check the sign-in throttle counts until it leaves the window or succeeds.
+
+    Kept in the database (not in a process) so that several `serve` processes share one limit.
+    """
+
+    __tablename__ = "sign_in_attempts"
+    __table_args__ = (
+        Index("ix_sign_in_attempts_at", "at"),
+        Index("ix_sign_in_attempts_account_key_at", "account_key", "at"),
+        Index("ix_sign_in_attempts_source_at", "source", "at"),
+    )
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    at: Mapped[datetime]
+    account_key: Mapped[str] = mapped_column(String(150))  # the username as typed, lower-cased
+    source: Mapped[str] = mapped_column(String(64))  # client address (IPv6: its /64 network)

@@ -1,4 +1,8 @@
-"""`/healthz`: is the app up, can it reach its database, and when did each tenant last sync."""
+"""`/healthz`: is the app up, can it reach its database; each tenant's last sync when signed in.
+
+Anonymous callers (a load balancer) get counts only: the tenant names of an MSP are its
+customer list. `LICENSEWATCH_HEALTHZ_PUBLIC_TENANTS=true` shows them to everyone.
+"""
 
 from __future__ import annotations
 
@@ -7,7 +11,10 @@ from fastapi.responses import JSONResponse
 from sqlalchemy import text
 
 from licensewatch.storage.database import session_scope
-from licensewatch.web.context import engine_of
+from licensewatch.storage.models.runs import SyncStatus
+from licensewatch.web.auth import session_caller
+from licensewatch.web.context import app_context, engine_of
+from licensewatch.web.identity import token_principal
 from licensewatch.web.queries.tenants import tenant_summaries
 
 router = APIRouter()
@@ -30,4 +37,16 @@ def healthz(request: Request) -> JSONResponse:
     except Exception as error:
         body = {"status": "error", "database": {"ok": False, "error": type(error).__name__}}
         return JSONResponse(body, status_code=503)
-    return JSONResponse({"status": "ok", "database": {"ok": True}, "tenants": tenants})
+    body = {"status": "ok", "database": {"ok": True}}
+    if app_context(request).settings.healthz_public_tenants or _signed_in(request):
+        return JSONResponse({**body, "tenants": tenants})
+    failing = sum(1 for t in tenants if t["last_sync_status"] == SyncStatus.FAILED)
+    return JSONResponse({**body, "tenant_count": len(tenants), "tenants_failing": failing})
+
+
+def _signed_in(request: Request) -> bool:
+    """A browser session or a valid Bearer token (a monitoring script's)."""
+    scheme, _, token = request.headers.get("authorization", "").partition(" ")
+    if scheme.lower() == "bearer" and token.strip():
+        return token_principal(engine_of(request), token.strip()) is not None
+    return session_caller(request) is not None

@@ -6,6 +6,7 @@ from typing import Annotated
 
 from fastapi import APIRouter, Form, Request
 from fastapi.responses import RedirectResponse
+from sqlalchemy.exc import OperationalError
 from starlette.responses import Response
 
 from licensewatch.services.accounts import (
@@ -16,6 +17,7 @@ from licensewatch.services.accounts import (
     start_session,
 )
 from licensewatch.services.audit import record
+from licensewatch.services.sign_in import Refused, Scope
 from licensewatch.services.sso import SsoService, SsoView
 from licensewatch.web.auth import FormCaller, session_caller
 from licensewatch.web.context import app_context
@@ -29,6 +31,12 @@ from licensewatch.web.security import (
 from licensewatch.web.templating import render
 
 router = APIRouter()
+_REFUSALS = {
+    Scope.ACCOUNT_SOURCE: "Too many failed sign-ins for this account.",
+    Scope.ACCOUNT: "Too many failed sign-ins for this account.",
+    Scope.SOURCE: "Too many failed sign-ins from your address.",
+    Scope.TOTAL: "Too many failed sign-ins on this server.",
+}
 
 
 def safe_next(target: str | None) -> str:
@@ -80,29 +88,50 @@ def login(
     csrf_token: Annotated[str, Form()] = "",
     next: Annotated[str, Form()] = "/",
 ) -> Response:
+    try:
+        return _sign_in(request, username, password, csrf_token, next)
+    except OperationalError:
+        # SQLite has one writer: a sync publishing a large tenant can hold it longer than the
+        # busy timeout. That is "try again shortly", not an internal error.
+        response = _form(
+            request,
+            safe_next(next),
+            503,
+            error="The server is busy. Please try again in a minute.",
+            username=username,
+        )
+        response.headers["Retry-After"] = "60"
+        return response
+
+
+def _sign_in(
+    request: Request, username: str, password: str, csrf_token: str, next: str
+) -> Response:
     context = app_context(request)
     next_url = safe_next(next)
     if not tokens_match(csrf_token, request.cookies.get(LOGIN_CSRF_COOKIE)):
         return _form(request, next_url, 403, error="The sign-in form expired. Please try again.")
+    # The TCP peer, or the client a trusted proxy names (see LICENSEWATCH_TRUSTED_PROXIES).
     address = client_address(request)
-    wait = context.throttle.retry_after(username, address)
-    if wait is not None:
-        minutes = (wait + 59) // 60
+    attempt = context.throttle.begin(username, address)
+    if isinstance(attempt, Refused):
+        minutes = (attempt.retry_after + 59) // 60
         response = _form(
             request,
             next_url,
             429,
-            error=f"Too many failed sign-ins for this account. Try again in {minutes} minute"
+            error=f"{_REFUSALS[attempt.scope]} Try again in {minutes} minute"
             + ("s." if minutes != 1 else "."),
             username=username,
         )
-        response.headers["Retry-After"] = str(wait)
+        response.headers["Retry-After"] = str(attempt.retry_after)
         return response
-    principal = authenticate(context.engine, username, password)
+    with context.throttle.checks:
+        principal = authenticate(context.engine, username, password)
     if principal is None:
-        context.throttle.record_failure(username, address)
+        # The attempt's row stays: it is the failure the throttle counts.
         return _form(request, next_url, 401, error="Wrong username or password.", username=username)
-    context.throttle.reset(username, address)
+    context.throttle.succeeded(attempt, username, address)
     sso = _sso(request)
     if sso is not None and sso.local_sign_in == "admins" and not principal.is_admin:
         # Once SSO works, local accounts are only the administrators' break-glass way in.

@@ -103,6 +103,7 @@ async def create_tenant(request: Request, caller: AdminForm) -> Response:
         authority_host=form.authority_host or None,
         graph_endpoint=form.graph_endpoint or None,
         ca_bundle=form.ca_bundle or None,
+        ca_bundle_from_web=True,
     )
     service = tenant_service(request)
     try:
