@@ -7,7 +7,7 @@ BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
 DEMO_HOME ?= $(CURDIR)/.demo
 
-.PHONY: demo test lint types unit bench bench-quick soak screenshots clean browser
+.PHONY: demo test lint types unit bench bench-quick soak screenshots clean browser audit
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -33,10 +33,15 @@ types: $(STAMP)
 	$(BIN)/mypy
 
 unit: $(STAMP)
-	$(BIN)/pytest -n 2 -q
+	$(BIN)/pytest -n 2 -q -m "not network"
 
 test: $(STAMP) browser lint types
-	bash scripts/run-pytest.sh $(BIN)/pytest -n 2 -q
+	bash scripts/run-pytest.sh $(BIN)/pytest -n 2 -q -m "not network"
+
+# Known vulnerabilities of the installed packages (pip-audit): needs PyPI's JSON API or OSV on the
+# internet, so it is not part of `make test`; it fails when it could not check enough.
+audit: $(STAMP)
+	bash scripts/run-pytest.sh $(BIN)/pytest -q -m network tests/security/test_audit_dependencies.py
 
 bench: $(STAMP)
 	$(BIN)/pip install --quiet -e '.[bench]' && $(BIN)/python -m benchmarks

@@ -75,11 +75,22 @@ def start_rig(
 
 
 def client_factory(
-    *, attempts: int = 4, total_wait: float = 5.0, timeout: float = 30.0, base_delay: float = 0.02
+    *,
+    attempts: int = 4,
+    total_wait: float = 5.0,
+    timeout: float = 30.0,
+    base_delay: float = 0.02,
+    sync_budget: float = 1.0,
 ) -> ClientFactory:
-    """Real sleeping (Retry-After is honoured) with a small budget and backoff base."""
+    """Real sleeping (Retry-After is honoured) with a small budget, floor and backoff base."""
     policy = RetryPolicy(
-        max_attempts=attempts, max_total_wait=total_wait, base_delay=base_delay, max_delay=0.5
+        max_attempts=attempts,
+        max_total_wait=total_wait,
+        base_delay=base_delay,
+        max_delay=0.5,
+        min_delay=base_delay,
+        sync_budget=sync_budget,
+        pause=base_delay,
     )
 
     def build(connection: GraphConnection) -> GraphClient:

@@ -43,6 +43,21 @@ class Settings(BaseSettings):
     sign_in_limit_total: int = Field(default=100, ge=1)
     # Whether anonymous /healthz lists tenant names and sync states (an MSP's customer list).
     healthz_public_tenants: bool = False
+    # Graph retry policy (graph/retry.py; docs/configuration.md): seconds unless said otherwise.
+    retry_max_attempts: int = Field(default=6, ge=1)
+    retry_max_request_wait: float = Field(default=600.0, ge=0)
+    retry_min_delay: float = Field(default=1.0, ge=0)
+    retry_base_delay: float = Field(default=0.5, ge=0)
+    retry_max_delay: float = Field(default=30.0, ge=0)
+    retry_max_retry_after: float = Field(default=300.0, ge=0)
+    retry_sync_budget: float = Field(default=1800.0, ge=0)
+    retry_pause: float = Field(default=60.0, ge=0)
+    # Follow nextLinks/deltaLinks naming the cloud's Graph host through a tenant's custom
+    # Graph endpoint (a reverse proxy that does not rewrite them). Off: such links are refused.
+    graph_link_rewrite: bool = False
+    # Opt-ins that weaken a default: documented in docs/configuration.md and docs/security.md.
+    allow_private_webhooks: bool = False  # webhook targets on loopback/private/link-local nets
+    allow_plaintext_smtp: bool = False  # `--smtp-security none` to a host that is not loopback
 
     @field_validator("home", mode="after")
     @classmethod

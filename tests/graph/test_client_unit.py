@@ -136,6 +136,7 @@ def test_throttling_budget_exhausted() -> None:
     client, _, sleeps = make(
         lambda r: httpx.Response(429, headers={"Retry-After": "1", "request-id": "rid-9"}),
         max_attempts=3,
+        sync_budget=2.0,  # the two retries fit, a pause of the chain does not
     )
     with pytest.raises(GraphThrottledError, match="rid-9") as caught:
         client.get_json("/users")
@@ -143,8 +144,10 @@ def test_throttling_budget_exhausted() -> None:
     assert sleeps == [1.0, 1.0]
 
 
-def test_retry_after_beyond_the_wait_budget_is_not_slept() -> None:
-    client, _, sleeps = make(lambda r: httpx.Response(429, headers={"Retry-After": "500"}))
+def test_retry_after_beyond_the_sync_budget_is_not_slept() -> None:
+    client, _, sleeps = make(
+        lambda r: httpx.Response(429, headers={"Retry-After": "500"}), sync_budget=100.0
+    )
     with pytest.raises(GraphThrottledError):
         client.get_json("/users")
     assert sleeps == []

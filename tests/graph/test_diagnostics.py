@@ -151,3 +151,25 @@ def test_unreachable_host_is_named(setup: Setup) -> None:
     assert token.status is CheckStatus.FAIL
     assert token.fix
     assert f"127.0.0.1:{port}" in token.fix
+
+
+@pytest.mark.parametrize(
+    ("code", "fix"),
+    [
+        ("7000112", "Enterprise applications"),
+        ("53003", "Service principal sign-ins"),
+        ("500011", "--cloud CLOUD"),
+        ("90038", "national cloud"),
+    ],
+)
+def test_token_errors_name_the_setup_step_that_fixes_them(
+    setup: Setup, code: str, fix: str
+) -> None:
+    """Was: "Check the tenant ID, client ID and credential" for all four."""
+    setup.injector.configure(f"token-error={code}")
+    token = setup.run().checks[0]
+    assert token.status is CheckStatus.FAIL
+    assert f"AADSTS{code}" in token.detail
+    assert token.fix
+    assert fix in token.fix
+    assert "Check the tenant ID, client ID and credential" not in token.fix

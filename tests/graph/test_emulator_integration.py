@@ -245,7 +245,8 @@ def test_paging_survives_throttling_resets_and_garbled_pages(
 
 def test_retry_budget_runs_out_into_unavailable(env: Env) -> None:
     env.injector.configure("503@/v1.0/organization")
-    policy = RetryPolicy(max_attempts=3, sleep=lambda seconds: None)
+    # Two retries (about 1 s each, the floor) fit the sync budget; a 60 s pause does not.
+    policy = RetryPolicy(max_attempts=3, sync_budget=5.0, sleep=lambda seconds: None)
     client = GraphClient(env.connection(), retry=policy)
     with client, pytest.raises(GraphUnavailableError, match="gave up after 3 attempts") as caught:
         client.get_json("/organization")

@@ -16,6 +16,7 @@ from licensewatch.graph import (
 )
 from licensewatch.graph.auth import unverified_claims
 from licensewatch.graph.errors import error_from_response, infer_permission, parse_error_body
+from licensewatch.graph.paging import LinkRewrite
 
 BASE = "https://graph.microsoft.com/v1.0"
 RID = "799ac1b2-b3e0-46c9-877e-6eeb72508938"
@@ -78,6 +79,43 @@ def test_410_is_delta_token_expired_with_location() -> None:
     )
     assert isinstance(error, DeltaTokenExpired)
     assert error.location == location
+
+
+@pytest.mark.parametrize("code", ["syncStateNotFound", "resyncRequired"])
+def test_a_400_with_a_resync_code_is_delta_token_expired(code: str) -> None:
+    """Graph's errors page: both codes mean "synchronise again", whatever the 4xx status."""
+    error = error_from_response(400, {"request-id": RID}, body(code, "resync"), BASE)
+    assert isinstance(error, DeltaTokenExpired)
+    assert (error.status, error.code) == (400, code)
+    other = error_from_response(400, {}, body("Request_BadRequest", "bad"), BASE)
+    assert not isinstance(other, DeltaTokenExpired)
+
+
+@pytest.mark.parametrize(
+    ("link", "expected"),
+    [
+        (
+            "https://graph.microsoft.com/v1.0/users?$top=5&$skiptoken=X%27ab%27",
+            "https://proxy.corp.example/graph/v1.0/users?$top=5&$skiptoken=X%27ab%27",
+        ),
+        (
+            "https://GRAPH.microsoft.com/v1.0/users/delta",
+            "https://proxy.corp.example/graph/v1.0/users/delta",
+        ),
+        ("https://graph.microsoft.us/v1.0/users", "https://graph.microsoft.us/v1.0/users"),
+        ("https://evil.example/v1.0/users", "https://evil.example/v1.0/users"),
+        ("http://graph.microsoft.com/v1.0/users", "http://graph.microsoft.com/v1.0/users"),
+    ],
+)
+def test_link_rewrite_moves_only_the_clouds_own_host(link: str, expected: str) -> None:
+    rewrite = LinkRewrite(
+        "https://graph.microsoft.com", "https://proxy.corp.example/graph/", enabled=True
+    )
+    assert rewrite(link) == expected
+    off = LinkRewrite("https://graph.microsoft.com", "https://proxy.corp.example", enabled=False)
+    assert off(link) == link
+    same = LinkRewrite("https://graph.microsoft.com", "https://graph.microsoft.com", enabled=True)
+    assert not same.enabled
 
 
 @pytest.mark.parametrize(

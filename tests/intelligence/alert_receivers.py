@@ -5,6 +5,7 @@ from __future__ import annotations
 import email
 import email.policy
 import json
+import os
 import socket
 import threading
 from collections.abc import Iterator
@@ -15,6 +16,8 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 
 from aiosmtpd.controller import Controller
+
+ALLOW_PRIVATE = "LICENSEWATCH_ALLOW_PRIVATE_WEBHOOKS"
 
 
 def free_port() -> int:
@@ -62,7 +65,22 @@ class Hook:
 
 
 @contextmanager
-def webhook_server() -> Iterator[Hook]:
+def allow_private_webhooks() -> Iterator[None]:
+    """The documented opt-in for receivers on one's own network: ours listen on 127.0.0.1."""
+    previous = os.environ.get(ALLOW_PRIVATE)
+    os.environ[ALLOW_PRIVATE] = "true"
+    try:
+        yield
+    finally:
+        if previous is None:
+            os.environ.pop(ALLOW_PRIVATE, None)
+        else:
+            os.environ[ALLOW_PRIVATE] = previous
+
+
+@contextmanager
+def webhook_server(*, allow_private: bool = True) -> Iterator[Hook]:
+    """A receiver on 127.0.0.1; by default with the opt-in that lets licensewatch deliver to it."""
     hook = Hook()
 
     class Handler(BaseHTTPRequestHandler):
@@ -81,7 +99,11 @@ def webhook_server() -> Iterator[Hook]:
     thread.start()
     hook.url = f"http://127.0.0.1:{server.server_address[1]}/hooks/licensewatch"
     try:
-        yield hook
+        if allow_private:
+            with allow_private_webhooks():
+                yield hook
+        else:
+            yield hook
     finally:
         server.shutdown()
         server.server_close()

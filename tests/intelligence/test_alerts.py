@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import hashlib
 import hmac
+import time
 from collections.abc import Iterator
 from datetime import timedelta
 from pathlib import Path
@@ -58,7 +59,7 @@ def _email(engine: Engine, mailbox: Mailbox) -> None:
 
 def _over_assigned(synced: Synced) -> dict[str, int]:
     skus = ground_truth(synced.tenant)["skus"]
-    return {s["sku_id"]: -s["available"] for s in skus if s["available"] < 0}
+    return {s["sku_id"]: s["over_assigned_units"] for s in skus if s["over_assigned_units"]}
 
 
 def test_webhook_once_per_condition_signed_and_cleared(
@@ -76,7 +77,11 @@ def test_webhook_once_per_condition_signed_and_cleared(
     ]
     assert len(hook.requests) == len(over)
     for headers, body in hook.requests:
-        digest = hmac.new(SECRET.encode(), body, hashlib.sha256).hexdigest()
+        # The signature covers the timestamp: a captured request cannot be replayed later.
+        stamp = headers["x-licensewatch-timestamp"]
+        assert abs(int(stamp) - time.time()) < 60
+        signed = stamp.encode() + b"." + body
+        digest = hmac.new(SECRET.encode(), signed, hashlib.sha256).hexdigest()
         assert headers["x-licensewatch-signature"] == f"sha256={digest}"
         assert headers["content-type"] == "application/json"
     payload = hook.payloads()[0]
@@ -137,8 +142,8 @@ def test_email_for_low_seats_credential_and_failing_sync(
     tenant, now = synced.tenant, utcnow()
     _email(engine, mailbox)
     skus = ground_truth(tenant)["skus"]
-    paid = [s for s in skus if s["sku_part_number"] not in ("FLOW_FREE", "POWER_BI_STANDARD")]
-    low = {s["sku_id"] for s in paid if s["available"] < 1000}
+    paid = [s for s in skus if s["section"] == "paid"]
+    low = {s["sku_id"] for s in paid if s["available"] < 1000 and s["purchased"] + s["trial"]}
     add_rule(engine, "low_available", "ops-mail", threshold=1000)
     with session_scope(engine) as session:
         session.add(

@@ -13,7 +13,7 @@ from sqlalchemy import Engine, func, select
 
 from conftest import in_ci
 from database_fixtures import add_tenant
-from licensewatch.domain.balance import BalanceRow
+from licensewatch.domain.balance import build_row
 from licensewatch.domain.catalog import CatalogError
 from licensewatch.intelligence.catalog import (
     UnknownProduct,
@@ -26,7 +26,7 @@ from licensewatch.intelligence.catalog import (
     with_names,
 )
 from licensewatch.storage.database import session_scope
-from licensewatch.storage.models import Sku
+from licensewatch.storage.models import Sku, utcnow
 from licensewatch.storage.models.intelligence import CatalogProduct, CatalogServicePlan
 
 SHARED_CSV = (
@@ -80,7 +80,11 @@ def test_real_csv_import_and_name_precedence(engine: Engine) -> None:
             "ODD_SKU": ("Contoso special", "override"),
         }
         assert unknown_products(session) == []
-        row = BalanceRow("contoso", ODD, "ODD_SKU", 1, 0, 0, 0, 1, 1, 0, None, False)
+        row = build_row(
+            tenant="contoso", sku_id=ODD, sku_part_number="ODD_SKU", applies_to="User",
+            capability_status="Enabled", enabled=1, warning=0, suspended=0, locked_out=0,
+            consumed=1, now=utcnow(),
+        )  # fmt: skip
         assert with_names(session, [row])[0].to_dict()["name"] == "Contoso special"
 
 

@@ -46,10 +46,11 @@ def test_costs_match_the_emulated_tenant(
     tenant = synced.tenant
     assert len(import_prices(engine, _price_csv())) == len(PRICES)
     costs = all_costs(engine, tenant.domain)[0]
-    truth = ground_truth(tenant)["skus"]
-    purchased = [(s["sku_id"], s["enabled"] + s["warning"]) for s in truth]
+    # Paid products only; purchased never counts trial seats, unassigned never spare trial seats.
+    truth = [s for s in ground_truth(tenant)["skus"] if s["section"] == "paid"]
+    purchased = [(s["sku_id"], s["purchased"]) for s in truth]
     assigned = [(s["sku_id"], s["consumed"]) for s in truth]
-    spare = [(s["sku_id"], max(s["available"], 0)) for s in truth]
+    spare = [(s["sku_id"], s["unassigned"]) for s in truth]
     for total, items in ((costs.purchased, purchased), (costs.assigned, assigned)):
         assert (total.monthly(), total.unpriced) == cost(tenant, items)
     assert (costs.unassigned.monthly(), costs.unassigned.unpriced) == cost(tenant, spare)

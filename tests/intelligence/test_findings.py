@@ -73,17 +73,16 @@ def test_every_finding_matches_the_emulated_tenant(
     assert list(found) == list(FindingRule)
     truth = {s["sku_id"]: s for s in ground_truth(tenant)["skus"]}
 
-    spare = {
-        sku: s["available"]
-        for sku, s in truth.items()
-        if s["available"] > 0 and s["sku_part_number"] not in FREE_PART_NUMBERS
-    }
+    # Trial seats and free SKUs are never waste (the truth's meaning, emulator/truth.py).
+    spare = {sku: s["unassigned"] for sku, s in truth.items() if s["unassigned"] > 0}
+    assert any(s["trial"] for s in truth.values()), "the messy scenario has a trial"
+    assert not any(truth[sku]["sku_part_number"] in FREE_PART_NUMBERS for sku in spare)
     seats = found[FindingRule.UNASSIGNED_SEATS]
     assert {a.key: a.units for a in seats.affected} == spare
     assert seats.count == sum(spare.values())
     assert _money(seats) == cost(tenant, spare.items())
 
-    over = {sku: -s["available"] for sku, s in truth.items() if s["available"] < 0}
+    over = {sku: s["over_assigned_units"] for sku, s in truth.items() if s["over_assigned_units"]}
     assert over, "the messy scenario over-assigns SPE_E3"
     finding = found[FindingRule.OVER_ASSIGNED]
     assert {a.key: a.units for a in finding.affected} == over

@@ -87,18 +87,21 @@ def test_cli_names_prices_findings_alerts_report(
     assert "inactive_days = 60" in run(cli, "findings", "settings", "inactive_days", "60").output
 
     secret = "cli-hook-secret"
-    run(cli, "alerts", "destination", "ops", "--webhook", hook.url, "--secret-stdin", input=secret)
+    stdin = f"{hook.url}\n{secret}\n"  # the URL is a secret too: never an argument
+    run(cli, "alerts", "destination", "ops", "--webhook-stdin", "--secret-stdin", input=stdin)
     run(cli, "alerts", "add", "over_assigned", "--to", "ops", "--tenant", tenant)
     listed = json.loads(run(cli, "alerts", "list", "--format", "json").output)
     assert listed["destinations"] == [
-        {"name": "ops", "kind": "webhook", "target": hook.url, "signed": True}
+        {"name": "ops", "kind": "webhook", "target": "http://127.0.0.1/…", "signed": True}
     ]
+    assert "hooks/licensewatch" not in run(cli, "alerts", "list").output
     assert secret not in json.dumps(listed)
     first = run(cli, "alerts", "run").output
     assert "opened" in first
     assert "Nothing new" in run(cli, "alerts", "run", "--tenant", tenant).output
     headers, body = hook.requests[0]
-    digest = hmac.new(secret.encode(), body, hashlib.sha256).hexdigest()
+    signed = headers["x-licensewatch-timestamp"].encode() + b"." + body
+    digest = hmac.new(secret.encode(), signed, hashlib.sha256).hexdigest()
     assert headers["x-licensewatch-signature"] == f"sha256={digest}"
     assert "M365 E3 (EA)" in json.loads(body)["message"]
     run(cli, "alerts", "test", "ops")

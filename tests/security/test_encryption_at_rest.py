@@ -13,7 +13,8 @@ from licensewatch.cli import app
 from licensewatch.domain.certificates import load_certificate
 from licensewatch.emulator.certs import make_client_certificate
 from licensewatch.graph.connection import CertificateCredential, ClientSecretCredential
-from licensewatch.security.crypto import DecryptionError, load_keyring, rotate_key
+from licensewatch.security.crypto import DecryptionError, load_keyring
+from licensewatch.services.keys import rotate_key
 from licensewatch.services.tenants import SecretInput, TenantService, TenantSettings
 from licensewatch.settings import Settings
 from licensewatch.storage.database import make_engine
@@ -79,7 +80,7 @@ def test_rotation_replaces_the_key_file_and_keeps_credentials(settings: Settings
     old_key = settings.key_file.read_bytes()
     result = CliRunner().invoke(app, ["key", "rotate"])
     assert result.exit_code == 0, result.output
-    assert "Re-encrypted 1 credential(s)" in result.stdout
+    assert "Re-encrypted 1 secret(s)" in result.stdout
     new_key = settings.key_file.read_bytes()
     assert new_key != old_key
     assert stat.S_IMODE(settings.key_file.stat().st_mode) == 0o600

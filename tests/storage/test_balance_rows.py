@@ -10,62 +10,45 @@ from hypothesis import strategies as st
 from sqlalchemy import Engine
 
 from database_fixtures import add_tenant
-from licensewatch.domain.balance import BalanceRow, available_units, utilisation_ratio
+from licensewatch.domain.balance import BALANCE_COLUMNS, BalanceRow, build_row, utilisation_ratio
 from licensewatch.storage.database import session_scope
 from licensewatch.storage.models import Sku, Subscription
 from licensewatch.storage.queries import balance_rows
 
 units = st.integers(min_value=0, max_value=10_000_000)
-KEYS = [
-    "tenant",
-    "name",
-    "sku_id",
-    "sku_part_number",
-    "enabled",
-    "warning",
-    "suspended",
-    "locked_out",
-    "consumed",
-    "available",
-    "utilisation",
-    "assigned_directly",
-    "assigned_via_groups",
-    "next_renewal",
-    "trial",
-    "over_assigned",
-]
+NOW = datetime(2030, 1, 1, tzinfo=UTC)
 
 
 def _row(enabled: int, warning: int, suspended: int, locked_out: int, consumed: int) -> BalanceRow:
-    return BalanceRow(
+    return build_row(
         tenant="t",
         sku_id="s",
         sku_part_number="SPE_E5",
+        applies_to="User",
+        capability_status="Enabled" if enabled else None,
         enabled=enabled,
         warning=warning,
         suspended=suspended,
         locked_out=locked_out,
         consumed=consumed,
-        assigned_directly=0,
-        assigned_via_groups=0,
-        next_renewal=None,
-        is_trial=False,
+        now=NOW,
     )
 
 
 @given(units, units, units, units, units)
 def test_balance_arithmetic(e: int, w: int, s: int, lo: int, c: int) -> None:
     row = _row(e, w, s, lo, c)
-    assert row.available == e + w - c == available_units(e, w, c)
-    assert row.over_assigned is (c > e + w)
+    assert row.available == e + w - c == row.purchased + row.trial - row.consumed
+    assert (row.purchased, row.grace, row.trial) == (e + w, w, 0)
+    assert row.lapsed_holders + row.over_assigned_units == max(c - e - w, 0)
+    assert row.lapsed_holders <= s + lo
     if e + w == 0:
         assert row.utilisation is None
     else:
-        assert row.utilisation == c / (e + w) == utilisation_ratio(e, w, c)
-        assert (row.utilisation > 1) is row.over_assigned
+        assert row.utilisation == c / (e + w) == utilisation_ratio(e + w, c)
     data = row.to_dict()
-    assert list(data) == KEYS
-    assert data["available"] + data["consumed"] == data["enabled"] + data["warning"]
+    assert list(data) == list(BALANCE_COLUMNS)
+    assert data["available"] + data["consumed"] == data["purchased"] + data["trial"]
 
 
 def test_display_name_hook_prefers_the_catalogue() -> None:
@@ -146,27 +129,43 @@ def test_balance_rows_reads_units_renewal_and_trial(engine: Engine) -> None:
         everyone = balance_rows(session)
     assert [r.sku_part_number for r in rows] == ["ENTERPRISEPACK", "FLOW_FREE"]
     e3 = rows[0].to_dict()
+    assert list(e3) == list(BALANCE_COLUMNS)
     assert e3 == {
         "tenant": "fabrikam",
         "name": "ENTERPRISEPACK",
         "sku_id": "a",
         "sku_part_number": "ENTERPRISEPACK",
+        "section": "paid",
+        "capability_status": None,
         "enabled": 10,
         "warning": 2,
         "suspended": 1,
         "locked_out": 3,
         "consumed": 13,
+        "purchased": 10,  # the 2 Warning units are a trial's: never purchased
+        "grace": 0,
+        "trial": 2,
         "available": -1,
+        "unassigned": 0,
         "utilisation": 13 / 12,
+        "lapsed_holders": 1,  # the holder beyond the usable units holds a lapsed unit
+        "over_assigned_units": 0,
         "assigned_directly": 9,
         "assigned_via_groups": 5,
-        "next_renewal": soon.isoformat(),
-        "trial": True,
-        "over_assigned": True,
+        "assignment_errors": 1,
+        "next_renewal": soon.replace(year=2031).isoformat(),  # never the Deleted one's (2029)
+        "renewal_in_grace": False,
+        "trial_ends": soon.isoformat(),
+        "lapsed_until": None,
+        "over_assigned": False,
+        "lapsed": True,
+        "low": False,
+        "expiring": True,
     }
+    assert rows[1].section == "free"
     assert rows[1].utilisation is None
     assert rows[1].next_renewal is None
-    assert rows[1].is_trial is False
+    assert rows[1].has_trial is False
     assert [(r.tenant, r.sku_id) for r in everyone] == [
         ("contoso", "a"),
         ("fabrikam", "a"),

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections import defaultdict
-from datetime import datetime
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -168,32 +168,57 @@ def start(
 
 
 def expected_balance(tenant: Tenant) -> dict[str, dict[str, Any]]:
-    """The balance each SKU must show, from the emulator's ground truth plus its subscriptions."""
+    """The balance each SKU must show: the emulator's ground truth, in the balance schema."""
     truth = ground_truth(tenant)
+    now = datetime.now(UTC)
     rows: dict[str, dict[str, Any]] = {}
     for sku in truth["skus"]:
-        live = [
-            s for s in tenant.subscriptions if s.sku_id == sku["sku_id"] and s.status != "Deleted"
+        subs = [s for s in tenant.subscriptions if s.sku_id == sku["sku_id"]]
+        lapsing = [
+            s.next_lifecycle.replace(microsecond=0)
+            for s in subs
+            if s.status in ("Suspended", "LockedOut") and s.next_lifecycle
         ]
-        renewals = [s.next_lifecycle.replace(microsecond=0) for s in live if s.next_lifecycle]
-        capacity = sku["enabled"] + sku["warning"]
+        paid = sku["section"] == "paid"
+        usable = sku["purchased"] + sku["trial"]
+        spare = usable - sku["consumed"]
+        trial_ends = datetime.fromisoformat(sku["trial_ends"]) if sku["trial_ends"] else None
         rows[sku["sku_id"]] = {
             "tenant": tenant.domain,
             "name": sku["sku_part_number"],
             "sku_id": sku["sku_id"],
             "sku_part_number": sku["sku_part_number"],
+            "section": sku["section"],
+            "capability_status": sku["capability_status"],
             "enabled": sku["enabled"],
             "warning": sku["warning"],
             "suspended": sku["suspended"],
             "locked_out": sku["locked_out"],
             "consumed": sku["consumed"],
+            "purchased": sku["purchased"],
+            "grace": sku["grace"],
+            "trial": sku["trial"],
             "available": sku["available"],
-            "utilisation": sku["consumed"] / capacity if capacity else None,
+            "unassigned": sku["unassigned"],
+            "utilisation": sku["consumed"] / usable if usable else None,
+            "lapsed_holders": sku["lapsed_holders"],
+            "over_assigned_units": sku["over_assigned_units"],
             "assigned_directly": sku["direct"],
             "assigned_via_groups": sku["via_group"],
-            "next_renewal": min(renewals).isoformat() if renewals else None,
-            "trial": any(s.is_trial for s in live),
-            "over_assigned": sku["available"] < 0,
+            "assignment_errors": sum(sku["errors"].values()),
+            "next_renewal": sku["next_renewal"],
+            "renewal_in_grace": sku["renewal_in_grace"],
+            "trial_ends": sku["trial_ends"],
+            "lapsed_until": min(lapsing).isoformat() if lapsing else None,
+            "over_assigned": sku["over_assigned_units"] > 0,
+            "lapsed": sku["lapsed_holders"] > 0,
+            "low": paid and usable > 0 and spare >= 0 and (spare < 5 or spare < usable * 0.05),
+            "expiring": paid
+            and (
+                sku["grace"] > 0
+                or sku["suspended"] + sku["locked_out"] > 0
+                or (trial_ends is not None and trial_ends - now <= timedelta(days=30))
+            ),
         }
     return rows
 

@@ -38,6 +38,7 @@ from licensewatch.sync.runner import run_sync
         ("enterprise", 7),
         ("msp", 8),
         ("msp", 9),
+        ("lifecycle", 10),
     ],
 )
 def test_full_sync_stores_exactly_the_tenant(

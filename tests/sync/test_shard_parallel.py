@@ -161,7 +161,7 @@ def test_a_failing_shard_fails_the_read_and_stops_the_others(
 ) -> None:
     emulator, injector = start(make_emulator, users=600, seed=6, cert_dir=tmp_path)
     tenant = next(iter(emulator.world.tenants.values()))
-    no_retry = RetryPolicy(max_attempts=1, sleep=lambda _s: None)
+    no_retry = RetryPolicy(max_attempts=1, sync_budget=0.0, sleep=lambda _s: None)
     with GraphClient(connect(emulator, tenant), retry=no_retry) as client:
         injector.configure("503@/v1.0/users#nth=14#1")
         with pytest.raises(GraphUnavailableError):

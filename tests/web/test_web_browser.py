@@ -16,6 +16,7 @@ from openpyxl import load_workbook
 from playwright.sync_api import Browser, Page, expect
 from sqlalchemy import func, select
 
+from licensewatch.domain.balance import BALANCE_COLUMNS
 from licensewatch.emulator.options import EmulatorOptions
 from licensewatch.emulator.seed import build_world
 from licensewatch.emulator.server import RunningEmulator, start_in_thread
@@ -115,7 +116,8 @@ def test_test_connection_shows_each_failure_with_its_fix(browser: Browser, stack
 
 
 def _cell(page: Page, row: Any, column: str) -> int:
-    text = row.locator(f'[data-col="{column}"]').inner_text()
+    selector = column if column.startswith("#") else f'[data-col="{column}"]'
+    text = row.locator(selector).inner_text()
     return int(text.replace("\u202f", "").replace(" ", ""))
 
 
@@ -144,10 +146,19 @@ def test_onboard_sync_and_read_the_numbers(browser: Browser, stack: Stack) -> No
     assert len(truth["skus"]) == len(api_rows) > 0
     for sku in truth["skus"]:
         row = page.locator(f'section[data-tenant="contoso"] tr[data-sku="{sku["sku_id"]}"]')
-        shown = {c: _cell(page, row, c) for c in ("enabled", "consumed", "available")}
-        from_api = {c: api_rows[sku["sku_id"]][c] for c in ("enabled", "consumed", "available")}
-        expected = {c: sku[c] for c in ("enabled", "consumed", "available")}
+        columns = ("purchased", "consumed", "available") if sku["section"] == "paid" else ()
+        shown = {c: _cell(page, row, c) for c in columns}
+        from_api = {c: api_rows[sku["sku_id"]][c] for c in columns}
+        expected = {c: sku[c] for c in columns}
         assert shown == from_api == expected, sku["sku_part_number"]
+        assert api_rows[sku["sku_id"]]["section"] == sku["section"]
+    # The cards add up over the paid rows and equal the API's totals (free SKUs apart).
+    paid = [s for s in truth["skus"] if s["section"] == "paid"]
+    cards = {c: _cell(page, page, f"#total-{c}") for c in ("purchased", "consumed", "available")}
+    assert (
+        cards == {c: sum(s[c] for s in paid) for c in cards} == {c: api["totals"][c] for c in cards}
+    )
+    assert cards["available"] == cards["purchased"] + api["totals"]["trial"] - cards["consumed"]
 
     busiest = max(truth["skus"], key=lambda s: s["consumed"])
     page.locator(f'tr[data-sku="{busiest["sku_id"]}"] a').first.click()
@@ -181,8 +192,9 @@ def test_onboard_sync_and_read_the_numbers(browser: Browser, stack: Stack) -> No
     table = list(sheet.iter_rows(values_only=True))
     header, body = table[0], table[1:]
     by_sku = {r[header.index("sku_id")]: r for r in body}
+    assert list(header) == list(BALANCE_COLUMNS)  # the one balance schema
     assert {s["sku_id"]: s["consumed"] for s in truth["skus"]} == {
-        k: r[header.index("assigned")] for k, r in by_sku.items()
+        k: r[header.index("consumed")] for k, r in by_sku.items()
     }
     page.close()
 

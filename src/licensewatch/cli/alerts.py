@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import sys
+from pathlib import Path
 from typing import Annotated
 
 import typer
@@ -14,22 +15,85 @@ from licensewatch.cli.output import OutputFormat, fail, print_json, stdout, tabl
 alerts_app = typer.Typer(no_args_is_help=True, help="Alert rules, destinations and their log.")
 
 
+_URL_ARGUMENT_REFUSED = (
+    "a webhook URL is a secret (it often carries the credential: user:pass@, ?code=, sig=, a "
+    "secret path) and is never taken as an argument (shell history, ps): pipe it with "
+    '`printf %s "$URL" | licensewatch alerts destination NAME --webhook-stdin`, '
+    "or use --webhook-file PATH"
+)
+
+
+def _read_secret_file(path: Path, what: str) -> str:
+    try:
+        value = path.read_text(encoding="utf-8").strip()
+    except OSError as error:
+        fail(f"cannot read the {what} from {path}: {error.strerror}")
+    except UnicodeDecodeError:
+        fail(f"{path} is not UTF-8 text: it must hold the {what} only")
+    if not value:
+        fail(f"{path} is empty: it must hold the {what}")
+    return value
+
+
+def _stdin_lines(names: list[str]) -> list[str]:
+    if sys.stdin is None:
+        fail("no stdin to read from: pipe the value(s) in")
+    if sys.stdin.isatty():  # typed by hand: not echoed to the screen (or a screen recording)
+        return [str(typer.prompt(name, hide_input=True)).strip() for name in names]
+    count = len(names)
+    lines = [sys.stdin.readline().strip() for _ in range(count)]
+    if not all(lines):
+        fail(f"expected {count} non-empty line(s) on stdin (URL first, then the secret)")
+    return lines
+
+
+def _secrets(
+    url_stdin: bool, url_file: Path | None, secret_stdin: bool, secret_file: Path | None
+) -> tuple[str | None, str | None]:
+    """The webhook URL and the secret, from stdin (URL line first) or files, never argv."""
+    if url_stdin and url_file:
+        fail("give either --webhook-stdin or --webhook-file, not both")
+    if secret_stdin and secret_file:
+        fail("give either --secret-stdin or --secret-file, not both")
+    wanted = ["webhook URL"] * url_stdin + ["secret"] * secret_stdin
+    piped = _stdin_lines(wanted) if wanted else []
+    url = piped.pop(0) if url_stdin else None
+    secret = piped.pop(0) if secret_stdin else None
+    if url_file:
+        url = _read_secret_file(url_file, "webhook URL")
+    if secret_file:
+        secret = _read_secret_file(secret_file, "secret")
+    return url, secret
+
+
 @alerts_app.command("destination")
 def destination(
     name: Annotated[str, typer.Argument(help="A name for the destination, e.g. ops.")],
-    webhook: Annotated[
-        str | None, typer.Option("--webhook", help="https:// URL to POST to.")
+    webhook_stdin: Annotated[
+        bool, typer.Option("--webhook-stdin", help="Read the https:// URL to POST to from stdin.")
+    ] = False,
+    webhook_file: Annotated[
+        Path | None, typer.Option("--webhook-file", help="Read the webhook URL from this file.")
     ] = None,
+    webhook: Annotated[str | None, typer.Option("--webhook", hidden=True)] = None,
     email: Annotated[
         str | None, typer.Option("--email", help="Addresses, comma-separated.")
     ] = None,
     secret_stdin: Annotated[
-        bool, typer.Option("--secret-stdin", help="Webhook HMAC key or SMTP password, from stdin.")
+        bool,
+        typer.Option(
+            "--secret-stdin",
+            help="Webhook HMAC key or SMTP password, from stdin (after the URL line, if both).",
+        ),
     ] = False,
+    secret_file: Annotated[
+        Path | None, typer.Option("--secret-file", help="Webhook HMAC key or SMTP password file.")
+    ] = None,
     smtp_host: Annotated[str | None, typer.Option("--smtp-host")] = None,
     smtp_port: Annotated[int, typer.Option("--smtp-port")] = 587,
     smtp_security: Annotated[
-        str, typer.Option("--smtp-security", help="starttls, tls or none.")
+        str,
+        typer.Option("--smtp-security", help="starttls, tls, or none (a relay on localhost only)."),
     ] = "starttls",
     smtp_user: Annotated[str | None, typer.Option("--smtp-user")] = None,
     sender: Annotated[str | None, typer.Option("--from", help="Sender address.")] = None,
@@ -37,17 +101,20 @@ def destination(
     """Add a webhook or e-mail destination for alerts and reports."""
     from licensewatch.intelligence.alerts.rules import add_destination
 
-    if bool(webhook) == bool(email):
-        fail("give exactly one of --webhook URL or --email ADDRESSES")
-    secret = sys.stdin.readline().strip() if secret_stdin else None
+    if webhook is not None:
+        fail(_URL_ARGUMENT_REFUSED)
+    is_webhook = webhook_stdin or webhook_file is not None
+    if is_webhook == bool(email):
+        fail("give exactly one of --webhook-stdin, --webhook-file PATH or --email ADDRESSES")
+    url, secret = _secrets(webhook_stdin, webhook_file, secret_stdin, secret_file)
     options = {"host": smtp_host, "port": smtp_port, "security": smtp_security}
     options |= {"username": smtp_user, "sender": sender}
     with intelligence_engine() as engine:
         add_destination(
             engine,
             name,
-            "webhook" if webhook else "email",
-            webhook or email or "",
+            "webhook" if is_webhook else "email",
+            url or email or "",
             secret=secret or None,
             options=options if email else {},
         )

@@ -89,8 +89,8 @@ def daemon(
     lease_ttl: LeaseOpt = "10m",
 ) -> None:
     """Sync every tenant on its interval (one process; SQLite or PostgreSQL)."""
-    from licensewatch.security.crypto import load_keyring
     from licensewatch.storage.database import make_engine
+    from licensewatch.storage.encrypted import keyring_for
     from licensewatch.sync.daemon import Daemon, DaemonConfig
     from licensewatch.sync.scheduler import SyncOptions
 
@@ -99,7 +99,9 @@ def daemon(
     ttl = _duration(lease_ttl)
     with expected_errors():
         engine = make_engine(settings.database_url)
-        options = SyncOptions(keyring=load_keyring(settings), lease_ttl=ttl, metrics=SyncMetrics())
+        options = SyncOptions(
+            keyring=keyring_for(engine, settings), lease_ttl=ttl, metrics=SyncMetrics()
+        )
     config = DaemonConfig(concurrency=concurrency, stop_timeout=stop_timeout, once=once)
     runner = Daemon(engine, options, config)
     server = _serve_metrics(metrics_host, metrics_port, runner.metrics, runner.health)
@@ -150,7 +152,7 @@ def worker(
     ] = True,
 ) -> None:
     """A scale-out worker: any number of them, on any machines, sharing one PostgreSQL."""
-    from licensewatch.security.crypto import load_keyring
+    from licensewatch.storage.encrypted import keyring_for
     from licensewatch.sync.scheduler import SyncOptions
     from licensewatch.sync.worker import (
         WorkerConfig,
@@ -168,7 +170,7 @@ def worker(
         except psycopg.OperationalError as error:
             fail(f"database unreachable: {str(error).strip().splitlines()[0]}", ExitCode.FAILED)
         metrics = SyncMetrics()
-        options = SyncOptions(keyring=load_keyring(settings), lease_ttl=ttl, metrics=metrics)
+        options = SyncOptions(keyring=keyring_for(engine, settings), lease_ttl=ttl, metrics=metrics)
     config = WorkerConfig(
         concurrency=concurrency,
         schedule_cron=schedule_cron,
@@ -193,7 +195,7 @@ def enqueue(
     ] = False,
 ) -> None:
     """Enqueue a sync job for every due tenant now, for the workers (PostgreSQL)."""
-    from licensewatch.security.crypto import load_keyring
+    from licensewatch.storage.encrypted import keyring_for
     from licensewatch.sync.scheduler import SyncOptions, mark_all_due
     from licensewatch.sync.worker import (
         enqueue_now,
@@ -209,7 +211,7 @@ def enqueue(
         try:
             if every:
                 mark_all_due(engine)
-            options = SyncOptions(keyring=load_keyring(settings))
+            options = SyncOptions(keyring=keyring_for(engine, settings))
             count = enqueue_now(settings.database_url, engine, options)
         finally:
             engine.dispose()

@@ -64,11 +64,12 @@ def info(message: str) -> None:
 def expected_errors() -> Iterator[None]:
     """Maps the errors an admin can act on to one-line messages and exit codes."""
     from licensewatch.security.crypto import DecryptionError, SecretKeyError
+    from licensewatch.security.files import FileModeError
     from licensewatch.services.tenants import TenantNotFound
 
     try:
         yield
-    except (TenantNotFound, SecretKeyError, ValueError) as error:
+    except (TenantNotFound, SecretKeyError, FileModeError, ValueError) as error:
         fail(str(error).strip("'\""), ExitCode.USAGE)
     except DecryptionError as error:
         fail(str(error), ExitCode.FAILED)

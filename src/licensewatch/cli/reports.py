@@ -25,7 +25,8 @@ from licensewatch.cli.output import (
     stdout,
     table,
 )
-from licensewatch.domain.balance import BalanceRow
+from licensewatch.domain.balance import BALANCE_COLUMNS, BalanceRow, totals
+from licensewatch.domain.sections import Section
 from licensewatch.services.tenants import TenantService
 from licensewatch.sync.runner import Mode, SyncResult, run_sync
 from licensewatch.sync.work import SyncProgress
@@ -160,36 +161,68 @@ def sync(
     raise typer.Exit(ExitCode.FAILED if failed else ExitCode.OK)
 
 
-_NUMERIC = ("enabled", "warning", "suspended", "consumed", "available", "direct", "via groups")
+_NUMERIC = (
+    "purchased",
+    "grace",
+    "trial",
+    "lapsed",
+    "assigned",
+    "available",
+    "direct",
+    "via groups",
+)
+
+
+def _numbers(row: BalanceRow) -> list[int]:
+    return [
+        row.purchased, row.grace, row.trial, row.suspended + row.locked_out, row.consumed,
+        row.available, row.assigned_directly, row.assigned_via_groups,
+    ]  # fmt: skip
 
 
 def print_balance_table(rows: list[BalanceRow]) -> None:
-    """Per-SKU balance with over-assigned rows in red and a totals line."""
+    """Paid products with a totals line (over-assigned and lapsed rows in red), then the free and
+    tenant-wide products apart: they are never summed, priced or flagged."""
     tenants = {row.tenant for row in rows}
+    paid = [row for row in rows if row.paid]
     columns = ["tenant"] * (len(tenants) > 1) + ["product", "SKU", *_NUMERIC, "used", "renewal"]
-    result = table("Licence balance", columns, numeric=(*_NUMERIC, "used"))
-    for row in rows:
+    result = table("Licence balance (paid products)", columns, numeric=(*_NUMERIC, "used"))
+    for row in paid:
         used = f"{row.utilisation:.0%}" if row.utilisation is not None else "-"
+        renewal = f"{row.next_renewal:%Y-%m-%d}" if row.next_renewal else "-"
+        renewal += " (grace)" if row.renewal_in_grace else ""
         cells = [row.tenant] * (len(tenants) > 1) + [row.name, row.sku_part_number]
-        cells += [str(v) for v in (row.enabled, row.warning, row.suspended, row.consumed)]
-        cells += [str(row.available), str(row.assigned_directly), str(row.assigned_via_groups)]
-        cells += [used, f"{row.next_renewal:%Y-%m-%d}" if row.next_renewal else "-"]
-        result.add_row(*cells, style="red" if row.over_assigned else None)
-    sums = [sum(getattr(r, a) for r in rows) for a in ("enabled", "warning", "suspended")]
-    sums += [sum(r.consumed for r in rows), sum(r.available for r in rows)]
-    sums += [sum(r.assigned_directly for r in rows), sum(r.assigned_via_groups for r in rows)]
-    label = ["total"] + [""] * (len(tenants) > 1) + [f"{len(rows)} SKUs"]
-    result.add_row(*label, *map(str, sums), "", "", style="bold", end_section=True)
+        cells += [*map(str, _numbers(row)), used, renewal]
+        result.add_row(*cells, style="red" if row.over_assigned or row.lapsed else None)
+    sums = totals(rows)
+    footer = [sums.purchased, sums.grace, sums.trial]
+    footer += [sum(r.suspended + r.locked_out for r in paid), sums.consumed, sums.available]
+    footer += [sum(r.assigned_directly for r in paid), sum(r.assigned_via_groups for r in paid)]
+    label = ["total"] + [""] * (len(tenants) > 1) + [f"{len(paid)} SKUs"]
+    result.add_row(*label, *map(str, footer), "", "", style="bold", end_section=True)
     stdout().print(result)
-    over = [row for row in rows if row.over_assigned]
+    over = [row for row in paid if row.over_assigned]
     if over:
-        names = ", ".join(f"{row.name} ({-row.available})" for row in over)
-        stdout().print(f"[red]Over-assigned:[/] {escape(names)}")
-
-
-def _balance_keys() -> list[str]:
-    empty = BalanceRow("", "", "", 0, 0, 0, 0, 0, 0, 0, None, False)
-    return list(empty.to_dict())
+        names = ", ".join(f"{row.name} ({row.over_assigned_units})" for row in over)
+        stdout().print(f"[red]Over-assigned:[/] {escape(names)} (buy seats or remove licences)")
+    lapsed = [row for row in paid if row.lapsed]
+    if lapsed:
+        names = ", ".join(f"{row.name} ({row.lapsed_holders} holders)" for row in lapsed)
+        stdout().print(
+            f"[red]Lapsed with holders:[/] {escape(names)} (renew, or move them before the date)"
+        )
+    others = [row for row in rows if not row.paid]
+    if others:
+        extra = table(
+            "Free and tenant-wide products (not counted in the totals)",
+            ["tenant"] * (len(tenants) > 1) + ["product", "SKU", "kind", "units", "assigned"],
+            numeric=("units", "assigned"),
+        )
+        for row in others:
+            kind = "free" if row.section == Section.FREE else "tenant-wide"
+            cells = [row.tenant] * (len(tenants) > 1) + [row.name, row.sku_part_number, kind]
+            extra.add_row(*cells, str(row.purchased + row.trial), str(row.consumed))
+        stdout().print(extra)
 
 
 def balance(
@@ -198,7 +231,7 @@ def balance(
         OutputFormat, typer.Option("--format", help="table, json or csv.")
     ] = OutputFormat.TABLE,
 ) -> None:
-    """Licence balance per SKU: bought, in grace, suspended, consumed, available."""
+    """Licence balance per SKU: purchased (grace beside), trial, lapsed, assigned, available."""
     from licensewatch.cli.tenants import tenant_service
     from licensewatch.intelligence.catalog import with_names
     from licensewatch.storage.database import session_scope
@@ -212,7 +245,10 @@ def balance(
     if output == OutputFormat.JSON:
         print_json([row.to_dict() for row in rows])
     elif output == OutputFormat.CSV:
-        print_csv([row.to_dict() for row in rows], _balance_keys())
+        print_csv(
+            [dict(zip(BALANCE_COLUMNS, row.csv_cells(), strict=True)) for row in rows],
+            BALANCE_COLUMNS,
+        )
     elif not rows:
         stdout().print("No licence data yet: run `licensewatch sync NAME` first.")
     else:

@@ -32,4 +32,5 @@ def create_app(world: World, options: EmulatorOptions | None = None) -> Starlett
     app.state.world = world
     app.state.issuer = issuer
     app.state.injector = injector
+    app.state.options = options
     return app

@@ -12,12 +12,21 @@ KIND (ARG in brackets):
     429 [retry-after s]   Graph's TooManyRequests; Retry-After seeded, whole or fractional
     429-noretry           throttled without a Retry-After header
     503 [retry-after s]   serviceNotAvailable; 504: GatewayTimeout
+    500, 502 [retry-after s]  generalException / BadGateway (transient server faults)
+    expire-pagetoken      a request carrying a $skiptoken gets 400 Directory_ExpiredPageToken
+    signin-403            a request selecting signInActivity gets the non-premium 403 (any page)
+    delta-resync [code]   a delta request with an earlier round's token gets 400 syncStateNotFound
+                          (or ARG: resyncRequired) instead of a 410
+    repeat-users [n, 3]   a users page that follows a nextLink also carries the first n users
     reset                 the connection drops mid-body (headers and half the JSON, then nothing)
     truncate              a complete HTTP answer whose JSON is cut in half
     garble                a complete HTTP answer whose JSON is corrupted
     slow [stall s, 30]    half the body, a stall of ARG seconds, then the rest (client timeouts)
     latency [ms, 200]     an extra delay before the answer
     token-down ["reset"]  the token endpoint answers 503 AADSTS90033 ("reset": drops the connection)
+    token-error CODE      the token endpoint answers AADSTS CODE: 7000112 (app disabled), 53003
+                          (Conditional Access), 500011 (resource not in tenant), 90038 (cloud)
+    token-throttle [s]    the token endpoint answers 429 AADSTS90055 with Retry-After ARG (or none)
     repeat-nextlink       a users page request that follows a nextLink gets that same nextLink back
 
 RATE (0..1, default 1) is the chance a matching request is hit, drawn from a generator seeded
@@ -36,7 +45,7 @@ from dataclasses import dataclass, field
 from starlette.requests import Request
 from starlette.responses import Response
 
-from licensewatch.emulator import throttle
+from licensewatch.emulator import fault_answers, throttle
 from licensewatch.emulator.counters import RequestCounter
 from licensewatch.emulator.errors_aad import AadError
 from licensewatch.emulator.errors_aad import error_response as aad_error_response
@@ -44,11 +53,23 @@ from licensewatch.emulator.graph.bodies import garbled, resetting, slow, truncat
 from licensewatch.emulator.graph.errors import error_response
 from licensewatch.emulator.options import EmulatorOptions
 
-STATUS_KINDS = frozenset({"429", "429-noretry", "503", "504", "latency"})
+STATUS_KINDS = frozenset(
+    {"429", "429-noretry", "500", "502", "503", "504", "latency"}
+    | {"expire-pagetoken", "signin-403", "delta-resync"}
+)
 BODY_KINDS = frozenset({"reset", "truncate", "garble", "slow"})
-TOKEN_KINDS = frozenset({"token-down"})
+TOKEN_KINDS = frozenset({"token-down", "token-error", "token-throttle"})
 LINK_KINDS = frozenset({"repeat-nextlink"})
-KINDS = STATUS_KINDS | BODY_KINDS | TOKEN_KINDS | LINK_KINDS
+REPEAT_KINDS = frozenset({"repeat-users"})
+KINDS = STATUS_KINDS | BODY_KINDS | TOKEN_KINDS | LINK_KINDS | REPEAT_KINDS
+# Kinds that only count (and hit) the requests they make sense for.
+_APPLIES = {
+    "expire-pagetoken": lambda request: "$skiptoken" in request.query_params,
+    "signin-403": fault_answers.wants_sign_in,
+    "delta-resync": fault_answers.continues_delta,
+    "token-error": fault_answers.is_token_request,
+    "token-throttle": fault_answers.is_token_request,
+}
 
 
 @dataclass(slots=True)
@@ -135,9 +156,11 @@ class FaultInjector:
         self._faults = parse_spec(spec, self.options.seed)
         self.spec = spec
 
-    def _first(self, kinds: frozenset[str], path: str) -> Fault | None:
+    def _first(self, kinds: frozenset[str], request: Request) -> Fault | None:
+        path = request.url.path
         for fault in self._faults:
-            if fault.kind in kinds and fault.hit(path):
+            applies = _APPLIES.get(fault.kind)
+            if fault.kind in kinds and (applies is None or applies(request)) and fault.hit(path):
                 return fault
         return None
 
@@ -148,9 +171,16 @@ class FaultInjector:
     async def before_token_request(self, request: Request) -> Response | None:
         self.requests.count("entra", request.url.path)
         await self._delay()
-        fault = self._first(TOKEN_KINDS, request.url.path)
+        fault = self._first(TOKEN_KINDS, request)
         if fault is None:
             return None
+        if fault.kind == "token-error":
+            return aad_error_response(request, fault_answers.token_error(fault.arg, request))
+        if fault.kind == "token-throttle":
+            answer = aad_error_response(request, fault_answers.token_throttled())
+            if fault.arg:
+                answer.headers["Retry-After"] = fault.arg
+            return answer
         answer = aad_error_response(
             request,
             AadError(
@@ -169,10 +199,10 @@ class FaultInjector:
     ) -> Response | None:
         self.requests.count("graph", request.url.path)
         await self._delay()
-        fault = self._first(STATUS_KINDS, request.url.path)
+        fault = self._first(STATUS_KINDS, request)
         while fault is not None and fault.kind == "latency":
             await asyncio.sleep(float(fault.arg or 200) / 1000)
-            fault = self._first(STATUS_KINDS - {"latency"}, request.url.path)
+            fault = self._first(STATUS_KINDS - {"latency"}, request)
         if fault is not None:
             return self._status_fault(request, fault, tenant_id, app_id)
         if self.throttle_enabled:
@@ -190,6 +220,14 @@ class FaultInjector:
             return throttle.too_many_requests(request, app_id, tenant_id, retry)
         if fault.kind == "429-noretry":
             return throttle.too_many_requests(request, app_id, tenant_id, None)
+        if fault.kind in fault_answers.GRAPH_5XX:
+            return fault_answers.graph_5xx(request, fault.kind, fault.arg)
+        if fault.kind == "expire-pagetoken":
+            return fault_answers.expired_page_token(request)
+        if fault.kind == "signin-403":
+            return fault_answers.sign_in_forbidden(request)
+        if fault.kind == "delta-resync":
+            return fault_answers.delta_resync(request, fault.arg)
         headers = {"Retry-After": fault.arg} if fault.arg else None
         if fault.kind == "503":
             return error_response(
@@ -209,7 +247,7 @@ class FaultInjector:
 
     def wrap_response(self, request: Request, body: bytes, response: Response) -> Response:
         """Maybe swap a successful answer for a broken one (reset, truncated, garbled, slow)."""
-        fault = self._first(BODY_KINDS, request.url.path)
+        fault = self._first(BODY_KINDS, request)
         if fault is None:
             return response
         if fault.kind == "reset":
@@ -226,4 +264,9 @@ class FaultInjector:
 
     def repeat_nextlink(self, request: Request) -> bool:
         """Whether this users page hands back the nextLink it was called with."""
-        return self._first(LINK_KINDS, request.url.path) is not None
+        return self._first(LINK_KINDS, request) is not None
+
+    def repeated_users(self, request: Request) -> int:
+        """How many of the tenant's first users this (later) users page repeats (0: none)."""
+        fault = self._first(REPEAT_KINDS, request)
+        return 0 if fault is None else int(float(fault.arg or 3))

@@ -151,6 +151,10 @@ def free_units(tenant: Tenant, sku_id: str) -> int:
 
 
 def _require_unit(tenant: Tenant, product: state.Product) -> None:
+    if (
+        product.applies_to != "User"
+    ):  # subscribedSku: "Only SKUs with target class User are assignable"
+        raise ValueError(f"{product.part_number} applies to the company and cannot be assigned.")
     if free_units(tenant, product.sku_id) <= 0:
         raise ValueError(f"Subscription for {product.part_number} has no more available licenses.")
 

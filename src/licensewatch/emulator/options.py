@@ -15,3 +15,6 @@ class EmulatorOptions:
     seed: int = 1
     # Whether /users/{id}/licenseDetails answers app-only tokens (Microsoft's docs disagree).
     license_details_app_only: bool = True
+    # Origin written into nextLinks/deltaLinks instead of the one the request reached, e.g.
+    # "https://graph.microsoft.com": a reverse proxy that passes Graph's links through unchanged.
+    link_host: str = ""

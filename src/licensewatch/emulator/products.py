@@ -50,6 +50,7 @@ PLAN_IDS: dict[str, str] = {
     "SHAREPOINTSTANDARD": "c7699d2e-19aa-44de-8edf-1736da088ca1",
     "SHAREPOINTWAC": "e95bec33-7c88-4a70-8e19-b10bd9d0c014",
     "SHAREPOINT_PROJECT": "fe71d6c3-a2ea-4499-9778-da042bf08063",
+    "SHAREPOINTSTORAGE": "be5a7ed5-c598-4fcd-a061-5e6724c68a58",
     "TEAMS1": "57ff2da0-773e-42df-b2af-ffb7a2317929",
     "VISIOONLINE": "2bdbaf8f-738f-4ac7-9234-3c3ee2ce7d0f",
     "VISIO_CLIENT_SUBSCRIPTION": "663a804f-1c30-4ff0-9915-9db84f0d1cea",
@@ -57,7 +58,11 @@ PLAN_IDS: dict[str, str] = {
 }
 
 # Plans that Graph reports with appliesTo "Company" (tenant-level, not per user).
-_COMPANY_PLANS = frozenset({"EXCHANGE_S_FOUNDATION"})
+_COMPANY_PLANS = frozenset({"EXCHANGE_S_FOUNDATION", "SHAREPOINTSTORAGE"})
+# SKUs with appliesTo "Company": tenant-wide units (1 GB of SharePoint storage each), never
+# assignable to users, so consumedUnits stays 0 (subscribedSku: "Only SKUs with target class User
+# are assignable").
+COMPANY_SKUS = frozenset({"SHAREPOINTSTORAGE"})
 
 _O365_E3 = (
     "EXCHANGE_S_ENTERPRISE SHAREPOINTENTERPRISE OFFICESUBSCRIPTION TEAMS1 MCOSTANDARD SHAREPOINTWAC"
@@ -112,6 +117,8 @@ _CATALOG: tuple[tuple[str, str, str, str], ...] = (
      "Microsoft Teams Exploratory Dept",
      "TEAMS1 MCO_TEAMS_IW EXCHANGE_S_STANDARD SHAREPOINTSTANDARD SHAREPOINTWAC FORMS_PLAN_E1 "
      "OFFICEMOBILE_SUBSCRIPTION"),
+    ("SHAREPOINTSTORAGE", "99049c9c-6011-4908-bf17-15f496e6519d", "Office 365 Extra File Storage",
+     "SHAREPOINTSTORAGE"),
 )  # fmt: skip
 
 # Free ("viral") SKUs come with a huge fixed number of enabled units (graph facts §2.1).
@@ -125,7 +132,13 @@ def _plan(name: str, plan_id: str) -> ServicePlan:
 def builtin_catalog() -> dict[str, Product]:
     """The built-in products by skuPartNumber."""
     return {
-        part: Product(sku_id, part, display, tuple(_plan(n, PLAN_IDS[n]) for n in plans.split()))
+        part: Product(
+            sku_id,
+            part,
+            display,
+            tuple(_plan(n, PLAN_IDS[n]) for n in plans.split()),
+            "Company" if part in COMPANY_SKUS else "User",
+        )
         for part, sku_id, display, plans in _CATALOG
     }
 
@@ -139,6 +152,7 @@ def load_catalog_csv(path: Path) -> list[Product]:
             product.part_number,
             product.name,
             tuple(_plan(plan.name, plan.plan_id) for plan in product.plans.values() if plan.name),
+            "Company" if product.part_number in COMPANY_SKUS else "User",
         )
         for product in catalog.products.values()
     ]

@@ -46,6 +46,7 @@ class Scenario:
     extra_csv_products: int = 1  # products added from a --catalog CSV
     premium_every: int = 0  # every n-th tenant lacks Entra ID P1 (0: all have it)
     messy: bool = False
+    lifecycle: bool = False  # lapsed, trial, Deleted, Company and free SKUs (emulator/lifecycle.py)
 
 
 _ENTERPRISE_DEPARTMENTS = (
@@ -100,6 +101,14 @@ SCENARIOS: dict[str, Scenario] = {
             guest_share=0.08, guest_licensed_share=0.5, disabled_share=0.06, unlicensed_share=0.12,
             never_signed_in_share=0.08, stale_share=0.15, synced_share=0.5, spare=(0.0, 0.3),
             kinds=SUBSCRIPTION_KINDS, over_assigned=("SPE_E3",), extra_csv_products=3, messy=True,
+        ),
+        Scenario(
+            "lifecycle", 1, (40, 40),
+            base=(("SPE_E3", 0.5), ("SPE_E5", 0.2), ("ENTERPRISEPACK", 0.3)),
+            addons=(("VISIOCLIENT", 0.1), ("PROJECTPROFESSIONAL", 0.05), ("FLOW_FREE", 0.2),
+                    ("POWER_BI_STANDARD", 0.1)),
+            groups=_ENTERPRISE_GROUPS[:2], group_route=0.3, kinds=frozenset({"monthly"}),
+            extra_csv_products=0, lifecycle=True,
         ),
     )
 }  # fmt: skip

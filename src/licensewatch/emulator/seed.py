@@ -16,7 +16,7 @@ from typing import TypeVar
 from cryptography import x509
 from cryptography.hazmat.primitives import serialization
 
-from licensewatch.emulator import certs, scenarios
+from licensewatch.emulator import certs, lifecycle, scenarios
 from licensewatch.emulator.products import load_catalog_csv, merged_catalog
 from licensewatch.emulator.scenarios import SCENARIOS, Scenario, guid
 from licensewatch.emulator.state import (
@@ -92,6 +92,8 @@ def build_world(
                 sku = {p.part_number: p.sku_id for p in tenant.products.values()}
                 scenarios.add_problems(tenant, rng, now, sku)
             scenarios.add_subscriptions(tenant, rng, recipe, now)
+            if recipe.lifecycle:
+                lifecycle.add_lifecycle(tenant, rng, now, products)
             world.add_tenant(tenant)
     finally:
         if collecting:

@@ -259,13 +259,15 @@ class Tenant:
         return units
 
     def capability_status(self, sku_id: str) -> str:
+        """Enabled when a unit is enabled, else the state of the units left; Deleted if none."""
         units = self.prepaid_units(sku_id)
         if units["enabled"]:
             return "Enabled"
         for name, status in (("warning", "Warning"), ("suspended", "Suspended")):
             if units[name]:
                 return status
-        return "LockedOut"
+        deleted = any(s.sku_id == sku_id and s.status == "Deleted" for s in self.subscriptions)
+        return "Deleted" if deleted and not units["lockedOut"] else "LockedOut"
 
     # ---- mutation --------------------------------------------------------------------------------
     def _touch(self, user: User) -> None:

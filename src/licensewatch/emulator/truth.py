@@ -2,9 +2,53 @@
 
 from __future__ import annotations
 
+from datetime import datetime
 from typing import Any
 
-from licensewatch.emulator.state import ASSIGNED_STATES, Tenant, utcnow
+from licensewatch.emulator.products import FREE_UNITS
+from licensewatch.emulator.state import ASSIGNED_STATES, Product, Subscription, Tenant, utcnow
+
+_USABLE = ("Enabled", "Warning")
+
+
+def _second(value: datetime | None) -> str | None:
+    """ISO 8601 with offset, in whole seconds as Graph serves dates."""
+    return value.replace(microsecond=0).isoformat() if value else None
+
+
+def _meaning(product: Product, subs: list[Subscription], consumed: int) -> dict[str, Any]:
+    """What the SKU's units mean to an admin, from its subscriptions (never through Graph)."""
+    live = [s for s in subs if s.status in _USABLE]
+    paid = sum(s.total_licenses for s in live if not s.is_trial)
+    trial = sum(s.total_licenses for s in live if s.is_trial)
+    lapsed = sum(s.total_licenses for s in subs if s.status in ("Suspended", "LockedOut"))
+    if product.applies_to == "Company":
+        section = "company"  # tenant-wide units: never seats
+    elif product.part_number in FREE_UNITS:
+        section = "free"  # served with a fixed number of units nobody bought
+    else:
+        section = "paid"
+    beyond = max(consumed - paid - trial, 0)  # holders beyond the usable units
+    # Holders of units that were not renewed: all of them when no unit is usable any more.
+    lapsed_holders = beyond if not live else min(beyond, lapsed)
+    renewals = [(s.next_lifecycle, s.status == "Warning") for s in live if not s.is_trial]
+    renewals = [(when, grace) for when, grace in renewals if when is not None]
+    first = min(renewals, key=lambda r: (r[0], not r[1])) if renewals else None
+    trial_ends = [s.next_lifecycle for s in live if s.is_trial and s.next_lifecycle]
+    counted = section == "paid"
+    return {
+        "section": section,
+        "purchased": paid,
+        "grace": sum(s.total_licenses for s in live if s.status == "Warning" and not s.is_trial),
+        "trial": trial,
+        # Paid seats are used first, so spare ones are trial seats first: never money wasted.
+        "unassigned": max(paid - consumed, 0) if counted else 0,
+        "lapsed_holders": lapsed_holders if counted else 0,
+        "over_assigned_units": beyond - lapsed_holders if counted else 0,
+        "next_renewal": _second(first[0]) if first else None,
+        "renewal_in_grace": bool(first and first[1]),
+        "trial_ends": _second(min(trial_ends)) if trial_ends else None,
+    }
 
 
 def _blank() -> dict[str, Any]:
@@ -36,6 +80,15 @@ def ground_truth(tenant: Tenant) -> dict[str, Any]:
       ``guest_holders``: holders with accountEnabled false / userType Guest; ``available``:
       enabled + warning − consumed (negative when over-assigned); ``subscriptions``: id, status,
       units, isTrial.
+    - per SKU, what the units mean (docs/intelligence.md): ``section``: company (appliesTo
+      Company), free (a viral SKU with fixed units) or paid; ``purchased``: units of paid Enabled
+      and Warning subscriptions, of which ``grace`` in Warning; ``trial``: units of trial Enabled
+      and Warning subscriptions; for paid SKUs only, ``unassigned``: paid units nobody holds (spare
+      units are trial units first), ``lapsed_holders``: holders beyond the usable units whose units
+      are Suspended or LockedOut (every one of them when no subscription is usable),
+      ``over_assigned_units``: the holders beyond those; ``next_renewal``: the earliest
+      nextLifecycleDateTime of a paid Enabled or Warning subscription (``renewal_in_grace``: a
+      Warning one's), ``trial_ends``: a trial's.
     - ``groups``: licensed groups with their SKUs (part numbers) and member count.
     - ``apps``: client id, consented roles, valid and expired secret counts (never secret values).
     """
@@ -80,6 +133,7 @@ def ground_truth(tenant: Tenant) -> dict[str, Any]:
                 "locked_out": units["lockedOut"],
                 "consumed": used,
                 "available": units["enabled"] + units["warning"] - used,
+                **_meaning(product, [s for s in tenant.subscriptions if s.sku_id == sku], used),
                 **per_sku[sku],
                 "subscriptions": [
                     {

@@ -16,12 +16,19 @@ import orjson
 
 from licensewatch.graph.clouds import is_public_authority_host
 from licensewatch.graph.connection import CertificateCredential, GraphConnection
-from licensewatch.graph.errors import FIXES, KIND_BY_AADSTS, KIND_BY_ERROR, AuthError, AuthFailure
 from licensewatch.graph.http import (
     CaBundleError,
     MsalHttpAdapter,
     build_http_client,
     is_tls_failure,
+)
+from licensewatch.graph.retry import parse_retry_after
+from licensewatch.graph.token_errors import (
+    FIXES,
+    KIND_BY_AADSTS,
+    KIND_BY_ERROR,
+    AuthError,
+    AuthFailure,
 )
 
 _AADSTS = re.compile(r"AADSTS(\d+)")
@@ -140,7 +147,9 @@ class TokenProvider:
         except httpx.TransportError as exc:
             raise self._transport_error(exc) from exc
         except msal.exceptions.MsalServiceError as exc:  # MSAL raises it for 5xx
-            raise self._error(AuthFailure.SERVICE, f"Entra ID error: {exc}") from exc
+            error = self._error(AuthFailure.SERVICE, f"Entra ID error: {exc}")
+            error.retry_after = self._retry_after()
+            raise error from exc
         if not isinstance(result, dict) or "access_token" not in result:
             raise self._result_error(result if isinstance(result, dict) else {})
         claims = unverified_claims(result["access_token"])
@@ -183,9 +192,24 @@ class TokenProvider:
         if code is None and (match := _AADSTS.search(description)):
             code = int(match.group(1))
         kind = KIND_BY_AADSTS.get(code or 0) or KIND_BY_ERROR.get(str(result.get("error")))
+        last = self._adapter.last_response if self._adapter else None
+        if kind is None and last is not None and last.status_code == 429:
+            kind = AuthFailure.THROTTLED  # ESTS throttling, whatever code it carries
         # Keep the first line: the Trace/Correlation/Timestamp lines are carried separately.
         message = description.split("\r\n")[0].split("\n")[0]
-        return self._error(kind or AuthFailure.UNKNOWN, message, code, result.get("correlation_id"))
+        correlation = result.get("correlation_id")
+        error = self._error(kind or AuthFailure.UNKNOWN, message, code, correlation)
+        if error.transient:
+            error.retry_after = self._retry_after()
+        return error
+
+    def _retry_after(self) -> float | None:
+        """The last token answer's Retry-After, in whole seconds as MSAL's cache reads it."""
+        last = self._adapter.last_response if self._adapter else None
+        if last is None or (last.status_code != 429 and last.status_code < 500):
+            return None
+        seconds = parse_retry_after(last.headers.get("Retry-After"))
+        return None if seconds is None else float(int(seconds))
 
     def _discovery_error(self, exc: ValueError) -> AuthError:
         """MSAL's constructor raises ValueError when OIDC discovery fails: classify the response."""

@@ -2,12 +2,12 @@
 
 from __future__ import annotations
 
+import logging
 import random
 import threading
 import time
 import uuid
-from collections.abc import Callable, Generator, Mapping
-from concurrent.futures import ThreadPoolExecutor
+from collections.abc import Callable, Generator
 from types import TracebackType
 from typing import Any
 from urllib.parse import urlsplit
@@ -15,6 +15,7 @@ from urllib.parse import urlsplit
 import httpx
 import orjson
 
+from licensewatch.graph import page_chain
 from licensewatch.graph.auth import AccessToken, AuthError, TokenProvider
 from licensewatch.graph.connection import GraphConnection
 from licensewatch.graph.errors import (
@@ -24,12 +25,14 @@ from licensewatch.graph.errors import (
     error_from_response,
 )
 from licensewatch.graph.http import GraphStats, RequestInfo, build_http_client, is_tls_failure
-from licensewatch.graph.paging import NextLinkGuard, Page, page_from_body
-from licensewatch.graph.retry import RetryPolicy
+from licensewatch.graph.page_chain import Headers, Params
+from licensewatch.graph.paging import LinkRewrite, NextLinkGuard, Page, page_from_body
+from licensewatch.graph.retry import RetryBudget, RetryPolicy, policy_from_settings
+from licensewatch.settings import load_settings
 
-Params = Mapping[str, str | int] | None
-Headers = Mapping[str, str] | None
-# Entra answers 5xx/429 from MSAL's response cache for 5 s (graph facts §1.7): wait past it.
+log = logging.getLogger(__name__)
+# MSAL answers a 5xx/429 from its response cache for Retry-After seconds, 5 s without one: a
+# token retry waits past it.
 _TOKEN_RETRY_FLOOR = 5.0
 
 
@@ -50,7 +53,11 @@ class GraphClient:
         http: httpx.Client | None = None,
         on_request: Callable[[RequestInfo], None] | None = None,
         rng: random.Random | None = None,
+        rewrite_links: bool | None = None,
     ) -> None:
+        """`retry` and `rewrite_links` default to LICENSEWATCH_RETRY_* and
+        LICENSEWATCH_GRAPH_LINK_REWRITE (docs/configuration.md)."""
+        settings = load_settings() if retry is None or rewrite_links is None else None
         self.connection = connection
         self._owns_http = http is None
         self._http = (
@@ -58,10 +65,19 @@ class GraphClient:
         )
         self._owns_tokens = token_provider is None
         self._tokens = token_provider or TokenProvider(connection, http=self._http)
-        self._retry = retry or RetryPolicy()
+        self._retry = retry or policy_from_settings(settings)
+        # The whole-sync budget: a client serves one sync (or one diagnostic), all its threads.
+        self.budget = RetryBudget(self._retry.sync_budget)
         self._rng = rng or random.Random()
         self._lock = threading.Lock()
         self._base = connection.graph_base
+        if rewrite_links is None:
+            rewrite_links = bool(settings and settings.graph_link_rewrite)
+        self._rewrite = LinkRewrite(
+            connection.cloud.graph_endpoint,
+            connection.resolved_graph_endpoint,
+            enabled=rewrite_links,
+        )
         self.stats = GraphStats()
         self.on_request = on_request
 
@@ -94,14 +110,14 @@ class GraphClient:
     def get_text(self, path_or_url: str, params: Params = None, headers: Headers = None) -> str:
         """A text/plain answer (e.g. /users/$count)."""
         merged = {"Accept": "text/plain", **(headers or {})}
-        return self._send(self.url(path_or_url), params, merged, None).text
+        return self._resumable(self.url(path_or_url), params, merged, None).text
 
     def count_users(self, filter: str | None = None) -> int:
         """Users in the tenant (optionally matching an OData filter) via /users/$count."""
         params = {"$filter": filter} if filter else None
         headers = {"ConsistencyLevel": "eventual", "Accept": "text/plain"}
         url = self.url("/users/$count")
-        response = self._send(url, params, headers, None)
+        response = self._resumable(url, params, headers, None)
         try:
             return int(response.text.strip())
         except ValueError as exc:
@@ -124,46 +140,25 @@ class GraphClient:
 
         With prefetch, page n+1 is fetched in a background thread while the caller handles page n
         (at most one page ahead), which hides Graph's latency behind the caller's writes.
+        A `$skiptoken` that expired during a long read (`Directory_ExpiredPageToken`) restarts the
+        read from its first page once: the caller sees earlier items again (page numbers go on).
         """
-        url = self.url(path_or_url)
-        guard = NextLinkGuard(self._base)
-        if not params:
-            guard.remember(url)
-        if not prefetch:
-            number, current, current_params = 1, url, params
-            while True:
-                page = self._fetch_page(current, current_params, headers, number, None)
-                link = guard.check(page, current)
-                yield page
-                if link is None:
-                    return
-                number, current, current_params = number + 1, link, None
-        cancel = threading.Event()
-        pool = ThreadPoolExecutor(max_workers=1, thread_name_prefix="graph-prefetch")
-        try:
-            current = url
-            future = pool.submit(self._fetch_page, url, params, headers, 1, cancel)
-            while True:
-                page = future.result()
-                link = guard.check(page, current)
-                if link is not None:
-                    future = pool.submit(
-                        self._fetch_page, link, None, headers, page.number + 1, cancel
-                    )
-                    current = link
-                yield page
-                if link is None:
-                    return
-        finally:
-            cancel.set()  # an abandoned iterator stops the prefetch's retry sleep at once
-            pool.shutdown(wait=True, cancel_futures=True)
+        yield from page_chain.pages(
+            self._fetch_page,
+            self.url(path_or_url),
+            params,
+            headers,
+            prefetch=prefetch,
+            new_guard=lambda: NextLinkGuard(self._base, self._rewrite),
+        )
 
     def url(self, path_or_url: str) -> str:
         """An absolute Graph URL from a path (`/users`) or a link Graph gave (nextLink…)."""
         if path_or_url.startswith(("https://", "http://")):
-            if urlsplit(path_or_url).netloc.lower() != urlsplit(self._base).netloc.lower():
+            link = self._rewrite(path_or_url)
+            if urlsplit(link).netloc.lower() != urlsplit(self._base).netloc.lower():
                 raise ValueError(f"{path_or_url} is not on this connection's Graph host")
-            return path_or_url
+            return link
         return f"{self._base}/{path_or_url.lstrip('/')}"
 
     # ---- internals
@@ -185,7 +180,7 @@ class GraphClient:
     ) -> tuple[dict[str, Any], str]:
         merged = {"Accept": "application/json", **(headers or {})}
         for decode_attempt in (1, 2):
-            response = self._send(url, params, merged, cancel)
+            response = self._resumable(url, params, merged, cancel)
             request_id = response.headers.get("request-id", "")
             try:
                 body = orjson.loads(response.content)
@@ -205,19 +200,48 @@ class GraphClient:
         raise AssertionError("unreachable")  # pragma: no cover
 
     def _token(self, cancel: threading.Event | None) -> tuple[AccessToken, float]:
-        """A token, retrying transient Entra failures (5xx, resets) within the retry budget."""
+        """A token, retrying transient Entra failures (5xx, throttling, resets) within budget."""
         policy, attempt, waited = self._retry, 0, 0.0
         while True:
             attempt += 1
             try:
                 return self._tokens.token(), waited
             except AuthError as exc:
-                delay = max(
-                    _TOKEN_RETRY_FLOOR, policy.delay_for_transport_error(attempt, self._rng)
-                )
+                if exc.retry_after is not None:  # ESTS said how long (MSAL caches it that long)
+                    delay = max(policy.min_delay, exc.retry_after)
+                else:
+                    backoff = policy.delay_for_transport_error(attempt, self._rng)
+                    delay = max(_TOKEN_RETRY_FLOOR, backoff)
                 if not (exc.transient and policy.allows(attempt, waited, delay)):
                     raise
+                if not self.budget.spend(delay):
+                    raise
                 waited += self._pause(delay, cancel)
+
+    def _resumable(
+        self, url: str, params: Params, headers: Headers, cancel: threading.Event | None
+    ) -> httpx.Response:
+        """`_send`, and when a request gave up on a transient failure: pause, then ask again.
+
+        Pages already handed to the caller stay handed: the chain resumes at this very request,
+        as long as the whole-sync budget of waiting allows.
+        """
+        while True:
+            try:
+                return self._send(url, params, headers, cancel)
+            except GraphError as exc:
+                pause = max(self._retry.pause, exc.retry_after or 0.0)
+                if not exc.retryable or not self.budget.spend(pause):
+                    raise
+                log.warning(
+                    "%s; pausing %.1f s before asking again (%.0f of %.0f s of the sync's "
+                    "retry budget spent)",
+                    exc,
+                    pause,
+                    self.budget.spent,
+                    self.budget.seconds,
+                )
+                self._pause(pause, cancel)
 
     def _send(
         self, url: str, params: Params, headers: Headers, cancel: threading.Event | None
@@ -239,8 +263,12 @@ class GraphClient:
                 self._count(requests=1)
                 self._notify(url, started, attempt, None, crid, error=repr(exc))
                 delay = policy.delay_for_transport_error(attempt, self._rng)
-                if is_tls_failure(exc) or not policy.allows(attempt, waited, delay):
+                if is_tls_failure(exc):
                     raise _unreachable(exc, url, crid, attempt) from exc
+                if not (policy.allows(attempt, waited, delay) and self.budget.spend(delay)):
+                    error = _unreachable(exc, url, crid, attempt)
+                    error.retryable = True
+                    raise error from exc
                 waited += self._pause(delay, cancel)
                 continue
             status, size = response.status_code, len(response.content)
@@ -255,10 +283,17 @@ class GraphClient:
                 self._count(retries=1)
                 continue
             delay_or_none = policy.delay_for_status(status, response.headers, attempt, self._rng)
-            if delay_or_none is not None and policy.allows(attempt, waited, delay_or_none):
+            if (
+                delay_or_none is not None
+                and policy.allows(attempt, waited, delay_or_none)
+                and self.budget.spend(delay_or_none)
+            ):
                 waited += self._pause(delay_or_none, cancel)
                 continue
-            raise self._error(response, url, crid, attempt, delay_or_none is not None)
+            error = self._error(response, url, crid, attempt, delay_or_none is not None)
+            if delay_or_none is not None:  # a transient status: the chain may pause and resume
+                error.retryable, error.retry_after = True, delay_or_none
+            raise error
 
     def _error(
         self, response: httpx.Response, url: str, crid: str, attempt: int, gave_up: bool

@@ -80,7 +80,7 @@ ClientFactory = Callable[[GraphConnection, TokenProvider], GraphClient]
 
 def default_client(connection: GraphConnection, tokens: TokenProvider) -> GraphClient:
     """A client with a short retry budget: diagnostics answer in seconds, not minutes."""
-    policy = RetryPolicy(max_attempts=3, max_total_wait=10.0)
+    policy = RetryPolicy(max_attempts=3, max_total_wait=10.0, sync_budget=10.0)
     return GraphClient(connection, token_provider=tokens, retry=policy, timeout=30.0)
 
 

@@ -1,15 +1,22 @@
-"""Failures: Graph errors with status, code and request ids (facts §6); Entra token failures."""
+"""Graph failures: errors with status, code and request ids; the class of each HTTP answer."""
 
 from __future__ import annotations
 
 import re
 from collections.abc import Mapping
-from enum import StrEnum
 from typing import Any
 from urllib.parse import urlsplit
 
 import httpx
 import orjson
+
+# Token failures live in token_errors.py; re-exported here for existing importers.
+from licensewatch.graph.token_errors import FIXES as FIXES
+from licensewatch.graph.token_errors import KIND_BY_AADSTS as KIND_BY_AADSTS
+from licensewatch.graph.token_errors import KIND_BY_ERROR as KIND_BY_ERROR
+from licensewatch.graph.token_errors import TRANSIENT_FAILURES as TRANSIENT_FAILURES
+from licensewatch.graph.token_errors import AuthError as AuthError
+from licensewatch.graph.token_errors import AuthFailure as AuthFailure
 
 # "Calling principal does not have required MSGraph permissions AuditLog.Read.All"
 _PERMISSION_IN_MESSAGE = re.compile(r"permissions?\s+([A-Z][A-Za-z]+(?:\.[A-Za-z]+)+)")
@@ -24,10 +31,19 @@ _PERMISSION_BY_PATH = (
 )
 # 403 codes whose cause is not a permission (signInActivity without Entra ID P1/P2).
 _NOT_A_PERMISSION = frozenset({"Authentication_RequestFromNonPremiumTenantOrB2CTenant"})
+# Codes that say "the delta token is no longer valid: synchronise again" (Graph's errors page).
+DELTA_RESYNC_CODES = frozenset({"syncStateNotFound", "resyncRequired"})
+# A directory `$skiptoken` that is too old to resume from (seen on long reads of big tenants).
+EXPIRED_PAGE_TOKEN = "Directory_ExpiredPageToken"  # noqa: S105 - an error code, not a secret
 
 
 class GraphError(Exception):
     """A failed Graph request; `str()` always names the request-id for Microsoft support."""
+
+    # Set by the client when the request gave up on a transient failure (the chain may pause
+    # and ask again); `retry_after` is the wait the last answer asked for.
+    retryable: bool = False
+    retry_after: float | None = None
 
     def __init__(
         self,
@@ -79,7 +95,12 @@ class GraphProtocolError(GraphError):
 
 
 class DeltaTokenExpired(GraphError):
-    """410 Gone: the delta token expired; do a full sync (`location` is the fresh query)."""
+    """The delta token can no longer be used: do a full sync (`location`: the fresh query).
+
+    Graph says so with 410 Gone, or with a 4xx whose code is `syncStateNotFound` or
+    `resyncRequired`: https://learn.microsoft.com/graph/errors and
+    https://learn.microsoft.com/graph/delta-query-overview.
+    """
 
     def __init__(self, message: str, *, location: str | None = None, **kw: Any) -> None:
         self.location = location
@@ -146,121 +167,10 @@ def error_from_response(
         return GraphAuthorizationError(
             text, missing_permission=infer_permission(url, message or "", code), **kw
         )
-    if status == 410:
+    if status == 410 or (400 <= status < 500 and code in DELTA_RESYNC_CODES):
         return DeltaTokenExpired(text, location=headers.get("location"), **kw)
     if status == 429:
         return GraphThrottledError(text, **kw)
     if status >= 500:
         return GraphUnavailableError(text, **kw)
     return GraphError(text, **kw)
-
-
-# ---- token failures (Entra ID) ------------------------------------------------------------------
-class AuthFailure(StrEnum):
-    TENANT_NOT_FOUND = "tenant_not_found"
-    TENANT_MALFORMED = "tenant_malformed"
-    APP_NOT_FOUND = "app_not_found"
-    WRONG_SECRET = "wrong_secret"  # noqa: S105 - a failure kind, not a password
-    EXPIRED_SECRET = "expired_secret"  # noqa: S105 - a failure kind, not a password
-    NO_CREDENTIAL = "no_credential"
-    CERTIFICATE_NOT_REGISTERED = "certificate_not_registered"
-    ASSERTION_EXPIRED = "assertion_expired"
-    INVALID_SCOPE = "invalid_scope"
-    NETWORK = "network"
-    TLS = "tls"
-    SERVICE = "service"
-    UNKNOWN = "unknown"
-
-
-TRANSIENT_FAILURES = frozenset({AuthFailure.NETWORK, AuthFailure.SERVICE})
-
-KIND_BY_AADSTS = {
-    90002: AuthFailure.TENANT_NOT_FOUND,
-    900023: AuthFailure.TENANT_MALFORMED,
-    700016: AuthFailure.APP_NOT_FOUND,
-    7000229: AuthFailure.APP_NOT_FOUND,
-    7000215: AuthFailure.WRONG_SECRET,
-    7000222: AuthFailure.EXPIRED_SECRET,
-    7000218: AuthFailure.NO_CREDENTIAL,
-    700027: AuthFailure.CERTIFICATE_NOT_REGISTERED,
-    700024: AuthFailure.ASSERTION_EXPIRED,
-    70011: AuthFailure.INVALID_SCOPE,
-    1002012: AuthFailure.INVALID_SCOPE,
-}
-KIND_BY_ERROR = {
-    "invalid_tenant": AuthFailure.TENANT_NOT_FOUND,
-    "invalid_scope": AuthFailure.INVALID_SCOPE,
-    "temporarily_unavailable": AuthFailure.SERVICE,
-}
-_APP = "Entra ID > App registrations > <app>"
-_UPDATE = "licensewatch tenant update NAME"
-FIXES = {
-    AuthFailure.TENANT_NOT_FOUND: (
-        "Check the Directory (tenant) ID on Entra ID > Overview and the cloud the tenant lives in "
-        f"({{cloud}} is configured), then run `{_UPDATE} --tenant-id ID` (or `--cloud CLOUD`)."
-    ),
-    AuthFailure.TENANT_MALFORMED: (
-        "Enter the Directory (tenant) ID (a GUID from Entra ID > Overview) or a verified domain "
-        f"such as contoso.onmicrosoft.com: `{_UPDATE} --tenant-id ID`."
-    ),
-    AuthFailure.APP_NOT_FOUND: (
-        f"Copy the Application (client) ID from {_APP} > Overview of an app registered in tenant "
-        "{tenant} (a multi-tenant app needs admin consent there), then run "
-        f"`{_UPDATE} --client-id ID`."
-    ),
-    AuthFailure.WRONG_SECRET: (
-        f"Copy the secret's Value (not its Secret ID) from {_APP} > Certificates & secrets, "
-        f"then run `{_UPDATE} --client-secret-stdin`."
-    ),
-    AuthFailure.EXPIRED_SECRET: (
-        f"Create a new client secret in {_APP} > Certificates & secrets, copy its Value, "
-        f"then run `{_UPDATE} --client-secret-stdin`."
-    ),
-    AuthFailure.NO_CREDENTIAL: (
-        f"Give the tenant a client secret or certificate: `{_UPDATE} --client-secret-stdin`."
-    ),
-    AuthFailure.CERTIFICATE_NOT_REGISTERED: (
-        f"Upload the certificate (thumbprint {{thumbprint}}) in {_APP} > Certificates & secrets > "
-        f"Certificates, or give the uploaded one: `{_UPDATE} --certificate FILE`."
-    ),
-    AuthFailure.ASSERTION_EXPIRED: (
-        "Set this machine's clock right (use NTP): Entra ID found the signed client assertion "
-        "outside its valid time range."
-    ),
-    AuthFailure.INVALID_SCOPE: (
-        "Check the cloud and Graph endpoint settings: Entra ID rejected the scope {scope}."
-    ),
-    AuthFailure.NETWORK: (
-        "Make sure this machine can reach {host} over HTTPS (DNS, firewall, HTTPS_PROXY/NO_PROXY), "
-        "then retry."
-    ),
-    AuthFailure.TLS: (
-        "The TLS certificate of {host} is not trusted: if a TLS-inspecting proxy is in the way, "
-        f"give its CA with `{_UPDATE} --ca-bundle FILE` (verification is never disabled)."
-    ),
-    AuthFailure.SERVICE: "Entra ID is temporarily unavailable at {host}; retry in a few minutes.",
-    AuthFailure.UNKNOWN: f"Check the tenant ID, client ID and credential in {_APP}.",
-}
-
-
-class AuthError(Exception):
-    """A token could not be obtained; `fix` is the setup step that resolves it."""
-
-    def __init__(
-        self,
-        kind: AuthFailure,
-        message: str,
-        fix: str,
-        aadsts: int | None = None,
-        correlation_id: str | None = None,
-    ) -> None:
-        self.kind = kind
-        self.message = message
-        self.fix = fix
-        self.aadsts = aadsts
-        self.correlation_id = correlation_id
-        super().__init__(message)
-
-    @property
-    def transient(self) -> bool:
-        return self.kind in TRANSIENT_FAILURES

@@ -48,14 +48,37 @@ def page_from_body(body: Any, *, number: int, request_id: str, url: str) -> Page
     )
 
 
+class LinkRewrite:
+    """Links naming the cloud's Graph host, sent through a custom endpoint (a reverse proxy).
+
+    Only when enabled (LICENSEWATCH_GRAPH_LINK_REWRITE) and the endpoint differs from the cloud's:
+    `https://graph.microsoft.com/v1.0/users?$skiptoken=…` becomes `<endpoint>/v1.0/users?…`.
+    Any other host is never rewritten, so the guard still refuses it.
+    """
+
+    def __init__(self, canonical: str, endpoint: str, *, enabled: bool) -> None:
+        self._canonical = canonical.rstrip("/")
+        self._endpoint = endpoint.rstrip("/")
+        self.enabled = enabled and self._canonical.lower() != self._endpoint.lower()
+
+    def __call__(self, link: str) -> str:
+        if not self.enabled or _origin(link) != _origin(self._canonical):
+            return link
+        parts = urlsplit(link)
+        rest = link[len(f"{parts.scheme}://{parts.netloc}") :]  # path, query, as Graph wrote them
+        return f"{self._endpoint}{rest}"
+
+
 class NextLinkGuard:
     """Stops endless paging: a nextLink seen before, or one pointing at another host, is an error.
 
-    Following a foreign host would hand our bearer token to it, so the origin must match Graph's.
+    Following a foreign host would hand our bearer token to it, so the origin must match Graph's
+    (after the opt-in `LinkRewrite` of the cloud's own host to a configured endpoint).
     """
 
-    def __init__(self, graph_base: str) -> None:
+    def __init__(self, graph_base: str, rewrite: LinkRewrite | None = None) -> None:
         self._origin = _origin(graph_base)
+        self._rewrite = rewrite
         self._seen: set[str] = set()
 
     def remember(self, url: str) -> None:
@@ -66,9 +89,13 @@ class NextLinkGuard:
         link = page.next_link
         if link is None:
             return None
+        if self._rewrite is not None:
+            link = self._rewrite(link)
         if _origin(link) != self._origin:
             raise GraphProtocolError(
-                f"page {page.number} has a nextLink to another host ({urlsplit(link).netloc})",
+                f"page {page.number} has a nextLink to another host ({urlsplit(link).netloc}); "
+                "behind a proxy that keeps Graph's own host in links, see "
+                "LICENSEWATCH_GRAPH_LINK_REWRITE in docs/configuration.md",
                 request_id=page.request_id,
                 url=url,
             )

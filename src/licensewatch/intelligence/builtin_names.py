@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from licensewatch.domain.sections import FREE_PART_NUMBERS
+
 # skuPartNumber → product name, as Microsoft's product-name CSV spells it.
 BUILTIN_NAMES: dict[str, str] = {
     "AAD_PREMIUM": "Microsoft Entra ID P1",
@@ -30,6 +32,7 @@ BUILTIN_NAMES: dict[str, str] = {
     "POWER_BI_PRO": "Power BI Pro",
     "POWER_BI_STANDARD": "Microsoft Fabric (Free)",
     "PROJECTPROFESSIONAL": "Planner and Project Plan 3",
+    "SHAREPOINTSTORAGE": "Office 365 Extra File Storage",
     "SPB": "Microsoft 365 Business Premium",
     "SPE_E3": "Microsoft 365 E3",
     "SPE_E5": "Microsoft 365 E5",
@@ -39,10 +42,8 @@ BUILTIN_NAMES: dict[str, str] = {
     "WIN_DEF_ATP": "Microsoft Defender for Endpoint",
 }
 
-# Free ("viral") SKUs: huge fixed unit counts that are never bought, so never "unassigned seats".
-FREE_PART_NUMBERS = frozenset(
-    {"FLOW_FREE", "POWER_BI_STANDARD", "TEAMS_EXPLORATORY", "STREAM", "WINDOWS_STORE"}
-)
+# Free ("viral") SKUs are defined once, in the domain (domain/sections.py).
+__all__ = ["BUILTIN_NAMES", "FREE_PART_NUMBERS", "builtin_name"]
 
 _BY_LOWER = {part.lower(): name for part, name in BUILTIN_NAMES.items()}
 

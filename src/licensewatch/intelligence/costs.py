@@ -14,6 +14,7 @@ from licensewatch.intelligence.prices import load_prices
 from licensewatch.intelligence.settings import CostAttribute, read_settings
 from licensewatch.storage.database import session_scope
 from licensewatch.storage.models import Sku, Tenant, User, UserLicense
+from licensewatch.storage.queries import balance_rows
 
 ASSIGNED_STATES = ("Active", "ActiveWithError")
 NONE_LABEL = "(not set)"
@@ -83,32 +84,35 @@ def attributes(session: Session) -> list[CostAttribute]:
 
 
 def tenant_costs(session: Session, tenant: Tenant) -> TenantCosts:
-    """Costs of one tenant's current dataset (aggregated in SQL; priced in Python per SKU)."""
+    """Costs of one tenant's current dataset: paid products only (domain/balance.py numbers).
+
+    Purchased is the paid usable units (grace included, trial seats never), unassigned the paid
+    seats nobody holds; free and tenant-wide SKUs cost nothing per seat and are left out.
+    """
     names, prices = product_names(session), load_prices(session)
     result = TenantCosts(tenant.name)
-    for sku in session.scalars(
-        select(Sku).where(Sku.tenant_id == tenant.id).order_by(Sku.sku_part_number)
-    ):
-        name = names.display_name(sku.sku_id, sku.sku_part_number)
-        price = prices.get(sku.sku_id)
+    rows = sorted(balance_rows(session, tenant.name), key=lambda r: (r.sku_part_number, r.sku_id))
+    for row in rows:
+        if not row.paid:
+            continue
+        name = names.display_name(row.sku_id, row.sku_part_number)
+        price = prices.get(row.sku_id)
         monthly, currency = (price.monthly, price.currency) if price else (None, None)
-        purchased = sku.enabled + sku.warning
-        unassigned = max(purchased - sku.consumed, 0)
         line = ProductCost(
-            sku.sku_id,
+            row.sku_id,
             name,
-            purchased,
-            sku.consumed,
-            unassigned,
+            row.purchased,
+            row.consumed,
+            row.unassigned,
             f"{price.amount} {price.currency}/{price.term.value}" if price else None,
             Cost(),
             Cost(),
             Cost(),
         )
         for cost, units in (
-            (line.purchased_cost, purchased),
-            (line.assigned_cost, sku.consumed),
-            (line.unassigned_cost, unassigned),
+            (line.purchased_cost, row.purchased),
+            (line.assigned_cost, row.consumed),
+            (line.unassigned_cost, row.unassigned),
         ):
             cost.add(monthly, currency, units, name)
         result.purchased.merge(line.purchased_cost)

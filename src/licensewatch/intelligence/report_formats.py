@@ -12,14 +12,13 @@ from jinja2 import Environment, select_autoescape
 from openpyxl import Workbook
 from openpyxl.styles import Font
 
+from licensewatch.domain.balance import BALANCE_COLUMNS
 from licensewatch.intelligence.findings import CSV_COLUMNS
 from licensewatch.intelligence.reports import Report
 
 Section = tuple[Sequence[str], list[dict[str, Any]]]
 XLSX_MIME = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
-_BALANCE: tuple[str, ...] = ("tenant", "name", "sku_part_number", "enabled", "warning")
-_BALANCE += ("suspended", "consumed", "available", "assigned_directly", "assigned_via_groups")
-_BALANCE += ("next_renewal", "trial")
+_BALANCE = BALANCE_COLUMNS  # the one balance schema (domain/balance.py)
 _COSTS: tuple[str, ...] = ("tenant", "name", "purchased", "assigned", "unassigned", "price")
 _COSTS += ("purchased_monthly", "assigned_monthly", "unassigned_monthly")
 _CHANGES = ("tenant", "occurred_at", "kind", "user_principal_name", "product", "via_group", "note")
@@ -35,14 +34,20 @@ th{background:#f6f8fa}.num{text-align:right}.bad{color:#b42318}.muted{color:#576
 <h1>{{ r.title }}</h1>
 <p class="muted">Generated {{ r.generated_at.strftime('%Y-%m-%d %H:%M') }} UTC;
 changes since {{ r.since.strftime('%Y-%m-%d') }}.</p>
-<h2>Balance</h2>
-<table><tr><th>Tenant</th><th>Product</th><th>Purchased</th><th>Assigned</th><th>Available</th>
-<th>Renewal</th></tr>
-{% for b in r.balance %}<tr><td>{{ b.tenant }}</td><td>{{ b.name }}</td>
-<td class="num">{{ b.enabled + b.warning }}</td><td class="num">{{ b.consumed }}</td>
-<td class="num{% if b.over_assigned %} bad{% endif %}">{{ b.available }}</td>
-<td>{{ b.next_renewal.strftime('%Y-%m-%d') if b.next_renewal else '-' }}</td></tr>
+<h2>Balance of paid products</h2>
+<table><tr><th>Tenant</th><th>Product</th><th>Purchased</th><th>Grace</th><th>Trial</th>
+<th>Assigned</th><th>Available</th><th>Renewal</th></tr>
+{% for b in r.balance if b.paid %}<tr><td>{{ b.tenant }}</td><td>{{ b.name }}</td>
+<td class="num">{{ b.purchased }}</td><td class="num">{{ b.grace }}</td>
+<td class="num">{{ b.trial }}</td><td class="num">{{ b.consumed }}</td>
+<td class="num{% if b.over_assigned or b.lapsed %} bad{% endif %}">{{ b.available }}
+{% if b.lapsed %}(lapsed, {{ b.lapsed_holders }} holders){% endif %}</td>
+<td>{{ b.next_renewal.strftime('%Y-%m-%d') if b.next_renewal else '-' }}{% if b.renewal_in_grace %}
+(grace ends){% endif %}</td></tr>
 {% endfor %}</table>
+{% set others = r.balance | rejectattr("paid") | list %}{% if others %}
+<p class="muted">Free and tenant-wide products, not counted: {% for b in others %}{{ b.name
+}}{{ ", " if not loop.last }}{% endfor %}.</p>{% endif %}
 <h2>Costs per month</h2>
 <table><tr><th>Tenant</th><th>Purchased</th><th>Assigned</th><th>Unassigned</th></tr>
 {% for c in r.costs %}<tr><td>{{ c.tenant }}</td><td>{{ c.purchased.text() }}</td>
@@ -110,7 +115,10 @@ def sections(report: Report) -> dict[str, Section]:
         for value, units, cost in lines
     ]
     return {
-        "balance": (_BALANCE, [b.to_dict() for b in report.balance]),
+        "balance": (
+            _BALANCE,
+            [dict(zip(_BALANCE, b.csv_cells(), strict=True)) for b in report.balance],
+        ),
         "costs": (_COSTS, costs),
         "cost_breakdown": (
             ("tenant", "attribute", "value", "licences", "monthly_cost"),

@@ -18,6 +18,7 @@ from licensewatch.intelligence.catalog import product_names, with_names
 from licensewatch.intelligence.costs import TenantCosts, tenant_costs
 from licensewatch.intelligence.findings import Finding, findings_in_session
 from licensewatch.security.crypto import Keyring
+from licensewatch.settings import load_settings
 from licensewatch.storage.database import session_scope
 from licensewatch.storage.models import LicenceChange, Tenant, utcnow
 from licensewatch.storage.models.intelligence import AlertDestination, ReportSchedule
@@ -213,7 +214,7 @@ def send_report(
         render_html(report),
         attachments(report),
     )
-    send(server, mail)
+    send(server, mail, allow_plaintext=load_settings().allow_plaintext_smtp)
 
 
 def send_due_reports(

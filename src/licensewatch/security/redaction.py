@@ -5,6 +5,7 @@ from __future__ import annotations
 import logging
 import re
 import threading
+from urllib.parse import urlsplit
 
 MASK = "***"
 _MIN_KNOWN_SECRET = 6  # shorter values would mask ordinary words
@@ -54,6 +55,21 @@ def redact(text: str) -> str:
     for pattern, replacement in _PATTERNS:
         text = pattern.sub(replacement, text)
     return text
+
+
+def redact_url(url: str) -> str:
+    """`scheme://host/…`: what may be shown of a URL whose user, path or query may be secret.
+
+    Webhook URLs often *are* the credential (Slack, Teams, Azure Functions `?code=`, SAS `sig=`).
+    """
+    try:
+        parts = urlsplit(url.strip())
+        host = parts.hostname
+    except ValueError:
+        return MASK
+    if not parts.scheme or not host:
+        return MASK
+    return f"{parts.scheme}://{f'[{host}]' if ':' in host else host}/…"
 
 
 class RedactionFilter(logging.Filter):

@@ -23,11 +23,12 @@ from licensewatch.domain.sso import MULTI_TENANT_AUTHORITY, role_from_claims
 from licensewatch.graph.clouds import Cloud
 from licensewatch.graph.connection import CertificateCredential, ClientSecretCredential
 from licensewatch.graph.oidc import OidcClient, SignedIn, SignInError, SsoConnection
-from licensewatch.security.crypto import Keyring, load_keyring
+from licensewatch.security.crypto import Keyring
 from licensewatch.services.accounts import Principal, scope_of
 from licensewatch.services.audit import record
 from licensewatch.services.tenants import SecretInput
 from licensewatch.storage.database import session_scope
+from licensewatch.storage.encrypted import keyring_for
 from licensewatch.storage.models.accounts import Account, Role
 from licensewatch.storage.models.base import utcnow
 from licensewatch.storage.models.sso import SsoPending, SsoSettings
@@ -102,7 +103,7 @@ class SsoService:
     @property
     def keyring(self) -> Keyring:
         if self._keyring is None:
-            self._keyring = load_keyring()
+            self._keyring = keyring_for(self.engine)
         return self._keyring
 
     # ---- settings ------------------------------------------------------------------------------

@@ -29,9 +29,10 @@ from licensewatch.graph.connection import (
     GraphConnection,
 )
 from licensewatch.graph.diagnostics import DiagnosticReport, diagnose
-from licensewatch.security.crypto import Keyring, load_keyring
+from licensewatch.security.crypto import Keyring
 from licensewatch.security.redaction import register_secret
 from licensewatch.storage.database import session_scope
+from licensewatch.storage.encrypted import keyring_for
 from licensewatch.storage.models.tenants import Credential as CredentialRow
 from licensewatch.storage.models.tenants import CredentialKind, Tenant
 
@@ -157,7 +158,7 @@ class TenantService:
 
     @property
     def keyring(self) -> Keyring:
-        self._keyring = self._keyring or load_keyring()
+        self._keyring = self._keyring or keyring_for(self.engine)
         return self._keyring
 
     def _get(self, session: Session, name: str) -> Tenant:

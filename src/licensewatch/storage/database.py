@@ -11,6 +11,9 @@ from sqlalchemy import Connection, Engine, create_engine, event
 from sqlalchemy.engine import make_url
 from sqlalchemy.orm import Session
 
+from licensewatch.security.files import secure_sqlite_files
+from licensewatch.settings import load_settings
+
 SQLITE_BUSY_TIMEOUT_MS = 30_000
 # Page cache per connection (allocated on demand). A full sync's publish inserts a whole dataset
 # into the indexes in one transaction: 40 MiB keeps a 300k-user publish in memory and a sync
@@ -49,7 +52,8 @@ def make_engine(url: str, *, upgrade: bool = True, echo: bool = False) -> Engine
 def _sqlite_engine(url: str, *, echo: bool) -> Engine:
     database = make_url(url).database
     if database and database != ":memory:" and not database.startswith("file:"):
-        Path(database).expanduser().parent.mkdir(parents=True, exist_ok=True)
+        # Every tenant's users and mail addresses live here: owner-only, checked at each start.
+        secure_sqlite_files(Path(database).expanduser(), _home())
     engine = create_engine(url, echo=echo, connect_args={"check_same_thread": False})
 
     @event.listens_for(engine, "connect")
@@ -76,6 +80,13 @@ def _sqlite_engine(url: str, *, echo: bool) -> Engine:
         connection.exec_driver_sql(f"BEGIN {mode}")
 
     return engine
+
+
+def _home() -> Path | None:
+    try:
+        return load_settings().home
+    except ValueError:  # invalid settings are reported by whoever uses them, not here
+        return None
 
 
 def is_sqlite(bind: Engine | Connection | Session) -> bool:

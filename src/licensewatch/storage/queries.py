@@ -7,10 +7,11 @@ from dataclasses import asdict, dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Connection, ScalarSelect, and_, case, func, select
+from sqlalchemy import Connection, ScalarSelect, and_, func, select
 from sqlalchemy.orm import Session
 
-from licensewatch.domain.balance import BalanceRow
+from licensewatch.domain.balance import BalanceRow, build_row
+from licensewatch.domain.units import SubscriptionTotal
 from licensewatch.storage.models import (
     Group,
     LicenceChange,
@@ -21,55 +22,67 @@ from licensewatch.storage.models import (
     Tenant,
     User,
     UserLicense,
+    utcnow,
 )
 
-# Subscriptions in these states no longer renew or hold units.
-_ENDED = ("Deleted",)
 
-
-def balance_rows(session: Session, tenant_name: str | None = None) -> list[BalanceRow]:
-    """Each tenant's SKUs with units, assignments, earliest renewal and trial flag."""
-    renewals = (
-        select(
-            Subscription.tenant_id,
-            Subscription.sku_id,
-            func.min(Subscription.next_lifecycle_at).label("next_renewal"),
-            func.max(case((Subscription.is_trial, 1), else_=0)).label("trial"),
-        )
-        .where(Subscription.status.is_(None) | Subscription.status.not_in(_ENDED))
-        .group_by(Subscription.tenant_id, Subscription.sku_id)
-        .subquery()
+def subscription_totals(
+    session: Session, tenant_ids: Sequence[int] | None = None
+) -> dict[tuple[int, str], list[SubscriptionTotal]]:
+    """(tenant id, sku id) → the SKU's subscriptions summed by status and trial flag."""
+    statement = select(
+        Subscription.tenant_id,
+        Subscription.sku_id,
+        Subscription.status,
+        Subscription.is_trial,
+        func.sum(Subscription.total_licenses),
+        func.min(Subscription.next_lifecycle_at),
+    ).group_by(
+        Subscription.tenant_id, Subscription.sku_id, Subscription.status, Subscription.is_trial
     )
+    if tenant_ids is not None:
+        statement = statement.where(Subscription.tenant_id.in_(tenant_ids))
+    found: dict[tuple[int, str], list[SubscriptionTotal]] = {}
+    for tenant_id, sku_id, status, trial, units, first in session.execute(statement):
+        total = SubscriptionTotal(status, bool(trial), int(units or 0), first)
+        found.setdefault((tenant_id, sku_id), []).append(total)
+    return found
+
+
+def balance_rows(
+    session: Session, tenant_name: str | None = None, *, now: datetime | None = None
+) -> list[BalanceRow]:
+    """Each tenant's SKUs with units, assignments, renewals and trials (domain/balance.py)."""
     statement = (
-        select(Tenant.name, Sku, renewals.c.next_renewal, renewals.c.trial)
+        select(Tenant.name, Sku)
         .join(Tenant, Tenant.id == Sku.tenant_id)
-        .outerjoin(
-            renewals,
-            and_(renewals.c.tenant_id == Sku.tenant_id, renewals.c.sku_id == Sku.sku_id),
-        )
         .order_by(Tenant.name, Sku.sku_part_number, Sku.sku_id)
     )
     if tenant_name is not None:
         statement = statement.where(Tenant.name == tenant_name)
-    rows: list[BalanceRow] = []
-    for name, sku, next_renewal, trial in session.execute(statement):
-        rows.append(
-            BalanceRow(
-                tenant=name,
-                sku_id=sku.sku_id,
-                sku_part_number=sku.sku_part_number,
-                enabled=sku.enabled,
-                warning=sku.warning,
-                suspended=sku.suspended,
-                locked_out=sku.locked_out,
-                consumed=sku.consumed,
-                assigned_directly=sku.direct_assigned,
-                assigned_via_groups=sku.group_assigned,
-                next_renewal=next_renewal,
-                is_trial=bool(trial),
-            )
+    skus = list(session.execute(statement))
+    subscriptions = subscription_totals(session, sorted({sku.tenant_id for _, sku in skus}))
+    now = now or utcnow()
+    return [
+        build_row(
+            tenant=name,
+            sku_id=sku.sku_id,
+            sku_part_number=sku.sku_part_number,
+            applies_to=sku.applies_to,
+            capability_status=sku.capability_status,
+            enabled=sku.enabled,
+            warning=sku.warning,
+            suspended=sku.suspended,
+            locked_out=sku.locked_out,
+            consumed=sku.consumed,
+            assigned_directly=sku.direct_assigned,
+            assigned_via_groups=sku.group_assigned,
+            assignment_errors=sku.assignment_errors,
+            subscriptions=subscriptions.get((sku.tenant_id, sku.sku_id), ()),
+            now=now,
         )
-    return rows
+        for name, sku in skus
+    ]
 
 
 def latest_runs(session: Session, tenant_id: int | None = None, limit: int = 20) -> list[SyncRun]:

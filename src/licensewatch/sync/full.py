@@ -21,6 +21,7 @@ from licensewatch.storage.models import (
 from licensewatch.storage.queries import upn_share_starts
 from licensewatch.storage.staging import UserStaging
 from licensewatch.sync import changes, collectors
+from licensewatch.sync.seen import SeenUsers
 from licensewatch.sync.shards import boundaries_from_sample, iter_user_pages_sharded
 from licensewatch.sync.work import Inventory, SyncWork, set_counts
 
@@ -63,20 +64,32 @@ class FullSync(SyncWork):
         self.delta_link_at = utcnow() if self.delta_link else None
 
     def stream_users(self, staging: UserStaging, *, with_sign_in: bool) -> None:
-        """Stage every user page of the new dataset, in short transactions."""
+        """Stage every user page of the new dataset, in short transactions.
+
+        Each user is staged once per run (`SeenUsers`): a user repeated on a later page, after a
+        staging flush, by another shard or by a restarted read is skipped, not a key violation.
+        """
         self._report("users")
+        seen = SeenUsers()
         if with_sign_in:
             try:
-                self._stream(staging, self._user_pages(with_sign_in=True))
+                self._stream(staging, self._user_pages(seen, with_sign_in=True))
                 self.sign_in_data = True
                 return
             except GraphAuthorizationError as exc:
-                # 403 despite the role (no Entra ID P1/P2, or consent not yet effective).
-                if self.pages_read:
-                    raise
+                # 403 despite the role: no Entra ID P1/P2, consent not yet effective, or the
+                # 403 real tenants answer intermittently on a later page. Read on without
+                # signInActivity: users staged so far keep theirs and are not staged again.
                 self._remember(exc.request_id)
+                if self.pages_read:
+                    log.warning(
+                        "tenant %s: signInActivity refused on a later page (%s); reading the "
+                        "other users without it",
+                        self.tenant_id,
+                        exc,
+                    )
         self.sign_in_data = False
-        self._stream(staging, self._user_pages(with_sign_in=False))
+        self._stream(staging, self._user_pages(seen, with_sign_in=False))
 
     def commit(self, staging: UserStaging, inventory: Inventory) -> None:
         """Users, inventory, aggregates, snapshot, change history, pointer flip: one transaction."""
@@ -111,7 +124,8 @@ class FullSync(SyncWork):
             connection.execute(update(Tenant).where(Tenant.id == self.tenant_id).values(values))
             self.complete(connection, now)
 
-    def _user_pages(self, *, with_sign_in: bool) -> Iterator[Page]:
+    def _user_pages(self, seen: SeenUsers, *, with_sign_in: bool) -> Iterator[Page]:
+        """The user pages, every user in them for the first time in this run."""
         fields = collectors.USER_FIELDS
         if with_sign_in:
             fields += "," + collectors.SIGN_IN_FIELD
@@ -127,8 +141,9 @@ class FullSync(SyncWork):
                 params,
                 shards=self.shards,
                 boundaries=boundaries_from_sample(starts) or None,
+                seen=seen,
             )
-        return self.client.iter_pages("/users", params)
+        return seen.pages(self.client.iter_pages("/users", params))
 
     def _stream(self, staging: UserStaging, pages: Iterator[Page]) -> None:
         """Stage users as pages arrive, a batch every FLUSH_USERS users or FLUSH_SECONDS.
@@ -139,23 +154,26 @@ class FullSync(SyncWork):
         dataset, tenant = self.run_id, self.tenant_id
         users: list[tuple[Any, ...]] = []
         licences: list[tuple[Any, ...]] = []
-        seen: set[str] = set()
         last_flush = time.monotonic()
-        for page in pages:
-            for item in page.items:
-                uid = collectors.user_id(item)
-                if uid is None or uid in seen:
-                    continue  # nothing to key it on, or a replay
-                seen.add(uid)
-                users.append(collectors.user_row(dataset, tenant, item))
-                licences.extend(collectors.license_rows(dataset, item))
-            self.pages_read += 1
-            self._remember(page.request_id)
-            if len(users) >= FLUSH_USERS or time.monotonic() - last_flush >= FLUSH_SECONDS:
-                self._flush(staging, users, licences)
-                users, licences, seen = [], [], set()
-                last_flush = time.monotonic()
-            self._report("users")
+        try:
+            for page in pages:  # repeats are already left out (SeenUsers, run-wide)
+                for item in page.items:
+                    if collectors.user_id(item) is None:
+                        continue  # nothing to key it on
+                    users.append(collectors.user_row(dataset, tenant, item))
+                    licences.extend(collectors.license_rows(dataset, item))
+                self.pages_read += 1
+                self._remember(page.request_id)
+                if len(users) >= FLUSH_USERS or time.monotonic() - last_flush >= FLUSH_SECONDS:
+                    self._flush(staging, users, licences)
+                    users, licences = [], []
+                    last_flush = time.monotonic()
+                self._report("users")
+        except GraphAuthorizationError:
+            # The users taken so far count as seen: stage them before the read goes on without
+            # signInActivity, or they would be skipped by it and lost.
+            self._flush(staging, users, licences)
+            raise
         self._flush(staging, users, licences)
 
     def _flush(

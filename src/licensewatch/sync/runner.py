@@ -149,7 +149,8 @@ def _fall_back(engine: Engine, result: SyncResult, exc: Exception) -> None:
     """The delta round cannot go on: note why on the run, which now becomes a full sync."""
     if isinstance(exc, DeltaTokenExpired):
         note = "delta_expired"
-        message = f"the deltaLink expired (410 Gone: {exc.code or 'no code'}); a full sync ran"
+        answer = f"HTTP {exc.status}: {exc.code or 'no code'}"  # 410, or 400 resyncRequired…
+        message = f"the deltaLink expired ({answer}); a full sync ran"
     else:
         note = getattr(exc, "reason", "delta_unavailable")
         message = f"{exc}; a full sync ran instead"

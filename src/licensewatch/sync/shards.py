@@ -15,6 +15,7 @@ from typing import Literal
 from licensewatch.graph.client import GraphClient
 from licensewatch.graph.errors import GraphError
 from licensewatch.graph.paging import Page
+from licensewatch.sync.seen import SeenUsers
 
 log = logging.getLogger(__name__)
 
@@ -179,16 +180,6 @@ class _ShardReader:
             thread.join(_JOIN_SECONDS)  # a request in flight finishes or times out on its own
 
 
-def _key(uid: object) -> int | object:
-    """A compact dedupe key: the 128-bit int of a GUID id (half the memory of the string)."""
-    if isinstance(uid, str) and len(uid) == 36 and uid[8] == uid[13] == uid[18] == uid[23] == "-":
-        try:
-            return int(uid.replace("-", ""), 16)
-        except ValueError:
-            return uid
-    return uid
-
-
 def iter_user_pages_sharded(
     client: GraphClient,
     params: Mapping[str, str | int],
@@ -196,6 +187,7 @@ def iter_user_pages_sharded(
     shards: int = 8,
     on_mismatch: OnMismatch = "fallback",
     boundaries: Sequence[str] | None = None,
+    seen: SeenUsers | None = None,
 ) -> Generator[Page, None, None]:
     """Every /users page, read as `shards` concurrent UPN ranges merged into one page stream.
 
@@ -204,12 +196,14 @@ def iter_user_pages_sharded(
     sequentially instead, "raise" raises ShardMismatch, "warn" logs and goes on. Users seen twice
     (renamed across ranges mid-read) are yielded once; pages are renumbered 1, 2, 3…
     `boundaries` (fewer than `shards`; see boundaries_from_sample) replace the default split.
+    Every page yielded leaves out the users already in `seen` (a run-wide set, when given).
     """
+    seen = seen if seen is not None else SeenUsers()
     plain = dict(params)
     if "$filter" in plain or "$orderby" in plain:
         raise ValueError("a sharded read owns $filter; read sequentially to filter")
     if shards <= 1:
-        yield from client.iter_pages("/users", plain)
+        yield from seen.pages(client.iter_pages("/users", plain))
         return
     reader = _ShardReader(client, plain, shard_filters(shards, boundaries))
     try:
@@ -218,14 +212,14 @@ def iter_user_pages_sharded(
         if problem is None or (on_mismatch == "warn" and isinstance(problem, ShardMismatch)):
             if problem is not None:
                 log.warning("sharded /users read: %s; going on (on_mismatch=warn)", problem)
-            yield from _merge(reader, firsts, on_mismatch)
+            yield from _merge(reader, firsts, on_mismatch, seen)
             return
         refused = isinstance(problem, GraphError) and problem.status == 400
         if on_mismatch == "raise" or not (isinstance(problem, ShardMismatch) or refused):
             raise problem
         log.warning("sharded /users read not usable (%s); reading sequentially", problem)
         reader.close()
-        yield from client.iter_pages("/users", plain)
+        yield from seen.pages(client.iter_pages("/users", plain))
     finally:
         reader.close()
 
@@ -254,23 +248,17 @@ def _first_pages(
     return pages, None
 
 
-def _merge(reader: _ShardReader, firsts: list[Page], on_mismatch: OnMismatch) -> Iterator[Page]:
+def _merge(
+    reader: _ShardReader, firsts: list[Page], on_mismatch: OnMismatch, seen: SeenUsers
+) -> Iterator[Page]:
     expected = [page.count or 0 for page in firsts]
     received = [0] * len(firsts)
-    seen: set[int | object] = set()
     number = 0
 
     def emit(shard: int, page: Page) -> Page:
         nonlocal number
         received[shard] += len(page.items)
-        kept = []
-        for item in page.items:
-            key = _key(item.get("id")) if isinstance(item, dict) else None
-            if key is not None:
-                if key in seen:
-                    continue
-                seen.add(key)
-            kept.append(item)
+        kept = seen.new_items(page.items)
         number += 1
         return replace(page, items=kept, number=number, count=None, next_link=None)
 

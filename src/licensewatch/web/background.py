@@ -8,9 +8,9 @@ from collections.abc import Callable
 
 from sqlalchemy import Engine
 
-from licensewatch.security.crypto import load_keyring
 from licensewatch.services.tenants import TenantService
 from licensewatch.settings import Settings
+from licensewatch.storage.encrypted import keyring_for
 
 log = logging.getLogger(__name__)
 
@@ -23,7 +23,7 @@ def run_tenant_sync(engine: Engine, settings: Settings, tenant: str) -> object:
     from licensewatch.sync import leases
     from licensewatch.sync.scheduler import SyncOptions, sync_tenant_once
 
-    keyring = load_keyring(settings)
+    keyring = keyring_for(engine, settings)
     tenant_pk = TenantService(engine, keyring).show(tenant).id
     leases.ensure_schedules(engine)
     options = SyncOptions(keyring=keyring)
@@ -79,7 +79,7 @@ class EmbeddedDaemon:
         from licensewatch.sync.daemon import Daemon
         from licensewatch.sync.scheduler import SyncOptions
 
-        self.daemon = Daemon(engine, SyncOptions(keyring=load_keyring(settings)))
+        self.daemon = Daemon(engine, SyncOptions(keyring=keyring_for(engine, settings)))
         self._thread = threading.Thread(target=self.daemon.run, name="daemon", daemon=True)
 
     def start(self) -> None:

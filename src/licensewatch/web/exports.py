@@ -10,18 +10,14 @@ from typing import Any
 
 from openpyxl import Workbook
 
-from licensewatch.web.queries.balance import BalanceRow
+from licensewatch.domain import balance
 from licensewatch.web.queries.products import SubscriptionRow
 from licensewatch.web.queries.users import UserLicence
 
 Cell = str | int | float | bool | None
 
-BALANCE_COLUMNS = [
-    "tenant", "product", "sku_part_number", "sku_id", "purchased", "warning", "suspended",
-    "locked_out", "assigned", "available", "utilisation", "assigned_directly",
-    "assigned_via_groups", "assignment_errors", "next_renewal", "trial", "over_assigned", "low",
-    "expiring",
-]  # fmt: skip
+# The one balance schema (CLI JSON/CSV, REST API and these downloads share it).
+BALANCE_COLUMNS = list(balance.BALANCE_COLUMNS)
 USER_COLUMNS = [
     "tenant", "user_principal_name", "display_name", "account_enabled", "user_type",
     "department", "country", "sku_part_number", "sku_id", "assignment", "group_name", "state",
@@ -29,7 +25,7 @@ USER_COLUMNS = [
 ]  # fmt: skip
 SUBSCRIPTION_COLUMNS = [
     "tenant", "sku_part_number", "sku_id", "subscription_id", "status", "total_licenses",
-    "trial", "created_at", "next_lifecycle_at",
+    "trial", "created_at", "next_lifecycle_at", "next_event",
 ]  # fmt: skip
 
 
@@ -37,14 +33,9 @@ def _date(value: datetime | None) -> str | None:
     return value.isoformat(timespec="seconds") if value else None
 
 
-def balance_cells(row: BalanceRow) -> list[Cell]:
-    ratio = None if row.utilisation is None else round(row.utilisation, 4)
-    return [
-        row.tenant, row.name, row.sku_part_number, row.sku_id, row.enabled, row.warning,
-        row.suspended, row.locked_out, row.consumed, row.available, ratio,
-        row.assigned_directly, row.assigned_via_groups, row.assignment_errors,
-        _date(row.next_renewal), row.trial, row.over_assigned, row.low, row.expiring,
-    ]  # fmt: skip
+def balance_cells(row: balance.BalanceRow) -> list[Cell]:
+    """A balance row in the one schema: ISO dates with offset, booleans as true/false."""
+    return row.csv_cells()
 
 
 def user_cells(row: UserLicence) -> list[Cell]:
@@ -58,7 +49,7 @@ def user_cells(row: UserLicence) -> list[Cell]:
 def subscription_cells(row: SubscriptionRow) -> list[Cell]:
     return [
         row.tenant, row.sku_part_number, row.sku_id, row.id, row.status, row.total_licenses,
-        row.trial, _date(row.created_at), _date(row.next_lifecycle_at),
+        row.trial, _date(row.created_at), _date(row.next_lifecycle_at), row.next_event,
     ]  # fmt: skip
 
 

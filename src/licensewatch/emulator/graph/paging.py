@@ -64,7 +64,16 @@ def base_url(request: Request) -> str:
 def build_url(request: Request, path: str, params: Iterable[tuple[str, str]]) -> str:
     """An absolute Graph URL; '$' and ',' stay readable, as Graph writes them."""
     query = "&".join(f"{name}={quote(value, safe=_SAFE)}" for name, value in params)
-    return f"{base_url(request)}{path}" + (f"?{query}" if query else "")
+    return f"{link_origin(request)}{path}" + (f"?{query}" if query else "")
+
+
+def link_origin(request: Request) -> str:
+    """Where links point: the emulator's own origin, or the `link_host` option (a proxy that
+    leaves Graph's own host in the links it passes on)."""
+    app = request.scope.get("app")
+    options = getattr(getattr(app, "state", None), "options", None)
+    host = getattr(options, "link_host", "")
+    return host.rstrip("/") if isinstance(host, str) and host else base_url(request)
 
 
 def context_url(request: Request, fragment: str) -> str:

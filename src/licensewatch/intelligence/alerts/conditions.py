@@ -8,41 +8,39 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from licensewatch.intelligence.alerts.rules import AlertKind
-from licensewatch.intelligence.builtin_names import FREE_PART_NUMBERS
 from licensewatch.intelligence.catalog import ProductNames
+from licensewatch.intelligence.findings.seats import lapsed_detail
 from licensewatch.intelligence.findings.subscriptions import lapse_detail, lapsing_statement
-from licensewatch.storage.models import Credential, Sku, SyncRun, SyncStatus, Tenant
+from licensewatch.storage.models import Credential, SyncRun, SyncStatus, Tenant
 from licensewatch.storage.models.intelligence import AlertRule
+from licensewatch.storage.queries import balance_rows
 
 
 def _seats(
     session: Session, tenant: Tenant, rule: AlertRule, names: ProductNames, excluded: set[str]
 ) -> dict[str, str]:
-    statement = select(Sku).where(Sku.tenant_id == tenant.id).order_by(Sku.sku_part_number)
-    if rule.sku_id:
-        statement = statement.where(Sku.sku_id == rule.sku_id)
+    """Over-assigned and low paid products, with the domain's numbers (domain/balance.py)."""
     found: dict[str, str] = {}
     threshold = rule.threshold or 0.0
-    for sku in session.scalars(statement):
-        if sku.sku_id in excluded:
+    for row in balance_rows(session, tenant.name):
+        if row.sku_id in excluded or (rule.sku_id and row.sku_id != rule.sku_id) or not row.paid:
             continue
-        capacity = sku.enabled + sku.warning
-        available = capacity - sku.consumed
-        name = names.display_name(sku.sku_id, sku.sku_part_number)
+        usable = row.purchased + row.trial
+        name = names.display_name(row.sku_id, row.sku_part_number)
         if rule.kind == AlertKind.OVER_ASSIGNED:
-            if available < 0:
-                found[f"sku:{sku.sku_id}"] = (
-                    f"{name}: {-available} more assigned than purchased "
-                    f"({sku.consumed} assigned, {capacity} seats)"
+            if row.over_assigned:
+                found[f"sku:{row.sku_id}"] = (
+                    f"{name}: {row.over_assigned_units} more assigned than purchased "
+                    f"({row.consumed} assigned, {usable} seats)"
                 )
             continue
-        if capacity <= 0 or sku.sku_part_number in FREE_PART_NUMBERS:
+        if usable <= 0:
             continue
-        share = 100.0 * available / capacity
-        if (share if rule.percent else available) < threshold:
+        share = 100.0 * row.available / usable
+        if (share if rule.percent else row.available) < threshold:
             unit = "%" if rule.percent else " seats"
-            found[f"sku:{sku.sku_id}"] = (
-                f"{name}: {available} of {capacity} seats available "
+            found[f"sku:{row.sku_id}"] = (
+                f"{name}: {row.available} of {usable} seats available "
                 f"(alert below {threshold:g}{unit})"
             )
     return found
@@ -63,6 +61,11 @@ def _lapsing(
             continue
         name = names.display_name(sub.sku_id, part or sub.sku_part_number or sub.sku_id)
         found[f"subscription:{sub.id}"] = f"{name}: {lapse_detail(sub)}"
+    for row in balance_rows(session, tenant.name):
+        # Holders of units that were not renewed: the same rows as the lapsed-products finding.
+        if row.lapsed and row.sku_id not in excluded and rule.sku_id in (None, "", row.sku_id):
+            name = names.display_name(row.sku_id, row.sku_part_number)
+            found[f"lapsed:{row.sku_id}"] = f"{name}: {lapsed_detail(row)}"
     return found
 
 

@@ -16,7 +16,8 @@ from licensewatch.intelligence.alerts.webhook import DeliveryError, post_json
 from licensewatch.intelligence.catalog import product_names
 from licensewatch.intelligence.exclusions import excluded_ids
 from licensewatch.security.crypto import DecryptionError, Keyring, SecretKeyError
-from licensewatch.security.redaction import redact
+from licensewatch.security.redaction import redact, register_secret
+from licensewatch.settings import load_settings
 from licensewatch.storage.database import session_scope
 from licensewatch.storage.models import Tenant, utcnow
 from licensewatch.storage.models.intelligence import AlertCondition, AlertLogEntry, AlertRule
@@ -59,10 +60,15 @@ class Notification:
 
 def deliver(target: Destination, notice: Notification) -> None:
     """Send by webhook or e-mail; records delivery success or the error on the notice."""
+    settings = load_settings()
     try:
         if target.kind == DestinationKind.WEBHOOK:
             post_json(
-                target.target, notice.payload(), target.secret, target.options.get("ca_bundle")
+                target.target,
+                notice.payload(),
+                target.secret,
+                target.options.get("ca_bundle"),
+                allow_private=settings.allow_private_webhooks,
             )
         else:
             verb = "is resolved" if notice.event == "cleared" else "needs attention"
@@ -71,9 +77,14 @@ def deliver(target: Destination, notice: Notification) -> None:
                 f"Rule {notice.rule_id} ({notice.kind}), {notice.occurred_at:%Y-%m-%d %H:%M} UTC.\n"
             )
             server = target.smtp()
-            send(server, message(server, target.recipients, notice.title(), text))
+            mail = message(server, target.recipients, notice.title(), text)
+            send(server, mail, allow_plaintext=settings.allow_plaintext_smtp)
         notice.delivered = True
     except DeliveryError as exc:
+        # Messages name a webhook as scheme://host/… only; the URL is registered as a secret
+        # anyway so that no later formatting (an exception's text) can reveal it.
+        if target.kind == DestinationKind.WEBHOOK:
+            register_secret(target.target)
         notice.error = redact(str(exc))
         log.warning("alert to %s not delivered: %s", target.name, notice.error)
 

@@ -1,19 +1,26 @@
-"""Alert destinations (webhook, e-mail) and rules: add, list, remove; secrets stay encrypted."""
+"""Alert destinations (webhook, e-mail) and rules: add, list, remove; secrets stay encrypted.
+
+A webhook's URL is a secret too (user:pass@, ?code=, sig=, a secret path): it is stored encrypted
+and shown everywhere as `scheme://host/…` (the `target` column holds only that form).
+"""
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from enum import StrEnum
 from typing import Any
-from urllib.parse import urlsplit
 
 from sqlalchemy import Engine, select
 from sqlalchemy.orm import Session
 
 from licensewatch.intelligence.alerts.smtp import SmtpSecurity, SmtpServer
+from licensewatch.intelligence.alerts.webhook import check_url
 from licensewatch.intelligence.catalog import resolve_product
-from licensewatch.security.crypto import Keyring, load_keyring
+from licensewatch.security.crypto import Keyring
+from licensewatch.security.redaction import redact_url
+from licensewatch.settings import Settings, load_settings
 from licensewatch.storage.database import session_scope
+from licensewatch.storage.encrypted import keyring_for
 from licensewatch.storage.models import Tenant
 from licensewatch.storage.models.intelligence import AlertDestination, AlertRule
 
@@ -48,9 +55,9 @@ class Destination:
     id: int
     name: str
     kind: DestinationKind
-    target: str
+    target: str = field(repr=False)  # a webhook URL in clear: never print it (redact_url)
     options: dict[str, Any]
-    secret: bytes | None
+    secret: bytes | None = field(repr=False)
 
     @property
     def recipients(self) -> list[str]:
@@ -69,12 +76,10 @@ class Destination:
         )
 
 
-def _check_target(kind: DestinationKind, target: str) -> str:
+def _check_target(kind: DestinationKind, target: str, settings: Settings) -> str:
     target = target.strip()
     if kind == DestinationKind.WEBHOOK:
-        parts = urlsplit(target)
-        if parts.scheme not in ("https", "http") or not parts.netloc:
-            raise ValueError(f"webhook URL {target!r} must be an http(s) URL")
+        check_url(target, allow_private=settings.allow_private_webhooks)
         return target
     addresses = [a.strip() for a in target.split(",") if a.strip()]
     if not addresses or any("@" not in a for a in addresses):
@@ -91,16 +96,24 @@ def add_destination(
     secret: str | None = None,
     options: dict[str, Any] | None = None,
     keyring: Keyring | None = None,
+    settings: Settings | None = None,
 ) -> int:
-    """Store a destination; `secret` (HMAC key or SMTP password) is encrypted at rest."""
+    """Store a destination; `secret` (HMAC key or SMTP password) and a webhook URL are encrypted."""
+    settings = settings or load_settings()
     value = DestinationKind(str(kind))
-    checked = _check_target(value, target)
+    checked = _check_target(value, target, settings)
     options = {k: v for k, v in (options or {}).items() if v is not None}
     if value == DestinationKind.EMAIL:
         SmtpSecurity(options.setdefault("security", SmtpSecurity.STARTTLS.value))
         if "host" not in options or "sender" not in options:
             raise ValueError("an e-mail destination needs an SMTP host and a sender address")
-    ciphertext = (keyring or load_keyring()).encrypt(secret.encode()) if secret else None
+        server = Destination(0, name, value, checked, options, secret.encode() if secret else None)
+        server.smtp().check_security(allow_plaintext=settings.allow_plaintext_smtp)
+    ring = keyring or keyring_for(engine, settings)
+    ciphertext = ring.encrypt(secret.encode()) if secret else None
+    url_ciphertext = None
+    if value == DestinationKind.WEBHOOK:
+        url_ciphertext, checked = ring.encrypt(checked.encode()), redact_url(checked)
     with session_scope(engine) as session:
         if session.scalar(select(AlertDestination.id).where(AlertDestination.name == name)):
             raise ValueError(f"a destination named {name!r} already exists")
@@ -108,6 +121,7 @@ def add_destination(
             name=name,
             kind=value.value,
             target=checked,
+            target_ciphertext=url_ciphertext,
             options=options,
             secret_ciphertext=ciphertext,
         )
@@ -126,11 +140,15 @@ def destination(
         row = session.scalar(select(AlertDestination).where(AlertDestination.name == name_or_id))
     if row is None:
         raise LookupError(f"no alert destination {name_or_id!r}: see `licensewatch alerts list`")
-    secret = None
-    if row.secret_ciphertext:
-        secret = (keyring or load_keyring(create=False)).decrypt(bytes(row.secret_ciphertext))
+    ring = None
+    if row.secret_ciphertext or row.target_ciphertext:
+        ring = keyring or keyring_for(session.connection(), create=False)
+    secret = ring.decrypt(bytes(row.secret_ciphertext)) if ring and row.secret_ciphertext else None
+    target = row.target
+    if ring and row.target_ciphertext:
+        target = ring.decrypt(bytes(row.target_ciphertext)).decode()
     return Destination(
-        row.id, row.name, DestinationKind(row.kind), row.target, dict(row.options), secret
+        row.id, row.name, DestinationKind(row.kind), target, dict(row.options), secret
     )
 
 

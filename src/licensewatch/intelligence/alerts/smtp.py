@@ -10,6 +10,7 @@ from email.message import EmailMessage
 from enum import StrEnum
 
 from licensewatch.intelligence.alerts.webhook import DeliveryError
+from licensewatch.security.outbound import loopback_addresses
 
 TIMEOUT_SECONDS = 30.0
 
@@ -17,7 +18,11 @@ TIMEOUT_SECONDS = 30.0
 class SmtpSecurity(StrEnum):
     STARTTLS = "starttls"
     TLS = "tls"
-    NONE = "none"  # only for a relay on the same host
+    NONE = "none"  # only for a relay on the same host (or with LICENSEWATCH_ALLOW_PLAINTEXT_SMTP)
+
+
+class PlaintextRefused(ValueError):
+    """An SMTP setup would send mail (or a password) in clear over the network."""
 
 
 @dataclass(frozen=True)
@@ -34,6 +39,30 @@ class SmtpServer:
 
     def context(self) -> ssl.SSLContext:
         return ssl.create_default_context(cafile=self.ca_bundle)
+
+    def check_security(self, *, allow_plaintext: bool) -> str:
+        """Refuses `security none` to another host (unless opted in) and AUTH in clear, ever.
+
+        Returns the host to connect to: for plaintext to a loopback relay, the very loopback
+        address that was checked (a name cannot resolve elsewhere in between).
+        """
+        if self.security != SmtpSecurity.NONE:
+            return self.host
+        local = loopback_addresses(self.host)
+        if local:
+            return local[0]
+        if self.username:
+            raise PlaintextRefused(
+                f"refusing to send the SMTP password to {self.host} in clear (security none): "
+                "use --smtp-security starttls or tls"
+            )
+        if not allow_plaintext:
+            raise PlaintextRefused(
+                f"--smtp-security none sends mail to {self.host} unencrypted; it is only for a "
+                "relay on this host (localhost): use starttls or tls, or set "
+                "LICENSEWATCH_ALLOW_PLAINTEXT_SMTP=true for a trusted network"
+            )
+        return self.host
 
 
 def message(
@@ -58,15 +87,19 @@ def message(
     return mail
 
 
-def send(server: SmtpServer, mail: EmailMessage) -> None:
-    """Send one message; SMTP and network errors raise DeliveryError."""
+def send(server: SmtpServer, mail: EmailMessage, *, allow_plaintext: bool = False) -> None:
+    """Send one message; SMTP and network errors, or an unsafe setup, raise DeliveryError."""
+    try:
+        host = server.check_security(allow_plaintext=allow_plaintext)
+    except PlaintextRefused as exc:
+        raise DeliveryError(str(exc)) from None
     try:
         if server.security == SmtpSecurity.TLS:
             client: smtplib.SMTP = smtplib.SMTP_SSL(
-                server.host, server.port, timeout=TIMEOUT_SECONDS, context=server.context()
+                host, server.port, timeout=TIMEOUT_SECONDS, context=server.context()
             )
         else:
-            client = smtplib.SMTP(server.host, server.port, timeout=TIMEOUT_SECONDS)
+            client = smtplib.SMTP(host, server.port, timeout=TIMEOUT_SECONDS)
         with client:
             if server.security == SmtpSecurity.STARTTLS:
                 client.starttls(context=server.context())

@@ -24,7 +24,11 @@ from licensewatch.intelligence.findings.base import (
     Finding,
     FindingRule,
 )
-from licensewatch.intelligence.findings.seats import over_assigned, unassigned_seats
+from licensewatch.intelligence.findings.seats import (
+    lapsed_products,
+    over_assigned,
+    unassigned_seats,
+)
 from licensewatch.intelligence.findings.subscriptions import lapsing_subscriptions
 from licensewatch.intelligence.prices import load_prices
 from licensewatch.intelligence.settings import read_settings
@@ -45,6 +49,7 @@ __all__ = [
 RULES: dict[FindingRule, Callable[[Context], Finding]] = {
     FindingRule.UNASSIGNED_SEATS: unassigned_seats,
     FindingRule.OVER_ASSIGNED: over_assigned,
+    FindingRule.LAPSED_PRODUCTS: lapsed_products,
     FindingRule.DISABLED_HOLDERS: disabled_holders,
     FindingRule.GUEST_HOLDERS: guest_holders,
     FindingRule.DIRECT_AND_GROUP: direct_and_group,

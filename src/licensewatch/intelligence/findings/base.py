@@ -25,6 +25,7 @@ class FindingRule(StrEnum):
 
     UNASSIGNED_SEATS = "unassigned_seats"
     OVER_ASSIGNED = "over_assigned"
+    LAPSED_PRODUCTS = "lapsed_products"
     DISABLED_HOLDERS = "disabled_holders"
     GUEST_HOLDERS = "guest_holders"
     DIRECT_AND_GROUP = "direct_and_group"

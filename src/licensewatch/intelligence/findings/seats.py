@@ -1,13 +1,17 @@
-"""Seat findings: purchased seats nobody uses, and products with more holders than seats."""
+"""Seat findings: paid seats nobody uses, products with more holders than seats, lapsed products.
+
+Every number is the domain's (domain/units.py): free and tenant-wide SKUs and trial seats are never
+waste, and holders of units that were not renewed are "lapsed", never "buy seats".
+"""
 
 from __future__ import annotations
 
-from sqlalchemy import select
+from collections.abc import Callable
 
-from licensewatch.intelligence.builtin_names import FREE_PART_NUMBERS
+from licensewatch.domain.balance import BalanceRow
 from licensewatch.intelligence.findings.base import Affected, Context, Finding, FindingRule
 from licensewatch.intelligence.money import Cost
-from licensewatch.storage.models import Sku
+from licensewatch.storage.queries import balance_rows
 
 UNASSIGNED_FIX = (
     "Reduce the quantity of these subscriptions at their next renewal (Microsoft 365 admin "
@@ -17,31 +21,43 @@ OVER_FIX = (
     "Buy the missing seats (Billing > Your products > Buy licences) or remove licences from "
     "people who no longer need them; until then new group members get CountViolation errors."
 )
+LAPSED_FIX = (
+    "These products were not renewed: their holders keep units that can no longer be assigned. "
+    "Renew or reactivate the subscription (Microsoft 365 admin center > Billing > Your "
+    "products), or move the holders to another product before the date; do not buy new seats."
+)
 
 
-def _products(context: Context, over: bool) -> list[Affected]:
-    available = Sku.enabled + Sku.warning - Sku.consumed
-    statement = (
-        select(Sku.sku_id, Sku.sku_part_number, available)
-        .where(Sku.tenant_id == context.tenant_pk, available < 0 if over else available > 0)
-        .order_by(Sku.sku_part_number)
+def lapsed_detail(row: BalanceRow) -> str:
+    """What happened to a lapsed product's units, how many still hold them, and until when."""
+    state = row.capability_status or "lapsed"
+    when = f" until {row.lapsed_until:%Y-%m-%d}" if row.lapsed_until else ""
+    units = row.suspended + row.locked_out
+    return (
+        f"lapsed with {row.lapsed_holders} holders: {state}, {units} units no longer "
+        f"assignable{when} ({row.purchased + row.trial} usable)"
     )
+
+
+def _products(
+    context: Context, units: Callable[[BalanceRow], int], detail: Callable[[BalanceRow], str]
+) -> list[Affected]:
     affected: list[Affected] = []
-    for sku_id, part, units in context.session.execute(statement):
-        if sku_id in context.excluded or (not over and part in FREE_PART_NUMBERS):
+    for row in balance_rows(context.session, context.tenant):
+        count = units(row)
+        if count <= 0 or row.sku_id in context.excluded:
             continue
-        units = -units if over else units
-        name = context.name(sku_id, part)
-        detail = f"{units} more assigned than purchased" if over else f"{units} seats unassigned"
+        name = context.name(row.sku_id, row.sku_part_number)
         cost = Cost()
-        cost.add(*context.price(sku_id), units, name)
-        affected.append(Affected(sku_id, name, detail, [name], units, cost))
+        cost.add(*context.price(row.sku_id), count, name)
+        affected.append(Affected(row.sku_id, name, detail(row), [name], count, cost))
     return affected
 
 
-def _finding(context: Context, rule: FindingRule, title: str, fix: str) -> Finding:
+def _finding(
+    context: Context, rule: FindingRule, title: str, fix: str, affected: list[Affected]
+) -> Finding:
     total = Cost()
-    affected = _products(context, rule == FindingRule.OVER_ASSIGNED)
     for item in affected:
         total.merge(item.cost)
     count = sum(a.units for a in affected)
@@ -49,10 +65,32 @@ def _finding(context: Context, rule: FindingRule, title: str, fix: str) -> Findi
 
 
 def unassigned_seats(context: Context) -> Finding:
+    affected = _products(
+        context, lambda r: r.unassigned, lambda r: f"{r.unassigned} seats unassigned"
+    )
     return _finding(
-        context, FindingRule.UNASSIGNED_SEATS, "Unassigned purchased seats", UNASSIGNED_FIX
+        context,
+        FindingRule.UNASSIGNED_SEATS,
+        "Unassigned purchased seats",
+        UNASSIGNED_FIX,
+        affected,
     )
 
 
 def over_assigned(context: Context) -> Finding:
-    return _finding(context, FindingRule.OVER_ASSIGNED, "Over-assigned products", OVER_FIX)
+    affected = _products(
+        context,
+        lambda r: r.over_assigned_units,
+        lambda r: f"{r.over_assigned_units} more assigned than purchased",
+    )
+    return _finding(
+        context, FindingRule.OVER_ASSIGNED, "Over-assigned products", OVER_FIX, affected
+    )
+
+
+def lapsed_products(context: Context) -> Finding:
+    """Products whose units were not renewed (Suspended, LockedOut, Deleted) and still held."""
+    affected = _products(context, lambda r: r.lapsed_holders, lapsed_detail)
+    return _finding(
+        context, FindingRule.LAPSED_PRODUCTS, "Lapsed products with holders", LAPSED_FIX, affected
+    )

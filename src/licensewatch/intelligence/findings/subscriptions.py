@@ -16,6 +16,8 @@ LAPSE_FIX = (
     "whether an Enabled paid subscription auto-renews, so those are listed under renewals, "
     "not here."
 )
+# In grace (Warning) or suspended: still reversible. LockedOut units are cancelled: when still held
+# they are reported by the lapsed-products finding (seats.py), with the same domain numbers.
 _TROUBLED = ("Warning", "Suspended")
 
 

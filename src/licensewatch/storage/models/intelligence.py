@@ -99,7 +99,10 @@ class AlertDestination(Base):
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     name: Mapped[str] = mapped_column(String(100), unique=True)
     kind: Mapped[str] = mapped_column(String(10))  # webhook | email
-    target: Mapped[str] = mapped_column(Text)  # URL, or comma-separated addresses
+    # Comma-separated addresses; for a webhook only its redacted form (scheme://host/…): the URL
+    # itself may carry a credential (user:pass@, ?code=, sig=, a secret path) and is encrypted.
+    target: Mapped[str] = mapped_column(Text)
+    target_ciphertext: Mapped[bytes | None] = mapped_column(LargeBinary)
     options: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)  # SMTP host, port, ...
     # The webhook's HMAC secret or the SMTP password, encrypted with the keyring.
     secret_ciphertext: Mapped[bytes | None] = mapped_column(LargeBinary)

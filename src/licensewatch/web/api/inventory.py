@@ -13,8 +13,8 @@ from licensewatch.web.context import reader
 from licensewatch.web.paging import Limit, Offset
 from licensewatch.web.queries import products
 from licensewatch.web.queries.balance import (
-    BalanceRow,
-    BalanceTotals,
+    BalanceRecord,
+    TotalsRecord,
     balance_rows,
     combined_rows,
     totals,
@@ -27,12 +27,14 @@ Reader = Annotated[Session, Depends(reader)]
 
 
 class Balance(BaseModel):
-    rows: list[BalanceRow]
-    totals: BalanceTotals
+    """Every product's row; totals over the paid products only (free and tenant-wide apart)."""
+
+    rows: list[BalanceRecord]
+    totals: TotalsRecord
 
 
 class ProductDetail(BaseModel):
-    balance: BalanceRow
+    balance: BalanceRecord
     service_plans: list[ServicePlan]
     subscriptions: list[SubscriptionRow]
     history: list[HistoryPoint]
@@ -52,12 +54,14 @@ def get_balance(
     tenant: str | None = None,
     combined: Annotated[bool, Query(description="one row per product across tenants")] = False,
 ) -> Balance:
-    """Per product: purchased, warning, suspended, assigned, available and flags."""
+    """Per product: units as served, purchased, grace, trial, assigned, available and flags."""
     if tenant:
         tenant_or_404(session, tenant)
     rows = balance_rows(session, tenant)
     rows = combined_rows(rows) if combined else rows
-    return Balance(rows=rows, totals=totals(rows))
+    return Balance(
+        rows=[BalanceRecord.of(row) for row in rows], totals=TotalsRecord.of(totals(rows))
+    )
 
 
 @router.get("/tenants/{name}/products/{sku_id}", response_model=ProductDetail)
@@ -68,7 +72,7 @@ def get_product(name: str, sku_id: str, caller: ApiCaller, session: Reader) -> P
     if balance is None:
         raise HTTPException(404, f"tenant {name!r} has no product {sku_id!r}")
     return ProductDetail(
-        balance=balance,
+        balance=BalanceRecord.of(balance),
         service_plans=products.service_plans(session, ref, sku_id),
         subscriptions=products.subscription_rows(session, [ref], sku_id),
         history=products.history(session, ref, sku_id),

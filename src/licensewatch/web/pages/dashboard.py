@@ -10,7 +10,6 @@ from fastapi.responses import RedirectResponse
 from sqlalchemy.orm import Session
 from starlette.responses import Response
 
-from licensewatch.intelligence.builtin_names import FREE_PART_NUMBERS
 from licensewatch.web import scope
 from licensewatch.web.auth import AdminForm, PageCaller
 from licensewatch.web.context import app_context, reader
@@ -45,8 +44,8 @@ def dashboard(request: Request, caller: PageCaller, session: Reader, tenant: str
         selected=tenant,
         sections=sections,
         combined=combined,
-        # Free (viral) SKUs carry 10,000s of units nobody bought: the cards count paid products.
-        totals=totals([r for r in combined or rows if r.sku_part_number not in FREE_PART_NUMBERS]),
+        # Paid products only (domain/balance.py): the cards add up and equal the API's totals.
+        totals=totals(combined or rows),
         trends=trends(session, tenant or None),
         running=app_context(request).launcher.running(),
     )

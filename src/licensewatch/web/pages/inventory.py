@@ -50,7 +50,11 @@ def product_page(
         history=points,
         chart_times=[p.captured_at for p in points],
         chart_series=[
-            ("Purchased + grace", "line-cap", [p.enabled + p.warning for p in points]),
+            (
+                "Usable units (enabled + warning)",
+                "line-cap",
+                [p.enabled + p.warning for p in points],
+            ),
             ("Assigned", "line-used", [p.consumed for p in points]),
         ],
     )

@@ -13,8 +13,8 @@ from starlette.responses import Response
 from licensewatch.domain.identifiers import InvalidInput
 from licensewatch.graph.clouds import Cloud
 from licensewatch.graph.diagnostics import DiagnosticReport, diagnose
-from licensewatch.security.crypto import load_keyring
 from licensewatch.services.tenants import TenantService, TenantSettings
+from licensewatch.storage.encrypted import keyring_for
 from licensewatch.web.auth import AdminForm, Caller, PageAdmin
 from licensewatch.web.context import app_context
 from licensewatch.web.forms import CredentialForm, TenantForm, read_upload
@@ -25,7 +25,7 @@ router = APIRouter()
 
 def tenant_service(request: Request) -> TenantService:
     context = app_context(request)
-    return TenantService(context.engine, load_keyring(context.settings))
+    return TenantService(context.engine, keyring_for(context.engine, context.settings))
 
 
 def _text(form: FormData, key: str) -> str:

@@ -9,10 +9,10 @@ from fastapi.responses import RedirectResponse
 from starlette.responses import Response
 
 from licensewatch.graph.oidc import SignInError
-from licensewatch.security.crypto import load_keyring
 from licensewatch.services.accounts import SESSION_LIFETIME, end_session, start_session
 from licensewatch.services.audit import record
 from licensewatch.services.sso import PENDING_LIFETIME, SsoService
+from licensewatch.storage.encrypted import keyring_for
 from licensewatch.web.context import app_context
 from licensewatch.web.pages.login import client_address, safe_next
 from licensewatch.web.security import SESSION_COOKIE, set_cookie
@@ -26,7 +26,7 @@ ANSWER_FIELDS = frozenset({"code", "state", "session_state", "error", "error_des
 
 def sso_service(request: Request) -> SsoService:
     context = app_context(request)
-    return SsoService(context.engine, load_keyring(context.settings))
+    return SsoService(context.engine, keyring_for(context.engine, context.settings))
 
 
 def callback_url(request: Request) -> str:

@@ -8,6 +8,7 @@ from pydantic import BaseModel
 from sqlalchemy import and_, bindparam, func, or_, select
 from sqlalchemy.orm import Session
 
+from licensewatch.domain.units import lifecycle_event
 from licensewatch.intelligence.catalog import product_names
 from licensewatch.storage.models.inventory import (
     Group,
@@ -57,6 +58,8 @@ class SubscriptionRow(BaseModel):
     trial: bool
     created_at: datetime | None
     next_lifecycle_at: datetime | None
+    # What that date means (domain/units.py): renews, trial ends, grace ends, deleted, or None.
+    next_event: str | None = None
 
 
 class HistoryPoint(BaseModel):
@@ -210,6 +213,7 @@ def subscription_rows(
             trial=s.is_trial,
             created_at=s.created_at,
             next_lifecycle_at=s.next_lifecycle_at,
+            next_event=lifecycle_event(s.status, s.is_trial),
         )
         for s in rows
     ]
