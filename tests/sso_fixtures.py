@@ -18,11 +18,11 @@ from licensewatch.emulator.server import RunningEmulator
 from licensewatch.emulator.sso_setup import SsoSetup, add_sso_app
 from licensewatch.emulator.state import Tenant
 from licensewatch.graph.http import ssl_context
-from licensewatch.security.crypto import load_keyring
 from licensewatch.services.accounts import create_account
 from licensewatch.services.sso import SsoInput, SsoService
 from licensewatch.services.tenants import SecretInput
 from licensewatch.storage.database import make_engine
+from licensewatch.storage.encrypted import keyring_for
 from licensewatch.storage.models.accounts import Role
 from licensewatch.web import create_app
 from web_fixtures import make_settings
@@ -41,6 +41,7 @@ class SsoStack:
     setup: SsoSetup
     engine: Engine
     service: SsoService
+    home: Path  # the web app's settings folder (make_settings(home) gives its settings)
 
     def configure(self, **changes: object) -> None:
         values: dict[str, object] = {
@@ -67,7 +68,13 @@ def sso(make_emulator: EmulatorFactory, tmp_path: Path) -> Iterator[SsoStack]:
     with serve_in_thread(app) as base_url:
         setup = add_sso_app(tenant, [f"{base_url}/auth/callback"])
         stack = SsoStack(
-            base_url, running, tenant, setup, engine, SsoService(engine, load_keyring(settings))
+            base_url,
+            running,
+            tenant,
+            setup,
+            engine,
+            SsoService(engine, keyring_for(engine, settings)),
+            tmp_path,
         )
         stack.configure()
         yield stack

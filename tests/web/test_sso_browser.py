@@ -6,6 +6,8 @@ import pytest
 from playwright.sync_api import Browser, Page, expect
 
 from sso_fixtures import SsoStack
+from web_fixtures import add_contoso, make_settings
+from web_seed import seed_inventory
 
 pytestmark = [pytest.mark.browser, pytest.mark.slow]
 
@@ -48,3 +50,18 @@ def test_a_viewer_sees_the_dashboard_but_not_the_admin_pages(
     response = page.goto(f"{sso.base_url}/accounts")
     assert response is not None
     assert response.status == 403
+
+
+def test_a_viewer_in_a_scope_group_sees_only_its_tenant(browser: Browser, sso: SsoStack) -> None:
+    settings = make_settings(sso.home)
+    for name in ("contoso", "fabrikam"):
+        add_contoso(sso.engine, settings, name)
+        seed_inventory(sso.engine, name)
+    sso.configure(scope_groups={sso.setup.viewers_group: ("contoso",)})
+    page = _through_entra(browser, sso, "viewer")
+    expect(page.get_by_role("heading", name="Licence balance")).to_be_visible()
+    expect(page.locator("main")).to_contain_text("contoso")
+    expect(page.locator("main")).not_to_contain_text("fabrikam")
+    response = page.goto(f"{sso.base_url}/users?tenant=fabrikam")
+    assert response is not None
+    assert response.status == 404
