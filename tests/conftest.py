@@ -6,7 +6,13 @@ import os
 
 import pytest
 
-pytest_plugins = ["emulator_fixtures", "database_fixtures", "web_fixtures"]
+pytest_plugins = [
+    "emulator_fixtures",
+    "database_fixtures",
+    "web_fixtures",
+    "sso_fixtures",
+    "browser_fixtures",
+]
 
 
 @pytest.fixture(autouse=True)

@@ -30,6 +30,8 @@ class Settings(BaseSettings):
     secret_key: SecretStr | None = None
     log_format: LogFormat = LogFormat.TEXT
     log_level: str = "INFO"
+    # The address people type to reach the web app (behind a reverse proxy): SSO's redirect URI.
+    public_url: str | None = None
     # Addresses or networks (comma-separated) of reverse proxies whose X-Forwarded-For and
     # X-Forwarded-Proto are believed. Empty: none, the TCP peer is the client.
     trusted_proxies: str = ""

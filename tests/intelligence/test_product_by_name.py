@@ -54,7 +54,9 @@ def test_the_dashboards_name_is_accepted(engine: Engine, tenant: int) -> None:
 def test_an_ambiguous_name_names_the_products(engine: Engine, tenant: int) -> None:
     set_name(engine, E3, "E3")
     set_name(engine, M365_E3, "E3")
-    with pytest.raises(UnknownProduct, match=r"the name 'E3' belongs to 2 products: ENTERPRISEPACK"):
+    with pytest.raises(
+        UnknownProduct, match=r"the name 'E3' belongs to 2 products: ENTERPRISEPACK"
+    ):
         set_price(engine, "E3", "20.00", "EUR", "monthly")
     with pytest.raises(UnknownProduct, match="unknown product 'Office 365 E9'"):
         _resolve(engine, "Office 365 E9")

@@ -130,7 +130,7 @@ def test_the_alerts_page_shows_no_webhook_url(
     assert not _leaks(page.text)
 
 
-def test_migration_0006_encrypts_existing_clear_urls(
+def test_migration_0007_encrypts_existing_clear_urls(
     settings: Settings, hook: Hook, database_url: str
 ) -> None:
     engine = make_engine(database_url, upgrade=False)  # SQLite and PostgreSQL

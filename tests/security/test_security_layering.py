@@ -44,5 +44,5 @@ def test_only_the_registry_opens_the_keyring_for_a_database() -> None:
     }
     assert callers == {
         "storage/encrypted.py",
-        "storage/migrations/versions/0006_encrypted_webhook_urls.py",
+        "storage/migrations/versions/0007_encrypted_webhook_urls.py",
     }

@@ -25,6 +25,7 @@ NOT_SECRETS = {
     "api_tokens.token_hash": "SHA-256 digest of the token, shown once at creation",
     "web_sessions.csrf_secret": "per-session CSRF value: useless without the session cookie",
     "credentials.secret_expires_at": "a date the Entra portal shows",
+    "sso_pending.next_url": "the same-site page to return to after sign-in (in the address bar)",
 }
 
 
@@ -91,8 +92,9 @@ def test_encrypt_is_only_called_where_registered_columns_are_written() -> None:
     # Writers of encrypted values: a new one must write a registered column (and be added here).
     writers = {
         "services/tenants.py",  # credentials.ciphertext
+        "services/sso.py",  # sso_settings.ciphertext, sso_pending.flow and .answer
         "intelligence/alerts/rules.py",  # alert_destinations.secret_ciphertext, target_ciphertext
-        "storage/migrations/versions/0006_encrypted_webhook_urls.py",  # target_ciphertext
+        "storage/migrations/versions/0007_encrypted_webhook_urls.py",  # target_ciphertext
         "security/crypto.py",  # Keyring itself
     }
     places = {call.split(":", 1)[0] for call in _encrypt_calls()}

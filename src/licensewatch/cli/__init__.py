@@ -97,6 +97,11 @@ COMMANDS: dict[str, LazyCommand] = {
         "enqueue",
         "Enqueue a sync job for every due tenant now, for the workers (PostgreSQL).",
     ),
+    "sso": LazyCommand(
+        "licensewatch.cli.sso",
+        "sso_app",
+        "Sign in to the web app with Microsoft Entra ID (OIDC, PKCE, roles from Entra).",
+    ),
     "key": LazyCommand(
         "licensewatch.cli.keys",
         "key_app",

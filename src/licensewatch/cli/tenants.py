@@ -81,7 +81,7 @@ def _read_stdin(what: str) -> str:
     return sys.stdin.read()
 
 
-def _credential(
+def read_credential(
     secret_stdin: bool,
     secret_arg: str | None,
     certificate: Path | None,
@@ -119,7 +119,7 @@ def _credential(
 
 def _settings(options: dict[str, Any], name: str | None) -> TenantSettings:
     """TenantSettings from a command's options (its locals): credential read, interval parsed."""
-    credential = _credential(
+    credential = read_credential(
         options.pop("client_secret_stdin"),
         options.pop("client_secret"),
         options.pop("certificate"),

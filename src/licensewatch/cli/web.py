@@ -20,6 +20,7 @@ from licensewatch.services.accounts import (
     revoke_tokens_of,
     set_disabled,
     set_password,
+    set_tenant_scope,
 )
 from licensewatch.settings import load_settings
 from licensewatch.storage.database import make_engine
@@ -133,6 +134,28 @@ def user_disable(
     finally:
         engine.dispose()
     stdout().print(f"Account {username!r} {'enabled' if enable else 'disabled'}.")
+
+
+@user_app.command("scope")
+def user_scope(
+    username: str,
+    tenant: Annotated[
+        list[str] | None, typer.Option("--tenant", help="A tenant this viewer may see.")
+    ] = None,
+    all_tenants: Annotated[bool, typer.Option("--all", help="Lift the limit.")] = False,
+) -> None:
+    """Limit a viewer to some tenants (every page, API, export and report follows it)."""
+    if bool(tenant) == all_tenants:
+        fail("give --tenant NAME (repeatable) or --all")
+    engine = make_engine(load_settings().database_url)
+    try:
+        set_tenant_scope(engine, username, None if all_tenants else list(tenant or ()))
+    except AccountError as error:
+        fail(str(error))
+    finally:
+        engine.dispose()
+    seen = "every tenant" if all_tenants else ", ".join(sorted(set(tenant or ())))
+    stdout().print(f"{username} sees {seen}.")
 
 
 @user_app.command("unlock")

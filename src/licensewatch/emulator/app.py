@@ -9,6 +9,8 @@ from licensewatch.emulator.control import control_routes
 from licensewatch.emulator.faults import FaultInjector
 from licensewatch.emulator.graph import graph_routes
 from licensewatch.emulator.options import EmulatorOptions
+from licensewatch.emulator.signin import SignInState
+from licensewatch.emulator.signin_routes import signin_routes
 from licensewatch.emulator.state import World
 from licensewatch.emulator.tokens import TokenIssuer
 
@@ -18,10 +20,12 @@ def create_app(world: World, options: EmulatorOptions | None = None) -> Starlett
     options = options or EmulatorOptions()
     issuer = TokenIssuer(world)
     injector = FaultInjector(options)
+    sign_ins = SignInState()
     app = Starlette(
         routes=[
             *control_routes(world, issuer, injector),
-            *auth_routes(world, issuer, injector),
+            *signin_routes(world, sign_ins),
+            *auth_routes(world, issuer, injector, sign_ins),
             *graph_routes(world, issuer, injector, options),
         ]
     )

@@ -14,6 +14,7 @@ from starlette.responses import JSONResponse, Response
 from starlette.routing import BaseRoute, Route
 
 from licensewatch.emulator import errors_aad as aad
+from licensewatch.emulator import signin
 from licensewatch.emulator.state import App, Tenant, World, utcnow
 from licensewatch.emulator.tokens import TokenIssuer, check_assertion
 
@@ -24,6 +25,8 @@ DNS_NAME = re.compile(
 MULTI_TENANT = frozenset({"common", "organizations", "consumers"})
 ASSERTION_TYPE = "urn:ietf:params:oauth:client-assertion-type:jwt-bearer"
 DEFAULT_SUFFIX = "/.default"
+# App-only tokens for the collector; interactive sign-in codes for the web app's SSO.
+GRANT_TYPES = frozenset({"client_credentials", "authorization_code"})
 
 
 class TokenFaults(Protocol):
@@ -144,8 +147,14 @@ def token_endpoint_urls(base: str, tenant: Tenant, segment: str) -> set[str]:
     return urls
 
 
-def auth_routes(world: World, issuer: TokenIssuer, injector: TokenFaults) -> list[BaseRoute]:
+def auth_routes(
+    world: World,
+    issuer: TokenIssuer,
+    injector: TokenFaults,
+    sign_ins: signin.SignInState | None = None,
+) -> list[BaseRoute]:
     """The Entra routes of the emulator; each first gives the fault injector a chance to answer."""
+    sign_ins = sign_ins or signin.SignInState()
 
     def guarded(handler: Handler) -> Handler:
         async def endpoint(request: Request) -> Response:
@@ -204,21 +213,24 @@ def auth_routes(world: World, issuer: TokenIssuer, injector: TokenFaults) -> lis
 
     async def token(request: Request) -> Response:
         segment = request.path_params["tenant"]
-        tenant = resolve_tenant(world, segment)
         form = _form(request, await request.body())
+        code_tenant = sign_ins.tenant_of(form.get("code", ""))
+        if segment.lower() in MULTI_TENANT and code_tenant is not None:
+            segment = code_tenant  # a multi-tenant app redeems where the person signed in
+        tenant = resolve_tenant(world, segment)
         basic = _basic_credentials(request)
         grant_type = form.get("grant_type")
         if not grant_type:
             raise aad.missing_parameter("grant_type")
-        if grant_type != "client_credentials":
+        if grant_type not in GRANT_TYPES:
             raise aad.unsupported_grant_type(grant_type)
         client_id = form.get("client_id") or (basic[0] if basic else "")
         if not client_id:
             raise aad.missing_parameter("client_id")
         scope = form.get("scope")
-        if not scope:
+        if not scope and grant_type == "client_credentials":
             raise aad.missing_parameter("scope")
-        resource = _resource(scope)
+        resource = _resource(scope) if grant_type == "client_credentials" and scope else ""
         app = tenant.apps.get(client_id) or tenant.apps.get(client_id.lower())
         if app is None:
             raise aad.app_not_found(client_id, tenant.display_name)
@@ -234,6 +246,8 @@ def auth_routes(world: World, issuer: TokenIssuer, injector: TokenFaults) -> lis
             acr = "1"
         else:
             raise aad.no_credential()
+        if grant_type == "authorization_code":
+            return signin.redeem_code(request, form, tenant, app, world, issuer, sign_ins)
         access_token, expires_in = issuer.issue(tenant, app, resource, appidacr=acr)
         body: dict[str, object] = {
             "token_type": "Bearer",

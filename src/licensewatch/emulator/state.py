@@ -101,6 +101,7 @@ class User:
     on_premises_sync_enabled: bool | None = None
     assignments: list[LicenseAssignment] = field(default_factory=list)
     sign_in: SignInActivity | None = None
+    password: str | None = None  # people who can sign in on the emulator's authorize page
     deleted: bool = False
     # Version of the tenant's change log at this user's last change (drives delta).
     version: int = 0
@@ -160,6 +161,11 @@ class App:
     certificates: list[ClientCertificate] = field(default_factory=list)
     # Application permissions with admin consent granted; empty = no consent (token without roles).
     roles: set[str] = field(default_factory=set)
+    # A web app that signs people in (OIDC): its redirect URIs, its app roles (value -> id) and
+    # who holds which role (a user's or a group's object id -> role values).
+    redirect_uris: list[str] = field(default_factory=list)
+    app_roles: dict[str, str] = field(default_factory=dict)
+    role_assignments: dict[str, set[str]] = field(default_factory=dict)
 
 
 @dataclass

@@ -109,6 +109,16 @@ class TokenIssuer:
         token = jwt.encode(claims, self._key, algorithm="RS256", headers=headers)
         return token, lifetime
 
+    def sign(self, claims: dict[str, Any], *, foreign_key: bool = False) -> str:
+        """An RS256 JWT of `claims` with this key (or, to test refusals, with a stranger's key)."""
+        key = (
+            rsa.generate_private_key(public_exponent=65537, key_size=2048)
+            if foreign_key
+            else self._key
+        )
+        headers = {"typ": "JWT", "kid": self.key_id}
+        return jwt.encode(claims, key, algorithm="RS256", headers=headers)
+
     def verify(self, authorization: str | None) -> VerifiedToken:
         """Check an `Authorization` header as Graph does; InvalidToken carries Graph's message."""
         token = _bearer(authorization)

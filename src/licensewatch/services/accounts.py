@@ -9,6 +9,7 @@ import secrets
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from enum import StrEnum
+from typing import Any
 
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
@@ -17,6 +18,7 @@ from sqlalchemy import Engine, Update, delete, select, update
 from licensewatch.storage.database import session_scope
 from licensewatch.storage.models.accounts import Account, ApiToken, Role, WebSession
 from licensewatch.storage.models.base import utcnow
+from licensewatch.storage.models.tenants import Tenant
 
 SESSION_LIFETIME = timedelta(hours=12)
 # New API tokens expire unless asked otherwise: a forgotten token in a script or a CI variable
@@ -50,6 +52,7 @@ class Principal:
     account_id: int
     username: str
     role: Role
+    tenants: frozenset[str] | None = None  # a viewer's tenant scope; None: every tenant
 
     @property
     def is_admin(self) -> bool:
@@ -85,8 +88,16 @@ def generate_password() -> str:
     return secrets.token_urlsafe(18)
 
 
+def scope_of(role: str, tenant_scope: list[Any] | None) -> frozenset[str] | None:
+    """The tenants a role with a stored scope may see (admins: all of them)."""
+    if role == Role.ADMIN or tenant_scope is None:
+        return None
+    return frozenset(str(name) for name in tenant_scope)
+
+
 def _principal(account: Account) -> Principal:
-    return Principal(account.id, account.username, Role(account.role))
+    scope = scope_of(account.role, account.tenant_scope)
+    return Principal(account.id, account.username, Role(account.role), scope)
 
 
 def create_account(engine: Engine, username: str, role: Role, password: str | None = None) -> str:
@@ -150,6 +161,22 @@ def set_disabled(engine: Engine, username: str, *, disabled: bool = True) -> Non
         account.disabled = disabled
         if disabled:
             session.execute(delete(WebSession).where(WebSession.account_id == account.id))
+
+
+def set_tenant_scope(engine: Engine, username: str, tenants: list[str] | None) -> None:
+    """Limits a viewer to some tenants (by name), or lifts the limit with None."""
+    with session_scope(engine) as session:
+        account = session.scalar(select(Account).where(Account.username == username))
+        if account is None:
+            raise AccountError(f"no account named {username!r}")
+        if tenants is not None:
+            if account.role == Role.ADMIN:
+                raise AccountError("administrators see every tenant: scope a viewer account")
+            known = set(session.scalars(select(Tenant.name)))
+            unknown = sorted(set(tenants) - known)
+            if unknown:
+                raise AccountError(f"no tenant named {', '.join(map(repr, unknown))}")
+        account.tenant_scope = sorted(set(tenants)) if tenants is not None else None
 
 
 def count_accounts(engine: Engine) -> int:

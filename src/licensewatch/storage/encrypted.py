@@ -11,6 +11,7 @@ from sqlalchemy import Column, Connection, Engine, Table, func, select, update
 from licensewatch.security.crypto import Keyring, load_keyring
 from licensewatch.settings import Settings
 from licensewatch.storage.models.intelligence import AlertDestination
+from licensewatch.storage.models.sso import SsoPending, SsoSettings
 from licensewatch.storage.models.tenants import Credential
 
 
@@ -38,6 +39,8 @@ class EncryptedColumn:
 
 _CREDENTIALS = cast(Table, Credential.__table__)
 _DESTINATIONS = cast(Table, AlertDestination.__table__)
+_SSO = cast(Table, SsoSettings.__table__)
+_SSO_PENDING = cast(Table, SsoPending.__table__)
 
 # Every column written through `Keyring.encrypt`. tests/storage/test_encrypted_registry.py fails
 # when a model or migration adds a binary or secret-named column that is missing here.
@@ -49,6 +52,11 @@ ENCRYPTED_COLUMNS: tuple[EncryptedColumn, ...] = (
         "alert destination secrets (webhook signing keys, SMTP passwords)",
     ),
     EncryptedColumn(_DESTINATIONS, "target_ciphertext", "webhook URLs"),
+    EncryptedColumn(_SSO, "ciphertext", "the SSO web app's client secret or certificate key"),
+    EncryptedColumn(_SSO_PENDING, "flow", "sign-ins under way (PKCE verifier, nonce)", "id_hash"),
+    EncryptedColumn(
+        _SSO_PENDING, "answer", "Entra's answers to them (authorization codes)", "id_hash"
+    ),
 )
 
 

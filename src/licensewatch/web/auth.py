@@ -89,7 +89,9 @@ def api_caller(request: Request) -> Caller:
                 "invalid or expired API token",
                 headers={"WWW-Authenticate": 'Bearer error="invalid_token"'},
             )
-        return Caller(principal, None)
+        bearer = Caller(principal, None)
+        request.state.caller = bearer  # what tenant scoping reads (web/scope.py)
+        return bearer
     caller = session_caller(request)
     if caller is None:
         raise HTTPException(

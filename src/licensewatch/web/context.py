@@ -13,6 +13,7 @@ from licensewatch.services.sign_in import SignInThrottle
 from licensewatch.settings import Settings
 from licensewatch.storage.database import session_scope
 from licensewatch.web.background import SyncLauncher
+from licensewatch.web.queries.common import SCOPE_KEY
 
 
 @dataclass
@@ -25,6 +26,12 @@ class AppContext:
     launcher: SyncLauncher
 
 
+def caller_scope(request: Request) -> frozenset[str] | None:
+    """The tenants the request's caller may see (None: all, or no caller yet)."""
+    caller = getattr(request.state, "caller", None)
+    return None if caller is None else caller.principal.tenants
+
+
 def app_context(request: Request) -> AppContext:
     context: AppContext = request.app.state.lw
     return context
@@ -35,6 +42,8 @@ def engine_of(request: Request) -> Engine:
 
 
 def reader(request: Request) -> Iterator[Session]:
-    """A read-only session seeing one snapshot for the whole request."""
+    """A read-only session seeing one snapshot for the whole request, within the caller's scope."""
     with session_scope(engine_of(request), write=False) as session:
+        # Read when a query first needs it: by then the route's caller dependency has run.
+        session.info[SCOPE_KEY] = lambda: caller_scope(request)
         yield session

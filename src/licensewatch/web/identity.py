@@ -18,6 +18,7 @@ from licensewatch.services.accounts import (
     digest,
     resolve_session,
     resolve_token,
+    scope_of,
     token_is_live,
 )
 from licensewatch.storage.models.accounts import Account, ApiToken, Role, WebSession
@@ -32,6 +33,7 @@ _TOKEN = (
         Account.username,
         Account.role,
         Account.disabled,
+        Account.tenant_scope,
     )
     .join(Account, Account.id == ApiToken.account_id)
     .where(ApiToken.token_hash == bindparam("digest"))
@@ -45,6 +47,7 @@ _SESSION = (
         Account.username,
         Account.role,
         Account.disabled,
+        Account.tenant_scope,
     )
     .join(Account, Account.id == WebSession.account_id)
     .where(WebSession.id_hash == bindparam("digest"))
@@ -60,7 +63,7 @@ def token_principal(engine: Engine, raw: str) -> Principal | None:
         return None
     if row.last_used_at is None or row.last_used_at + LAST_SEEN_GRANULARITY <= now:
         return resolve_token(engine, raw)  # checks again and records the use
-    return Principal(row.id, row.username, Role(row.role))
+    return Principal(row.id, row.username, Role(row.role), scope_of(row.role, row.tenant_scope))
 
 
 def session_view(engine: Engine, raw: str) -> SessionView | None:
@@ -72,4 +75,7 @@ def session_view(engine: Engine, raw: str) -> SessionView | None:
         return None
     if row.last_seen_at + LAST_SEEN_GRANULARITY <= now:
         return resolve_session(engine, raw)  # checks again and records the use
-    return SessionView(Principal(row.id, row.username, Role(row.role)), row.csrf_secret)
+    principal = Principal(
+        row.id, row.username, Role(row.role), scope_of(row.role, row.tenant_scope)
+    )
+    return SessionView(principal, row.csrf_secret)

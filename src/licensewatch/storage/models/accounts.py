@@ -4,8 +4,9 @@ from __future__ import annotations
 
 from datetime import datetime
 from enum import StrEnum
+from typing import Any
 
-from sqlalchemy import Boolean, ForeignKey, Index, Integer, String
+from sqlalchemy import JSON, Boolean, ForeignKey, Index, Integer, String
 from sqlalchemy.orm import Mapped, mapped_column
 
 from licensewatch.storage.models.base import Base, utcnow
@@ -19,7 +20,7 @@ class Role(StrEnum):
 
 
 class Account(Base):
-    """A local user of the web app (argon2 password hash, never the password)."""
+    """A user of the web app: local (argon2 password hash, never the password) or from SSO."""
 
     __tablename__ = "accounts"
 
@@ -30,6 +31,11 @@ class Account(Base):
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     last_login_at: Mapped[datetime | None]
     disabled: Mapped[bool] = mapped_column(Boolean, default=False)
+    # "local" (password) or "sso" (Entra ID: no usable password; role set at every sign-in).
+    source: Mapped[str] = mapped_column(String(10), default="local")
+    external_id: Mapped[str | None] = mapped_column(String(100), unique=True)  # "tid:oid"
+    # The tenants (by name) a viewer may see; NULL: every tenant. Admins always see all.
+    tenant_scope: Mapped[list[Any] | None] = mapped_column(JSON)
 
 
 class WebSession(Base):

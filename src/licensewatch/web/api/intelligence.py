@@ -14,6 +14,7 @@ from licensewatch.intelligence.costs import all_costs
 from licensewatch.intelligence.findings import tenant_findings
 from licensewatch.intelligence.prices import load_prices, remove_price, set_price
 from licensewatch.storage.database import session_scope
+from licensewatch.web import scope
 from licensewatch.web.auth import ApiAdmin, ApiCaller
 from licensewatch.web.context import engine_of
 
@@ -36,7 +37,9 @@ def _not_found(error: LookupError) -> HTTPException:
 def get_findings(request: Request, caller: ApiCaller, tenant: str | None = None) -> list[Any]:
     """Every rule per tenant: count, affected users (by UPN) or products, money, fix."""
     try:
-        return [f.to_dict() for f in tenant_findings(engine_of(request), tenant)]
+        engine = engine_of(request)
+        found = scope.per_tenant(request, tenant, lambda t: tenant_findings(engine, t))
+        return [f.to_dict() for f in found]
     except LookupError as error:
         raise _not_found(error) from None
 
@@ -45,7 +48,10 @@ def get_findings(request: Request, caller: ApiCaller, tenant: str | None = None)
 def get_costs(request: Request, caller: ApiCaller, tenant: str | None = None) -> list[Any]:
     """Monthly and yearly costs: purchased, assigned, unassigned, by attribute."""
     try:
-        return [c.to_dict() for c in all_costs(engine_of(request), tenant)]
+        engine = engine_of(request)
+        return [
+            c.to_dict() for c in scope.per_tenant(request, tenant, lambda t: all_costs(engine, t))
+        ]
     except LookupError as error:
         raise _not_found(error) from None
 
@@ -55,7 +61,7 @@ def get_catalog(request: Request, caller: ApiCaller, unknown: bool = False) -> l
     """Products seen in tenants with their friendly name and its source."""
     with session_scope(engine_of(request), write=False) as session:
         products = unknown_products(session) if unknown else seen_products(session)
-    return [p.to_dict() for p in products]
+    return [p.to_dict() for p in scope.seen_in_scope(request, products)]
 
 
 @router.get("/prices")

@@ -15,6 +15,7 @@ from licensewatch.web.pages import (
     login,
     onboarding,
     people,
+    sso,
     tenants,
 )
 
@@ -22,6 +23,7 @@ router = APIRouter()
 # onboarding before tenants: `/tenants/new` must win over `/tenants/{name}`.
 MODULES = (
     login,
+    sso,
     health,
     dashboard,
     inventory,

@@ -10,6 +10,7 @@ from fastapi.responses import RedirectResponse
 from sqlalchemy.orm import Session
 from starlette.responses import Response
 
+from licensewatch.web import scope
 from licensewatch.web.auth import AdminForm, PageCaller
 from licensewatch.web.context import app_context, reader
 from licensewatch.web.paging import Offset
@@ -69,7 +70,7 @@ def runs_page(
     notice: str = "",
 ) -> Response:
     refs = tenant_refs(session)
-    chosen = [r for r in refs if not tenant or r.name == tenant]
+    chosen = scope.chosen(refs, tenant)
     return render(
         request,
         "sync.html",

@@ -15,9 +15,9 @@ from licensewatch.storage.database import session_scope
 from licensewatch.storage.models.base import utcnow
 from licensewatch.web import exports
 from licensewatch.web.auth import PageCaller
-from licensewatch.web.context import engine_of, reader
+from licensewatch.web.context import caller_scope, engine_of, reader
 from licensewatch.web.queries.balance import balance_rows
-from licensewatch.web.queries.common import tenant_refs
+from licensewatch.web.queries.common import SCOPE_KEY, tenant_refs
 from licensewatch.web.queries.products import subscription_rows
 from licensewatch.web.queries.users import user_licence_rows
 
@@ -63,14 +63,18 @@ def download(
         disposition = f'attachment; filename="{stem}.xlsx"'
         return Response(body, media_type=XLSX, headers={"content-disposition": disposition})
     return StreamingResponse(
-        _stream(engine_of(request), dataset, tenant or None),
+        _stream(engine_of(request), dataset, tenant or None, caller_scope(request)),
         media_type="text/csv; charset=utf-8",
         headers={"content-disposition": f'attachment; filename="{stem}.csv"'},
     )
 
 
-def _stream(engine: Engine, dataset: Dataset, tenant: str | None) -> Iterator[str]:
-    # A stream outlives the request's session: it opens a read transaction of its own.
+def _stream(
+    engine: Engine, dataset: Dataset, tenant: str | None, allowed: frozenset[str] | None
+) -> Iterator[str]:
+    # A stream outlives the request's session: it opens a read transaction of its own, in the
+    # same tenant scope.
     with session_scope(engine, write=False) as session:
+        session.info[SCOPE_KEY] = lambda: allowed
         yield "\ufeff"  # a BOM so Excel opens the UTF-8 file with the right encoding
         yield from exports.csv_chunks(COLUMNS[dataset], _rows(session, dataset, tenant))

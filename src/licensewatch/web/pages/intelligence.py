@@ -37,8 +37,9 @@ from licensewatch.intelligence.report_formats import (
 from licensewatch.intelligence.reports import build_report
 from licensewatch.storage.database import session_scope
 from licensewatch.storage.models import Tenant
+from licensewatch.web import scope
 from licensewatch.web.auth import AdminForm, PageAdmin, PageCaller
-from licensewatch.web.context import engine_of
+from licensewatch.web.context import caller_scope, engine_of
 from licensewatch.web.security import policy_with_style_hashes
 from licensewatch.web.templating import render
 
@@ -47,7 +48,7 @@ router = APIRouter()
 
 def _tenants(request: Request) -> list[str]:
     with session_scope(engine_of(request), write=False) as session:
-        return list(session.scalars(select(Tenant.name).order_by(Tenant.name)))
+        return scope.visible(request, session.scalars(select(Tenant.name).order_by(Tenant.name)))
 
 
 def _price_note(request: Request) -> str | None:
@@ -61,9 +62,23 @@ def _chosen(request: Request, tenant: str) -> str | None:
     return tenant or None
 
 
+def _one_for_report(request: Request, tenant: str) -> str | None:
+    """A report covers one tenant or all; a viewer limited to some tenants picks one of them."""
+    chosen = _chosen(request, tenant)
+    if chosen is None and caller_scope(request) is not None:
+        names = _tenants(request)
+        if len(names) != 1:
+            raise HTTPException(422, "Choose a tenant for the report (?tenant=NAME).")
+        return names[0]
+    return chosen
+
+
 @router.get("/findings")
 def findings_page(request: Request, caller: PageCaller, tenant: str = "") -> Response:
-    results = by_money(tenant_findings(engine_of(request), _chosen(request, tenant)))
+    engine = engine_of(request)
+    results = by_money(
+        scope.per_tenant(request, _chosen(request, tenant), lambda t: tenant_findings(engine, t))
+    )
     return render(
         request,
         "findings.html",
@@ -78,7 +93,8 @@ def findings_page(request: Request, caller: PageCaller, tenant: str = "") -> Res
 
 @router.get("/costs")
 def costs_page(request: Request, caller: PageCaller, tenant: str = "") -> Response:
-    results = all_costs(engine_of(request), _chosen(request, tenant))
+    engine = engine_of(request)
+    results = scope.per_tenant(request, _chosen(request, tenant), lambda t: all_costs(engine, t))
     return render(
         request,
         "costs.html",
@@ -92,7 +108,7 @@ def costs_page(request: Request, caller: PageCaller, tenant: str = "") -> Respon
 
 def _catalog(request: Request, caller: Any, status_code: int = 200, **extra: Any) -> Response:
     with session_scope(engine_of(request), write=False) as session:
-        products = seen_products(session)
+        products = scope.seen_in_scope(request, seen_products(session))
         prices = load_prices(session)
         excluded = exclusions(session)
         note = price_note(session)
@@ -229,7 +245,7 @@ def report_download(
     if format not in writers:
         raise HTTPException(422, "format must be html, xlsx or csv")
     write, mime, suffix = writers[format]
-    report = build_report(engine_of(request), _chosen(request, tenant))
+    report = build_report(engine_of(request), _one_for_report(request, tenant))
     stamp = f"{report.generated_at:%Y-%m-%d}" if isinstance(report.generated_at, datetime) else ""
     disposition = "inline" if format == "html" else "attachment"
     headers = {"Content-Disposition": f'{disposition}; filename="licensewatch-{stamp}.{suffix}"'}

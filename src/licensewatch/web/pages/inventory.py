@@ -11,6 +11,7 @@ from sqlalchemy.orm import Session
 from starlette.responses import Response
 
 from licensewatch.intelligence.history import ChangeQuery, change_history
+from licensewatch.web import scope
 from licensewatch.web.auth import PageCaller
 from licensewatch.web.context import reader
 from licensewatch.web.paging import Offset
@@ -82,7 +83,7 @@ def renewals_page(
     request: Request, caller: PageCaller, session: Reader, tenant: str = ""
 ) -> Response:
     refs = tenant_refs(session)
-    chosen = [r for r in refs if not tenant or r.name == tenant]
+    chosen = scope.chosen(refs, tenant)
     return render(
         request,
         "renewals.html",

@@ -16,7 +16,9 @@ from licensewatch.services.accounts import (
     end_session,
     start_session,
 )
+from licensewatch.services.audit import record
 from licensewatch.services.sign_in import Refused, Scope
+from licensewatch.services.sso import SsoService, SsoView
 from licensewatch.web.auth import FormCaller, session_caller
 from licensewatch.web.context import app_context
 from licensewatch.web.security import (
@@ -44,8 +46,17 @@ def safe_next(target: str | None) -> str:
     return target
 
 
+def client_address(request: Request) -> str:
+    return request.client.host if request.client else "unknown"
+
+
+def _sso(request: Request) -> SsoView | None:
+    return SsoService(app_context(request).engine).enabled_view()
+
+
 def _form(request: Request, next_url: str, status_code: int = 200, **context: object) -> Response:
     token = new_login_csrf()
+    sso = _sso(request)
     response = render(
         request,
         "login.html",
@@ -53,7 +64,9 @@ def _form(request: Request, next_url: str, status_code: int = 200, **context: ob
         status_code=status_code,
         login_csrf=token,
         next_url=next_url,
-        no_accounts=count_accounts(app_context(request).engine) == 0,
+        no_accounts=count_accounts(app_context(request).engine) == 0 and sso is None,
+        sso_enabled=sso is not None,
+        local_admins_only=sso is not None and sso.local_sign_in == "admins",
         **context,
     )
     set_cookie(request, response, LOGIN_CSRF_COOKIE, token, max_age=3600)
@@ -99,7 +112,7 @@ def _sign_in(
     if not tokens_match(csrf_token, request.cookies.get(LOGIN_CSRF_COOKIE)):
         return _form(request, next_url, 403, error="The sign-in form expired. Please try again.")
     # The TCP peer, or the client a trusted proxy names (see LICENSEWATCH_TRUSTED_PROXIES).
-    address = request.client.host if request.client else "unknown"
+    address = client_address(request)
     attempt = context.throttle.begin(username, address)
     if isinstance(attempt, Refused):
         minutes = (attempt.retry_after + 59) // 60
@@ -119,6 +132,12 @@ def _sign_in(
         # The attempt's row stays: it is the failure the throttle counts.
         return _form(request, next_url, 401, error="Wrong username or password.", username=username)
     context.throttle.succeeded(attempt, username, address)
+    sso = _sso(request)
+    if sso is not None and sso.local_sign_in == "admins" and not principal.is_admin:
+        # Once SSO works, local accounts are only the administrators' break-glass way in.
+        record(context.engine, "local.sign_in", username, address, "refused", "SSO required")
+        message = "Local sign-in is reserved for administrators: use Sign in with Microsoft."
+        return _form(request, next_url, 403, error=message, username=username)
     old = request.cookies.get(SESSION_COOKIE)
     if old:
         end_session(context.engine, old)

@@ -10,6 +10,7 @@ from sqlalchemy.orm import Session
 from starlette.responses import Response
 
 from licensewatch.intelligence.history import ChangeQuery, change_history
+from licensewatch.web import scope
 from licensewatch.web.auth import PageCaller
 from licensewatch.web.context import reader
 from licensewatch.web.paging import Offset
@@ -40,7 +41,7 @@ def users_page(
     offset: Offset = 0,
 ) -> Response:
     refs = tenant_refs(session)
-    chosen = [r for r in refs if not tenant or r.name == tenant]
+    chosen = scope.chosen(refs, tenant)
     filters = UserFilter(q, licensed, state, kind, department, country, sku_id)
     query = {
         k: v

@@ -122,7 +122,9 @@ def balance_rows(session: Session, tenant: str | None = None) -> list[BalanceRow
 
     The numbers are the domain's (domain/balance.py), shared with the CLI, findings and costs.
     """
-    rows = with_names(session, storage_balance_rows(session, tenant))
+    visible = {ref.name for ref in tenant_refs(session, tenant)}  # the caller's tenant scope
+    rows_in_scope = [r for r in storage_balance_rows(session, tenant) if r.tenant in visible]
+    rows = with_names(session, rows_in_scope)
     rows.sort(key=lambda r: (r.tenant.lower(), r.name.lower()))
     return rows
 

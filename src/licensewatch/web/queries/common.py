@@ -13,6 +13,9 @@ from licensewatch.storage.database import is_sqlite
 from licensewatch.storage.models.inventory import User
 from licensewatch.storage.models.tenants import Tenant
 
+# The session.info key of the caller-scope callback (set by web.context.reader).
+SCOPE_KEY = "lw_scope"
+
 T = TypeVar("T")
 MAX_LIMIT = 500
 
@@ -60,7 +63,7 @@ def ids(values: Iterable[object]) -> dict[str, list[object]]:
 
 
 def tenant_refs(session: Session, name: str | None = None) -> list[TenantRef]:
-    """All tenants by name, or the one named (empty when unknown).
+    """All tenants by name, or the one named (empty when unknown or out of the caller's scope).
 
     A page asks this several times (checks, balance, trends): the answer is kept for the rest
     of the session's transaction, which reads one snapshot anyway.
@@ -73,7 +76,13 @@ def tenant_refs(session: Session, name: str | None = None) -> list[TenantRef]:
         if name
         else (session.connection().execute(_ALL_TENANTS))
     )
-    refs = [TenantRef(id=r.id, name=r.name, dataset_id=r.dataset_id) for r in rows]
+    scope = session.info.get(SCOPE_KEY)
+    allowed = scope() if scope is not None else None  # a viewer limited to some tenants
+    refs = [
+        TenantRef(id=r.id, name=r.name, dataset_id=r.dataset_id)
+        for r in rows
+        if allowed is None or r.name in allowed
+    ]
     memo[name] = refs
     return list(refs)
 

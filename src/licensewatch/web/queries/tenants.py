@@ -66,8 +66,11 @@ def tenant_summaries(
     connection = session.connection()  # prebuilt Core statements: see queries.common
     products = {r.tenant_id: r.products for r in connection.execute(_PRODUCTS)}
     rows = connection.execute(_ONE_TENANT, {"name": name}) if name else connection.execute(_TENANTS)
+    visible = {ref.name for ref in refs}
     summaries = []
     for row in rows:
+        if row.name not in visible:  # out of the caller's tenant scope
+            continue
         summary = None
         if with_credentials and row.credential_id is not None:
             summary = CredentialSummary(
