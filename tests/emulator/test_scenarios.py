@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import string
 from datetime import timedelta
 from pathlib import Path
 from typing import Any
@@ -105,7 +106,10 @@ def test_upns_look_like_real_tenants(enterprise: Tenant) -> None:
     starts = [u.user_principal_name[0] for u in users]
     assert any(c.isdigit() for c in starts)
     assert "_" in starts
-    assert any(not c.isascii() for c in starts)
+    # Entra refuses accented letters in userPrincipalName; display names keep theirs.
+    allowed = set(string.ascii_letters + string.digits + "'.-_!#^~")
+    assert all(set(u.user_principal_name.split("@")[0]) <= allowed for u in users)
+    assert any(not c.isascii() for u in users for c in u.display_name)
     assert len({u.user_principal_name.lower() for u in users}) == len(users)
     guest = next(u for u in users if u.user_type == "Guest")
     local, _, external = (guest.mail or "").partition("@")

@@ -32,6 +32,7 @@ from licensewatch.emulator.state import (
     World,
     utcnow,
 )
+from licensewatch.emulator.upn import upn_local
 
 APP_ROLES = frozenset({"Directory.Read.All", "User.Read.All"})
 _SHARED_CERT_ABOVE = 5  # RSA key generation is slow: bigger worlds share one app certificate
@@ -247,7 +248,7 @@ def _people(tenant: Tenant, rng: random.Random, recipe: Scenario, n: int, now: d
             given: str | None = None
             surname: str | None = None
         else:
-            local, given, surname = f"{first}.{last.replace(' ', '')}".lower(), first, last
+            local, given, surname = upn_local(f"{first}.{last}"), first, last
         count = seen[local] = seen.get(local, 0) + 1
         if count > 1:
             local = f"{local}{count}"
