@@ -12,7 +12,7 @@ from collections.abc import Callable
 from dataclasses import replace
 from pathlib import Path
 
-from benchmarks import machine, w1_full, w2_latency, w3_delta, w4_daemon, w5_web
+from benchmarks import machine, w1_full, w2_latency, w3_delta, w4_daemon, w5_web, w6_seed
 from benchmarks.config import QUICK_SIZES, Config
 from benchmarks.report import Workload, markdown, write_json
 
@@ -22,6 +22,7 @@ WORKLOADS: dict[str, Callable[[Config], Workload]] = {
     "W3": w3_delta.run,
     "W4": w4_daemon.run,
     "W5": w5_web.run,
+    "W6": w6_seed.run,
 }
 
 

@@ -26,9 +26,9 @@ from typer.testing import CliRunner
 from emulator_fixtures import EmulatorFactory
 from licensewatch.cli import app
 from licensewatch.emulator.options import EmulatorOptions
-from licensewatch.intelligence import alerts
 from licensewatch.observability.server import MetricsServer
 from licensewatch.observability.sync_metrics import SyncMetrics
+from licensewatch.security.crypto import Keyring
 from licensewatch.storage.database import make_engine
 from licensewatch.storage.models import SyncStatus, utcnow
 from licensewatch.sync.daemon import Daemon, DaemonConfig
@@ -141,22 +141,25 @@ def test_fleet_healthy_on_time_broken_back_off(
 
 
 def test_two_daemons_never_sync_a_tenant_twice(
-    make_emulator: EmulatorFactory, engine: Engine, monkeypatch: pytest.MonkeyPatch
+    make_emulator: EmulatorFactory, engine: Engine
 ) -> None:
     evaluated: list[int] = []
 
-    def evaluate_alerts(_engine: Engine, tenant_pk: int) -> None:
+    def evaluate_alerts(_engine: Engine, tenant_pk: int, /, *, keyring: Keyring | None) -> None:
         evaluated.append(tenant_pk)
         raise RuntimeError("a broken alert rule must not stop the daemon")
 
-    monkeypatch.setattr(alerts, "evaluate_alerts", evaluate_alerts)
     emulator = make_emulator(
         tenants=8, users=15, scenario="msp", seed=9, options=EmulatorOptions(latency_ms=60)
     )
     keyring, _ = new_keyring()
     onboard(engine, emulator, keyring)
     daemons = [
-        Daemon(engine, SyncOptions(keyring=keyring), DaemonConfig(concurrency=3, once=True))
+        Daemon(
+            engine,
+            SyncOptions(keyring=keyring, after_sync=evaluate_alerts),
+            DaemonConfig(concurrency=3, once=True),
+        )
         for _ in range(2)
     ]
     threads = [threading.Thread(target=d.run) for d in daemons]

@@ -13,7 +13,7 @@ import httpx
 from starlette.applications import Starlette
 
 from licensewatch.emulator.faults import FaultInjector
-from licensewatch.emulator.graph import graph_routes
+from licensewatch.emulator.graph.routes import graph_routes
 from licensewatch.emulator.options import EmulatorOptions
 from licensewatch.emulator.state import (
     App,

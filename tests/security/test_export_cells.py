@@ -18,8 +18,8 @@ from licensewatch.domain.sections import Section
 from licensewatch.intelligence.costs import ProductCost, TenantCosts
 from licensewatch.intelligence.findings import Affected, Finding, FindingRule
 from licensewatch.intelligence.money import Cost
+from licensewatch.intelligence.report_content import Report
 from licensewatch.intelligence.report_formats import attachments, to_csv_zip, to_xlsx
-from licensewatch.intelligence.reports import Report
 from licensewatch.web import exports
 from licensewatch.web.queries.products import SubscriptionRow
 from licensewatch.web.queries.users import UserLicence

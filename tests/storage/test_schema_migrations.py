@@ -43,11 +43,11 @@ def test_migrated_schema_equals_models(database_url: str) -> None:
         engine.dispose()
 
 
-def test_upgrade_from_url_is_idempotent(database_url: str) -> None:
-    upgrade(database_url)
-    upgrade(database_url)
+def test_upgrade_is_idempotent(database_url: str) -> None:
     engine = make_engine(database_url, upgrade=False)
     try:
+        upgrade(engine)
+        upgrade(engine)
         assert current_revision(engine) == head_revision()
     finally:
         engine.dispose()

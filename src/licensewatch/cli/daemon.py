@@ -84,6 +84,8 @@ def daemon(
     lease_ttl: LeaseOpt = "10m",
 ) -> None:
     """Sync every tenant on its interval (one process; SQLite or PostgreSQL)."""
+    from licensewatch.intelligence.alerts import evaluate_alerts
+    from licensewatch.intelligence.reports import send_due_reports
     from licensewatch.storage.database import make_engine
     from licensewatch.storage.encrypted import keyring_for
     from licensewatch.sync.daemon import Daemon, DaemonConfig
@@ -95,7 +97,11 @@ def daemon(
     with expected_errors():
         engine = make_engine(settings.database_url)
         options = SyncOptions(
-            keyring=keyring_for(engine, settings), lease_ttl=ttl, metrics=SyncMetrics()
+            keyring=keyring_for(engine, settings),
+            lease_ttl=ttl,
+            metrics=SyncMetrics(),
+            after_sync=evaluate_alerts,
+            send_reports=send_due_reports,
         )
     config = DaemonConfig(concurrency=concurrency, stop_timeout=stop_timeout, once=once)
     runner = Daemon(engine, options, config)
@@ -147,6 +153,8 @@ def worker(
     ] = True,
 ) -> None:
     """A scale-out worker: any number of them, on any machines, sharing one PostgreSQL."""
+    from licensewatch.intelligence.alerts import evaluate_alerts
+    from licensewatch.intelligence.reports import send_due_reports
     from licensewatch.storage.encrypted import keyring_for
     from licensewatch.sync.scheduler import SyncOptions
     from licensewatch.sync.worker import (
@@ -165,7 +173,13 @@ def worker(
         except psycopg.OperationalError as error:
             fail(f"database unreachable: {str(error).strip().splitlines()[0]}", ExitCode.FAILED)
         metrics = SyncMetrics()
-        options = SyncOptions(keyring=keyring_for(engine, settings), lease_ttl=ttl, metrics=metrics)
+        options = SyncOptions(
+            keyring=keyring_for(engine, settings),
+            lease_ttl=ttl,
+            metrics=metrics,
+            after_sync=evaluate_alerts,
+            send_reports=send_due_reports,
+        )
     config = WorkerConfig(
         concurrency=concurrency,
         schedule_cron=schedule_cron,

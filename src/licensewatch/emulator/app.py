@@ -7,7 +7,7 @@ from starlette.applications import Starlette
 from licensewatch.emulator.auth_routes import auth_routes
 from licensewatch.emulator.control import control_routes
 from licensewatch.emulator.faults import FaultInjector
-from licensewatch.emulator.graph import graph_routes
+from licensewatch.emulator.graph.routes import graph_routes
 from licensewatch.emulator.options import EmulatorOptions
 from licensewatch.emulator.signin import SignInState
 from licensewatch.emulator.signin_routes import signin_routes

@@ -11,7 +11,8 @@ from datetime import UTC, datetime
 from starlette.requests import Request
 from starlette.responses import JSONResponse
 
-# Every token endpoint answer (success or error) carries these recorded headers (§1.3).
+# Every token endpoint answer (success or error) carries these headers, as Entra's do: no caching
+# (RFC 6749 §5.1 requires it of token responses) and Entra's server header (docs/emulator.md, §1).
 NO_STORE_HEADERS = {
     "Cache-Control": "no-store, no-cache",
     "Pragma": "no-cache",

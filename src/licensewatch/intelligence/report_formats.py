@@ -15,7 +15,7 @@ from openpyxl.styles import Font
 
 from licensewatch.domain.balance import BALANCE_COLUMNS
 from licensewatch.intelligence.findings import CSV_COLUMNS
-from licensewatch.intelligence.reports import Report
+from licensewatch.intelligence.report_content import Report
 from licensewatch.tabular import pick, write_csv, xlsx_row
 
 Section = tuple[Sequence[str], list[dict[str, Any]]]

@@ -3,22 +3,23 @@
 from __future__ import annotations
 
 import calendar
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from enum import StrEnum
 from typing import Any
 
 from sqlalchemy import Engine, select
 
-from licensewatch.domain.balance import BalanceRow
 from licensewatch.intelligence.alerts.rules import DestinationKind, destination
 from licensewatch.intelligence.alerts.smtp import message, send
 from licensewatch.intelligence.alerts.webhook import DeliveryError
 from licensewatch.intelligence.catalog import with_names
-from licensewatch.intelligence.costs import TenantCosts, tenant_costs
-from licensewatch.intelligence.findings import Finding, findings_in_session
+from licensewatch.intelligence.costs import tenant_costs
+from licensewatch.intelligence.findings import findings_in_session
 from licensewatch.intelligence.findings.ranking import by_money
 from licensewatch.intelligence.history import ChangeQuery, change_history
+from licensewatch.intelligence.report_content import Report
+from licensewatch.intelligence.report_formats import attachments, render_html, render_text
 from licensewatch.security.crypto import Keyring
 from licensewatch.settings import load_settings
 from licensewatch.storage.database import session_scope
@@ -33,19 +34,6 @@ MAX_CHANGES = 2000
 class Frequency(StrEnum):
     WEEKLY = "weekly"
     MONTHLY = "monthly"
-
-
-@dataclass
-class Report:
-    """Everything a report shows, for one tenant or all."""
-
-    title: str
-    generated_at: datetime
-    since: datetime
-    balance: list[BalanceRow] = field(default_factory=list)
-    costs: list[TenantCosts] = field(default_factory=list)
-    findings: list[Finding] = field(default_factory=list)
-    changes: list[dict[str, Any]] = field(default_factory=list)
 
 
 def build_report(
@@ -192,8 +180,6 @@ def send_report(
     keyring: Keyring | None = None,
 ) -> None:
     """E-mail the report (HTML body, XLSX and findings CSV attached); DeliveryError on failure."""
-    from licensewatch.intelligence.report_formats import attachments, render_html, render_text
-
     with session_scope(engine, write=False) as session:
         target = destination(session, destination_name, keyring)
     if target.kind != DestinationKind.EMAIL:

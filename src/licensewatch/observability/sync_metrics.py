@@ -5,7 +5,7 @@ from __future__ import annotations
 import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
-from typing import TYPE_CHECKING
+from typing import Protocol
 
 from sqlalchemy import Engine, select
 
@@ -13,8 +13,29 @@ from licensewatch.observability.metrics import Registry
 from licensewatch.storage.database import read_transaction
 from licensewatch.storage.models import Tenant, TenantSchedule
 
-if TYPE_CHECKING:
-    from licensewatch.sync.runner import SyncResult
+
+class RunFigures(Protocol):
+    """The figures of a finished run the metrics read (`sync.outcome.SyncResult` has them).
+
+    A protocol, not an import: `sync` depends on `observability`, never the other way round.
+    """
+
+    @property
+    def kind(self) -> object: ...
+    @property
+    def duration_ms(self) -> int: ...
+    @property
+    def users_read(self) -> int: ...
+    @property
+    def pages_read(self) -> int: ...
+    @property
+    def requests(self) -> int: ...
+    @property
+    def retries(self) -> int: ...
+    @property
+    def throttled(self) -> int: ...
+    @property
+    def error_kind(self) -> str | None: ...
 
 
 class SyncMetrics:
@@ -67,7 +88,7 @@ class SyncMetrics:
             self._running += step
             self.in_flight.set(self._running)
 
-    def observe(self, tenant: str, outcome: str, result: SyncResult | None) -> None:
+    def observe(self, tenant: str, outcome: str, result: RunFigures | None) -> None:
         """Records one finished sync (outcome: completed, failed, cancelled or busy)."""
         self.runs.inc(tenant=tenant, outcome=outcome)
         if result is None:

@@ -41,23 +41,18 @@ def current_revision(engine: Engine) -> str | None:
         return MigrationContext.configure(connection).get_current_revision()
 
 
-def upgrade(engine_or_url: Engine | str, revision: str = "head") -> None:
-    """Migrate a database (an engine or a URL) up to a revision; a no-op when already there."""
-    if isinstance(engine_or_url, str):
-        from licensewatch.storage.database import make_engine
+def upgrade(engine: Engine, revision: str = "head") -> None:
+    """Migrate a database up to a revision; a no-op when already there.
 
-        engine = make_engine(engine_or_url, upgrade=False)
-        try:
-            upgrade(engine, revision)
-        finally:
-            engine.dispose()
-        return
-    if revision == "head" and is_current(engine_or_url):
+    Takes an engine only: `storage.database.make_engine` calls this, so this module must not
+    call back into it (no import cycle, even behind a function-local import).
+    """
+    if revision == "head" and is_current(engine):
         return  # the common case, decided without importing Alembic
     from alembic import command
 
-    if revision == "head" and current_revision(engine_or_url) == head_revision():
+    if revision == "head" and current_revision(engine) == head_revision():
         return
-    with engine_or_url.connect() as connection:
+    with engine.connect() as connection:
         command.upgrade(alembic_config(connection), revision)
         connection.commit()

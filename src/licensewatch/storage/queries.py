@@ -21,7 +21,6 @@ from licensewatch.storage.models import (
     SyncStatus,
     Tenant,
     User,
-    UserLicense,
     utcnow,
 )
 
@@ -85,50 +84,9 @@ def balance_rows(
     ]
 
 
-def latest_runs(session: Session, tenant_id: int | None = None, limit: int = 20) -> list[SyncRun]:
-    """The newest sync runs, newest first, optionally of one tenant."""
-    statement = select(SyncRun).order_by(SyncRun.id.desc()).limit(limit)
-    if tenant_id is not None:
-        statement = statement.where(SyncRun.tenant_id == tenant_id)
-    return list(session.scalars(statement))
-
-
 def _current_dataset(tenant_id: int) -> ScalarSelect[int | None]:
     # A subquery, so each statement reads the pointer and the rows in one snapshot.
     return select(Tenant.dataset_id).where(Tenant.id == tenant_id).scalar_subquery()
-
-
-@dataclass(frozen=True, slots=True)
-class UserPage:
-    """One page of a tenant's users in UPN order; pass `next_after` back for the next page."""
-
-    users: list[User]
-    next_after: tuple[str, str] | None
-
-
-def tenant_users(
-    session: Session,
-    tenant_id: int,
-    *,
-    after: tuple[str, str] | None = None,
-    limit: int = 100,
-) -> UserPage:
-    """A keyset-paged slice of the tenant's current users (one statement: one dataset)."""
-    upn = func.coalesce(User.user_principal_name, "")
-    statement = (
-        select(User)
-        .where(User.dataset_id == _current_dataset(tenant_id))
-        .order_by(upn, User.id)
-        .limit(limit + 1)
-    )
-    if after is not None:
-        statement = statement.where((upn > after[0]) | and_(upn == after[0], User.id > after[1]))
-    users = list(session.scalars(statement))
-    more = len(users) > limit
-    users = users[:limit]
-    last = users[-1] if users and more else None
-    next_after = (last.user_principal_name or "", last.id) if last else None
-    return UserPage(users=users, next_after=next_after)
 
 
 def upn_share_starts(connection: Connection, tenant_id: int, shares: int) -> list[str]:
@@ -146,21 +104,6 @@ def upn_share_starts(connection: Connection, tenant_id: int, shares: int) -> lis
     )
     statement = select(func.min(tiles.c.upn)).group_by(tiles.c.tile).order_by(tiles.c.tile)
     return [row[0] for row in connection.execute(statement)][1:]
-
-
-def user_licenses(session: Session, tenant_id: int, user_id: str) -> Sequence[UserLicense]:
-    """A current user's licence rows (direct and via groups)."""
-    statement = select(UserLicense).where(
-        UserLicense.dataset_id == _current_dataset(tenant_id),
-        UserLicense.user_id == user_id,
-    )
-    return list(session.scalars(statement))
-
-
-def count_users(session: Session, tenant_id: int) -> int:
-    """How many users the tenant's current dataset holds."""
-    statement = select(func.count()).where(User.dataset_id == _current_dataset(tenant_id))
-    return int(session.scalar(statement) or 0)
 
 
 def last_completed_at(session: Session, tenant_id: int) -> datetime | None:

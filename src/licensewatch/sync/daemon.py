@@ -18,7 +18,6 @@ from licensewatch.storage.models import SyncRun, SyncStatus, TenantSchedule, utc
 from licensewatch.sync import leases
 from licensewatch.sync.http_pool import SharedHttp
 from licensewatch.sync.scheduler import (
-    REPORTS,
     Outcome,
     SyncOptions,
     TenantOutcome,
@@ -119,8 +118,9 @@ class Daemon:
         return 1 if self.config.once and self._failures else 0
 
     def _send_reports(self) -> None:
-        keyring = self.options.keyring
-        call_hook(REPORTS, "send_due_reports", self.engine, utcnow(), keyring=keyring)
+        hook, keyring = self.options.send_reports, self.options.keyring
+        if hook is not None:
+            call_hook("send_reports", hook, self.engine, utcnow(), keyring=keyring)
 
     def _wait_tick(self) -> None:
         if self._inflight:

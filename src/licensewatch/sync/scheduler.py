@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import importlib
-import inspect
 import logging
 import random
 import time
@@ -12,7 +10,7 @@ from contextlib import nullcontext
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from enum import StrEnum
-from typing import Any
+from typing import Any, Protocol
 
 from sqlalchemy import Engine, insert, select, update
 from sqlalchemy.orm import joinedload
@@ -34,6 +32,18 @@ from licensewatch.sync.work import SyncProgress
 
 log = logging.getLogger(__name__)
 BUSY_RETRY = timedelta(minutes=1)  # another process runs the tenant: look again soon
+
+
+class AfterSync(Protocol):
+    """Runs after every completed or failed sync of a tenant (the caller passes alert rules)."""
+
+    def __call__(self, engine: Engine, tenant_pk: int, /, *, keyring: Keyring | None) -> object: ...
+
+
+class SendReports(Protocol):
+    """Runs once a reports period (the caller passes the sending of due reports)."""
+
+    def __call__(self, engine: Engine, now: datetime, /, *, keyring: Keyring | None) -> object: ...
 
 
 class SyncCancelled(Exception):
@@ -60,6 +70,10 @@ class SyncOptions:
     rng: random.Random = field(default_factory=random.Random)
     # Connections reused across syncs (daemon, worker); whoever sets it closes it.
     http: SharedHttp | None = None
+    # Alerts and reports live in `intelligence`, a layer beside `sync`: the caller (CLI, web app)
+    # passes them in, typed, instead of the scheduler importing them by name.
+    after_sync: AfterSync | None = None
+    send_reports: SendReports | None = None
 
     def client_factory_or_shared(self) -> ClientFactory | None:
         if self.client_factory is not None or self.http is None:
@@ -137,8 +151,9 @@ def sync_tenant_once(
         outcome.next_sync_at = _record(engine, outcome, options, owner)
     if options.metrics is not None:
         options.metrics.observe(outcome.name or str(tenant_pk), outcome.outcome, outcome.result)
-    if outcome.outcome in (Outcome.COMPLETED, Outcome.FAILED):
-        call_hook(ALERTS, "evaluate_alerts", engine, tenant_pk, keyring=options.keyring)
+    finished = outcome.outcome in (Outcome.COMPLETED, Outcome.FAILED)
+    if finished and options.after_sync is not None:
+        call_hook("after_sync", options.after_sync, engine, tenant_pk, keyring=options.keyring)
     return outcome
 
 
@@ -258,25 +273,9 @@ def _record(
     return next_at
 
 
-ALERTS = "licensewatch.intelligence.alerts"
-REPORTS = "licensewatch.intelligence.reports"
-
-
-def call_hook(module_name: str, name: str, *args: object, **kwargs: object) -> None:
-    """Call `<module>.<name>` if it exists (keyword arguments it does not take are dropped).
-
-    Alerts and reports are optional features of another package: a missing one is skipped and a
-    failing one is logged, never allowed to stop the scheduler.
-    """
+def call_hook(name: str, hook: Callable[..., object], *args: object, **kwargs: object) -> None:
+    """Call an alerts or reports hook; a failing one is logged, never stops the scheduler."""
     try:
-        module = importlib.import_module(module_name)
-    except ImportError:
-        return
-    hook = getattr(module, name, None)
-    if not callable(hook):
-        return
-    try:
-        accepted = inspect.signature(hook).parameters
-        hook(*args, **{key: value for key, value in kwargs.items() if key in accepted})
+        hook(*args, **kwargs)
     except Exception:
         log.exception("the %s hook failed", name)

@@ -23,7 +23,6 @@ from licensewatch.storage.models import utcnow
 from licensewatch.sync import leases
 from licensewatch.sync.http_pool import SharedHttp
 from licensewatch.sync.scheduler import (
-    REPORTS,
     SyncOptions,
     call_hook,
     due_tenants,
@@ -135,9 +134,15 @@ def build_app(
     @app.task(name="licensewatch.send_due_reports")
     async def send_due_reports(timestamp: int) -> None:
         # procrastinate defers each period once for the whole fleet: no report is sent twice.
-        await asyncio.to_thread(
-            call_hook, REPORTS, "send_due_reports", engine, utcnow(), keyring=options.keyring
-        )
+        if options.send_reports is not None:
+            await asyncio.to_thread(
+                call_hook,
+                "send_reports",
+                options.send_reports,
+                engine,
+                utcnow(),
+                keyring=options.keyring,
+            )
 
     _ = (sync_tenant, enqueue_due_tenants, retry_stalled_jobs, send_due_reports)
     return app

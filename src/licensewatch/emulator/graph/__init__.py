@@ -1,7 +1,5 @@
-"""The Graph v1.0 subset the emulator serves: users, SKUs, subscriptions, groups, delta, $batch."""
+"""The Graph v1.0 subset the emulator serves: users, SKUs, subscriptions, groups, delta, $batch.
 
-from __future__ import annotations
-
-from licensewatch.emulator.graph.routes import graph_routes
-
-__all__ = ["graph_routes"]
+The routes are in `routes.graph_routes`; this package imports nothing, so the fault layer can use
+`graph.errors` without loading the routes that use the fault layer (no import cycle).
+"""
