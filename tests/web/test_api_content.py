@@ -259,6 +259,13 @@ def _prices(body: list[dict[str, Any]]) -> None:
     ]
 
 
+def _audit(body: list[dict[str, Any]]) -> None:
+    # The fixtures' sign-ins (tests/web_fixtures.py) may or may not have run before this module.
+    assert all(e["outcome"] in {"ok", "refused", "failed"} for e in body)
+    assert all(e["action"] in {"local.sign_in", "sso.sign_in"} for e in body)
+    assert [e["at"] for e in body] == sorted((e["at"] for e in body), reverse=True)
+
+
 def _alerts(body: dict[str, Any]) -> None:
     assert body == {"rules": [], "log": []}  # none configured; tests/intelligence has real ones
 
@@ -400,6 +407,21 @@ CASES = [
         _prices,
     ),
     Case("/api/v1/alerts", "/api/v1/alerts", {"rules": [ANY], "log": [ANY]}, _alerts),
+    Case(
+        "/api/v1/audit",
+        "/api/v1/audit",
+        [
+            {
+                "at": str,
+                "actor": (str, NONE),
+                "address": (str, NONE),
+                "action": str,
+                "outcome": str,
+                "detail": (str, NONE),
+            }
+        ],
+        _audit,
+    ),
 ]
 
 

@@ -21,9 +21,16 @@ PUBLIC = {
     "/auth/callback",  # Entra's answer: checked against the sign-in under way (state, PKCE)
 }
 # Admin-only GET pages; every POST is admin-only except these.
-ADMIN_PAGES = {"/tenants/new", "/tenants/{name}", "/tenants/{name}/remove", "/accounts", "/alerts"}
-# Admin-only reads of the API (alert rules and destinations).
-ADMIN_API_READS = {"/api/v1/alerts"}
+ADMIN_PAGES = {
+    "/tenants/new",
+    "/tenants/{name}",
+    "/tenants/{name}/remove",
+    "/accounts",
+    "/alerts",
+    "/audit",
+}
+# Admin-only reads of the API (alert rules and destinations, the audit log).
+ADMIN_API_READS = {"/api/v1/alerts", "/api/v1/audit"}
 ANY_ROLE_POSTS = {"/logout", "/me/tokens", "/me/tokens/{token_id}/revoke", "/login"}
 PARAMS = {
     "{name}": "contoso",

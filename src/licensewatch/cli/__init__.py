@@ -102,6 +102,11 @@ COMMANDS: dict[str, LazyCommand] = {
         "sso_app",
         "Sign in to the web app with Microsoft Entra ID (OIDC, PKCE, roles from Entra).",
     ),
+    "audit": LazyCommand(
+        "licensewatch.cli.audit",
+        "audit",
+        "The audit log: sign-ins and refused sign-ins, newest first (never a secret).",
+    ),
     "key": LazyCommand(
         "licensewatch.cli.keys",
         "key_app",

@@ -179,6 +179,12 @@ def set_tenant_scope(engine: Engine, username: str, tenants: list[str] | None) -
         account.tenant_scope = sorted(set(tenants)) if tenants is not None else None
 
 
+def account_exists(engine: Engine, username: str) -> bool:
+    with session_scope(engine, write=False) as session:
+        found = session.scalar(select(Account.id).where(Account.username == username.strip()))
+        return found is not None
+
+
 def count_accounts(engine: Engine) -> int:
     """How many accounts exist (zero means the app still needs its first admin)."""
     with session_scope(engine, write=False) as session:

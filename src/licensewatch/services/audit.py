@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import asdict, dataclass
 from datetime import datetime
+from typing import Any
 
 from sqlalchemy import Engine, select
 
@@ -21,6 +22,9 @@ class AuditView:
     action: str
     outcome: str
     detail: str | None
+
+    def to_dict(self) -> dict[str, Any]:
+        return {**asdict(self), "at": self.at.isoformat()}
 
 
 def record(
@@ -44,8 +48,9 @@ def record(
         )
 
 
-def recent(engine: Engine, limit: int = 100) -> list[AuditView]:
+def recent(engine: Engine, limit: int = 100, offset: int = 0) -> list[AuditView]:
     """The newest events first."""
+    query = select(AuditEvent).order_by(AuditEvent.id.desc()).limit(limit).offset(offset)
     with session_scope(engine, write=False) as session:
-        rows = session.scalars(select(AuditEvent).order_by(AuditEvent.id.desc()).limit(limit))
+        rows = session.scalars(query)
         return [AuditView(r.at, r.actor, r.address, r.action, r.outcome, r.detail) for r in rows]

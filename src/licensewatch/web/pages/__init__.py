@@ -7,6 +7,7 @@ from fastapi import APIRouter
 from licensewatch.web.pages import (
     accounts,
     apidocs,
+    audit,
     changes,
     dashboard,
     downloads,
@@ -32,6 +33,7 @@ MODULES = (
     onboarding,
     tenants,
     accounts,
+    audit,
     downloads,
     apidocs,
 )

@@ -11,6 +11,7 @@ from starlette.responses import Response
 
 from licensewatch.services.accounts import (
     SESSION_LIFETIME,
+    account_exists,
     authenticate,
     count_accounts,
     end_session,
@@ -130,6 +131,9 @@ def _sign_in(
         principal = authenticate(context.engine, username, password)
     if principal is None:
         # The attempt's row stays: it is the failure the throttle counts.
+        # The name typed is kept only when it is an account's: people type passwords there too.
+        actor = username if account_exists(context.engine, username) else None
+        record(context.engine, "local.sign_in", actor, address, "refused", "wrong password")
         return _form(request, next_url, 401, error="Wrong username or password.", username=username)
     context.throttle.succeeded(attempt, username, address)
     sso = _sso(request)
@@ -138,6 +142,7 @@ def _sign_in(
         record(context.engine, "local.sign_in", username, address, "refused", "SSO required")
         message = "Local sign-in is reserved for administrators: use Sign in with Microsoft."
         return _form(request, next_url, 403, error=message, username=username)
+    record(context.engine, "local.sign_in", principal.username, address, "ok", principal.role.value)
     old = request.cookies.get(SESSION_COOKIE)
     if old:
         end_session(context.engine, old)
