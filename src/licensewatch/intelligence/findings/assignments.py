@@ -145,6 +145,48 @@ def _disabled(rows: list[str | None]) -> frozenset[str]:
     return frozenset.intersection(*sets) if sets else frozenset()
 
 
+def _holders_of_both(
+    context: Context, covered_id: str, covering_id: str
+) -> list[tuple[Any, Any, dict[str, list[str | None]]]]:
+    """(UPN, display name, {sku: disabled plans of each assignment}) of users holding both SKUs.
+
+    One self-join over the (dataset_id, sku_id) and (dataset_id, user_id) indexes: only the users
+    who hold both products reach Python, not every holder of either (issue 18: 1M users).
+    """
+    small, big = aliased(UserLicense), aliased(UserLicense)
+    statement = (
+        select(User.id, User.user_principal_name, User.display_name)
+        .add_columns(small.disabled_plans, big.disabled_plans)
+        .select_from(small)
+        .join(
+            big,
+            and_(
+                big.dataset_id == small.dataset_id,
+                big.user_id == small.user_id,
+                big.sku_id == covering_id,
+                big.state.in_(ASSIGNED_STATES),
+            ),
+        )
+        .join(User, and_(User.dataset_id == small.dataset_id, User.id == small.user_id))
+        .where(
+            small.dataset_id == context.dataset_id,
+            small.sku_id == covered_id,
+            small.state.in_(ASSIGNED_STATES),
+        )
+    )
+    holders: dict[str, tuple[Any, Any, dict[str, set[str | None]]]] = {}
+    for uid, upn, display, covered, covering in context.session.execute(statement):
+        by_sku = holders.setdefault(uid, (upn, display, {covered_id: set(), covering_id: set()}))[2]
+        # The join repeats each assignment per assignment of the other SKU: sets drop the copies
+        # (an intersection of disabled-plan sets does not change with duplicates).
+        by_sku[covered_id].add(covered)
+        by_sku[covering_id].add(covering)
+    return [
+        (upn, display, {sku: list(found) for sku, found in by_sku.items()})
+        for upn, display, by_sku in holders.values()
+    ]
+
+
 def overlapping_products(context: Context) -> Finding:
     """Users holding a product whose service plans are all part of another product they hold.
 
@@ -166,33 +208,8 @@ def overlapping_products(context: Context) -> Finding:
         for covered_id, covered_part, covering_id, covering_part in pairs:
             if {covered_id, covering_id} & context.excluded:
                 continue
-            statement = (
-                select(
-                    User.id,
-                    User.user_principal_name,
-                    User.display_name,
-                    UserLicense.sku_id,
-                    UserLicense.disabled_plans,
-                )
-                .join(
-                    UserLicense,
-                    and_(UserLicense.dataset_id == User.dataset_id, UserLicense.user_id == User.id),
-                )
-                .where(
-                    User.dataset_id == context.dataset_id,
-                    UserLicense.sku_id.in_((covered_id, covering_id)),
-                    UserLicense.state.in_(ASSIGNED_STATES),
-                )
-            )
-            holders: dict[str, tuple[Any, Any, dict[str, list[str | None]]]] = {}
-            for uid, upn, display, sku_id, disabled in context.session.execute(statement):
-                holders.setdefault(uid, (upn, display, {}))[2].setdefault(sku_id, []).append(
-                    disabled
-                )
             inside = context.name(covering_id, covering_part)
-            for upn, display, by_sku in holders.values():
-                if covered_id not in by_sku or covering_id not in by_sku:
-                    continue
+            for upn, display, by_sku in _holders_of_both(context, covered_id, covering_id):
                 needed = plans[covered_id] - _disabled(by_sku[covered_id])
                 enabled = plans[covering_id] - _disabled(by_sku[covering_id])
                 if needed <= enabled:
