@@ -2,9 +2,9 @@
 
 `python -m benchmarks.findings [--sizes 100000,1000000] [--databases sqlite,postgresql]`
 prints one line per rule, costs and database. The tenant is written straight through the storage
-models (no emulator, no sync): ten SKUs with real-looking plan sets (one contains another, so the
-overlapping-products rule has work to do), users holding one to three of them directly or via a
-group, some disabled plans, errors, guests, disabled accounts and sign-in dates.
+models (no emulator process, no sync): the emulator's product catalogue with Microsoft's plan
+sets, users holding one to three products directly or via a group, some disabled plans, errors,
+guests, disabled accounts and sign-in dates.
 """
 
 from __future__ import annotations
@@ -21,6 +21,7 @@ from typing import Any
 from sqlalchemy import Engine, insert, text
 
 from benchmarks.databases import postgres_database, postgres_problem, sqlite_database
+from licensewatch.emulator.products import builtin_catalog
 from licensewatch.intelligence.costs import tenant_costs
 from licensewatch.intelligence.findings import RULES, findings_in_session
 from licensewatch.storage.database import is_sqlite, make_engine, session_scope
@@ -35,46 +36,35 @@ from licensewatch.storage.models import (
 )
 
 BATCH = 20_000
-PLAN = "{:08x}-0000-4000-8000-{:012x}"
-SKU = "{:08x}-1111-4000-8000-000000000000"
-# SKU -> its service plans (numbers): E5 ⊇ E3 ⊇ EXO1, and some unrelated products.
-SKUS: dict[str, tuple[int, ...]] = {
-    "SPE_E5": tuple(range(1, 31)),
-    "SPE_E3": tuple(range(1, 21)),
-    "EXCHANGESTANDARD": (1,),
-    "VISIOCLIENT": (40, 41),
-    "PROJECTPREMIUM": (50, 51, 52),
-    "POWER_BI_PRO": (60,),
-    "TEAMS_EXPLORATORY": (3, 70),
-    "FLOW_FREE": (80,),
-    "MCOMEETADV": (90,),
-    "EMS": (100, 101, 102),
-}
-# Probabilities of a user's licence mix (the first SKU is the base one).
+# Every product of the emulator's catalogue, with its real plan sets: several contain another
+# (Office 365 E3 in E5, Microsoft 365 E3 in E5, Business Standard in Premium, EMS E3 in E5, Entra
+# ID P1 in P2...), so the overlapping-products rule has many pairs to check, as in a real tenant.
+CATALOG = builtin_catalog()
+# Probabilities of a user's licence mix; the last two overlap.
 MIXES: tuple[tuple[float, tuple[str, ...]], ...] = (
-    (0.55, ("SPE_E3",)),
-    (0.15, ("SPE_E5",)),
-    (0.08, ("SPE_E3", "VISIOCLIENT")),
-    (0.05, ("SPE_E3", "EXCHANGESTANDARD")),  # overlapping
-    (0.04, ("SPE_E5", "POWER_BI_PRO", "PROJECTPREMIUM")),
-    (0.04, ("EXCHANGESTANDARD", "FLOW_FREE")),
-    (0.03, ("SPE_E3", "SPE_E5")),  # overlapping
-    (0.03, ("EMS", "MCOMEETADV")),
+    (0.50, ("SPE_E3",)),
+    (0.12, ("SPE_E5",)),
+    (0.06, ("ENTERPRISEPACK", "EMS")),
+    (0.05, ("SPE_E3", "VISIOCLIENT")),
+    (0.05, ("SPB",)),
+    (0.04, ("SPE_E5", "POWER_BI_PRO", "PROJECTPROFESSIONAL")),
+    (0.04, ("O365_BUSINESS_ESSENTIALS", "FLOW_FREE", "POWER_BI_STANDARD")),
+    (0.04, ("Microsoft_Teams_Exploratory_Dept",)),
     (0.03, ()),
+    (0.02, ("SPE_E3", "AAD_PREMIUM")),  # overlapping: Entra ID P1 is part of Microsoft 365 E3
+    (0.01, ("ENTERPRISEPACK", "ENTERPRISEPREMIUM")),  # overlapping
 )
-
-
-def _sku_id(index: int) -> str:
-    return SKU.format(index + 1)
+# A plan some assignments disable (the overlap rule honours disabled plans).
+DISABLED_PLAN = CATALOG["SPE_E3"].service_plans[-1].plan_id
 
 
 def build(engine: Engine, users: int, seed: int = 1) -> int:
     """Write one tenant of `users` users; return its primary key."""
     rng = random.Random(seed)
     now = datetime.now(UTC)
-    ids = {part: _sku_id(i) for i, part in enumerate(SKUS)}
+    group = "00000000-3333-4000-8000-000000000000"
     with session_scope(engine) as session:
-        tenant = Tenant(name="bench", directory_id="bench.example", client_id=_sku_id(999))
+        tenant = Tenant(name="bench", directory_id="bench.example", client_id=group)
         session.add(tenant)
         session.flush()
         run = SyncRun(tenant_id=tenant.id, kind="full", status="succeeded", finished_at=now)
@@ -82,19 +72,19 @@ def build(engine: Engine, users: int, seed: int = 1) -> int:
         session.flush()
         tenant.dataset_id, tenant.sign_in_data = run.id, True
         pk, dataset = tenant.id, run.id
-        for part, plans in SKUS.items():
+        for product in CATALOG.values():
             session.add(
-                Sku(tenant_id=pk, sku_id=ids[part], sku_part_number=part, applies_to="User",
-                    capability_status="Enabled", enabled=users, consumed=users // 2,
-                    subscription_ids=[])
+                Sku(tenant_id=pk, sku_id=product.sku_id, sku_part_number=product.part_number,
+                    applies_to=product.applies_to, capability_status="Enabled", enabled=users,
+                    consumed=users // 2, subscription_ids=[])
             )  # fmt: skip
-            for number in plans:
+            for plan in product.service_plans:
                 session.add(
-                    SkuServicePlan(tenant_id=pk, sku_id=ids[part],
-                                   service_plan_id=PLAN.format(number, number),
-                                   service_plan_name=f"PLAN_{number}", applies_to="User")
+                    SkuServicePlan(tenant_id=pk, sku_id=product.sku_id,
+                                   service_plan_id=plan.plan_id, service_plan_name=plan.name,
+                                   applies_to=plan.applies_to)
                 )  # fmt: skip
-        session.add(Group(tenant_id=pk, id=_sku_id(500), display_name="All staff"))
+        session.add(Group(tenant_id=pk, id=group, display_name="All staff"))
     user_rows: list[dict[str, Any]] = []
     licence_rows: list[dict[str, Any]] = []
     weights = [w for w, _ in MIXES]
@@ -112,15 +102,15 @@ def build(engine: Engine, users: int, seed: int = 1) -> int:
             )  # fmt: skip
             mix = rng.choices(MIXES, weights)[0][1]
             for part in mix:
-                group = _sku_id(500) if part == "SPE_E3" and n % 4 == 0 else None
-                disabled = PLAN.format(2, 2) if rng.random() < 0.05 else None
+                via = group if part == "SPE_E3" and n % 4 == 0 else None
+                disabled = DISABLED_PLAN if rng.random() < 0.05 else None
                 error = "CountViolation" if rng.random() < 0.002 else None
                 licence_rows.append(
-                    {"dataset_id": dataset, "user_id": uid, "sku_id": ids[part],
-                     "assigned_by_group": group, "disabled_plans": disabled, "error": error,
+                    {"dataset_id": dataset, "user_id": uid, "sku_id": CATALOG[part].sku_id,
+                     "assigned_by_group": via, "disabled_plans": disabled, "error": error,
                      "state": "ActiveWithError" if error else "Active"}
                 )  # fmt: skip
-                if group and n % 40 == 0:  # also held directly
+                if via and n % 40 == 0:  # also held directly
                     licence_rows.append({**licence_rows[-1], "assigned_by_group": None})
             if len(user_rows) >= BATCH:
                 _flush(connection, user_rows, licence_rows)
