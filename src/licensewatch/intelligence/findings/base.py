@@ -176,16 +176,24 @@ def user_finding(
 ) -> Finding:
     """Fill a user finding from (upn, display name, sku_id, part[, detail]) rows in UPN order."""
     by_user: dict[str, Affected] = {}
+    # A few products, up to a million rows: each product's name and price are looked up once.
+    products: dict[tuple[str, str | None], tuple[str, tuple[Decimal | None, str | None]]] = {}
     for row in rows:
         upn, display, sku_id, part = row[0] or "", row[1] or "", row[2], row[3]
-        name = context.name(sku_id, part)
+        known = products.get((sku_id, part))
+        if known is None:
+            known = products[sku_id, part] = (
+                context.name(sku_id, part),
+                context.price(sku_id, part),
+            )
+        name, (monthly, currency) = known
         affected = by_user.get(upn)
         if affected is None:
             affected = by_user[upn] = Affected(upn, display, "")
         if name not in affected.products:
             affected.products.append(name)
             if costed:
-                affected.cost.add(*context.price(sku_id, part), 1, name)
+                affected.cost.add(monthly, currency, 1, name)
         if len(row) > 4 and row[4]:
             affected.detail = "; ".join(filter(None, (affected.detail, str(row[4]))))
     for affected in by_user.values():
