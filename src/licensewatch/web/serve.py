@@ -38,12 +38,11 @@ def run(host: str, port: int, *, workers: int, with_daemon: bool) -> None:
     engine = make_engine(settings.database_url)
     # The app trusts X-Forwarded-* only from LICENSEWATCH_TRUSTED_PROXIES (uvicorn's own
     # default would trust 127.0.0.1, so anyone on the host could pick their address).
-    options = {"host": host, "port": port, "log_level": "warning", "proxy_headers": False}
     if workers <= 1:
         from licensewatch.web import create_app
 
         app = create_app(settings, engine=engine, with_daemon=with_daemon)
-        uvicorn.run(app, **options)  # type: ignore[arg-type]
+        uvicorn.run(app, host=host, port=port, log_level="warning", proxy_headers=False)
         return
     # Workers are spawned processes sharing the listening socket; sessions, CSRF secrets, the
     # sign-in throttle, SSO pending sign-ins and sync leases all live in the database, so any
@@ -56,7 +55,10 @@ def run(host: str, port: int, *, workers: int, with_daemon: bool) -> None:
             "licensewatch.web.serve:worker_app",
             factory=True,
             workers=workers,
-            **options,  # type: ignore[arg-type]
+            host=host,
+            port=port,
+            log_level="warning",
+            proxy_headers=False,
         )
     finally:
         if daemon is not None:
