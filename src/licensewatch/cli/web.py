@@ -33,21 +33,21 @@ token_app = typer.Typer(no_args_is_help=True, help="Manage personal REST API tok
 def serve(
     host: Annotated[str, typer.Option(help="Address to listen on.")] = "127.0.0.1",
     port: Annotated[int, typer.Option(help="TCP port.")] = 8000,
+    workers: Annotated[
+        int | None,
+        typer.Option(min=1, help="Worker processes (default: the CPU count)."),
+    ] = None,
     with_daemon: Annotated[
-        bool, typer.Option("--with-daemon", help="Also sync due tenants in the background.")
+        bool,
+        typer.Option("--with-daemon", help="Also sync due tenants in the background (once)."),
     ] = False,
 ) -> None:
     """Serve the dashboard, the REST API (/api/v1, docs at /api/docs) and /healthz."""
-    import uvicorn
+    from licensewatch.web.serve import default_workers, run
 
-    from licensewatch.web import create_app
-
-    settings = load_settings()
-    app = create_app(settings, with_daemon=with_daemon)
-    stdout().print(f"licensewatch on http://{host}:{port}  (Ctrl-C stops)")
-    # The app trusts X-Forwarded-* only from LICENSEWATCH_TRUSTED_PROXIES (uvicorn's own
-    # default would trust 127.0.0.1, so anyone on the host could pick their address).
-    uvicorn.run(app, host=host, port=port, log_level="warning", proxy_headers=False)
+    count = workers or default_workers()
+    stdout().print(f"licensewatch on http://{host}:{port}, {count} worker(s)  (Ctrl-C stops)")
+    run(host, port, workers=count, with_daemon=with_daemon)
 
 
 @user_app.command("create")

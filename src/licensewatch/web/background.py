@@ -6,11 +6,13 @@ import logging
 import threading
 from collections.abc import Callable
 
-from sqlalchemy import Engine
+from sqlalchemy import Engine, select
 
 from licensewatch.services.tenants import TenantService
 from licensewatch.settings import Settings
+from licensewatch.storage.database import read_transaction
 from licensewatch.storage.encrypted import keyring_for
+from licensewatch.storage.models import Tenant, TenantSchedule, utcnow
 
 log = logging.getLogger(__name__)
 
@@ -31,6 +33,17 @@ def run_tenant_sync(engine: Engine, settings: Settings, tenant: str) -> object:
     return sync_tenant_once(engine, tenant_pk, options, owner=leases.new_owner(), force=True)
 
 
+def leased_tenants(engine: Engine) -> set[str]:
+    """Names of the tenants whose sync lease is held and unexpired, by any process."""
+    statement = (
+        select(Tenant.name)
+        .join(TenantSchedule, TenantSchedule.tenant_id == Tenant.id)
+        .where(TenantSchedule.lease_owner.is_not(None), TenantSchedule.lease_expires_at > utcnow())
+    )
+    with read_transaction(engine) as db:
+        return set(db.scalars(statement))
+
+
 class SyncLauncher:
     """Runs "Sync now" requests in background threads, at most one per tenant at a time."""
 
@@ -42,14 +55,17 @@ class SyncLauncher:
         self._lock = threading.Lock()
 
     def running(self) -> set[str]:
+        """Tenants syncing now: started here, or with a live lease (another worker, the daemon)."""
         with self._lock:
-            return {name for name, thread in self._running.items() if thread.is_alive()}
+            local = {name for name, thread in self._running.items() if thread.is_alive()}
+        return local | leased_tenants(self.engine)
 
     def launch(self, tenant: str) -> bool:
-        """Starts a sync of the tenant; False when one started here is still running."""
+        """Starts a sync of the tenant; False when one is running (here or in another process)."""
+        leased = tenant in leased_tenants(self.engine)
         with self._lock:
             current = self._running.get(tenant)
-            if current is not None and current.is_alive():
+            if leased or (current is not None and current.is_alive()):
                 return False
             thread = threading.Thread(
                 target=self._run, args=(tenant,), name=f"sync-{tenant}", daemon=True

@@ -145,6 +145,60 @@ def _disabled(rows: list[str | None]) -> frozenset[str]:
     return frozenset.intersection(*sets) if sets else frozenset()
 
 
+def _holder_counts(context: Context) -> dict[str, int]:
+    """Assignment rows per SKU, from the (dataset_id, sku_id) index alone."""
+    statement = (
+        select(UserLicense.sku_id, func.count())
+        .where(UserLicense.dataset_id == context.dataset_id)
+        .group_by(UserLicense.sku_id)
+    )
+    return {str(sku): int(count) for sku, count in context.session.execute(statement)}
+
+
+def _holders_of_both(
+    context: Context, covered_id: str, covering_id: str, counts: dict[str, int]
+) -> list[tuple[Any, Any, dict[str, list[str | None]]]]:
+    """(UPN, display name, {sku: disabled plans of each assignment}) of users holding both SKUs.
+
+    One self-join over the (dataset_id, sku_id) and (dataset_id, user_id) indexes, driven by the
+    product fewer users hold (SQLite keeps the FROM order; PostgreSQL plans it itself): only the
+    users holding both reach Python, not every holder of either (issue 18: 1M users).
+    """
+    rare, common = sorted((covered_id, covering_id), key=lambda sku: (counts.get(sku, 0), sku))
+    first, second = aliased(UserLicense), aliased(UserLicense)
+    statement = (
+        select(User.id, User.user_principal_name, User.display_name)
+        .add_columns(first.disabled_plans, second.disabled_plans)
+        .select_from(first)
+        .join(
+            second,
+            and_(
+                second.dataset_id == first.dataset_id,
+                second.user_id == first.user_id,
+                second.sku_id == common,
+                second.state.in_(ASSIGNED_STATES),
+            ),
+        )
+        .join(User, and_(User.dataset_id == first.dataset_id, User.id == first.user_id))
+        .where(
+            first.dataset_id == context.dataset_id,
+            first.sku_id == rare,
+            first.state.in_(ASSIGNED_STATES),
+        )
+    )
+    holders: dict[str, tuple[Any, Any, dict[str, set[str | None]]]] = {}
+    for uid, upn, display, rare_disabled, common_disabled in context.session.execute(statement):
+        by_sku = holders.setdefault(uid, (upn, display, {rare: set(), common: set()}))[2]
+        # The join repeats each assignment per assignment of the other SKU: sets drop the copies
+        # (an intersection of disabled-plan sets does not change with duplicates).
+        by_sku[rare].add(rare_disabled)
+        by_sku[common].add(common_disabled)
+    return [
+        (upn, display, {sku: list(found) for sku, found in by_sku.items()})
+        for upn, display, by_sku in holders.values()
+    ]
+
+
 def overlapping_products(context: Context) -> Finding:
     """Users holding a product whose service plans are all part of another product they hold.
 
@@ -163,36 +217,12 @@ def overlapping_products(context: Context) -> Finding:
     rows: list[tuple[object, ...]] = []
     if pairs:
         plans = _user_plans(context, {p[0] for p in pairs} | {p[2] for p in pairs})
+        counts = _holder_counts(context)
         for covered_id, covered_part, covering_id, covering_part in pairs:
             if {covered_id, covering_id} & context.excluded:
                 continue
-            statement = (
-                select(
-                    User.id,
-                    User.user_principal_name,
-                    User.display_name,
-                    UserLicense.sku_id,
-                    UserLicense.disabled_plans,
-                )
-                .join(
-                    UserLicense,
-                    and_(UserLicense.dataset_id == User.dataset_id, UserLicense.user_id == User.id),
-                )
-                .where(
-                    User.dataset_id == context.dataset_id,
-                    UserLicense.sku_id.in_((covered_id, covering_id)),
-                    UserLicense.state.in_(ASSIGNED_STATES),
-                )
-            )
-            holders: dict[str, tuple[Any, Any, dict[str, list[str | None]]]] = {}
-            for uid, upn, display, sku_id, disabled in context.session.execute(statement):
-                holders.setdefault(uid, (upn, display, {}))[2].setdefault(sku_id, []).append(
-                    disabled
-                )
             inside = context.name(covering_id, covering_part)
-            for upn, display, by_sku in holders.values():
-                if covered_id not in by_sku or covering_id not in by_sku:
-                    continue
+            for upn, display, by_sku in _holders_of_both(context, covered_id, covering_id, counts):
                 needed = plans[covered_id] - _disabled(by_sku[covered_id])
                 enabled = plans[covering_id] - _disabled(by_sku[covering_id])
                 if needed <= enabled:

@@ -9,7 +9,7 @@ from decimal import Decimal
 from enum import StrEnum
 from typing import Any
 
-from sqlalchemy import Select, Subquery, and_, select
+from sqlalchemy import Select, and_, select
 from sqlalchemy.orm import Session
 
 from licensewatch.intelligence.catalog import ProductNames
@@ -144,30 +144,27 @@ class Context:
             cost.add(*self.price(sku_id, part), units, self.name(sku_id, part))
         return cost
 
-    def held(self) -> Subquery:
-        """(user_id, sku_id, part) the current users really hold, excluded products left out."""
+    def users(self) -> Select[tuple[str | None, str | None, str, str | None]]:
+        """UPN, display name, SKU and part of every current user's held licences.
+
+        A plain join on the (dataset_id, user_id) index, driven by the caller's filter on users:
+        no DISTINCT over every licence of the tenant (a user's direct and group rows of one SKU
+        both come back; user_finding names each product once).
+        """
         statement = (
-            select(UserLicense.user_id, UserLicense.sku_id, Sku.sku_part_number.label("part"))
-            .outerjoin(Sku, and_(Sku.tenant_id == self.tenant_pk, Sku.sku_id == UserLicense.sku_id))
-            .where(
-                UserLicense.dataset_id == self.dataset_id,
-                UserLicense.state.in_(ASSIGNED_STATES),
+            select(User.user_principal_name, User.display_name, UserLicense.sku_id)
+            .add_columns(Sku.sku_part_number)
+            .join(
+                UserLicense,
+                and_(UserLicense.dataset_id == User.dataset_id, UserLicense.user_id == User.id),
             )
-            .distinct()
+            .outerjoin(Sku, and_(Sku.tenant_id == self.tenant_pk, Sku.sku_id == UserLicense.sku_id))
+            .where(User.dataset_id == self.dataset_id, UserLicense.state.in_(ASSIGNED_STATES))
+            .order_by(User.user_principal_name, UserLicense.sku_id)
         )
         if self.excluded:
             statement = statement.where(UserLicense.sku_id.not_in(self.excluded))
-        return statement.subquery("held")
-
-    def users(self) -> Select[tuple[str | None, str | None, str, str | None]]:
-        """UPN, display name, SKU and part of every current user's held licences."""
-        held = self.held()
-        return (
-            select(User.user_principal_name, User.display_name, held.c.sku_id, held.c.part)
-            .join(held, held.c.user_id == User.id)
-            .where(User.dataset_id == self.dataset_id)
-            .order_by(User.user_principal_name, held.c.sku_id)
-        )
+        return statement
 
 
 def user_finding(
@@ -179,16 +176,24 @@ def user_finding(
 ) -> Finding:
     """Fill a user finding from (upn, display name, sku_id, part[, detail]) rows in UPN order."""
     by_user: dict[str, Affected] = {}
+    # A few products, up to a million rows: each product's name and price are looked up once.
+    products: dict[tuple[str, str | None], tuple[str, tuple[Decimal | None, str | None]]] = {}
     for row in rows:
         upn, display, sku_id, part = row[0] or "", row[1] or "", row[2], row[3]
-        name = context.name(sku_id, part)
+        known = products.get((sku_id, part))
+        if known is None:
+            known = products[sku_id, part] = (
+                context.name(sku_id, part),
+                context.price(sku_id, part),
+            )
+        name, (monthly, currency) = known
         affected = by_user.get(upn)
         if affected is None:
             affected = by_user[upn] = Affected(upn, display, "")
         if name not in affected.products:
             affected.products.append(name)
             if costed:
-                affected.cost.add(*context.price(sku_id, part), 1, name)
+                affected.cost.add(monthly, currency, 1, name)
         if len(row) > 4 and row[4]:
             affected.detail = "; ".join(filter(None, (affected.detail, str(row[4]))))
     for affected in by_user.values():

@@ -1,0 +1,185 @@
+"""Times each findings rule and the costs page on a synthetic tenant bulk-loaded into the database.
+
+`python -m benchmarks.findings [--sizes 100000,1000000] [--databases sqlite,postgresql]`
+prints one line per rule, costs and database. The tenant is written straight through the storage
+models (no emulator process, no sync): the emulator's product catalogue with Microsoft's plan
+sets, users holding one to three products directly or via a group, some disabled plans, errors,
+guests, disabled accounts and sign-in dates.
+"""
+
+from __future__ import annotations
+
+import argparse
+import random
+import tempfile
+import time
+from collections.abc import Iterator
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from typing import Any
+
+from sqlalchemy import Engine, insert, text
+
+from benchmarks.databases import postgres_database, postgres_problem, sqlite_database
+from licensewatch.emulator.products import builtin_catalog
+from licensewatch.intelligence.costs import tenant_costs
+from licensewatch.intelligence.findings import RULES, findings_in_session
+from licensewatch.storage.database import is_sqlite, make_engine, session_scope
+from licensewatch.storage.models import (
+    Group,
+    Sku,
+    SkuServicePlan,
+    SyncRun,
+    Tenant,
+    User,
+    UserLicense,
+)
+
+BATCH = 20_000
+# Every product of the emulator's catalogue, with its real plan sets: several contain another
+# (Office 365 E3 in E5, Microsoft 365 E3 in E5, Business Standard in Premium, EMS E3 in E5, Entra
+# ID P1 in P2...), so the overlapping-products rule has many pairs to check, as in a real tenant.
+CATALOG = builtin_catalog()
+# Probabilities of a user's licence mix; the last two overlap.
+MIXES: tuple[tuple[float, tuple[str, ...]], ...] = (
+    (0.50, ("SPE_E3",)),
+    (0.12, ("SPE_E5",)),
+    (0.06, ("ENTERPRISEPACK", "EMS")),
+    (0.05, ("SPE_E3", "VISIOCLIENT")),
+    (0.05, ("SPB",)),
+    (0.04, ("SPE_E5", "POWER_BI_PRO", "PROJECTPROFESSIONAL")),
+    (0.04, ("O365_BUSINESS_ESSENTIALS", "FLOW_FREE", "POWER_BI_STANDARD")),
+    (0.04, ("Microsoft_Teams_Exploratory_Dept",)),
+    (0.03, ()),
+    (0.02, ("SPE_E3", "AAD_PREMIUM")),  # overlapping: Entra ID P1 is part of Microsoft 365 E3
+    (0.01, ("ENTERPRISEPACK", "ENTERPRISEPREMIUM")),  # overlapping
+)
+# A plan some assignments disable (the overlap rule honours disabled plans).
+DISABLED_PLAN = CATALOG["SPE_E3"].service_plans[-1].plan_id
+
+
+def build(engine: Engine, users: int, seed: int = 1) -> int:
+    """Write one tenant of `users` users; return its primary key."""
+    rng = random.Random(seed)
+    now = datetime.now(UTC)
+    group = "00000000-3333-4000-8000-000000000000"
+    with session_scope(engine) as session:
+        tenant = Tenant(name="bench", directory_id="bench.example", client_id=group)
+        session.add(tenant)
+        session.flush()
+        run = SyncRun(tenant_id=tenant.id, kind="full", status="succeeded", finished_at=now)
+        session.add(run)
+        session.flush()
+        tenant.dataset_id, tenant.sign_in_data = run.id, True
+        pk, dataset = tenant.id, run.id
+        for product in CATALOG.values():
+            session.add(
+                Sku(tenant_id=pk, sku_id=product.sku_id, sku_part_number=product.part_number,
+                    applies_to=product.applies_to, capability_status="Enabled", enabled=users,
+                    consumed=users // 2, subscription_ids=[])
+            )  # fmt: skip
+            for plan in product.service_plans:
+                session.add(
+                    SkuServicePlan(tenant_id=pk, sku_id=product.sku_id,
+                                   service_plan_id=plan.plan_id, service_plan_name=plan.name,
+                                   applies_to=plan.applies_to)
+                )  # fmt: skip
+        session.add(Group(tenant_id=pk, id=group, display_name="All staff"))
+    user_rows: list[dict[str, Any]] = []
+    licence_rows: list[dict[str, Any]] = []
+    weights = [w for w, _ in MIXES]
+    with engine.begin() as connection:
+        for n in range(users):
+            uid = f"{n:08x}-2222-4000-8000-{n:012x}"
+            seen = now - timedelta(days=rng.choice((1, 5, 20, 60, 120, 400)))
+            user_rows.append(
+                {"dataset_id": dataset, "id": uid, "tenant_id": pk,
+                 "user_principal_name": f"user{n:07d}@bench.example",
+                 "display_name": f"User {n}", "account_enabled": rng.random() > 0.03,
+                 "user_type": "Guest" if rng.random() < 0.02 else "Member",
+                 "department": f"Dept {n % 40}", "country": ("DE", "US", "FR")[n % 3],
+                 "company_name": "Bench", "last_sign_in_at": seen if n % 11 else None}
+            )  # fmt: skip
+            mix = rng.choices(MIXES, weights)[0][1]
+            for part in mix:
+                via = group if part == "SPE_E3" and n % 4 == 0 else None
+                disabled = DISABLED_PLAN if rng.random() < 0.05 else None
+                error = "CountViolation" if rng.random() < 0.002 else None
+                licence_rows.append(
+                    {"dataset_id": dataset, "user_id": uid, "sku_id": CATALOG[part].sku_id,
+                     "assigned_by_group": via, "disabled_plans": disabled, "error": error,
+                     "state": "ActiveWithError" if error else "Active"}
+                )  # fmt: skip
+                if via and n % 40 == 0:  # also held directly
+                    licence_rows.append({**licence_rows[-1], "assigned_by_group": None})
+            if len(user_rows) >= BATCH:
+                _flush(connection, user_rows, licence_rows)
+        _flush(connection, user_rows, licence_rows)
+    with engine.begin() as connection:
+        connection.execute(text("ANALYZE"))
+    return pk
+
+
+def _flush(connection: Any, users: list[dict[str, Any]], licences: list[dict[str, Any]]) -> None:
+    if users:
+        connection.execute(insert(User), users)
+    if licences:
+        connection.execute(insert(UserLicense), licences)
+    users.clear()
+    licences.clear()
+
+
+def timings(engine: Engine, tenant_pk: int) -> Iterator[tuple[str, float, int]]:
+    """(what, seconds, count) for each findings rule, then costs, each in a fresh session."""
+    for rule in RULES:
+        with session_scope(engine, write=False) as session:
+            tenant = session.get(Tenant, tenant_pk)
+            assert tenant is not None
+            started = time.perf_counter()
+            (finding,) = findings_in_session(session, tenant, rules={rule})
+            yield rule.value, time.perf_counter() - started, finding.count
+    with session_scope(engine, write=False) as session:
+        tenant = session.get(Tenant, tenant_pk)
+        assert tenant is not None
+        started = time.perf_counter()
+        costs = tenant_costs(session, tenant)
+        yield "costs", time.perf_counter() - started, len(costs.products)
+
+
+def run(kind: str, users: int, folder: Path) -> None:
+    database = postgres_database() if kind == "postgresql" else sqlite_database(folder)
+    with database as url:
+        engine = make_engine(url)
+        try:
+            started = time.perf_counter()
+            pk = build(engine, users)
+            backend = "sqlite" if is_sqlite(engine) else "postgresql"
+            print(f"\n{backend}, {users:,} users (built in {time.perf_counter() - started:.0f} s)")
+            total = 0.0
+            for what, seconds, count in timings(engine, pk):
+                total += seconds
+                print(f"  {what:<24} {seconds * 1000:>9.0f} ms  ({count} affected)", flush=True)
+            print(f"  {'all':<24} {total * 1000:>9.0f} ms")
+        finally:
+            engine.dispose()
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="python -m benchmarks.findings", description=__doc__)
+    parser.add_argument("--sizes", default="100000,1000000", help="users, comma-separated")
+    parser.add_argument("--databases", default="sqlite,postgresql", help="sqlite,postgresql")
+    args = parser.parse_args(argv)
+    sizes = [int(s) for s in args.sizes.split(",") if s.strip()]
+    kinds = [k.strip() for k in args.databases.split(",") if k.strip()]
+    with tempfile.TemporaryDirectory(prefix="lw-bench-") as folder:
+        for users in sizes:
+            for kind in kinds:
+                if kind == "postgresql" and (problem := postgres_problem()):
+                    print(f"\npostgresql skipped: {problem}")
+                    continue
+                run(kind, users, Path(folder))
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
