@@ -16,6 +16,7 @@ from openpyxl import load_workbook
 from playwright.sync_api import Browser, Page, expect
 from sqlalchemy import func, select
 
+from browser_support import sign_in
 from licensewatch.domain.balance import BALANCE_COLUMNS
 from licensewatch.emulator.options import EmulatorOptions
 from licensewatch.emulator.seed import build_world
@@ -62,14 +63,6 @@ def stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Stack]:
             yield Stack(base_url, emulator, tenant, info, app, engine, token)
             app.state.lw.launcher.join(30)
     engine.dispose()
-
-
-def sign_in(page: Page, base_url: str, username: str, password: str) -> None:
-    page.goto(f"{base_url}/login")
-    page.get_by_label("Username").fill(username)
-    page.get_by_label("Password").fill(password)
-    page.get_by_role("button", name="Sign in").click()
-    expect(page.get_by_role("heading", name="Licence balance")).to_be_visible()
 
 
 def fill_onboarding(page: Page, stack: Stack, *, tenant_id: str, secret: str) -> None:
