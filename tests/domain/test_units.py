@@ -26,8 +26,9 @@ def _row(part: str = "SPE_E3", tenant: str = "t", **kw: object) -> BalanceRow:
 
 
 def test_microsofts_suspended_example_reads_as_lapsed_not_over_assigned() -> None:
-    # subscribedSku doc example: capabilityStatus Suspended, prepaidUnits {enabled 0,
-    # suspended 25}, consumedUnits 14.
+    # Microsoft's example (https://learn.microsoft.com/graph/api/subscribedsku-list#response;
+    # tests/sync/test_microsoft_examples.py runs the body itself): capabilityStatus Suspended,
+    # prepaidUnits {enabled 0, suspended 25}, consumedUnits 14.
     row = _row(capability_status="Suspended", suspended=25, consumed=14)
     assert (row.lapsed, row.lapsed_holders, row.over_assigned, row.unassigned) == (
         True,
