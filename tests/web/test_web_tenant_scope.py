@@ -9,7 +9,7 @@ import httpx
 import pytest
 from fastapi import FastAPI
 from fastapi.routing import iter_route_contexts
-from sqlalchemy import Engine
+from sqlalchemy import Engine, select
 from test_web_access import ADMIN_API_READS, ADMIN_PAGES, PARAMS, PUBLIC
 
 from licensewatch.services.accounts import (
@@ -18,11 +18,12 @@ from licensewatch.services.accounts import (
     create_token,
     set_tenant_scope,
 )
-from licensewatch.storage.database import make_engine
+from licensewatch.storage.database import make_engine, session_scope
+from licensewatch.storage.models import ChangeKind, LicenceChange, SyncRun, Tenant, utcnow
 from licensewatch.storage.models.accounts import Role
 from licensewatch.web import create_app
 from web_fixtures import SyncRecorder, add_contoso, make_settings, sign_in
-from web_seed import seed_inventory
+from web_seed import E3, seed_inventory
 from web_server import serve_in_thread
 
 PASSWORD = "scoped-viewer-password-123"
@@ -44,12 +45,31 @@ def scoped(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Scoped]:
     for name in ("contoso", HIDDEN):
         add_contoso(engine, settings, name)
         seed_inventory(engine, name)
+        _record_a_change(engine, name)
     create_account(engine, "carol", Role.VIEWER, PASSWORD)
     set_tenant_scope(engine, "carol", ["contoso"])
     app = create_app(settings, engine=engine, sync=SyncRecorder())
     with serve_in_thread(app) as base_url:
         yield Scoped(app, base_url, engine, create_token(engine, "carol", "scoped"))
     engine.dispose()
+
+
+def _record_a_change(engine: Engine, tenant: str) -> None:
+    """A licence change in each tenant: history pages, CSV and API must show only the visible."""
+    with session_scope(engine) as session:
+        row = session.scalars(select(Tenant).where(Tenant.name == tenant)).one()
+        run = session.scalars(select(SyncRun.id).where(SyncRun.tenant_id == row.id)).first()
+        assert run is not None
+        session.add(
+            LicenceChange(
+                tenant_id=row.id,
+                run_id=run,
+                occurred_at=utcnow(),
+                kind=ChangeKind.LICENCE_ADDED.value,
+                user_principal_name=f"someone@{tenant}.example",
+                sku_id=E3,
+            )
+        )
 
 
 def _reads(app: FastAPI) -> list[str]:
@@ -103,6 +123,8 @@ def test_a_scoped_viewers_token_sees_only_its_tenants_in_the_api(scoped: Scoped)
         assert _check_everything(client, _reads(scoped.app)) > 10
         balance = client.get("/api/v1/balance").json()
         assert {row["tenant"] for row in balance["rows"]} == {"contoso"}
+        changes = client.get("/api/v1/changes").json()["items"]
+        assert {change["tenant"] for change in changes} == {"contoso"}
 
 
 def test_scope_is_for_viewers_and_known_tenants_only(scoped: Scoped) -> None:

@@ -13,7 +13,7 @@ from licensewatch.web.api.inventory import tenant_or_404
 from licensewatch.web.auth import ApiCaller
 from licensewatch.web.context import reader
 from licensewatch.web.paging import Limit, Offset
-from licensewatch.web.queries.changes import BadFilter, ChangeFilter, change_page
+from licensewatch.web.queries.changes import BadFilter, ChangeFilter, change_page, in_scope
 from licensewatch.web.queries.common import Page
 
 router = APIRouter(tags=["changes"])
@@ -41,7 +41,7 @@ def get_changes(
     kind_value = kind.value if kind is not None else ""
     filters = ChangeFilter(tenant or "", sku_id, user, user_id, kind_value, since, until)
     try:
-        query = filters.query()
+        query = in_scope(session, filters.query())
     except BadFilter as error:
         raise HTTPException(422, str(error)) from None
     return change_page(session, query, limit=limit, offset=offset)

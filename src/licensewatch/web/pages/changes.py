@@ -16,11 +16,17 @@ from licensewatch.intelligence.history import ChangeQuery, kind_label
 from licensewatch.storage.database import session_scope
 from licensewatch.storage.models import ChangeKind
 from licensewatch.storage.models.base import utcnow
-from licensewatch.web import exports
+from licensewatch.web import exports, scope
 from licensewatch.web.auth import PageCaller
 from licensewatch.web.context import engine_of, reader
 from licensewatch.web.paging import Offset
-from licensewatch.web.queries.changes import BadFilter, ChangeFilter, all_changes, change_page
+from licensewatch.web.queries.changes import (
+    BadFilter,
+    ChangeFilter,
+    all_changes,
+    change_page,
+    in_scope,
+)
 from licensewatch.web.queries.common import tenant_refs
 from licensewatch.web.queries.products import product_choices
 from licensewatch.web.templating import render
@@ -30,64 +36,59 @@ Reader = Annotated[Session, Depends(reader)]
 PAGE_SIZE = 100
 
 
+def change_filter(
+    tenant: str = "",
+    sku_id: str = "",
+    user: str = "",
+    user_id: str = "",
+    kind: str = "",
+    since: str = "",
+    until: str = "",
+) -> ChangeFilter:
+    """The filters as the page and its CSV export take them from the query string."""
+    return ChangeFilter(tenant, sku_id, user, user_id, kind, since, until)
+
+
+Filters = Annotated[ChangeFilter, Depends(change_filter)]
+
+
 def _query(session: Session, filters: ChangeFilter) -> ChangeQuery:
     if filters.tenant and not tenant_refs(session, filters.tenant):
         raise HTTPException(404, f"No tenant named {filters.tenant!r}.")
     if filters.kind and filters.kind not in {k.value for k in ChangeKind}:
         raise HTTPException(422, f"{filters.kind!r} is not a kind of change.")
     try:
-        return filters.query()
+        return in_scope(session, filters.query())
     except BadFilter as error:
         raise HTTPException(422, str(error)) from None
 
 
 @router.get("/changes")
 def changes_page(
-    request: Request,
-    caller: PageCaller,
-    session: Reader,
-    tenant: str = "",
-    sku_id: str = "",
-    user: str = "",
-    user_id: str = "",
-    kind: str = "",
-    since: str = "",
-    until: str = "",
-    offset: Offset = 0,
+    request: Request, caller: PageCaller, session: Reader, filters: Filters, offset: Offset = 0
 ) -> Response:
-    filters = ChangeFilter(tenant, sku_id, user, user_id, kind, since, until)
     query = _query(session, filters)
     refs = tenant_refs(session)
-    chosen = [r for r in refs if not tenant or r.name == tenant]
-    params = urlencode(filters.params())
     return render(
         request,
         "changes.html",
         caller,
         tenants=refs,
         filters=filters,
-        products=product_choices(session, chosen),
+        products=product_choices(session, scope.chosen(refs, filters.tenant)),
         kinds=[(k.value, kind_label(k.value)) for k in ChangeKind],
         page=change_page(session, query, limit=PAGE_SIZE, offset=offset),
-        query=params,
+        query=urlencode(filters.params()),
     )
 
 
 @router.get("/changes.csv")
 def changes_csv(
-    request: Request,
-    caller: PageCaller,
-    session: Reader,
-    tenant: str = "",
-    sku_id: str = "",
-    user: str = "",
-    user_id: str = "",
-    kind: str = "",
-    since: str = "",
-    until: str = "",
+    request: Request, caller: PageCaller, session: Reader, filters: Filters
 ) -> Response:
-    query = _query(session, ChangeFilter(tenant, sku_id, user, user_id, kind, since, until))
-    stem = f"licensewatch-changes-{tenant or 'all'}-{utcnow():%Y%m%d-%H%M}"
+    # Scoped here, in the request's session: the stream reads in a session of its own.
+    query = _query(session, filters)
+    stem = f"licensewatch-changes-{filters.tenant or 'all'}-{utcnow():%Y%m%d-%H%M}"
     return StreamingResponse(
         _stream(engine_of(request), query),
         media_type="text/csv; charset=utf-8",

@@ -3,13 +3,13 @@
 from __future__ import annotations
 
 from collections.abc import Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import UTC, date, datetime, time, timedelta
 
 from sqlalchemy.orm import Session
 
 from licensewatch.intelligence.history import Change, ChangeQuery, change_history, every_change
-from licensewatch.web.queries.common import Page, clamp, make_page
+from licensewatch.web.queries.common import Page, clamp, make_page, tenant_refs
 
 EXPORT_CHUNK = 2000
 
@@ -66,6 +66,11 @@ class ChangeFilter:
     def params(self) -> dict[str, str]:
         """The non-empty filters, for links (paging, export)."""
         return {key: value for key, value in vars(self).items() if value}
+
+
+def in_scope(session: Session, query: ChangeQuery) -> ChangeQuery:
+    """The query limited to the tenants the caller may see (tenant_refs applies the scope)."""
+    return replace(query, tenants=frozenset(ref.name for ref in tenant_refs(session)))
 
 
 def change_page(
