@@ -12,12 +12,13 @@ import pytest
 from starlette.applications import Starlette
 
 from licensewatch.emulator import certs
+from licensewatch.emulator.apps import App, ClientCertificate, ClientSecret
 from licensewatch.emulator.auth_routes import auth_routes
 from licensewatch.emulator.faults import FaultInjector
 from licensewatch.emulator.options import EmulatorOptions
 from licensewatch.emulator.seed import build_world
 from licensewatch.emulator.server import RunningEmulator, start_in_thread
-from licensewatch.emulator.state import App, ClientCertificate, ClientSecret, Tenant, World, utcnow
+from licensewatch.emulator.state import Tenant, World, utcnow
 from licensewatch.emulator.tokens import TokenIssuer
 from licensewatch.graph.connection import ClientSecretCredential, GraphConnection
 

@@ -12,11 +12,11 @@ import anyio
 import httpx
 from starlette.applications import Starlette
 
+from licensewatch.emulator.apps import App
 from licensewatch.emulator.faults import FaultInjector
 from licensewatch.emulator.graph.routes import graph_routes
 from licensewatch.emulator.options import EmulatorOptions
 from licensewatch.emulator.state import (
-    App,
     Group,
     LicenseAssignment,
     Product,

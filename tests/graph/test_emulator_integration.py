@@ -14,13 +14,14 @@ import pytest
 from starlette.applications import Starlette
 
 from licensewatch.emulator import certs
+from licensewatch.emulator.apps import App
 from licensewatch.emulator.auth_routes import auth_routes
 from licensewatch.emulator.faults import FaultInjector
 from licensewatch.emulator.graph.routes import graph_routes
 from licensewatch.emulator.options import EmulatorOptions
 from licensewatch.emulator.seed import build_world
 from licensewatch.emulator.server import RunningEmulator
-from licensewatch.emulator.state import App, Tenant
+from licensewatch.emulator.state import Tenant
 from licensewatch.emulator.tokens import TokenIssuer
 from licensewatch.graph import (
     AccessToken,

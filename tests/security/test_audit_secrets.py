@@ -18,7 +18,8 @@ import pytest
 from emulator_fixtures import EmulatorFactory
 from licensewatch.logging_setup import configure_logging
 from licensewatch.security.crypto import load_keyring
-from licensewatch.services.accounts import authenticate, create_account, create_token, start_session
+from licensewatch.services.accounts import authenticate, create_account, create_token
+from licensewatch.services.sessions import start_session
 from licensewatch.services.tenants import TenantService
 from licensewatch.settings import Settings
 from licensewatch.storage.database import make_engine

@@ -15,7 +15,8 @@ from starlette.routing import BaseRoute, Route
 
 from licensewatch.emulator import errors_aad as aad
 from licensewatch.emulator import signin
-from licensewatch.emulator.state import App, Tenant, World, utcnow
+from licensewatch.emulator.apps import App
+from licensewatch.emulator.state import Tenant, World, utcnow
 from licensewatch.emulator.tokens import TokenIssuer, check_assertion
 
 GUID = re.compile(r"^[0-9a-f]{8}-(?:[0-9a-f]{4}-){3}[0-9a-f]{12}$", re.IGNORECASE)

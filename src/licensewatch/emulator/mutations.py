@@ -7,6 +7,7 @@ from collections.abc import Iterable, Mapping
 from datetime import UTC, datetime, timedelta
 
 from licensewatch.emulator import state
+from licensewatch.emulator.apps import App
 from licensewatch.emulator.state import LicenseAssignment, Tenant, User, new_guid, utcnow
 
 SUBSCRIPTION_STATUSES = ("Enabled", "Warning", "Suspended", "LockedOut", "Deleted")
@@ -262,7 +263,7 @@ def set_subscription_status(tenant: Tenant, key: str, status: str) -> state.Subs
     return sub
 
 
-def find_app(tenant: Tenant, client_id: str | None = None) -> state.App:
+def find_app(tenant: Tenant, client_id: str | None = None) -> App:
     """An app registration by client id (None: the tenant's first one)."""
     apps = tenant.apps
     app = apps.get(client_id.lower()) if client_id else next(iter(apps.values()), None)
@@ -284,7 +285,7 @@ def expire_secret(
     return [s.key_id for s in chosen]
 
 
-def revoke_consent(tenant: Tenant, client_id: str | None = None) -> state.App:
+def revoke_consent(tenant: Tenant, client_id: str | None = None) -> App:
     app = find_app(tenant, client_id)
     app.roles.clear()
     return app
@@ -292,7 +293,7 @@ def revoke_consent(tenant: Tenant, client_id: str | None = None) -> state.App:
 
 def grant_consent(
     tenant: Tenant, roles: Iterable[str] | None = None, client_id: str | None = None
-) -> state.App:
+) -> App:
     app = find_app(tenant, client_id)
     app.roles.update(DEFAULT_ROLES if roles is None else roles)
     return app

@@ -17,12 +17,10 @@ from cryptography import x509
 from cryptography.hazmat.primitives import serialization
 
 from licensewatch.emulator import assignment_states, certs, lifecycle, scenarios
+from licensewatch.emulator.apps import App, ClientCertificate, ClientSecret
 from licensewatch.emulator.products import load_catalog_csv, merged_catalog
 from licensewatch.emulator.scenarios import SCENARIOS, Scenario, guid
 from licensewatch.emulator.state import (
-    App,
-    ClientCertificate,
-    ClientSecret,
     Group,
     LicenseAssignment,
     Product,

@@ -17,8 +17,9 @@ from starlette.requests import Request
 from starlette.responses import HTMLResponse, RedirectResponse, Response
 
 from licensewatch.emulator import errors_aad as aad
+from licensewatch.emulator.apps import App
 from licensewatch.emulator.errors_aad import AadError
-from licensewatch.emulator.state import App, Tenant, User, World
+from licensewatch.emulator.state import Tenant, User, World
 from licensewatch.emulator.tokens import TokenIssuer
 
 CODE_LIFETIME_SECONDS = 600  # Entra's authorization codes live about ten minutes

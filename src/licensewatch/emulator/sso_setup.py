@@ -6,8 +6,9 @@ import uuid
 from dataclasses import dataclass
 from datetime import timedelta
 
+from licensewatch.emulator.apps import App, ClientSecret
 from licensewatch.emulator.signin import GROUPS_LIMIT
-from licensewatch.emulator.state import App, ClientSecret, Group, Tenant, User, utcnow
+from licensewatch.emulator.state import Group, Tenant, User, utcnow
 
 ADMIN_ROLE = "licensewatch.Admin"
 VIEWER_ROLE = "licensewatch.Viewer"

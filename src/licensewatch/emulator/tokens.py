@@ -15,7 +15,8 @@ from cryptography import x509
 from cryptography.hazmat.primitives.asymmetric import rsa
 
 from licensewatch.emulator import errors_aad as aad
-from licensewatch.emulator.state import App, Tenant, World, utcnow
+from licensewatch.emulator.apps import App
+from licensewatch.emulator.state import Tenant, World, utcnow
 
 GRAPH_APP_ID = "00000003-0000-0000-c000-000000000000"
 # Audiences Graph accepts: its URI (with or without the slash) and its application id.

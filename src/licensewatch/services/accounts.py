@@ -20,7 +20,6 @@ from licensewatch.storage.models.accounts import Account, ApiToken, Role, WebSes
 from licensewatch.storage.models.base import utcnow
 from licensewatch.storage.models.tenants import Tenant
 
-SESSION_LIFETIME = timedelta(hours=12)
 # New API tokens expire unless asked otherwise: a forgotten token in a script or a CI variable
 # stops working by itself.
 TOKEN_LIFETIME = timedelta(days=90)
@@ -70,14 +69,6 @@ class AccountView:
     disabled: bool
 
 
-@dataclass(frozen=True, slots=True)
-class SessionView:
-    """A live browser session: who, and the secret its CSRF tokens derive from."""
-
-    principal: Principal
-    csrf_secret: str
-
-
 def digest(value: str) -> str:
     """SHA-256 hex of a session id or token: what is stored instead of the value."""
     return hashlib.sha256(value.encode()).hexdigest()
@@ -95,7 +86,8 @@ def scope_of(role: str, tenant_scope: list[Any] | None) -> frozenset[str] | None
     return frozenset(str(name) for name in tenant_scope)
 
 
-def _principal(account: Account) -> Principal:
+def principal_of(account: Account) -> Principal:
+    """The caller an account row stands for (role and tenant scope)."""
     scope = scope_of(account.role, account.tenant_scope)
     return Principal(account.id, account.username, Role(account.role), scope)
 
@@ -224,55 +216,6 @@ def authenticate(engine: Engine, username: str, password: str) -> Principal | No
     return Principal(row.id, row.username, Role(row.role))
 
 
-def start_session(engine: Engine, principal: Principal) -> str:
-    """A fresh session id (a new one at every sign-in: no fixation); only its hash is stored."""
-    raw = secrets.token_urlsafe(32)
-    now = utcnow()
-    with session_scope(engine) as session:
-        session.add(
-            WebSession(
-                id_hash=digest(raw),
-                account_id=principal.account_id,
-                created_at=now,
-                expires_at=now + SESSION_LIFETIME,
-                last_seen_at=now,
-                csrf_secret=secrets.token_hex(32),
-            )
-        )
-    return raw
-
-
-def resolve_session(engine: Engine, raw: str) -> SessionView | None:
-    """The live session for a cookie value, or None (unknown, expired or disabled account)."""
-    now = utcnow()
-    with session_scope(engine, write=False) as session:
-        row = session.execute(
-            select(WebSession, Account)
-            .join(Account, Account.id == WebSession.account_id)
-            .where(WebSession.id_hash == digest(raw))
-        ).first()
-        if row is None:
-            return None
-        web_session, account = row
-        if web_session.expires_at <= now or account.disabled:
-            return None
-        view = SessionView(_principal(account), web_session.csrf_secret)
-        stale = web_session.last_seen_at + LAST_SEEN_GRANULARITY <= now
-    if stale:
-        with session_scope(engine) as session:
-            session.execute(
-                update(WebSession).where(WebSession.id_hash == digest(raw)).values(last_seen_at=now)
-            )
-    return view
-
-
-def end_session(engine: Engine, raw: str) -> None:
-    """Signs a browser out (and sweeps expired sessions while at it)."""
-    with session_scope(engine) as session:
-        session.execute(delete(WebSession).where(WebSession.id_hash == digest(raw)))
-        session.execute(delete(WebSession).where(WebSession.expires_at <= utcnow()))
-
-
 def create_token(
     engine: Engine, username: str, name: str, *, expires_in: timedelta | None = TOKEN_LIFETIME
 ) -> str:
@@ -315,7 +258,7 @@ def resolve_token(engine: Engine, raw: str) -> Principal | None:
         token, account = row
         if account.disabled or not token_is_live(token.expires_at, token.revoked_at, now):
             return None
-        principal = _principal(account)
+        principal = principal_of(account)
         stale = token.last_used_at is None or token.last_used_at + LAST_SEEN_GRANULARITY <= now
     if stale:
         with session_scope(engine) as session:

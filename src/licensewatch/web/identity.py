@@ -1,10 +1,10 @@
 """Who a session cookie or API token belongs to: one indexed Core query per request.
 
-`services.accounts.resolve_session` / `resolve_token` answer the same question through the
-ORM (≈ 0.6 ms of CPU each); on every request that was a fixed cost of its own. This reads the
-few columns it needs with a statement built once, and hands over to the service only when the
-use must be recorded (at most once a minute per session or token), so there is no cache:
-deleting, expiring or disabling takes effect on the very next request.
+`services.sessions.resolve_session` / `services.accounts.resolve_token` answer the same
+question through the ORM (≈ 0.6 ms of CPU each); on every request that was a fixed cost of its
+own. This reads the few columns it needs with a statement built once, and hands over to the
+service only when the use must be recorded (at most once a minute per session or token), so
+there is no cache: deleting, expiring or disabling takes effect on the very next request.
 """
 
 from __future__ import annotations
@@ -12,15 +12,14 @@ from __future__ import annotations
 from sqlalchemy import Engine, bindparam, select
 
 from licensewatch.services.accounts import (
-    LAST_SEEN_GRANULARITY,  # the service decides how often a use is written down
+    LAST_SEEN_GRANULARITY,
     Principal,
-    SessionView,
     digest,
-    resolve_session,
     resolve_token,
     scope_of,
     token_is_live,
 )
+from licensewatch.services.sessions import SessionView, resolve_session
 from licensewatch.storage.models.accounts import Account, ApiToken, Role, WebSession
 from licensewatch.storage.models.base import utcnow
 

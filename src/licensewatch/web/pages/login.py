@@ -9,15 +9,9 @@ from fastapi.responses import RedirectResponse
 from sqlalchemy.exc import OperationalError
 from starlette.responses import Response
 
-from licensewatch.services.accounts import (
-    SESSION_LIFETIME,
-    account_exists,
-    authenticate,
-    count_accounts,
-    end_session,
-    start_session,
-)
+from licensewatch.services.accounts import account_exists, authenticate, count_accounts
 from licensewatch.services.audit import record
+from licensewatch.services.sessions import SESSION_LIFETIME, end_session, start_session
 from licensewatch.services.sign_in import Refused, Scope
 from licensewatch.services.sso import SsoService, SsoView
 from licensewatch.web.auth import FormCaller, session_caller

@@ -9,8 +9,8 @@ from fastapi.responses import RedirectResponse
 from starlette.responses import Response
 
 from licensewatch.graph.oidc import SignInError
-from licensewatch.services.accounts import SESSION_LIFETIME, end_session, start_session
 from licensewatch.services.audit import record
+from licensewatch.services.sessions import SESSION_LIFETIME, end_session, start_session
 from licensewatch.services.sso import PENDING_LIFETIME, SsoService
 from licensewatch.storage.encrypted import keyring_for
 from licensewatch.web.context import app_context
