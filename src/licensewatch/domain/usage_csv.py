@@ -13,6 +13,8 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import date
 
+from licensewatch.domain.text import clean_text
+
 WORKLOADS = ("exchange", "onedrive", "sharepoint", "skype", "yammer", "teams")
 _WORKLOAD_COLUMNS = {
     "exchange": "exchange last activity date",
@@ -90,7 +92,11 @@ def _rows(data: bytes, report: str, required: tuple[str, ...]) -> Iterator[dict[
     for line in reader:
         if not any(cell.strip() for cell in line):
             continue  # a trailing blank line
-        yield {k: (line[i].strip() if i < len(line) else "") for i, k in enumerate(keys)}
+        # Names come from the tenant (attacker-controlled): cleaned as the sync cleans them, so
+        # a UPN still matches the stored user and no NUL reaches the database.
+        yield {
+            k: (clean_text(line[i]).strip() if i < len(line) else "") for i, k in enumerate(keys)
+        }
 
 
 def _date(text: str, report: str) -> date | None:

@@ -16,7 +16,7 @@ from datetime import date, timedelta
 from licensewatch.domain.usage import MAILBOX_QUOTA_BYTES, capabilities
 from licensewatch.emulator.state import Tenant, utcnow
 from licensewatch.emulator.usage_model import APPS, PLATFORMS, WORKLOADS, UserActivity
-from licensewatch.emulator.usage_seed import held_plans
+from licensewatch.emulator.usage_seed import PlanCache, held_plans
 
 _REPORT_NAMES = ("Exchange", "OneDrive", "SharePoint", "Skype For Business", "Yammer", "Teams")
 ACTIVE_COLUMNS = (
@@ -68,9 +68,10 @@ def _csv(header: tuple[str, ...], rows: Iterator[list[str]]) -> bytes:
 
 def _people(tenant: Tenant) -> Iterator[tuple[str, str, UserActivity, date | None, set[str]]]:
     """(upn, display name, activity, deleted date, held workloads) of every reported user."""
+    cache: PlanCache = {}
     for _, user in tenant.iter_users_from(0):
         activity = tenant.usage.users.get(user.id) or UserActivity()
-        held = {c.value for c in capabilities(held_plans(tenant, user))}
+        held = {c.value for c in capabilities(held_plans(tenant, user, cache))}
         yield user.user_principal_name, user.display_name, activity, None, held
     for gone in tenant.usage.deleted:
         yield gone.user_principal_name, gone.display_name, gone.activity, gone.deleted, set()
@@ -125,12 +126,14 @@ def app_users_csv(tenant: Tenant, period_days: int) -> bytes:
 def mailbox_csv(tenant: Tenant, period_days: int) -> bytes:
     refresh = _day(refresh_date(tenant))
 
+    cache: PlanCache = {}
+
     def rows() -> Iterator[list[str]]:
         for upn, display, activity, deleted, _held in _people(tenant):
             if activity.mailbox_bytes is None:
                 continue
             user = tenant.user(upn)
-            plans = held_plans(tenant, user) if user else frozenset()
+            plans = held_plans(tenant, user, cache) if user else frozenset()
             quota = max((MAILBOX_QUOTA_BYTES.get(p, 0) for p in plans), default=0)
             quota = quota or MAILBOX_QUOTA_BYTES["EXCHANGE_S_STANDARD"]
             created = user.created.date() if user and user.created else None

@@ -35,8 +35,18 @@ _MAILBOX_GB = {
 }
 
 
-def held_plans(tenant: Tenant, user: User) -> frozenset[str]:
-    """Service plan names the user really has (held SKUs, less plans off in every assignment)."""
+PlanCache = dict[tuple[tuple[str, tuple[str, ...], str], ...], frozenset[str]]
+
+
+def held_plans(tenant: Tenant, user: User, cache: PlanCache | None = None) -> frozenset[str]:
+    """Service plan names the user really has (held SKUs, less plans off in every assignment).
+
+    `cache` keeps the answer per assignment pattern: most users share a few (300k-user worlds).
+    """
+    key = tuple(sorted((a.sku_id, a.disabled_plans, a.state)
+                       for a in user.assignments))  # fmt: skip
+    if cache is not None and key in cache:
+        return cache[key]
     names: set[str] = set()
     for sku_id in user.assigned_sku_ids():
         product = tenant.products.get(sku_id)
@@ -47,7 +57,10 @@ def held_plans(tenant: Tenant, user: User) -> frozenset[str]:
         names |= {p.name for p in product.service_plans if p.applies_to != "Company"} - {
             p.name for p in product.service_plans if p.plan_id in off
         }
-    return frozenset(names)
+    found = frozenset(names)
+    if cache is not None:
+        cache[key] = found
+    return found
 
 
 def _profile(rng: random.Random, user: User, now: datetime) -> str:
@@ -127,8 +140,9 @@ def add_usage(
         roles = REPORT_ROLES if not (scenario == "msp" and index % 5 == 3) else {"Reports.Read.All"}
         app.roles.update(roles)
     refresh = now.date() - timedelta(days=usage.refresh_lag_days)
+    cache: PlanCache = {}
     for _, user in tenant.iter_users_from(0):
-        caps = capabilities(held_plans(tenant, user))
+        caps = capabilities(held_plans(tenant, user, cache))
         profile = _profile(rng, user, now) if caps else "inactive"
         usage.users[user.id] = _activity(rng, profile, caps, refresh)
     gone = UserActivity(last={"exchange": refresh - timedelta(days=40)}, mailbox_bytes=3 * GB)

@@ -81,6 +81,10 @@ class _Truth:
         self.sign_in = tenant.has_premium and "AuditLog.Read.All" in roles
         self.usable = self.reports and not tenant.usage.concealed
         self.start = refresh_date(tenant) - timedelta(days=period_days)
+        # Per product once: a big world asks for them per user and candidate.
+        self.plans = {sku: _plans(p) for sku, p in tenant.products.items()}
+        self.caps = {sku: capabilities(plans) for sku, plans in self.plans.items()}
+        self.bought = {sku: _bought(tenant, p) for sku, p in tenant.products.items()}
 
     def removal(self, user: User) -> str | None:
         """The confidence of removing every licence, or None."""
@@ -114,10 +118,10 @@ class _Truth:
             return None
         found: list[tuple[tuple[int, Decimal, int, int, str], Product]] = []
         for target in self.tenant.products.values():
-            theirs, caps = _plans(target), capabilities(_plans(target))
+            theirs, caps = self.plans[target.sku_id], self.caps[target.sku_id]
             held = target.sku_id in user.assigned_sku_ids()
             cheaper = self._cheaper(product, target, theirs < plans)
-            if (target is product or held or not _bought(self.tenant, target) or not caps
+            if (target is product or held or not self.bought[target.sku_id] or not caps
                     or not theirs & plans or not used <= caps or not plans - theirs
                     or not cheaper):  # fmt: skip
                 continue

@@ -79,8 +79,15 @@ def collect_after_sync(
             return UsageOutcome(SKIPPED, "collected recently")
         return collect_usage(engine, tenant_pk, client, parse_period(settings.usage_period))
     except Exception as exc:  # the licence sync's data is committed: usage must not undo it
-        log.warning("usage collection for tenant %s failed: %s", tenant_pk, exc, exc_info=True)
-        return UsageOutcome(FAILED, str(exc))
+        # The message only: a traceback would land in the CLI's output of a successful sync.
+        log.warning("usage collection for tenant %s failed: %s", tenant_pk, exc)
+        log.debug("usage collection failure", exc_info=True)
+        message = f"usage reports could not be stored: {type(exc).__name__}"
+        try:
+            _record_failure(engine, tenant_pk, DEFAULT_PERIOD, utcnow(), FAILED, message)
+        except Exception:  # the database itself may be what failed
+            log.debug("could not record the usage failure", exc_info=True)
+        return UsageOutcome(FAILED, message)
 
 
 def collect_usage(
