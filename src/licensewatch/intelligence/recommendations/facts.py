@@ -4,12 +4,15 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
+from functools import cached_property
+from typing import Any
 
 from sqlalchemy import and_, select
 from sqlalchemy.orm import Session
 
 from licensewatch.domain.sections import is_free
 from licensewatch.domain.usage import Capability, Period, capabilities, mailbox_quota
+from licensewatch.intelligence.recommendations.rows import USAGE_COLUMNS, USER_COLUMNS, UserRow
 from licensewatch.storage.models import (
     ChangeKind,
     Group,
@@ -37,11 +40,12 @@ class SkuFacts:
     plan_names: dict[str, str]  # plan id (lower) -> name
     purchasable: bool  # paid units of a live subscription: a target a user can move to
 
-    @property
+    # Cached: the rules ask for them per user and candidate (tens of thousands of times).
+    @cached_property
     def capabilities(self) -> frozenset[Capability]:
         return capabilities(self.plans)
 
-    @property
+    @cached_property
     def quota(self) -> int | None:
         return mailbox_quota(self.plans)
 
@@ -148,7 +152,7 @@ def _skus(session: Session, tenant_pk: int) -> dict[str, SkuFacts]:
     return found
 
 
-def _usage(row: UserUsage) -> UsageFacts:
+def _usage(row: Any) -> UsageFacts:
     last = {
         Capability.EXCHANGE: row.exchange_last,
         Capability.ONEDRIVE: row.onedrive_last,
@@ -203,7 +207,9 @@ def load_facts(session: Session, tenant: Tenant, now: datetime) -> TenantFacts:
         return facts
     users: dict[str, UserFacts] = {}
     statement = (
-        select(User, UserLicense.sku_id, UserLicense.assigned_by_group, UserLicense.disabled_plans)
+        # Plain columns, not ORM entities: a tenant's every licence row is read (100k users).
+        select(*USER_COLUMNS)
+        .add_columns(UserLicense.sku_id, UserLicense.assigned_by_group, UserLicense.disabled_plans)
         .join(
             UserLicense,
             and_(UserLicense.dataset_id == User.dataset_id, UserLicense.user_id == User.id),
@@ -211,7 +217,8 @@ def load_facts(session: Session, tenant: Tenant, now: datetime) -> TenantFacts:
         .where(User.dataset_id == tenant.dataset_id, UserLicense.state.in_(ASSIGNED_STATES))
         .order_by(User.user_principal_name, User.id)
     )
-    for user, sku_id, group, disabled in session.execute(statement):
+    for *columns, sku_id, group, disabled in session.execute(statement):
+        user = UserRow(*columns)
         facts_user = users.get(user.id)
         if facts_user is None:
             seen = (
@@ -239,7 +246,8 @@ def load_facts(session: Session, tenant: Tenant, now: datetime) -> TenantFacts:
     _add_disabled_since(session, tenant.id, users, now)
     if facts.usage_usable:
         by_upn = {u.upn.lower(): u for u in users.values()}
-        for row in session.scalars(select(UserUsage).where(UserUsage.tenant_id == tenant.id)):
+        rows = session.execute(select(*USAGE_COLUMNS).where(UserUsage.tenant_id == tenant.id))
+        for row in rows:
             match = by_upn.get(row.user_principal_name)
             if match is not None and not row.is_deleted:
                 match.usage = _usage(row)
