@@ -5,6 +5,7 @@ from __future__ import annotations
 from datetime import date
 
 import pytest
+from pydantic import ValidationError
 
 from licensewatch.domain.usage import Period, capabilities, mailbox_fits, parse_period
 from licensewatch.domain.usage_csv import (
@@ -13,6 +14,7 @@ from licensewatch.domain.usage_csv import (
     parse_app_users,
     parse_mailboxes,
 )
+from licensewatch.settings import load_settings
 
 _NAMES = ("Exchange", "OneDrive", "SharePoint", "Skype For Business", "Yammer", "Teams")
 ACTIVE_HEADER = ",".join(
@@ -92,3 +94,11 @@ def test_periods_and_capabilities() -> None:
     assert "desktop_apps" in capabilities(["OFFICESUBSCRIPTION", "MCOEV"])
     assert mailbox_fits(1024**3, 2 * 1024**3)
     assert not mailbox_fits(None, 2 * 1024**3)
+
+
+def test_the_period_setting_is_checked(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("LICENSEWATCH_USAGE_PERIOD", "d180")
+    assert load_settings().usage_period == "D180"
+    monkeypatch.setenv("LICENSEWATCH_USAGE_PERIOD", "D7")
+    with pytest.raises(ValidationError, match="D30, D90 or D180"):
+        load_settings()

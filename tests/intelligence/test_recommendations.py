@@ -12,6 +12,7 @@ from sqlalchemy import Engine
 
 from database_fixtures import add_tenant
 from emulator_fixtures import EmulatorFactory
+from licensewatch.emulator import mutations
 from licensewatch.emulator.seed import build_world
 from licensewatch.emulator.state import ASSIGNED_STATES
 from licensewatch.emulator.truth import ground_truth
@@ -139,3 +140,42 @@ def test_every_msp_customer_equal_the_truth(
         sync(engine, emulator, tenant, pk)
         expected = ground_truth(tenant)["usage"]["recommendations"]
         assert shape(tenant_recommendations(engine, tenant.domain)) == expected
+
+
+@pytest.mark.parametrize("period", ["D30", "D180"])
+def test_the_usage_period_is_configurable(
+    make_emulator: EmulatorFactory,
+    engine: Engine,
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    period: str,
+) -> None:
+    monkeypatch.setenv("LICENSEWATCH_USAGE_PERIOD", period)
+    synced = start_and_sync(make_emulator, engine, tmp_path, scenario="enterprise", users=40)
+    expected = expected_recommendations(synced.tenant, period_days=int(period[1:]))
+    found = tenant_recommendations(engine)
+    assert shape(found) == expected["recommendations"]
+    assert {r.evidence.get("period") for r in found if r.action == "downgrade"} <= {period}
+
+
+def test_a_recently_disabled_account_is_a_medium_confidence_removal(
+    make_emulator: EmulatorFactory, engine: Engine, tmp_path: Path
+) -> None:
+    synced = start_and_sync(make_emulator, engine, tmp_path, scenario="enterprise", users=40)
+    tenant = synced.tenant
+    user = next(
+        u
+        for _, u in tenant.iter_users_from(0)
+        if u.account_enabled and u.user_type == "Member" and u.assigned_sku_ids()
+    )
+    mutations.set_enabled(tenant, user.id, False)
+    sync(engine, synced.emulator, tenant, synced.tenant_pk)
+    found = tenant_recommendations(engine)
+    mine = [r for r in found if r.user_principal_name == user.user_principal_name]
+    assert mine
+    assert {(r.action, r.confidence) for r in mine} == {("remove", "medium")}
+    assert all("disabled_since" in r.evidence for r in mine)
+    # Everyone else: exactly the truth (a first-sync view, where no disabling date is known).
+    others = [i for i in shape(found) if i["user_principal_name"] != user.user_principal_name]
+    expected = ground_truth(tenant)["usage"]["recommendations"]
+    assert others == [i for i in expected if i["user_principal_name"] != user.user_principal_name]
