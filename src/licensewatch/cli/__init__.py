@@ -47,6 +47,16 @@ COMMANDS: dict[str, LazyCommand] = {
         "findings_app",
         "Findings: unassigned seats, disabled/guest holders, overlaps, errors, lapsing, inactive.",
     ),
+    "usage": LazyCommand(
+        "licensewatch.cli.usage",
+        "usage",
+        "Usage reports per tenant: as of when, tenant-wide counts, or what is missing and the fix.",
+    ),
+    "recommendations": LazyCommand(
+        "licensewatch.cli.recommendations",
+        "recommendations_app",
+        "Per-user licence actions (remove, downgrade, duplicate, add-on) with the saving.",
+    ),
     "catalog": LazyCommand(
         "licensewatch.cli.catalog",
         "catalog_app",
