@@ -266,6 +266,61 @@ def _audit(body: list[dict[str, Any]]) -> None:
     assert [e["at"] for e in body] == sorted((e["at"] for e in body), reverse=True)
 
 
+RENEWAL_PLAN = {
+    "tenant": str,
+    "product": str,
+    "sku_part_number": str,
+    "sku_id": str,
+    "subscription_id": str,
+    "status": str,
+    "event": str,
+    "renews_at": str,
+    "days_left": int,
+    "purchased": int,
+    "subscription_units": int,
+    "other_units": int,
+    "assigned": int,
+    "reclaimable": int,
+    "incoming": int,
+    "growth_per_month": (float, int),
+    "growth": int,
+    "buffer_percent": int,
+    "buffer": int,
+    "recommended": int,
+    "change": int,
+    "currency": (str, NONE),
+    "unit_price_monthly": (str, NONE),
+    "renewal_yearly": (str, NONE),
+    "monthly_saving": (str, NONE),
+    "yearly_saving": (str, NONE),
+}
+MONTH = {
+    "month": str,
+    "renewals": int,
+    "renewal_yearly": dict,
+    "yearly_saving": dict,
+    "unpriced": [str],
+}
+
+
+def _renewal_plan(body: dict[str, Any]) -> None:
+    # E3 renews in 65 days: 30 units, 31 holders growing by one a day (29, 30, 31: 30 a month);
+    # E5's only subscription is a trial: never planned.
+    [plan] = body["plans"]
+    assert (plan["sku_id"], plan["event"], plan["subscription_units"]) == (E3, "renews", 30)
+    assert (plan["assigned"], plan["growth_per_month"], plan["buffer_percent"]) == (31, 30.0, 10)
+    assert plan["growth"] == 65  # 30 a month for the 65 days (less the test's seconds) left
+    needed = 31 - plan["reclaimable"] + plan["incoming"]
+    assert plan["buffer"] == -(-(needed + plan["growth"]) * 10 // 100)
+    assert plan["recommended"] == needed + plan["growth"] + plan["buffer"]
+    assert (plan["currency"], plan["renewal_yearly"]) == ("EUR", "10800.00")
+    assert plan["yearly_saving"] == f"{(30 - plan['recommended']) * 360}.00"
+    assert len(body["calendar"]) == 12
+    [month] = [m for m in body["calendar"] if m["renewals"]]
+    assert month["month"] == plan["renews_at"][:7]
+    assert month["yearly_saving"] == {"EUR": plan["yearly_saving"]}
+
+
 def _alerts(body: dict[str, Any]) -> None:
     assert body == {"rules": [], "log": []}  # none configured; tests/intelligence has real ones
 
@@ -317,6 +372,12 @@ CASES = [
         _holders,
     ),
     Case("/api/v1/subscriptions", "/api/v1/subscriptions", [SUBSCRIPTION], _subscriptions),
+    Case(
+        "/api/v1/renewals/plan",
+        "/api/v1/renewals/plan",
+        {"plans": [RENEWAL_PLAN], "calendar": [MONTH]},
+        _renewal_plan,
+    ),
     Case("/api/v1/users", "/api/v1/users?limit=100", page(USER), _users),
     Case(
         "/api/v1/tenants/{name}/users/{user_id}",

@@ -16,6 +16,7 @@ from licensewatch.web.pages import (
     login,
     onboarding,
     people,
+    renewals,
     sso,
     tenants,
 )
@@ -28,6 +29,7 @@ MODULES = (
     health,
     dashboard,
     inventory,
+    renewals,
     people,
     changes,
     onboarding,
