@@ -25,6 +25,8 @@ class CostAttribute(StrEnum):
 
 DEFAULTS = {"cost_attribute": CostAttribute.COST_CENTER.value, "inactive_days": "90"}
 DEFAULTS["lapse_days"] = "30"
+# Disabled accounts seen disabled for fewer days get a medium-confidence removal (recommendations).
+DEFAULTS["disabled_days"] = "30"
 # Seats kept on top of the need when a subscription renews, in % (domain/renewal_plan.py).
 DEFAULTS["renewal_buffer_percent"] = "10"
 
