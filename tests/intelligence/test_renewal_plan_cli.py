@@ -22,6 +22,7 @@ from licensewatch.domain.renewal_plan import Demand, Renewing, plan_renewals
 from licensewatch.emulator import mutations
 from licensewatch.emulator.state import Tenant
 from licensewatch.emulator.truth import ground_truth
+from licensewatch.intelligence.recommendations import tenant_recommendations
 from licensewatch.intelligence.renewals import PLAN_COLUMNS
 from licensewatch.storage.database import session_scope
 from licensewatch.storage.models import SkuSnapshot, utcnow
@@ -45,8 +46,28 @@ def run(cli: CliRunner, *args: str, code: int = 0) -> Result:
     return result
 
 
-def expected(tenant: Tenant, buffer: int, growth: dict[str, float]) -> dict[str, dict[str, Any]]:
-    """Subscription id → the plan's numbers, from the emulator's model (never through Graph)."""
+def reclaims(engine: Engine, tenant: str) -> dict[str, tuple[int, int]]:
+    """SKU id → (holders a recommendation frees, holders a downgrade brings), distinct users.
+
+    `remove_duplicate` frees nothing: a user holding a SKU directly and via a group uses one unit.
+    """
+    freed: dict[str, set[str]] = {}
+    incoming: dict[str, set[str]] = {}
+    for rec in tenant_recommendations(engine, tenant):
+        if rec.action in ("remove", "downgrade", "remove_addon"):
+            freed.setdefault(rec.sku_id, set()).add(rec.user_principal_name.lower())
+        if rec.action == "downgrade" and rec.target_sku_id:
+            incoming.setdefault(rec.target_sku_id, set()).add(rec.user_principal_name.lower())
+    return {
+        sku: (len(freed.get(sku, ())), len(incoming.get(sku, ())))
+        for sku in freed.keys() | incoming.keys()
+    }
+
+
+def expected(
+    tenant: Tenant, buffer: int, growth: dict[str, float], reclaim: dict[str, tuple[int, int]]
+) -> dict[str, dict[str, Any]]:
+    """Subscription id → the plan's numbers, from the emulator's model and the recommendations."""
     now, plans = utcnow(), {}
     for sku in ground_truth(tenant)["skus"]:
         if sku["section"] != "paid":
@@ -63,7 +84,8 @@ def expected(tenant: Tenant, buffer: int, growth: dict[str, float]) -> dict[str,
         if not subs:
             continue
         part = sku["sku_part_number"]
-        demand = Demand(sku["consumed"], 0, 0, growth.get(part, 0.0))
+        freed, incoming = reclaim.get(sku["sku_id"], (0, 0))
+        demand = Demand(sku["consumed"], freed, incoming, growth.get(part, 0.0))
         dated = [Renewing(s.id, s.total_licenses, s.next_lifecycle) for s in subs]  # type: ignore[arg-type]
         for seat in plan_renewals(demand, sku["purchased"], dated, now, buffer):
             price = monthly(part)
@@ -76,6 +98,8 @@ def expected(tenant: Tenant, buffer: int, growth: dict[str, float]) -> dict[str,
                 "purchased": sku["purchased"],
                 "subscription_units": seat.current,
                 "assigned": sku["consumed"],
+                "reclaimable": min(freed, sku["consumed"]),
+                "incoming": incoming,
                 "recommended": seat.recommended,
                 "yearly_saving": saving,
                 "currency": price[1] if price else None,
@@ -109,7 +133,9 @@ def test_renewals_plan_end_to_end(
     assert e3
     assert all(p["growth_per_month"] == pytest.approx(NEW_HOLDERS, abs=0.01) for p in e3)
     growth = {GROWN: e3[0]["growth_per_month"]}
-    want = expected(model, 10, growth)
+    reclaim = reclaims(engine, tenant)
+    assert reclaim, "the enterprise scenario has disabled holders and duplicates to reclaim"
+    want = expected(model, 10, growth, reclaim)
     got = {p["subscription_id"]: {k: p[k] for k in next(iter(want.values()))} for p in plans}
     assert got == want
     assert all(p["buffer_percent"] == 10 and p["tenant"] == tenant for p in plans)
@@ -120,7 +146,7 @@ def test_renewals_plan_end_to_end(
     run(cli, "findings", "settings", "renewal_buffer_percent", "0")
     zero = json.loads(run(cli, "renewals", "plan", "--format", "json").output)
     assert {p["subscription_id"]: p["recommended"] for p in zero} == {
-        k: v["recommended"] for k, v in expected(model, 0, growth).items()
+        k: v["recommended"] for k, v in expected(model, 0, growth, reclaim).items()
     }
     twenty = json.loads(run(cli, "renewals", "plan", "--format", "json", "--buffer", "20").output)
     assert all(p["buffer_percent"] == 20 for p in twenty)

@@ -293,6 +293,7 @@ RENEWAL_PLAN = {
     "renewal_yearly": (str, NONE),
     "monthly_saving": (str, NONE),
     "yearly_saving": (str, NONE),
+    "usage_as_of": (str, NONE),
 }
 MONTH = {
     "month": str,

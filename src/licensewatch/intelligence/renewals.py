@@ -8,8 +8,8 @@ domain/renewal_plan.py. docs/intelligence.md, "Renewal planner", explains every 
 from __future__ import annotations
 
 from collections import defaultdict
-from collections.abc import Callable, Iterable, Sequence
-from datetime import datetime, timedelta
+from collections.abc import Iterable
+from datetime import date, datetime, timedelta
 from decimal import Decimal
 from typing import Any, Protocol
 
@@ -23,9 +23,11 @@ from licensewatch.domain.units import USABLE_STATUSES, lifecycle_event
 from licensewatch.intelligence.catalog import product_names
 from licensewatch.intelligence.money import rounded
 from licensewatch.intelligence.prices import load_prices, unit_price
+from licensewatch.intelligence.recommendations import recommendations_in_session
 from licensewatch.intelligence.settings import read_settings
 from licensewatch.storage.database import session_scope
 from licensewatch.storage.models import SkuSnapshot, Subscription, Tenant, utcnow
+from licensewatch.storage.models.usage import UsageCollection
 from licensewatch.storage.queries import balance_rows
 
 HISTORY = timedelta(days=90)  # the window growth is measured over
@@ -38,7 +40,7 @@ PLAN_COLUMNS = [
     "renews_at", "days_left", "purchased", "subscription_units", "other_units", "assigned",
     "reclaimable", "incoming", "growth_per_month", "growth", "buffer_percent", "buffer",
     "recommended", "change", "currency", "unit_price_monthly", "renewal_yearly",
-    "monthly_saving", "yearly_saving",
+    "monthly_saving", "yearly_saving", "usage_as_of",
 ]  # fmt: skip
 
 
@@ -53,10 +55,6 @@ class Reclaim(Protocol):
     def sku_id(self) -> str: ...
     @property
     def target_sku_id(self) -> str | None: ...
-
-
-# Recommendations of a tenant by name: the planner's source of reclaimable seats.
-ReclaimSource = Callable[[Engine, str], Sequence[Reclaim]]
 
 
 class RenewalPlan(BaseModel):
@@ -88,11 +86,14 @@ class RenewalPlan(BaseModel):
     renewal_yearly: Decimal | None  # what the subscription costs a year as it stands
     monthly_saving: Decimal | None  # negative: the renewal needs more seats than today
     yearly_saving: Decimal | None
+    # The usage report date the recommendations (reclaimable, incoming) rest on; None: no usage.
+    usage_as_of: date | None = None
 
     def cells(self) -> list[Any]:
         """The row in PLAN_COLUMNS order (ISO dates; money as numbers)."""
         data = self.model_dump()
         data["renews_at"] = self.renews_at.isoformat(timespec="seconds")
+        data["usage_as_of"] = self.usage_as_of.isoformat() if self.usage_as_of else None
         return [data[column] for column in PLAN_COLUMNS]
 
 
@@ -144,18 +145,27 @@ def _renewing(session: Session, tenant_pk: int) -> dict[str, list[tuple[Subscrip
 def tenant_plans(
     session: Session,
     tenant: Tenant,
-    reclaims: Iterable[Reclaim],
+    reclaims: Iterable[Reclaim] | None = None,
     *,
     now: datetime | None = None,
     buffer_percent: int | None = None,
 ) -> list[RenewalPlan]:
-    """The plans of one tenant's renewing subscriptions, soonest first."""
+    """The plans of one tenant's renewing subscriptions, soonest first.
+
+    `reclaims` default to the tenant's recommendations, read in the same session.
+    """
     now = now or utcnow()
+    renewing = _renewing(session, tenant.id)
+    if not renewing:
+        return []  # nothing renews: no need to compute the recommendations
+    if reclaims is None:
+        reclaims = recommendations_in_session(session, tenant, now=now)
+    collection = session.get(UsageCollection, tenant.id)
+    as_of = collection.active_refresh_date if collection and collection.status == "ok" else None
     percent = int(read_settings(session)["renewal_buffer_percent"])
     percent = percent if buffer_percent is None else buffer_percent
     names, prices = product_names(session), load_prices(session)
     counts, growth = reclaim_counts(reclaims), _growth(session, tenant.id, now)
-    renewing = _renewing(session, tenant.id)
     plans: list[RenewalPlan] = []
     for row in balance_rows(session, tenant.name, now=now):
         subs = renewing.get(row.sku_id)
@@ -181,7 +191,7 @@ def tenant_plans(
                     percent,
                     (monthly, currency),
                     now,
-                )
+                ).model_copy(update={"usage_as_of": as_of})
             )
     plans.sort(key=lambda p: (p.renews_at, p.product.lower(), p.subscription_id))
     return plans
@@ -246,7 +256,6 @@ def renewal_plans(
     engine: Engine,
     tenant_name: str | None = None,
     *,
-    reclaim: ReclaimSource | None = None,
     now: datetime | None = None,
     buffer_percent: int | None = None,
 ) -> list[RenewalPlan]:
@@ -260,7 +269,6 @@ def renewal_plans(
             raise LookupError(f"no tenant named {tenant_name!r}")
         plans: list[RenewalPlan] = []
         for tenant in tenants:
-            found = reclaim(engine, tenant.name) if reclaim is not None else ()
-            plans += tenant_plans(session, tenant, found, now=now, buffer_percent=buffer_percent)
+            plans += tenant_plans(session, tenant, now=now, buffer_percent=buffer_percent)
     plans.sort(key=lambda p: (p.renews_at, p.tenant.lower(), p.product.lower()))
     return plans

@@ -52,12 +52,11 @@ def renewals_due(
     rule: AlertRule,
     excluded: set[str],
     now: datetime,
-    reclaims: Any = (),
 ) -> dict[str, Condition]:
     """Paid subscriptions renewing (or leaving grace) within the rule's N days, with their plan."""
     horizon = now + timedelta(days=rule.threshold if rule.threshold is not None else 30.0)
     found: dict[str, Condition] = {}
-    for plan in tenant_plans(session, tenant, reclaims, now=now):
+    for plan in tenant_plans(session, tenant, now=now):
         if plan.renews_at > horizon or plan.sku_id in excluded:
             continue
         if rule.sku_id and plan.sku_id != rule.sku_id:
