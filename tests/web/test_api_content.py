@@ -322,6 +322,58 @@ def _renewal_plan(body: dict[str, Any]) -> None:
     assert month["yearly_saving"] == {"EUR": plan["yearly_saving"]}
 
 
+RECOMMENDATION = {
+    "tenant": str,
+    "user_principal_name": str,
+    "display_name": str,
+    "action": str,
+    "sku_id": str,
+    "sku_part_number": str,
+    "product_name": str,
+    "target_sku_id": (str, NONE),
+    "target_sku_part_number": (str, NONE),
+    "target_product_name": (str, NONE),
+    "reason": str,
+    "evidence": dict,
+    "confidence": str,
+    "monthly_saving": (str, NONE),
+    "yearly_saving": (str, NONE),
+    "currency": (str, NONE),
+}
+USAGE_STATE = {
+    "tenant": str,
+    "status": (str, NONE),
+    "as_of": (str, NONE),
+    "collected_at": (str, NONE),
+    "period": (str, NONE),
+    "concealed": (bool, NONE),
+    "missing": (str, NONE),
+}
+SAVING_LINE = {"yearly_saving": dict, "count": int}
+
+
+def _savings(body: dict[str, Any]) -> None:
+    # The seed's disabled holders (every tenth user): E3 (30.00 EUR a month) 9, 19 and 29; the
+    # unpriced E5 49 and 59. No usage collected: only account-state rules, and it says so.
+    removed = {(r["user_principal_name"], r["sku_part_number"]) for r in body["recommendations"]}
+    assert removed == {
+        *((f"user{i:03d}@contoso.example", "ENTERPRISEPACK") for i in (9, 19, 29)),
+        *((f"user{i:03d}@contoso.example", "ENTERPRISEPREMIUM") for i in (49, 59)),
+    }
+    assert {r["action"] for r in body["recommendations"]} == {"remove"}
+    assert body["yearly_saving"] == {"EUR": "1080.00"}  # 3 x 30.00 x 12
+    remove = {"action": "remove", "yearly_saving": {"EUR": "1080.00"}, "count": 5}
+    assert body["by_action"] == [remove]
+    assert body["by_product"] == [
+        {"product": "Office 365 E3", "yearly_saving": {"EUR": "1080.00"}, "count": 3},
+        {"product": "Office 365 E5", "yearly_saving": {}, "count": 2},
+    ]
+    assert body["unpriced"] == ["Office 365 E5"]
+    [usage] = body["usage"]
+    assert (usage["tenant"], usage["status"], usage["as_of"]) == ("contoso", None, None)
+    assert "never collected" in usage["missing"]
+
+
 def _alerts(body: dict[str, Any]) -> None:
     assert body == {"rules": [], "log": []}  # none configured; tests/intelligence has real ones
 
@@ -467,6 +519,19 @@ CASES = [
         "/api/v1/prices",
         [{"sku_id": str, "part_number": str, "amount": str, "currency": str, "term": str}],
         _prices,
+    ),
+    Case(
+        "/api/v1/savings",
+        "/api/v1/savings",
+        {
+            "yearly_saving": dict,
+            "by_action": [{"action": str, **SAVING_LINE}],
+            "by_product": [{"product": str, **SAVING_LINE}],
+            "unpriced": [str],
+            "usage": [USAGE_STATE],
+            "recommendations": [RECOMMENDATION],
+        },
+        _savings,
     ),
     Case("/api/v1/alerts", "/api/v1/alerts", {"rules": [ANY], "log": [ANY]}, _alerts),
     Case(

@@ -27,7 +27,7 @@ from licensewatch.storage.models.usage import UsageCollection
 
 ACTIONS = tuple(a.value for a in Action)
 CONFIDENCES = tuple(c.value for c in Confidence)
-ACTION_LABELS = {
+ACTION_LABELS: dict[str, str] = {
     Action.REMOVE: "Remove",
     Action.DOWNGRADE: "Downgrade",
     Action.REMOVE_DUPLICATE: "Remove duplicate",
@@ -116,6 +116,14 @@ class Savings:
         _sum(self.total, rec)
         _sum(self.by_action.setdefault(rec.action, {}), rec)
         _sum(self.by_product.setdefault(rec.product_name, {}), rec)
+
+    def narrow(self, filters: Filters) -> Savings:
+        """The same usage, only the recommendations the filters keep, summed again."""
+        result = Savings(usage=list(self.usage))
+        for rec in self.items:
+            if filters.keep(rec):
+                result.add(rec)
+        return result
 
     def products(self) -> list[tuple[str, dict[str, Decimal], int]]:
         """(product, yearly saving, recommendations), the most money first."""

@@ -17,6 +17,7 @@ from licensewatch.web.pages import (
     onboarding,
     people,
     renewals,
+    savings,
     sso,
     tenants,
 )
@@ -30,6 +31,7 @@ MODULES = (
     dashboard,
     inventory,
     renewals,
+    savings,
     people,
     changes,
     onboarding,
