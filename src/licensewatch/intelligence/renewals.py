@@ -23,7 +23,7 @@ from licensewatch.domain.units import USABLE_STATUSES, lifecycle_event
 from licensewatch.intelligence.catalog import product_names
 from licensewatch.intelligence.money import rounded
 from licensewatch.intelligence.prices import load_prices, unit_price
-from licensewatch.intelligence.recommendations import recommendations_in_session
+from licensewatch.intelligence.recommendation_cache import recommendations
 from licensewatch.intelligence.settings import read_settings
 from licensewatch.storage.database import session_scope
 from licensewatch.storage.models import SkuSnapshot, Subscription, Tenant, utcnow
@@ -154,12 +154,12 @@ def tenant_plans(
 
     `reclaims` default to the tenant's recommendations, read in the same session.
     """
-    now = now or utcnow()
     renewing = _renewing(session, tenant.id)
     if not renewing:
         return []  # nothing renews: no need to compute the recommendations
     if reclaims is None:
-        reclaims = recommendations_in_session(session, tenant, now=now)
+        reclaims = recommendations(session, tenant, now)
+    now = now or utcnow()
     collection = session.get(UsageCollection, tenant.id)
     as_of = collection.active_refresh_date if collection and collection.status == "ok" else None
     percent = int(read_settings(session)["renewal_buffer_percent"])

@@ -15,12 +15,8 @@ from typing import Any
 from sqlalchemy import Engine, select
 from sqlalchemy.orm import Session
 
-from licensewatch.intelligence.recommendations import (
-    Action,
-    Confidence,
-    Recommendation,
-    recommendations_in_session,
-)
+from licensewatch.intelligence.recommendation_cache import recommendations
+from licensewatch.intelligence.recommendations import Action, Confidence, Recommendation
 from licensewatch.storage.database import session_scope
 from licensewatch.storage.models import Tenant
 from licensewatch.storage.models.usage import UsageCollection
@@ -198,7 +194,7 @@ def tenant_savings(
             if tenant is None:
                 raise LookupError(f"no tenant named {name!r}")
             result.usage.append(usage_state(session, tenant))
-            for rec in recommendations_in_session(session, tenant, now=now):
+            for rec in recommendations(session, tenant, now):
                 if filters.keep(rec):
                     result.add(rec)
     result.items.sort(key=lambda r: (-(r.yearly_saving or Decimal(0)), r.tenant.lower()))
