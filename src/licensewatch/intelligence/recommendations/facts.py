@@ -8,8 +8,8 @@ from datetime import date, datetime, timedelta
 from sqlalchemy import and_, select
 from sqlalchemy.orm import Session
 
+from licensewatch.domain.sections import is_free
 from licensewatch.domain.usage import Capability, Period, capabilities, mailbox_quota
-from licensewatch.intelligence.builtin_names import FREE_PART_NUMBERS
 from licensewatch.storage.models import (
     ChangeKind,
     Group,
@@ -141,9 +141,7 @@ def _skus(session: Session, tenant_pk: int) -> dict[str, SkuFacts]:
         bought = sku.sku_id in paid or (
             sku.sku_id not in subscribed and (sku.enabled + sku.warning) > 0
         )
-        purchasable = (
-            bought and sku.applies_to != "Company" and sku.sku_part_number not in FREE_PART_NUMBERS
-        )
+        purchasable = bought and sku.applies_to != "Company" and not is_free(sku.sku_part_number)
         found[sku.sku_id] = SkuFacts(
             sku.sku_id, sku.sku_part_number, frozenset(by_id.values()), by_id, purchasable
         )

@@ -11,6 +11,7 @@ from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from decimal import Decimal
 
+from licensewatch.domain.sections import is_free
 from licensewatch.domain.usage import (
     LABELS,
     Capability,
@@ -20,7 +21,6 @@ from licensewatch.domain.usage import (
     mailbox_quota,
     size_text,
 )
-from licensewatch.intelligence.builtin_names import FREE_PART_NUMBERS
 from licensewatch.intelligence.recommendations.facts import (
     Holding,
     SkuFacts,
@@ -167,13 +167,14 @@ def _addon_of(rules: Rules, user: UserFacts, sku_id: str, held: dict[str, SkuFac
 
 
 def _cheaper(rules: Rules, target: SkuFacts, source: SkuFacts, plans: frozenset[str]) -> bool:
-    """Priced in one currency: by price; else fewer capabilities, or fewer of the same plans."""
+    """Both priced in one currency: by price. Otherwise only a lesser edition of the same product
+    (a strict subset of its plans, E5 -> E3) is surely cheaper: across families (E3 -> E1,
+    Business Basic) only prices can tell."""
     p_source, c_source = rules.price(source.sku_id)
     p_target, c_target = rules.price(target.sku_id)
     if p_source is not None and p_target is not None and c_source and c_source == c_target:
         return p_target < p_source
-    mine, theirs = capabilities(plans), target.capabilities
-    return theirs < mine or (theirs == mine and target.plans < plans)
+    return target.plans < plans
 
 
 def _downgrade(rules: Rules, user: UserFacts, sku_id: str) -> Draft | None:
@@ -209,8 +210,10 @@ def _downgrade(rules: Rules, user: UserFacts, sku_id: str) -> Draft | None:
                 continue
         price, currency = rules.price(target.sku_id)
         priced = price is not None and currency is not None
-        key = (0 if priced else 1, price or Decimal(0), len(target.capabilities),
-               len(target.plans), target.part_number)  # fmt: skip
+        # Priced: the cheapest; else the closest (most plans kept), the least drastic change.
+        shared = len(target.plans & plans)
+        key = (0 if priced else 1, price or Decimal(0), -shared, len(target.plans),
+               target.part_number)  # fmt: skip
         candidates.append((key, target))
     if not candidates:
         return None
@@ -251,7 +254,7 @@ def user_drafts(rules: Rules, user: UserFacts) -> list[Draft]:
         for sku_id in sorted(user.holdings)
         if sku_id in rules.facts.skus
         and sku_id not in rules.excluded_skus
-        and rules.facts.skus[sku_id].part_number not in FREE_PART_NUMBERS
+        and not is_free(rules.facts.skus[sku_id].part_number)
     }
     if not held:
         return []
