@@ -22,6 +22,7 @@ from licensewatch.domain.renewal_plan import Demand, Renewing, plan_renewals
 from licensewatch.emulator import mutations
 from licensewatch.emulator.state import Tenant
 from licensewatch.emulator.truth import ground_truth
+from licensewatch.emulator.usage_reports import refresh_date
 from licensewatch.intelligence.recommendations import tenant_recommendations
 from licensewatch.intelligence.renewals import PLAN_COLUMNS
 from licensewatch.storage.database import session_scope
@@ -139,6 +140,8 @@ def test_renewals_plan_end_to_end(
     got = {p["subscription_id"]: {k: p[k] for k in next(iter(want.values()))} for p in plans}
     assert got == want
     assert all(p["buffer_percent"] == 10 and p["tenant"] == tenant for p in plans)
+    # Reclaimable seats rest on the usage reports the syncs collected: their date is given.
+    assert {p["usage_as_of"] for p in plans} == {refresh_date(model).isoformat()}
     assert [p["renews_at"] for p in plans] == sorted(p["renews_at"] for p in plans)
     assert {p["event"] for p in plans} <= {"renews", "grace ends"}
 
@@ -157,9 +160,11 @@ def test_renewals_plan_end_to_end(
     assert len(rows) == len(plans) + 1
     out = tmp_path / "plan.xlsx"
     run(cli, "renewals", "plan", "--format", "xlsx", "--output", str(out))
-    sheet = load_workbook(out, read_only=True).active
+    workbook = load_workbook(out, read_only=True)
+    sheet = workbook.active
     assert sheet is not None
     cells = [list(r) for r in sheet.iter_rows(values_only=True)]
+    workbook.close()  # read-only workbooks keep the file open until closed
     assert cells[0] == PLAN_COLUMNS
     assert len(cells) == len(plans) + 1
     column = PLAN_COLUMNS.index("recommended")

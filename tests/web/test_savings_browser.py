@@ -22,6 +22,7 @@ from licensewatch.emulator import mutations
 from licensewatch.emulator.options import EmulatorOptions
 from licensewatch.emulator.seed import build_world
 from licensewatch.emulator.server import start_in_thread
+from licensewatch.emulator.usage_reports import refresh_date
 from licensewatch.graph.client import GraphClient
 from licensewatch.graph.connection import GraphConnection
 from licensewatch.graph.retry import RetryPolicy
@@ -48,6 +49,7 @@ class Site:
     base_url: str
     engine: Engine
     tenant: str
+    as_of: str  # the emulator's usage report refresh date
 
 
 def _client(connection: GraphConnection) -> GraphClient:
@@ -81,7 +83,7 @@ def site(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Site]:
         for part, (amount, term) in PRICES.items():
             set_price(engine, part, amount, "EUR", term)
         with serve_in_thread(app) as base_url:
-            yield Site(base_url, engine, model.domain)
+            yield Site(base_url, engine, model.domain, refresh_date(model).isoformat())
     engine.dispose()
 
 
@@ -124,9 +126,10 @@ def test_savings_page_sums_filters_and_exports(page: Page, site: Site) -> None:
     expect(page.locator("#savings-users tbody tr")).to_have_count(len(recs))
     actions = sorted({r.action for r in recs})
     expect(page.locator("#savings-by-action tbody tr")).to_have_count(len(actions))
-    # No usage collected yet: the page says so rather than showing a date.
-    expect(page.locator("#usage-as-of")).to_contain_text(f"{site.tenant}: no usage data")
-    expect(page.locator(".usage-missing")).to_contain_text("never collected")
+    # The syncs collected the usage reports: the page says which day they describe.
+    as_of = f"{site.tenant}: usage as of {site.as_of} (D90)"
+    expect(page.locator("#usage-as-of")).to_have_text(as_of)
+    expect(page.locator(".usage-missing")).to_have_count(0)
 
     removals = [r for r in recs if r.action == "remove"]
     page.locator("select[name=action]").select_option("remove")

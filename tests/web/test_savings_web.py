@@ -48,14 +48,18 @@ def test_exports_go_through_the_cell_rule(admin: tuple[httpx.Client, str]) -> No
     assert rows[0] == list(CSV_COLUMNS)
     assert {row[3] for row in rows[1:]} == {"remove"}
     workbook = client.get("/savings/export.xlsx", params={"action": "remove"})
-    sheet = load_workbook(io.BytesIO(workbook.content), read_only=True).active
+    book = load_workbook(io.BytesIO(workbook.content), read_only=True)
+    sheet = book.active
     assert sheet is not None
     cells = [["" if v is None else str(v) for v in r] for r in sheet.iter_rows(values_only=True)]
+    book.close()
     assert len(cells) == len(rows)
     assert cells[0] == list(CSV_COLUMNS)
     plan = client.get("/renewals/plan.xlsx", params={"tenant": "contoso"})
-    sheet = load_workbook(io.BytesIO(plan.content), read_only=True).active
+    book = load_workbook(io.BytesIO(plan.content), read_only=True)
+    sheet = book.active
     assert sheet is not None
     assert next(sheet.iter_rows(values_only=True)) == tuple(PLAN_COLUMNS)
+    book.close()
     assert client.get("/savings", params={"confidence": "sure"}).status_code == 422
     assert client.get("/renewals/plan.csv", params={"tenant": "nope"}).status_code == 404

@@ -159,8 +159,11 @@ def usage_state(session: Session, tenant: Tenant) -> UsageState:
     row = session.get(UsageCollection, tenant.id)
     status = row.status if row is not None else None
     missing = MISSING.get(status) if status != "ok" else None
-    if missing is not None and status == "failed" and row is not None and row.message:
-        missing += f" ({row.message.splitlines()[0][:300]})"
+    note = row.message.splitlines()[0][:300] if row is not None and row.message else None
+    if status == "missing_permission" and note:
+        missing = note  # the collection's own words: which permission, the Entra steps
+    elif status == "failed" and note:
+        missing = f"{missing} ({note})"
     if row is not None and status == "ok" and row.concealed:
         missing = (
             "user names are concealed in usage reports: per-user usage rules are off "
