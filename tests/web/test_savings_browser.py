@@ -119,6 +119,7 @@ def test_savings_page_sums_filters_and_exports(page: Page, site: Site) -> None:
     recs = tenant_recommendations(site.engine, site.tenant)
     assert {r.action for r in recs} >= {"remove"}, "the enterprise scenario has disabled holders"
     expect(page.locator("#saving-at-stake")).to_have_text(money(yearly(recs)))  # dashboard card
+    expect(page.locator("#saving-as-of")).to_have_text(site.as_of)
     page.locator("#saving-card").click()
     expect(page.get_by_role("heading", name="Savings", exact=True)).to_be_visible()
     expect(page.locator("#saving-total")).to_have_text(money(yearly(recs)))

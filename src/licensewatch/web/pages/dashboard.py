@@ -55,6 +55,8 @@ def dashboard(request: Request, caller: PageCaller, session: Reader, tenant: str
         saving=savings.total,
         saving_unpriced=savings.unpriced,
         saving_count=len(savings.items),
+        # Usage reports lag: the card says the oldest report date it rests on.
+        saving_as_of=min((u.as_of for u in savings.usage if u.as_of), default=None),
     )
 
 
