@@ -29,14 +29,13 @@ def test_each_tenant_says_where_its_usage_stands(
     names = [usable.domain, concealed.domain, unpermitted.domain]
     savings = tenant_savings(engine, names)
     states = {u.tenant: u for u in savings.usage}
-    assert states[usable.domain].status == "ok"
+    assert states[usable.domain].state == "ok"
     assert states[usable.domain].as_of == refresh_date(usable)
-    assert states[usable.domain].missing is None
-    assert states[concealed.domain].concealed is True
-    assert "concealed" in (states[concealed.domain].missing or "")
-    assert "Org settings" in (states[concealed.domain].missing or "")
-    assert states[unpermitted.domain].status == "missing_permission"
-    assert "Reports.Read.All" in (states[unpermitted.domain].missing or "")
+    assert states[usable.domain].fix is None
+    assert states[concealed.domain].state == "concealed"
+    assert "Org settings" in (states[concealed.domain].fix or "")
+    assert states[unpermitted.domain].state == "missing_permission"
+    assert "Reports.Read.All" in (states[unpermitted.domain].fix or "")
     # Without per-user usage only the account-state rules apply: never a downgrade there.
     for name in (concealed.domain, unpermitted.domain):
         assert all(r.action != "downgrade" for r in savings.items if r.tenant == name)

@@ -86,7 +86,9 @@ def include(product: ProductArg) -> None:
 def settings(
     key: Annotated[
         str | None,
-        typer.Argument(help="cost_attribute, inactive_days, lapse_days, renewal_buffer_percent."),
+        typer.Argument(
+            help="cost_attribute, inactive_days, lapse_days, disabled_days, renewal_buffer_percent."
+        ),
     ] = None,
     value: Annotated[str | None, typer.Argument(help="The new value.")] = None,
 ) -> None:

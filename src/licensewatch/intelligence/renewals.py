@@ -24,10 +24,10 @@ from licensewatch.intelligence.catalog import product_names
 from licensewatch.intelligence.money import rounded
 from licensewatch.intelligence.prices import load_prices, unit_price
 from licensewatch.intelligence.recommendation_cache import recommendations
+from licensewatch.intelligence.recommendations.status import usage_state
 from licensewatch.intelligence.settings import read_settings
 from licensewatch.storage.database import session_scope
 from licensewatch.storage.models import SkuSnapshot, Subscription, Tenant, utcnow
-from licensewatch.storage.models.usage import UsageCollection
 from licensewatch.storage.queries import balance_rows
 
 HISTORY = timedelta(days=90)  # the window growth is measured over
@@ -160,8 +160,8 @@ def tenant_plans(
     if reclaims is None:
         reclaims = recommendations(session, tenant, now)
     now = now or utcnow()
-    collection = session.get(UsageCollection, tenant.id)
-    as_of = collection.active_refresh_date if collection and collection.status == "ok" else None
+    usage = usage_state(session, tenant)
+    as_of = usage.as_of if usage.per_user else None  # concealed or missing: no usage used
     percent = int(read_settings(session)["renewal_buffer_percent"])
     percent = percent if buffer_percent is None else buffer_percent
     names, prices = product_names(session), load_prices(session)

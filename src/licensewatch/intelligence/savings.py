@@ -8,18 +8,17 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from dataclasses import dataclass, field
-from datetime import date, datetime
+from datetime import datetime
 from decimal import Decimal
 from typing import Any
 
 from sqlalchemy import Engine, select
-from sqlalchemy.orm import Session
 
 from licensewatch.intelligence.recommendation_cache import recommendations
 from licensewatch.intelligence.recommendations import Action, Confidence, Recommendation
+from licensewatch.intelligence.recommendations.status import UsageState, usage_state
 from licensewatch.storage.database import session_scope
 from licensewatch.storage.models import Tenant
-from licensewatch.storage.models.usage import UsageCollection
 
 ACTIONS = tuple(a.value for a in Action)
 CONFIDENCES = tuple(c.value for c in Confidence)
@@ -28,14 +27,6 @@ ACTION_LABELS: dict[str, str] = {
     Action.DOWNGRADE: "Downgrade",
     Action.REMOVE_DUPLICATE: "Remove duplicate",
     Action.REMOVE_ADDON: "Remove add-on",
-}
-MISSING = {
-    None: "usage reports were never collected: usage-based rules (downgrades, no activity) "
-    "are off until a sync collects them",
-    "missing_permission": "the app lacks Reports.Read.All: grant it in Entra (App registrations → "
-    "API permissions → Microsoft Graph → Application → Reports.Read.All → Grant admin consent) "
-    "for usage-based rules",
-    "failed": "the last usage collection failed; the usage shown is from the last success",
 }
 
 
@@ -63,30 +54,6 @@ class Filters:
             names = (rec.sku_id, rec.sku_part_number, rec.product_name)
             return wanted in {n.lower() for n in names}
         return True
-
-
-@dataclass(frozen=True)
-class UsageState:
-    """A tenant's usage data: where it stands and the report date it is "as of"."""
-
-    tenant: str
-    status: str | None  # ok | missing_permission | failed | None (never collected)
-    as_of: date | None  # the usage report's refresh date (reports lag by days)
-    collected_at: datetime | None
-    period: str | None
-    concealed: bool | None
-    missing: str | None  # what is missing, in words, with the fix (None: nothing)
-
-    def to_dict(self) -> dict[str, Any]:
-        return {
-            "tenant": self.tenant,
-            "status": self.status,
-            "as_of": self.as_of.isoformat() if self.as_of else None,
-            "collected_at": self.collected_at.isoformat() if self.collected_at else None,
-            "period": self.period,
-            "concealed": self.concealed,
-            "missing": self.missing,
-        }
 
 
 def _sum(into: dict[str, Decimal], rec: Recommendation) -> None:
@@ -152,33 +119,6 @@ class Savings:
             "usage": [u.to_dict() for u in self.usage],
             "recommendations": [r.to_dict() for r in self.items],
         }
-
-
-def usage_state(session: Session, tenant: Tenant) -> UsageState:
-    """The tenant's last usage collection in words (never collected, missing permission, ...)."""
-    row = session.get(UsageCollection, tenant.id)
-    status = row.status if row is not None else None
-    missing = MISSING.get(status) if status != "ok" else None
-    note = row.message.splitlines()[0][:300] if row is not None and row.message else None
-    if status == "missing_permission" and note:
-        missing = note  # the collection's own words: which permission, the Entra steps
-    elif status == "failed" and note:
-        missing = f"{missing} ({note})"
-    if row is not None and status == "ok" and row.concealed:
-        missing = (
-            "user names are concealed in usage reports: per-user usage rules are off "
-            "(Microsoft 365 admin center → Settings → Org settings → Services → Reports → "
-            "untick 'Display concealed user, group, and site names in all reports')"
-        )
-    return UsageState(
-        tenant=tenant.name,
-        status=status,
-        as_of=row.active_refresh_date if row is not None else None,
-        collected_at=row.collected_at if row is not None else None,
-        period=row.period if row is not None else None,
-        concealed=row.concealed if row is not None else None,
-        missing=missing,
-    )
 
 
 def tenant_savings(
