@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 import csv
+import io
 from collections.abc import Iterable, Mapping, Sequence
 from typing import IO, Any
 
+from openpyxl import Workbook
 from openpyxl.cell import WriteOnlyCell
 
 from licensewatch.domain.cells import Cell, safe_cell
@@ -51,3 +53,15 @@ def xlsx_row(sheet: Any, values: Iterable[object]) -> list[Any]:
             cell.data_type = "s"
         cells.append(cell)
     return cells
+
+
+def xlsx_bytes(title: str, columns: Sequence[str], rows: Iterable[Sequence[object]]) -> bytes:
+    """An XLSX workbook with one sheet (`title`, at most 31 characters): a header, then rows."""
+    workbook: Any = Workbook(write_only=True)
+    sheet = workbook.create_sheet(title[:31])
+    sheet.append(xlsx_row(sheet, columns))
+    for row in rows:
+        sheet.append(xlsx_row(sheet, row))
+    out = io.BytesIO()
+    workbook.save(out)
+    return out.getvalue()

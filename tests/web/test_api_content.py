@@ -308,6 +308,96 @@ def _audit(body: list[dict[str, Any]]) -> None:
     assert [e["at"] for e in body] == sorted((e["at"] for e in body), reverse=True)
 
 
+RENEWAL_PLAN = {
+    "tenant": str,
+    "product": str,
+    "sku_part_number": str,
+    "sku_id": str,
+    "subscription_id": str,
+    "status": str,
+    "event": str,
+    "renews_at": str,
+    "days_left": int,
+    "purchased": int,
+    "subscription_units": int,
+    "other_units": int,
+    "assigned": int,
+    "reclaimable": int,
+    "incoming": int,
+    "growth_per_month": (float, int),
+    "growth": int,
+    "buffer_percent": int,
+    "buffer": int,
+    "recommended": int,
+    "change": int,
+    "currency": (str, NONE),
+    "unit_price_monthly": (str, NONE),
+    "renewal_yearly": (str, NONE),
+    "monthly_saving": (str, NONE),
+    "yearly_saving": (str, NONE),
+    "usage_as_of": (str, NONE),
+}
+MONTH = {
+    "month": str,
+    "renewals": int,
+    "renewal_yearly": dict,
+    "yearly_saving": dict,
+    "unpriced": [str],
+}
+
+
+def _renewal_plan(body: dict[str, Any]) -> None:
+    # E3 renews in 65 days: 30 units, 31 holders growing by one a day (29, 30, 31: 30 a month);
+    # E5's only subscription is a trial: never planned.
+    [plan] = body["plans"]
+    assert (plan["sku_id"], plan["event"], plan["subscription_units"]) == (E3, "renews", 30)
+    assert (plan["assigned"], plan["growth_per_month"], plan["buffer_percent"]) == (31, 30.0, 10)
+    assert plan["growth"] == 65  # 30 a month for the 65 days (less the test's seconds) left
+    needed = 31 - plan["reclaimable"] + plan["incoming"]
+    assert plan["buffer"] == -(-(needed + plan["growth"]) * 10 // 100)
+    assert plan["recommended"] == needed + plan["growth"] + plan["buffer"]
+    assert (plan["currency"], plan["renewal_yearly"]) == ("EUR", "10800.00")
+    assert plan["yearly_saving"] == f"{(30 - plan['recommended']) * 360}.00"
+    assert len(body["calendar"]) == 12
+    [month] = [m for m in body["calendar"] if m["renewals"]]
+    assert month["month"] == plan["renews_at"][:7]
+    assert month["yearly_saving"] == {"EUR": plan["yearly_saving"]}
+
+
+USAGE_STATE = {
+    "tenant": str,
+    "state": str,
+    "message": str,
+    "fix": (str, NONE),
+    "as_of": (str, NONE),
+    "period": (str, NONE),
+    "collected_at": (str, NONE),
+    "counts": dict,
+}
+SAVING_LINE = {"yearly_saving": dict, "count": int}
+
+
+def _savings(body: dict[str, Any]) -> None:
+    # The seed's disabled holders (every tenth user): E3 (30.00 EUR a month) 9, 19 and 29; the
+    # unpriced E5 49 and 59. No usage collected: only account-state rules, and it says so.
+    removed = {(r["user_principal_name"], r["sku_part_number"]) for r in body["recommendations"]}
+    assert removed == {
+        *((f"user{i:03d}@contoso.example", "ENTERPRISEPACK") for i in (9, 19, 29)),
+        *((f"user{i:03d}@contoso.example", "ENTERPRISEPREMIUM") for i in (49, 59)),
+    }
+    assert {r["action"] for r in body["recommendations"]} == {"remove"}
+    assert body["yearly_saving"] == {"EUR": "1080.00"}  # 3 x 30.00 x 12
+    remove = {"action": "remove", "yearly_saving": {"EUR": "1080.00"}, "count": 5}
+    assert body["by_action"] == [remove]
+    assert body["by_product"] == [
+        {"product": "Office 365 E3", "yearly_saving": {"EUR": "1080.00"}, "count": 3},
+        {"product": "Office 365 E5", "yearly_saving": {}, "count": 2},
+    ]
+    assert body["unpriced"] == ["Office 365 E5"]
+    [usage] = body["usage"]
+    assert (usage["tenant"], usage["state"], usage["as_of"]) == ("contoso", "not_collected", None)
+
+
 def _alerts(body: dict[str, Any]) -> None:
     assert body == {"rules": [], "log": []}  # none configured; tests/intelligence has real ones
 
@@ -359,6 +449,12 @@ CASES = [
         _holders,
     ),
     Case("/api/v1/subscriptions", "/api/v1/subscriptions", [SUBSCRIPTION], _subscriptions),
+    Case(
+        "/api/v1/renewals/plan",
+        "/api/v1/renewals/plan",
+        {"plans": [RENEWAL_PLAN], "calendar": [MONTH]},
+        _renewal_plan,
+    ),
     Case("/api/v1/users", "/api/v1/users?limit=100", page(USER), _users),
     Case(
         "/api/v1/tenants/{name}/users/{user_id}",
@@ -448,23 +544,25 @@ CASES = [
         [{"sku_id": str, "part_number": str, "amount": str, "currency": str, "term": str}],
         _prices,
     ),
+    Case(
+        "/api/v1/savings",
+        "/api/v1/savings",
+        {
+            "yearly_saving": dict,
+            "by_action": [{"action": str, **SAVING_LINE}],
+            "by_product": [{"product": str, **SAVING_LINE}],
+            "unpriced": [str],
+            "usage": [USAGE_STATE],
+            "recommendations": [RECOMMENDATION],
+        },
+        _savings,
+    ),
     Case("/api/v1/alerts", "/api/v1/alerts", {"rules": [ANY], "log": [ANY]}, _alerts),
     Case("/api/v1/recommendations", "/api/v1/recommendations", [RECOMMENDATION], _recommendations),
     Case(
         "/api/v1/usage",
         "/api/v1/usage?tenant=contoso",
-        [
-            {
-                "tenant": str,
-                "state": str,
-                "message": str,
-                "fix": (str, NONE),
-                "as_of": (str, NONE),
-                "period": (str, NONE),
-                "collected_at": (str, NONE),
-                "counts": dict,
-            }
-        ],
+        [USAGE_STATE],
         _usage,
     ),
     Case(

@@ -67,6 +67,11 @@ COMMANDS: dict[str, LazyCommand] = {
         "prices_app",
         "Product prices: set, list, remove, import.",
     ),
+    "renewals": LazyCommand(
+        "licensewatch.cli.renewals",
+        "renewals_app",
+        "Renewals: how many seats to renew, and what it saves.",
+    ),
     "report": LazyCommand(
         "licensewatch.cli.report",
         "report_app",

@@ -129,7 +129,7 @@ def add(
         str,
         typer.Argument(
             help="low_available, over_assigned, lapsing_subscription, sync_failing, "
-            "credential_expiring."
+            "credential_expiring, renewal_upcoming."
         ),
     ],
     to: Annotated[str, typer.Option("--to", help="Destination name.")],

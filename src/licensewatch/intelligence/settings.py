@@ -1,4 +1,4 @@
-"""Intelligence settings stored in the database: cost attribute, inactivity and lapse windows."""
+"""Intelligence settings stored in the database: cost attribute, windows, the renewal buffer."""
 
 from __future__ import annotations
 
@@ -7,6 +7,7 @@ from enum import StrEnum
 from sqlalchemy import Engine, select
 from sqlalchemy.orm import Session
 
+from licensewatch.domain.renewal_plan import MAX_BUFFER_PERCENT
 from licensewatch.storage.database import session_scope
 from licensewatch.storage.models.intelligence import IntelligenceSetting
 
@@ -26,6 +27,8 @@ DEFAULTS = {"cost_attribute": CostAttribute.COST_CENTER.value, "inactive_days": 
 DEFAULTS["lapse_days"] = "30"
 # Disabled accounts seen disabled for fewer days get a medium-confidence removal (recommendations).
 DEFAULTS["disabled_days"] = "30"
+# Seats kept on top of the need when a subscription renews, in % (domain/renewal_plan.py).
+DEFAULTS["renewal_buffer_percent"] = "10"
 
 
 def _check(key: str, value: str) -> str:
@@ -33,6 +36,10 @@ def _check(key: str, value: str) -> str:
         raise ValueError(f"unknown setting {key!r}: choose from {', '.join(DEFAULTS)}")
     if key == "cost_attribute":
         return CostAttribute(value).value
+    if key == "renewal_buffer_percent":
+        if not value.isdigit() or not 0 <= int(value) <= MAX_BUFFER_PERCENT:
+            raise ValueError(f"{key} must be a whole percentage from 0 to {MAX_BUFFER_PERCENT}")
+        return str(int(value))
     if not value.isdigit() or not 0 < int(value) <= 3650:
         raise ValueError(f"{key} must be a number of days between 1 and 3650")
     return value

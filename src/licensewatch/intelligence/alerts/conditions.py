@@ -7,6 +7,7 @@ from datetime import datetime, timedelta
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
+from licensewatch.intelligence.alerts.renewal_alerts import Condition, renewals_due
 from licensewatch.intelligence.alerts.rules import AlertKind
 from licensewatch.intelligence.catalog import ProductNames
 from licensewatch.intelligence.findings.seats import lapsed_detail
@@ -128,13 +129,17 @@ def current_conditions(
     names: ProductNames,
     excluded: set[str],
     now: datetime,
-) -> dict[str, str]:
+) -> dict[str, Condition]:
     """The rule's open conditions in the tenant now, keyed by subject."""
     kind = AlertKind(rule.kind)
+    if kind == AlertKind.RENEWAL_UPCOMING:
+        return renewals_due(session, tenant, rule, excluded, now)
     if kind in (AlertKind.LOW_AVAILABLE, AlertKind.OVER_ASSIGNED):
-        return _seats(session, tenant, rule, names, excluded)
-    if kind == AlertKind.LAPSING_SUBSCRIPTION:
-        return _lapsing(session, tenant, rule, names, excluded, now)
-    if kind == AlertKind.SYNC_FAILING:
-        return _sync_failing(session, tenant, rule, now)
-    return _credential(session, tenant, rule, now)
+        found = _seats(session, tenant, rule, names, excluded)
+    elif kind == AlertKind.LAPSING_SUBSCRIPTION:
+        found = _lapsing(session, tenant, rule, names, excluded, now)
+    elif kind == AlertKind.SYNC_FAILING:
+        found = _sync_failing(session, tenant, rule, now)
+    else:
+        found = _credential(session, tenant, rule, now)
+    return {subject: Condition(text) for subject, text in found.items()}

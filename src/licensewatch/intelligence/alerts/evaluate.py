@@ -10,6 +10,7 @@ from typing import Any
 from sqlalchemy import Engine, delete, or_, select
 
 from licensewatch.intelligence.alerts.conditions import current_conditions
+from licensewatch.intelligence.alerts.renewal_alerts import plan_csv
 from licensewatch.intelligence.alerts.rules import Destination, DestinationKind, destination
 from licensewatch.intelligence.alerts.smtp import message, send
 from licensewatch.intelligence.alerts.webhook import DeliveryError, post_json
@@ -40,10 +41,11 @@ class Notification:
     delivered: bool = False
     error: str | None = None
     tenant_pk: int | None = field(default=None, repr=False)
+    plan: dict[str, Any] | None = None  # a renewal's plan (renewal_upcoming), sent with it
 
     def payload(self) -> dict[str, Any]:
-        """The webhook's JSON body."""
-        return {
+        """The webhook's JSON body (`plan` only on a renewal_upcoming notice that opens)."""
+        body = {
             "source": "licensewatch",
             "event": self.event,
             "rule": {"id": self.rule_id, "kind": self.kind},
@@ -52,6 +54,9 @@ class Notification:
             "message": self.message,
             "occurred_at": self.occurred_at.isoformat(),
         }
+        if self.plan is not None:
+            body["plan"] = self.plan
+        return body
 
     def title(self) -> str:
         prefix = {"opened": "", "cleared": "resolved: ", "test": "test: "}[self.event]
@@ -76,8 +81,11 @@ def deliver(target: Destination, notice: Notification) -> None:
                 f"Tenant {notice.tenant}: this {verb}.\n\n{notice.message}\n\n"
                 f"Rule {notice.rule_id} ({notice.kind}), {notice.occurred_at:%Y-%m-%d %H:%M} UTC.\n"
             )
+            attachments = []
+            if notice.plan is not None:
+                attachments.append(("renewal-plan.csv", "text/csv", plan_csv(notice.plan)))
             server = target.smtp()
-            mail = message(server, target.recipients, notice.title(), text)
+            mail = message(server, target.recipients, notice.title(), text, None, attachments)
             send(server, mail, allow_plaintext=settings.allow_plaintext_smtp)
         notice.delivered = True
     except (DeliveryError, ValueError) as exc:
@@ -130,14 +138,15 @@ def _plan(engine: Engine, tenant_pk: int, now: datetime, keyring: Keyring | None
             target = targets[rule.destination_id]
             name = target.name if target else str(rule.destination_id)
             current = current_conditions(session, tenant, rule, names, excluded, now)
-            for subject, text in current.items():
+            for subject, found in current.items():
                 known = conditions.get((rule.id, subject))
                 if known is not None and known.notified:
                     plan.seen.append((rule.id, subject))
                     continue
                 notice = Notification(
-                    "opened", rule.id, rule.kind, tenant.name, subject, text, name, now
+                    "opened", rule.id, rule.kind, tenant.name, subject, found.message, name, now
                 )
+                notice.plan = found.plan
                 plan.notices.append((notice, target))
             for (rule_id, subject), known in conditions.items():
                 if rule_id != rule.id or subject in current:

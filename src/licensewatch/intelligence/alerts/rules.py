@@ -33,6 +33,7 @@ class AlertKind(StrEnum):
     LAPSING_SUBSCRIPTION = "lapsing_subscription"  # Warning/Suspended, trial ending in N days
     SYNC_FAILING = "sync_failing"  # syncs failing for more than N hours
     CREDENTIAL_EXPIRING = "credential_expiring"  # secret/certificate expired or within N days
+    RENEWAL_UPCOMING = "renewal_upcoming"  # a paid renewal within N days, with its plan
 
 
 class DestinationKind(StrEnum):
@@ -45,6 +46,7 @@ DEFAULT_THRESHOLDS = {
     AlertKind.LAPSING_SUBSCRIPTION: 30.0,
     AlertKind.SYNC_FAILING: 24.0,
     AlertKind.CREDENTIAL_EXPIRING: 30.0,
+    AlertKind.RENEWAL_UPCOMING: 30.0,
 }
 
 

@@ -16,6 +16,8 @@ from licensewatch.web.pages import (
     login,
     onboarding,
     people,
+    renewals,
+    savings,
     sso,
     tenants,
 )
@@ -28,6 +30,8 @@ MODULES = (
     health,
     dashboard,
     inventory,
+    renewals,
+    savings,
     people,
     changes,
     onboarding,

@@ -10,9 +10,10 @@ from fastapi.responses import RedirectResponse
 from sqlalchemy.orm import Session
 from starlette.responses import Response
 
+from licensewatch.intelligence.savings import tenant_savings
 from licensewatch.web import scope
 from licensewatch.web.auth import AdminForm, PageCaller
-from licensewatch.web.context import app_context, reader
+from licensewatch.web.context import app_context, engine_of, reader
 from licensewatch.web.paging import Offset
 from licensewatch.web.queries.balance import balance_rows, combined_rows, totals, trends
 from licensewatch.web.queries.common import tenant_refs
@@ -36,6 +37,9 @@ def dashboard(request: Request, caller: PageCaller, session: Reader, tenant: str
         if not tenant or summary.name == tenant
     ]
     combined = combined_rows(rows) if not tenant and len(summaries) > 1 else []
+    # The card of the Savings page: its yearly total over the same tenants.
+    shown = [summary.name for summary in summaries if not tenant or summary.name == tenant]
+    savings = tenant_savings(engine_of(request), shown)
     return render(
         request,
         "dashboard.html",
@@ -48,6 +52,11 @@ def dashboard(request: Request, caller: PageCaller, session: Reader, tenant: str
         totals=totals(combined or rows),
         trends=trends(session, tenant or None),
         running=app_context(request).launcher.running(),
+        saving=savings.total,
+        saving_unpriced=savings.unpriced,
+        saving_count=len(savings.items),
+        # Usage reports lag: the card says the oldest report date it rests on.
+        saving_as_of=min((u.as_of for u in savings.usage if u.as_of), default=None),
     )
 
 

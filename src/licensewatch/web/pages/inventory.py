@@ -1,4 +1,4 @@
-"""Product drill-down (holders, plans, subscriptions, history) and the renewals page."""
+"""Product drill-down: holders, service plans, subscriptions and history (renewals: renewals.py)."""
 
 from __future__ import annotations
 
@@ -11,7 +11,6 @@ from sqlalchemy.orm import Session
 from starlette.responses import Response
 
 from licensewatch.intelligence.history import ChangeQuery, change_history
-from licensewatch.web import scope
 from licensewatch.web.auth import PageCaller
 from licensewatch.web.context import reader
 from licensewatch.web.paging import Offset
@@ -76,19 +75,3 @@ def products_page(caller: PageCaller) -> Response:
 @router.get("/tenants/{name}/products")
 def tenant_products_page(name: str, caller: PageCaller) -> Response:
     return RedirectResponse(f"/?tenant={quote(name)}", 307)
-
-
-@router.get("/renewals")
-def renewals_page(
-    request: Request, caller: PageCaller, session: Reader, tenant: str = ""
-) -> Response:
-    refs = tenant_refs(session)
-    chosen = scope.chosen(refs, tenant)
-    return render(
-        request,
-        "renewals.html",
-        caller,
-        tenants=refs,
-        selected=tenant,
-        subscriptions=products.subscription_rows(session, chosen),
-    )

@@ -1,0 +1,274 @@
+"""The renewal plan: per renewing subscription, the seats to renew and the money it saves.
+
+Reads the balance (domain/units.py: which subscriptions renew), the SKU snapshots (growth), the
+seats recommendations free (`Reclaim`) and the price list, then applies the one planning rule of
+domain/renewal_plan.py. docs/intelligence.md, "Renewal planner", explains every column.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from collections.abc import Iterable
+from datetime import date, datetime, timedelta
+from decimal import Decimal
+from typing import Any, Protocol
+
+from pydantic import BaseModel
+from sqlalchemy import Engine, select
+from sqlalchemy.orm import Session
+
+from licensewatch.domain.renewal_plan import Demand, Renewing, SeatPlan, plan_renewals
+from licensewatch.domain.renewal_plan import trend_per_month as trend
+from licensewatch.domain.units import USABLE_STATUSES, lifecycle_event
+from licensewatch.intelligence.catalog import product_names
+from licensewatch.intelligence.money import rounded
+from licensewatch.intelligence.prices import load_prices, unit_price
+from licensewatch.intelligence.recommendation_cache import recommendations
+from licensewatch.intelligence.recommendations.status import usage_state
+from licensewatch.intelligence.settings import read_settings
+from licensewatch.storage.database import session_scope
+from licensewatch.storage.models import SkuSnapshot, Subscription, Tenant, utcnow
+from licensewatch.storage.queries import balance_rows
+
+HISTORY = timedelta(days=90)  # the window growth is measured over
+# Actions whose user gives back a unit of the recommendation's SKU. A duplicate assignment
+# (direct and through a group) holds one unit only (consumedUnits counts users): removing the
+# direct one frees none, so `remove_duplicate` never makes a seat reclaimable.
+FREES_A_SEAT = frozenset({"remove", "downgrade", "remove_addon"})
+PLAN_COLUMNS = [
+    "tenant", "product", "sku_part_number", "sku_id", "subscription_id", "status", "event",
+    "renews_at", "days_left", "purchased", "subscription_units", "other_units", "assigned",
+    "reclaimable", "incoming", "growth_per_month", "growth", "buffer_percent", "buffer",
+    "recommended", "change", "currency", "unit_price_monthly", "renewal_yearly",
+    "monthly_saving", "yearly_saving", "usage_as_of",
+]  # fmt: skip
+
+
+class Reclaim(Protocol):
+    """What the planner reads of a recommendation (intelligence.recommendations)."""
+
+    @property
+    def user_principal_name(self) -> str: ...
+    @property
+    def action(self) -> str: ...
+    @property
+    def sku_id(self) -> str: ...
+    @property
+    def target_sku_id(self) -> str | None: ...
+
+
+class RenewalPlan(BaseModel):
+    """One renewing subscription with its plan; money is None without a price."""
+
+    tenant: str
+    product: str
+    sku_part_number: str
+    sku_id: str
+    subscription_id: str
+    status: str
+    event: str  # renews | grace ends
+    renews_at: datetime
+    days_left: int
+    purchased: int  # the SKU's paid units (all its subscriptions)
+    subscription_units: int
+    other_units: int
+    assigned: int
+    reclaimable: int
+    incoming: int
+    growth_per_month: float
+    growth: int
+    buffer_percent: int
+    buffer: int
+    recommended: int
+    change: int
+    currency: str | None
+    unit_price_monthly: Decimal | None
+    renewal_yearly: Decimal | None  # what the subscription costs a year as it stands
+    monthly_saving: Decimal | None  # negative: the renewal needs more seats than today
+    yearly_saving: Decimal | None
+    # The usage report date the recommendations (reclaimable, incoming) rest on; None: no usage.
+    usage_as_of: date | None = None
+
+    def cells(self) -> list[Any]:
+        """The row in PLAN_COLUMNS order (ISO dates; money as numbers)."""
+        data = self.model_dump()
+        data["renews_at"] = self.renews_at.isoformat(timespec="seconds")
+        data["usage_as_of"] = self.usage_as_of.isoformat() if self.usage_as_of else None
+        return [data[column] for column in PLAN_COLUMNS]
+
+
+def reclaim_counts(recommendations: Iterable[Reclaim]) -> dict[str, tuple[int, int]]:
+    """SKU id → (holders whose seat is freed, holders a downgrade moves onto it), distinct users."""
+    freed: dict[str, set[str]] = defaultdict(set)
+    incoming: dict[str, set[str]] = defaultdict(set)
+    for rec in recommendations:
+        if rec.action not in FREES_A_SEAT:
+            continue
+        user = rec.user_principal_name.lower()
+        freed[rec.sku_id].add(user)
+        if rec.action == "downgrade" and rec.target_sku_id:
+            incoming[rec.target_sku_id].add(user)
+    return {
+        sku: (len(freed.get(sku, ())), len(incoming.get(sku, ())))
+        for sku in freed.keys() | incoming.keys()
+    }
+
+
+def _growth(session: Session, tenant_pk: int, now: datetime) -> dict[str, float]:
+    """SKU id → holders per 30 days over the last 90 days of snapshots."""
+    points: dict[str, list[tuple[datetime, int]]] = defaultdict(list)
+    statement = select(SkuSnapshot.sku_id, SkuSnapshot.captured_at, SkuSnapshot.consumed).where(
+        SkuSnapshot.tenant_id == tenant_pk, SkuSnapshot.captured_at >= now - HISTORY
+    )
+    for sku_id, captured_at, consumed in session.execute(statement):
+        points[sku_id].append((captured_at, consumed))
+    return {sku_id: trend(series) for sku_id, series in points.items()}
+
+
+def _renewing(session: Session, tenant_pk: int) -> dict[str, list[tuple[Subscription, str]]]:
+    """SKU id → its paid Enabled/Warning subscriptions with a date and units (domain/units.py)."""
+    found: dict[str, list[tuple[Subscription, str]]] = defaultdict(list)
+    statement = select(Subscription).where(
+        Subscription.tenant_id == tenant_pk,
+        Subscription.status.in_(USABLE_STATUSES),
+        Subscription.is_trial.is_(False),
+        Subscription.next_lifecycle_at.is_not(None),
+        Subscription.total_licenses > 0,
+    )
+    for sub in session.scalars(statement):
+        event = lifecycle_event(sub.status, sub.is_trial)
+        if event is not None:
+            found[sub.sku_id].append((sub, event))
+    return found
+
+
+def tenant_plans(
+    session: Session,
+    tenant: Tenant,
+    reclaims: Iterable[Reclaim] | None = None,
+    *,
+    now: datetime | None = None,
+    buffer_percent: int | None = None,
+) -> list[RenewalPlan]:
+    """The plans of one tenant's renewing subscriptions, soonest first.
+
+    `reclaims` default to the tenant's recommendations, read in the same session.
+    """
+    renewing = _renewing(session, tenant.id)
+    if not renewing:
+        return []  # nothing renews: no need to compute the recommendations
+    if reclaims is None:
+        reclaims = recommendations(session, tenant, now)
+    now = now or utcnow()
+    usage = usage_state(session, tenant)
+    as_of = usage.as_of if usage.per_user else None  # concealed or missing: no usage used
+    percent = int(read_settings(session)["renewal_buffer_percent"])
+    percent = percent if buffer_percent is None else buffer_percent
+    names, prices = product_names(session), load_prices(session)
+    counts, growth = reclaim_counts(reclaims), _growth(session, tenant.id, now)
+    plans: list[RenewalPlan] = []
+    for row in balance_rows(session, tenant.name, now=now):
+        subs = renewing.get(row.sku_id)
+        if not row.paid or not subs:
+            continue
+        reclaimable, incoming = counts.get(row.sku_id, (0, 0))
+        demand = Demand(row.consumed, reclaimable, incoming, growth.get(row.sku_id, 0.0))
+        dated = [Renewing(s.id, s.total_licenses, _dated(s.next_lifecycle_at)) for s, _ in subs]
+        by_id = {s.id: (s, event) for s, event in subs}
+        monthly, currency = unit_price(prices, row.sku_id, row.sku_part_number)
+        for seat in plan_renewals(demand, row.purchased, dated, now, percent):
+            sub, event = by_id[seat.subscription_id]
+            plans.append(
+                _record(
+                    tenant.name,
+                    names.display_name(row.sku_id, row.sku_part_number),
+                    row.sku_part_number,
+                    row.purchased,
+                    demand,
+                    seat,
+                    sub,
+                    event,
+                    percent,
+                    (monthly, currency),
+                    now,
+                ).model_copy(update={"usage_as_of": as_of})
+            )
+    plans.sort(key=lambda p: (p.renews_at, p.product.lower(), p.subscription_id))
+    return plans
+
+
+def _dated(value: datetime | None) -> datetime:
+    assert value is not None  # noqa: S101 - selected with a date only
+    return value
+
+
+def _record(
+    tenant: str,
+    product: str,
+    part: str,
+    purchased: int,
+    demand: Demand,
+    seat: SeatPlan,
+    sub: Subscription,
+    event: str,
+    percent: int,
+    price: tuple[Decimal | None, str | None],
+    now: datetime,
+) -> RenewalPlan:
+    monthly, currency = price
+    priced = monthly is not None and currency is not None
+
+    def money(units: int, months: int) -> Decimal | None:
+        return rounded(monthly * units * months) if priced and monthly is not None else None
+
+    saved = seat.current - seat.recommended
+    return RenewalPlan(
+        tenant=tenant,
+        product=product,
+        sku_part_number=part,
+        sku_id=sub.sku_id,
+        subscription_id=sub.id,
+        status=sub.status or "",
+        event=event,
+        renews_at=seat.renews_at,
+        days_left=max((seat.renews_at - now).days, 0),
+        purchased=purchased,
+        subscription_units=seat.current,
+        other_units=seat.others,
+        assigned=demand.assigned,
+        reclaimable=min(demand.reclaimable, demand.assigned),
+        incoming=demand.incoming,
+        growth_per_month=demand.growth_per_month,
+        growth=seat.growth,
+        buffer_percent=percent,
+        buffer=seat.buffer,
+        recommended=seat.recommended,
+        change=seat.change,
+        currency=currency if priced else None,
+        unit_price_monthly=rounded(monthly) if priced and monthly is not None else None,
+        renewal_yearly=money(seat.current, 12),
+        monthly_saving=money(saved, 1),
+        yearly_saving=money(saved, 12),
+    )
+
+
+def renewal_plans(
+    engine: Engine,
+    tenant_name: str | None = None,
+    *,
+    now: datetime | None = None,
+    buffer_percent: int | None = None,
+) -> list[RenewalPlan]:
+    """Plans of one tenant by name, or of every tenant (LookupError for an unknown name)."""
+    with session_scope(engine, write=False) as session:
+        statement = select(Tenant).order_by(Tenant.name)
+        if tenant_name is not None:
+            statement = statement.where(Tenant.name == tenant_name)
+        tenants = list(session.scalars(statement))
+        if tenant_name is not None and not tenants:
+            raise LookupError(f"no tenant named {tenant_name!r}")
+        plans: list[RenewalPlan] = []
+        for tenant in tenants:
+            plans += tenant_plans(session, tenant, now=now, buffer_percent=buffer_percent)
+    plans.sort(key=lambda p: (p.renews_at, p.tenant.lower(), p.product.lower()))
+    return plans
