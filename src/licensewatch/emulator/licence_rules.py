@@ -108,6 +108,7 @@ def apply(tenant: Tenant, user: User, added: Iterable[Added], removed: Iterable[
         tenant.assign(user.id, LicenseAssignment(product.sku_id, None, item.disabled_plans))
     for sku_id in removes:
         tenant.unassign(user.id, sku_id)
+    tenant.licence_writes[user.id] = tenant.licence_writes.get(user.id, 0) + 1
 
 
 def _free_units(tenant: Tenant, sku_id: str) -> int:

@@ -159,6 +159,8 @@ class Tenant:
     _consumed: ConsumedUnits = field(default_factory=ConsumedUnits)
     _deleted_items: dict[str, User] = field(default_factory=dict)  # soft-deleted, restorable
     _deleted_groups: dict[str, list[str]] = field(default_factory=dict)
+    # assignLicense calls that changed a user, by user id (truth shows them: nothing twice).
+    licence_writes: dict[str, int] = field(default_factory=dict)
 
     # ---- reading -------------------------------------------------------------------------------
     def user_count(self) -> int:

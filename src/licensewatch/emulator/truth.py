@@ -94,6 +94,7 @@ def ground_truth(tenant: Tenant) -> dict[str, Any]:
     - ``users.never_signed_in``: users without any recorded sign-in (served as null, or as
       Microsoft's "0001-01-01T00:00:00Z" / "" sentinels): "never", not "inactive".
     - ``groups``: licensed groups with their SKUs (part numbers) and member count.
+    - ``licence_writes``: per user id, the assignLicense calls that changed the user.
     - ``apps``: client id, consented roles, valid and expired secret counts (never secret values).
     """
     products = tenant.products
@@ -176,6 +177,7 @@ def ground_truth(tenant: Tenant) -> dict[str, Any]:
             for g in tenant.groups.values()
             if g.assigned_licenses
         ],
+        "licence_writes": dict(sorted(tenant.licence_writes.items())),
         "apps": [
             {
                 "client_id": app.client_id,

@@ -148,12 +148,23 @@ def _send(
         if exc.uncertain or exc.status is None:  # unknown outcome: settled by the next run
             _save(engine, line.id, error_code=exc.code, error=str(exc))
             return f"no answer for {line.user_principal_name or user}: {exc}"
+        if line.state == LineState.SENDING and _done_meanwhile(client, user, line):
+            # The interrupted call landed after we looked ("no such licence" to the re-send).
+            _save(engine, line.id, state=LineState.APPLIED, applied_at=utcnow(), error=None)
+            return None
         _save(engine, line.id, state=LineState.FAILED, error_code=exc.code,
               error=exc.message, request_id=exc.request_id)  # fmt: skip
         return None
     _save(engine, line.id, state=LineState.APPLIED, request_id=result.request_id,
           applied_at=utcnow(), error=None, error_code=None)  # fmt: skip
     return None
+
+
+def _done_meanwhile(client: GraphClient, user: str, line: LineView) -> bool:
+    try:
+        return line.spec.done(read_holdings(client, user))
+    except GraphError:
+        return False
 
 
 def line_prior(line: LineView) -> str | None:
