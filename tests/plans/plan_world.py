@@ -8,6 +8,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from sqlalchemy import Engine
 from typer.testing import CliRunner, Result
 
 from emulator_fixtures import EmulatorFactory
@@ -16,6 +17,7 @@ from licensewatch.domain.plans import WRITE_ROLE
 from licensewatch.emulator import mutations
 from licensewatch.emulator.server import RunningEmulator
 from licensewatch.emulator.state import Tenant
+from licensewatch.graph.connection import GraphConnection
 
 STANDARD = "O365_BUSINESS_PREMIUM"  # Microsoft 365 Business Standard
 BASIC = "O365_BUSINESS_ESSENTIALS"  # Microsoft 365 Business Basic
@@ -73,6 +75,16 @@ class PlanWorld:
             if direct and (disabled is None or bool(direct[0].disabled_plans) == disabled):
                 found.append(user.user_principal_name)
         return sorted(found)
+
+    def tenant_pk(self, engine: Engine) -> int:
+        from licensewatch.services.tenants import TenantService
+
+        return TenantService(engine).show(self.name).id
+
+    def connection(self, engine: Engine) -> GraphConnection:
+        from licensewatch.services.tenants import TenantService
+
+        return TenantService(engine).connection_for(self.name)
 
     def holds(self, upn: str, part: str) -> tuple[str, ...] | None:
         """The disabled plans of the user's direct assignment of `part`, None without one."""
