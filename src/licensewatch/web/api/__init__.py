@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from fastapi import APIRouter
 
-from licensewatch.web.api import audit, changes, inventory, runs, tenants, users
+from licensewatch.web.api import audit, changes, inventory, plans, runs, tenants, users
 
 router = APIRouter(prefix="/api/v1")
-for module in (tenants, inventory, users, runs, changes, audit):
+for module in (tenants, inventory, users, runs, changes, audit, plans):
     router.include_router(module.router)

@@ -16,6 +16,7 @@ from licensewatch.web.pages import (
     login,
     onboarding,
     people,
+    plans,
     sso,
     tenants,
 )
@@ -34,6 +35,7 @@ MODULES = (
     tenants,
     accounts,
     audit,
+    plans,
     downloads,
     apidocs,
 )
