@@ -55,6 +55,10 @@ class Settings(BaseSettings):
     # Follow nextLinks/deltaLinks naming the cloud's Graph host through a tenant's custom
     # Graph endpoint (a reverse proxy that does not rewrite them). Off: such links are refused.
     graph_link_rewrite: bool = False
+    # Usage reports (Reports.Read.All): collected with a sync at most once per interval and tenant.
+    usage_reports: bool = True
+    usage_period: str = "D90"
+    usage_interval_hours: float = Field(default=24.0, ge=1)
     # Opt-ins that weaken a default: documented in docs/configuration.md and docs/security.md.
     allow_private_webhooks: bool = False  # webhook targets on loopback/private/link-local nets
     allow_plaintext_smtp: bool = False  # `--smtp-security none` to a host that is not loopback
@@ -71,6 +75,14 @@ class Settings(BaseSettings):
         if level not in {"DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL"}:
             raise ValueError("log_level must be DEBUG, INFO, WARNING, ERROR or CRITICAL")
         return level
+
+    @field_validator("usage_period", mode="after")
+    @classmethod
+    def _check_period(cls, value: str) -> str:
+        period = value.strip().upper()
+        if period not in {"D30", "D90", "D180"}:
+            raise ValueError("usage_period must be D30, D90 or D180")
+        return period
 
     @field_validator("trusted_proxies", mode="after")
     @classmethod

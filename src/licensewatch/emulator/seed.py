@@ -16,7 +16,7 @@ from typing import TypeVar
 from cryptography import x509
 from cryptography.hazmat.primitives import serialization
 
-from licensewatch.emulator import assignment_states, certs, lifecycle, scenarios
+from licensewatch.emulator import assignment_states, certs, lifecycle, scenarios, usage_seed
 from licensewatch.emulator.apps import App, ClientCertificate, ClientSecret
 from licensewatch.emulator.products import load_catalog_csv, merged_catalog
 from licensewatch.emulator.scenarios import SCENARIOS, Scenario, guid
@@ -94,6 +94,7 @@ def build_world(
             scenarios.add_subscriptions(tenant, rng, recipe, now)
             if recipe.lifecycle:
                 lifecycle.add_lifecycle(tenant, rng, now, products)
+            usage_seed.add_usage(tenant, scenario, index, now, products)
             world.add_tenant(tenant)
     finally:
         if collecting:

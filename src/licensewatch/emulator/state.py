@@ -10,6 +10,7 @@ from datetime import UTC, datetime
 
 from licensewatch.emulator.apps import App
 from licensewatch.emulator.consumption import ConsumedUnits
+from licensewatch.emulator.usage_model import TenantUsage
 
 # licenseAssignmentState.state values meaning the licence is really assigned (counts as consumed).
 ASSIGNED_STATES = frozenset({"Active", "ActiveWithError"})
@@ -161,6 +162,7 @@ class Tenant:
     _deleted_groups: dict[str, list[str]] = field(default_factory=dict)
     # assignLicense calls that changed a user, by user id (truth shows them: nothing twice).
     licence_writes: dict[str, int] = field(default_factory=dict)
+    usage: TenantUsage = field(default_factory=TenantUsage)  # the usage reports' source
 
     # ---- reading -------------------------------------------------------------------------------
     def user_count(self) -> int:
@@ -357,6 +359,8 @@ class World:
     token_lifetime_seconds: int = 3599
     # Older delta tokens get 410, as Graph does after seven days for directory objects.
     delta_token_max_age_seconds: int = 7 * 24 * 3600
+    # Every report download served: (report function, whether an Authorization header came).
+    report_downloads: list[tuple[str, bool]] = field(default_factory=list)
 
     def tenant(self, key: str) -> Tenant | None:
         """A tenant by GUID or by any of its domains (case-insensitive)."""

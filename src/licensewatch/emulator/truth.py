@@ -7,6 +7,7 @@ from typing import Any
 
 from licensewatch.emulator.products import FREE_UNITS
 from licensewatch.emulator.state import ASSIGNED_STATES, Product, Subscription, Tenant, utcnow
+from licensewatch.emulator.usage_truth import expected_recommendations
 
 _USABLE = ("Enabled", "Warning")
 
@@ -96,6 +97,8 @@ def ground_truth(tenant: Tenant) -> dict[str, Any]:
     - ``groups``: licensed groups with their SKUs (part numbers) and member count.
     - ``licence_writes``: per user id, the assignLicense calls that changed the user.
     - ``apps``: client id, consented roles, valid and expired secret counts (never secret values).
+    - ``usage``: the usage-report facts and the recommendations a first sync without prices
+      must make (emulator/usage_truth.py).
     """
     products = tenant.products
     per_sku: dict[str, dict[str, Any]] = {sku: _blank() for sku in products}
@@ -188,4 +191,5 @@ def ground_truth(tenant: Tenant) -> dict[str, Any]:
             }
             for app in tenant.apps.values()
         ],
+        "usage": expected_recommendations(tenant),
     }

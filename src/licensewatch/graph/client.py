@@ -112,6 +112,18 @@ class GraphClient:
         merged = {"Accept": "text/plain", **(headers or {})}
         return self._resumable(self.url(path_or_url), params, merged, None).text
 
+    def get_response(self, path_or_url: str, headers: Headers = None) -> httpx.Response:
+        """One authenticated GET with retries, answered below 400; a redirect is returned as is."""
+        return self._resumable(self.url(path_or_url), None, headers, None)
+
+    def get_preauthenticated(self, url: str, headers: Headers = None) -> httpx.Response:
+        """A GET of a pre-authenticated download URL *without* the Authorization header.
+
+        Graph's 302 of a report points at another host (reports.office.com): sending the bearer
+        token there would leak it. Retries and throttling follow the same policy as Graph's.
+        """
+        return self._resumable(url, None, headers, None, authenticated=False)
+
     def count_users(self, filter: str | None = None) -> int:
         """Users in the tenant (optionally matching an OData filter) via /users/$count."""
         params = {"$filter": filter} if filter else None
@@ -219,7 +231,13 @@ class GraphClient:
                 waited += self._pause(delay, cancel)
 
     def _resumable(
-        self, url: str, params: Params, headers: Headers, cancel: threading.Event | None
+        self,
+        url: str,
+        params: Params,
+        headers: Headers,
+        cancel: threading.Event | None,
+        *,
+        authenticated: bool = True,
     ) -> httpx.Response:
         """`_send`, and when a request gave up on a transient failure: pause, then ask again.
 
@@ -228,7 +246,7 @@ class GraphClient:
         """
         while True:
             try:
-                return self._send(url, params, headers, cancel)
+                return self._send(url, params, headers, cancel, authenticated=authenticated)
             except GraphError as exc:
                 pause = max(self._retry.pause, exc.retry_after or 0.0)
                 if not exc.retryable or not self.budget.spend(pause):
@@ -268,20 +286,25 @@ class GraphClient:
         headers: Headers,
         cancel: threading.Event | None,
         *,
+        authenticated: bool = True,
         method: str = "GET",
         content: bytes | None = None,
     ) -> httpx.Response:
-        policy, attempt, waited, refreshed = self._retry, 0, 0.0, False
+        policy, attempt, waited, refreshed = self._retry, 0, 0.0, not authenticated
         write = method != "GET"
         while True:
             attempt += 1
             if cancel is not None and cancel.is_set():
                 raise _Cancelled
-            token, token_wait = self._token(cancel)
-            waited += token_wait
+            sent = dict(headers or {})
+            if authenticated:
+                token, token_wait = self._token(cancel)
+                waited += token_wait
+                sent["Authorization"] = f"Bearer {token.value}"
             crid = str(uuid.uuid4())
-            sent = {**(headers or {}), "Authorization": f"Bearer {token.value}"}
             sent["client-request-id"] = crid
+            # A pre-authenticated URL is itself a credential: hooks and errors see its host only.
+            shown = url if authenticated else _host_only(url)
             started = time.perf_counter()
             try:
                 response = self._http.request(
@@ -289,16 +312,16 @@ class GraphClient:
                 )
             except httpx.TransportError as exc:
                 self._count(requests=1)
-                self._notify(url, started, attempt, None, crid, error=repr(exc))
+                self._notify(shown, started, attempt, None, crid, error=repr(exc))
                 delay = policy.delay_for_transport_error(attempt, self._rng)
                 if is_tls_failure(exc):
-                    raise _unreachable(exc, url, crid, attempt) from exc
+                    raise _unreachable(exc, shown, crid, attempt) from exc
                 if write:  # the write may have happened: never re-send blindly
-                    error = _unreachable(exc, url, crid, attempt)
+                    error = _unreachable(exc, shown, crid, attempt)
                     error.uncertain = not isinstance(exc, httpx.ConnectError)
                     raise error from exc
                 if not (policy.allows(attempt, waited, delay) and self.budget.spend(delay)):
-                    error = _unreachable(exc, url, crid, attempt)
+                    error = _unreachable(exc, shown, crid, attempt)
                     error.retryable = True
                     raise error from exc
                 waited += self._pause(delay, cancel)
@@ -306,7 +329,7 @@ class GraphClient:
             status, size = response.status_code, len(response.content)
             self._count(requests=1, bytes=size, throttled=int(status == 429))
             request_id = response.headers.get("request-id")
-            self._notify(url, started, attempt, status, crid, request_id=request_id, size=size)
+            self._notify(shown, started, attempt, status, crid, request_id=request_id, size=size)
             if status < 400:
                 return response
             if status == 401 and not refreshed:  # token revoked or expired early: refresh once
@@ -324,7 +347,7 @@ class GraphClient:
             ):
                 waited += self._pause(delay_or_none, cancel)
                 continue
-            error = self._error(response, url, crid, attempt, delay_or_none is not None)
+            error = self._error(response, shown, crid, attempt, delay_or_none is not None)
             error.uncertain = write and status >= 500
             if delay_or_none is not None:  # a transient status: the chain may pause and resume
                 error.retryable, error.retry_after = True, delay_or_none
@@ -360,6 +383,11 @@ class GraphClient:
         if self.on_request is not None:
             elapsed = time.perf_counter() - started
             self.on_request(RequestInfo("GET", url, elapsed, attempt, status, crid, **more))
+
+
+def _host_only(url: str) -> str:
+    parts = urlsplit(url)
+    return f"{parts.scheme}://{parts.netloc}/…"
 
 
 def _unreachable(exc: httpx.TransportError, url: str, crid: str, attempt: int) -> GraphError:

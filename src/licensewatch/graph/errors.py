@@ -30,6 +30,8 @@ _PERMISSION_BY_PATH = (
     ("/subscribedSkus", "Directory.Read.All"),
     ("/directory/subscriptions", "Directory.Read.All"),
     ("/organization", "Directory.Read.All"),
+    ("/reports/", "Reports.Read.All"),
+    ("/admin/reportSettings", "ReportSettings.Read.All"),
 )
 # 403 codes whose cause is not a permission (signInActivity without Entra ID P1/P2).
 _NOT_A_PERMISSION = frozenset({"Authentication_RequestFromNonPremiumTenantOrB2CTenant"})

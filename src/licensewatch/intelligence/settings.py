@@ -24,6 +24,8 @@ class CostAttribute(StrEnum):
 
 DEFAULTS = {"cost_attribute": CostAttribute.COST_CENTER.value, "inactive_days": "90"}
 DEFAULTS["lapse_days"] = "30"
+# Disabled accounts seen disabled for fewer days get a medium-confidence removal (recommendations).
+DEFAULTS["disabled_days"] = "30"
 
 
 def _check(key: str, value: str) -> str:

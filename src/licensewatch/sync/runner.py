@@ -34,6 +34,7 @@ from licensewatch.sync.outcome import (
     SyncResult as SyncResult,  # re-exported: callers import it here
 )
 from licensewatch.sync.outcome import collect, drop_dataset, fail
+from licensewatch.sync.usage import collect_after_sync
 from licensewatch.sync.work import SyncProgress
 
 log = logging.getLogger(__name__)
@@ -109,6 +110,10 @@ def run_sync(
         if not isinstance(exc, Exception):
             raise
         return result
+    else:
+        # The licence data is committed: usage reports ride along (daily at most, never fatal,
+        # and outside the `except` above, which would drop the dataset just made current).
+        collect_after_sync(engine, tenant_pk, client, token.roles)
     finally:
         _ACTIVE_RUNS.discard(run_id)
         if client is not None:
