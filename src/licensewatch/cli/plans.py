@@ -166,7 +166,10 @@ def create(
         fail("--to goes with --remove")
     with _plans_errors(), database() as engine:
         if from_recommendations:
-            fail("--from-recommendations needs the recommendations engine, not in this build yet")
+            from licensewatch.intelligence.plan_recommendations import recommended_lines
+
+            lines = recommended_lines(engine, tenant, [a.value for a in action or []])
+            source = "recommendations"
         else:
             from licensewatch.intelligence.plan_builder import manual_lines, read_user_keys
 

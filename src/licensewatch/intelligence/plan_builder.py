@@ -77,7 +77,7 @@ def _tenant_sku(session: Session, tenant: Tenant, key: str, option: str) -> str:
     return sku_id
 
 
-def _plans(session: Session, tenant_pk: int, sku_id: str) -> dict[str, str]:
+def service_plans(session: Session, tenant_pk: int, sku_id: str) -> dict[str, str]:
     rows = session.execute(
         select(SkuServicePlan.service_plan_id, SkuServicePlan.service_plan_name).where(
             SkuServicePlan.tenant_id == tenant_pk, SkuServicePlan.sku_id == sku_id
@@ -130,8 +130,8 @@ def manual_lines(
             ).all()
         )
         names = product_names(session)
-        source_plans = _plans(session, tenant.id, sku_id)
-        target_plans = _plans(session, tenant.id, target) if target else {}
+        source_plans = service_plans(session, tenant.id, sku_id)
+        target_plans = service_plans(session, tenant.id, target) if target else {}
         group_names = dict(
             session.execute(
                 select(Group.id, Group.display_name).where(Group.tenant_id == tenant.id)
