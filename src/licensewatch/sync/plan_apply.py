@@ -24,6 +24,7 @@ from licensewatch.graph.client import GraphClient
 from licensewatch.graph.connection import GraphConnection
 from licensewatch.graph.errors import GraphAuthorizationError, GraphError, GraphThrottledError
 from licensewatch.graph.licence_writes import assign_license, read_holdings
+from licensewatch.security.crypto import Keyring
 from licensewatch.services import audit
 from licensewatch.services.plans import Actor, LineView, PlanView, line_spec, show_plan
 from licensewatch.services.tenants import TenantService
@@ -226,6 +227,7 @@ def apply_plan(
     *,
     client_factory: ClientFactory | None = None,
     confirm: bool = True,
+    keyring: Keyring | None = None,
 ) -> ApplyReport:
     """Send every pending line of an approved plan; a second run resumes where one stopped.
 
@@ -235,7 +237,7 @@ def apply_plan(
     beyond the retry budget or a missing permission stops the batch (lines stay pending).
     """
     tenant_pk, tenant_name = _start(engine, plan_id, actor)
-    service = TenantService(engine)
+    service = TenantService(engine, keyring)  # the caller's keyring (the web app's settings)
     connection = service.connection_for(tenant_name)
     groups = _group_names(engine, tenant_pk)
     stopped: str | None = None

@@ -12,9 +12,10 @@ from sqlalchemy import Engine, select
 from licensewatch.intelligence.catalog import product_names
 from licensewatch.services.plans import Actor, PlanNotFound, PlanView, show_plan
 from licensewatch.storage.database import session_scope
+from licensewatch.storage.encrypted import keyring_for
 from licensewatch.storage.models import Sku
 from licensewatch.web.auth import Caller
-from licensewatch.web.context import engine_of
+from licensewatch.web.context import app_context, engine_of
 from licensewatch.web.scope import check
 
 log = logging.getLogger(__name__)
@@ -59,13 +60,16 @@ def plan_json(engine: Engine, plan: PlanView) -> dict[str, Any]:
     return data
 
 
-def start_apply(engine: Engine, plan_id: int, actor: Actor) -> bool:
+def start_apply(request: Request, plan_id: int, actor: Actor) -> bool:
     """Apply in a background thread (a plan of many users takes minutes); False if running."""
     from licensewatch.sync.plan_apply import apply_plan  # the pages need no sync engine to start
 
+    context = app_context(request)
+    engine, keyring = context.engine, keyring_for(context.engine, context.settings)
+
     def run() -> None:
         try:
-            apply_plan(engine, plan_id, actor)
+            apply_plan(engine, plan_id, actor, keyring=keyring)
         except Exception:
             log.exception("applying change plan %s failed", plan_id)
 

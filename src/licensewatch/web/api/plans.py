@@ -89,7 +89,7 @@ async def post_apply(plan_id: int, request: Request, caller: ApiAdmin) -> dict[s
         raise HTTPException(409, "the plan is a draft: approve it first")
     if not plan.writes_allowed:
         raise HTTPException(409, f"licence writes are off for tenant {plan.tenant}")
-    started = start_apply(engine_of(request), plan_id, actor_of(request, caller))
+    started = start_apply(request, plan_id, actor_of(request, caller))
     return {"id": plan_id, "started": started}
 
 
@@ -102,5 +102,5 @@ async def post_undo(plan_id: int, request: Request, caller: ApiAdmin) -> dict[st
         undo_id = await run_in_threadpool(undo_plan, engine, plan_id, actor)
     except PlanRefused as refused:
         raise _refused(refused) from None
-    start_apply(engine, undo_id, actor)
+    start_apply(request, undo_id, actor)
     return {"id": undo_id, "reverses": plan_id}

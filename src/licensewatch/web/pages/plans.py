@@ -84,7 +84,7 @@ async def apply(plan_id: int, request: Request, caller: AdminForm) -> Response:
             "settings (Licence writes) first."
         )
         return _back(plan_id, error=message)
-    start_apply(engine_of(request), plan_id, actor_of(request, caller))
+    start_apply(request, plan_id, actor_of(request, caller))
     return _back(plan_id, notice="applying")
 
 
@@ -96,7 +96,7 @@ async def undo(plan_id: int, request: Request, caller: AdminForm) -> Response:
         undo_id = await run_in_threadpool(undo_plan, engine, plan_id, actor)
     except PlanRefused as refused:
         return _back(plan_id, error=str(refused))
-    start_apply(engine, undo_id, actor)
+    start_apply(request, undo_id, actor)
     return _back(undo_id, notice="undo")
 
 
