@@ -32,6 +32,7 @@ from licensewatch.storage.database import session_scope
 from licensewatch.storage.models import Group, Tenant, UserLicense
 from licensewatch.storage.models.base import utcnow
 from licensewatch.storage.models.plans import ChangePlan, ChangePlanLine
+from licensewatch.sync import plan_lease
 from licensewatch.sync.runner import run_sync
 
 log = logging.getLogger(__name__)
@@ -216,6 +217,34 @@ def confirm_lines(engine: Engine, plan_id: int, tenant_pk: int) -> None:
         plan.confirmed_at = now
 
 
+def _send_all(
+    engine: Engine,
+    plan_id: int,
+    owner: str,
+    connection: GraphConnection,
+    tenant_pk: int,
+    client_factory: ClientFactory | None,
+) -> str | None:
+    """Every pending or interrupted line, in order; why the batch stopped, or None."""
+    groups = _group_names(engine, tenant_pk)
+    with (client_factory or GraphClient)(connection) as client:
+        roles = client.token().roles
+        if not has_write_role(roles):
+            return (
+                f"the app's token lacks {WRITE_ROLE} (it has: {', '.join(sorted(roles)) or 'none'})"
+                f". {ENTRA_STEPS}"
+            )
+        for line in show_plan(engine, plan_id).lines:
+            if line.state not in (LineState.PENDING, LineState.SENDING):
+                continue
+            if not plan_lease.renew(engine, plan_id, owner):
+                return "another `plan apply` took this plan over: it carries on"
+            stopped = _send(engine, client, line, groups)
+            if stopped:
+                return stopped
+    return None
+
+
 def has_write_role(roles: set[str] | frozenset[str] | list[str]) -> bool:
     return bool(WRITE_ROLES & set(roles))
 
@@ -236,26 +265,24 @@ def apply_plan(
     nothing is applied twice and nothing is skipped. A refusal fails its line only; throttling
     beyond the retry budget or a missing permission stops the batch (lines stay pending).
     """
-    tenant_pk, tenant_name = _start(engine, plan_id, actor)
-    service = TenantService(engine, keyring)  # the caller's keyring (the web app's settings)
-    connection = service.connection_for(tenant_name)
-    groups = _group_names(engine, tenant_pk)
-    stopped: str | None = None
-    with (client_factory or GraphClient)(connection) as client:
-        roles = client.token().roles
-        if not has_write_role(roles):
-            stopped = (
-                f"the app's token lacks {WRITE_ROLE} (it has: {', '.join(sorted(roles)) or 'none'})"
-                f". {ENTRA_STEPS}"
-            )
-        else:
-            for line in show_plan(engine, plan_id).lines:
-                if line.state not in (LineState.PENDING, LineState.SENDING):
-                    continue
-                stopped = _send(engine, client, line, groups)
-                if stopped:
-                    break
-    finished = _finish(engine, plan_id)
+    owner = plan_lease.new_owner()
+    try:
+        plan_lease.acquire(engine, plan_id, owner)  # before any state change: one at a time
+    except PlanRefused as refused:
+        audit.record(engine, "plan.applied", actor.name, actor.address, "refused", str(refused))
+        raise
+    try:
+        try:
+            tenant_pk, tenant_name = _start(engine, plan_id, actor)
+        except PlanRefused as refused:
+            audit.record(engine, "plan.applied", actor.name, actor.address, "refused", str(refused))
+            raise
+        service = TenantService(engine, keyring)  # the caller's keyring (the web app's settings)
+        connection = service.connection_for(tenant_name)
+        stopped = _send_all(engine, plan_id, owner, connection, tenant_pk, client_factory)
+        finished = _finish(engine, plan_id)
+    finally:
+        plan_lease.release(engine, plan_id, owner)
     outcome = "ok" if finished else "failed"
     audit.record(
         engine, "plan.applied", actor.name, actor.address, outcome,

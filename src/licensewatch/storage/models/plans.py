@@ -32,6 +32,9 @@ class ChangePlan(Base):
     applied_at: Mapped[datetime | None]  # the first apply started
     finished_at: Mapped[datetime | None]  # every line reached a final state
     confirmed_at: Mapped[datetime | None]  # the delta sync after applying checked each line
+    # The process applying it now (`host:pid:random`) and its last sign of life: one at a time.
+    apply_owner: Mapped[str | None] = mapped_column(String(200))
+    apply_heartbeat_at: Mapped[datetime | None]
 
 
 class ChangePlanLine(Base):
