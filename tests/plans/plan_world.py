@@ -44,6 +44,12 @@ class PlanWorld:
         assert result.exit_code == 0, result.output
         return result.output
 
+    def create(self, *args: str) -> int:
+        """`plan create ARGS`: the id printed on stdout (a warning may follow on stderr)."""
+        result = self.cli("plan", "create", *args)
+        assert result.exit_code == 0, result.output
+        return int(result.stdout.strip())
+
     def onboard(self) -> None:
         info = self.info
         self.ok(

@@ -37,7 +37,7 @@ def test_recommendations_become_a_plan_that_applies_and_undoes(
     assert expected
     before = _licences(world.tenant)
 
-    plan_id = int(world.ok("plan", "create", "--tenant", "office", "--from-recommendations"))
+    plan_id = world.create("--tenant", "office", "--from-recommendations")
     plan = world.plan(plan_id)
     shown = sorted((line["user_principal_name"], line["action"]) for line in plan["lines"])
     wanted = {"remove": "remove", "remove_addon": "remove", "downgrade": "swap",
@@ -45,9 +45,9 @@ def test_recommendations_become_a_plan_that_applies_and_undoes(
     assert shown == sorted((r["user_principal_name"], wanted[r["action"]]) for r in expected)
     assert plan["source"] == "recommendations"
 
-    only = world.ok("plan", "create", "--tenant", "office", "--from-recommendations",
+    only = world.create("--tenant", "office", "--from-recommendations",
                     "--action", "remove")  # fmt: skip
-    removals = world.plan(int(only))["lines"]
+    removals = world.plan(only)["lines"]
     assert {line["action"] for line in removals} == {"remove"}
 
     world.ok("plan", "approve", str(plan_id))

@@ -77,8 +77,8 @@ def test_kill_9_during_apply_then_resume_exactly(
         for number, (position, state) in enumerate(KILL_POINTS):
             people = holders[number * 4 : number * 4 + 4]
             users = world.users_file(people)
-            create = ("plan", "create", "--tenant", "office", "--remove", STANDARD)
-            plan_id = int(world.ok(*create, "--users", str(users)).strip())
+            create = ("--tenant", "office", "--remove", STANDARD)
+            plan_id = world.create(*create, "--users", str(users))
             world.ok("plan", "approve", str(plan_id))
             assert _apply_and_kill(engine, plan_id, position, state), (position, state)
             time.sleep(LATENCY * 2)  # let a call that reached the emulator finish there

@@ -41,8 +41,8 @@ def test_errors_per_line_throttling_and_drift(
     injector: FaultInjector = world.emulator.app.state.injector  # type: ignore[attr-defined]
     throttled_id = tenant.user(throttled).id  # type: ignore[union-attr]
     injector.configure(f"429=1@/v1.0/users/{throttled_id}/assignLicense#2")
-    create = ("plan", "create", "--tenant", "office", "--remove", STANDARD, "--to", BASIC)
-    plan_id = int(world.ok(*create, "--users", str(world.users_file(people))).strip())
+    create = ("--tenant", "office", "--remove", STANDARD, "--to", BASIC)
+    plan_id = world.create(*create, "--users", str(world.users_file(people)))
     world.ok("plan", "approve", str(plan_id))
     result = world.cli("plan", "apply", str(plan_id))
     assert result.exit_code == 1, result.output  # a line failed: the others went on
@@ -69,8 +69,8 @@ def test_errors_per_line_throttling_and_drift(
     try:
         world.ok("tenant", "update", "office", "--four-eyes")
         second = plan_id + 1
-        again = ("plan", "create", "--tenant", "office", "--remove", STANDARD)
-        assert int(world.ok(*again, "--users", str(world.users_file(plain[3:5]))).strip()) == second
+        again = ("--tenant", "office", "--remove", STANDARD)
+        assert world.create(*again, "--users", str(world.users_file(plain[3:5]))) == second
         refusal = world.cli("plan", "approve", str(second))
         assert refusal.exit_code == 2
         assert "another administrator must approve" in refusal.output

@@ -154,7 +154,7 @@ def create(
     """Create a draft plan from recommendations or by hand; prints the plan's id."""
     from licensewatch.cli.actor import cli_actor
     from licensewatch.cli.database import database
-    from licensewatch.services.plans import create_plan
+    from licensewatch.services.plans import create_plan, show_plan
 
     if from_recommendations == (remove is not None):
         fail("give either --from-recommendations or --remove SKU --users FILE")
@@ -182,7 +182,13 @@ def create(
             lines = manual_lines(engine, tenant, remove, read_user_keys(text), to)
             source = "manual"
         plan_id = create_plan(engine, tenant, lines, cli_actor(), source)
-    typer.echo(plan_id)
+        allowed = show_plan(engine, plan_id).writes_allowed
+    typer.echo(plan_id)  # stdout holds the id only: scripts read it
+    if not allowed:
+        warn(
+            f"licence writes are off for tenant {tenant}: the plan can be reviewed and approved; "
+            f"`licensewatch tenant update {tenant} --allow-writes` before `plan apply {plan_id}`"
+        )
 
 
 @plan_app.command("show")
