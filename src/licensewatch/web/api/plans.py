@@ -21,12 +21,17 @@ router = APIRouter(tags=["plans"])
 
 
 class NewPlan(BaseModel):
-    """A plan by hand: remove a SKU (or swap it, with `to`) for these users."""
+    """From recommendations (optionally only some `actions`), or by hand: remove a SKU (or swap
+    it, with `to`) for these users."""
 
     tenant: str = Field(max_length=200)
-    remove: str = Field(max_length=200, description="SKU id, part number or friendly name")
+    from_recommendations: bool = False
+    actions: list[str] = Field(default_factory=list, max_length=4)
+    remove: str | None = Field(
+        None, max_length=200, description="SKU id, part number or friendly name"
+    )
     to: str | None = Field(None, max_length=200, description="swap to this SKU instead")
-    users: list[str] = Field(min_length=1, max_length=5000, description="UPNs or object ids")
+    users: list[str] = Field(default_factory=list, max_length=5000, description="UPNs or ids")
 
 
 @router.get("/plans")
@@ -51,13 +56,22 @@ def _refused(error: Exception) -> HTTPException:
 async def post_plan(body: NewPlan, request: Request, caller: ApiAdmin) -> dict[str, Any]:
     """Create a draft plan; lines are checked against the tenant's last sync."""
     from licensewatch.intelligence.plan_builder import manual_lines
+    from licensewatch.intelligence.plan_recommendations import recommended_lines
 
     check(request, body.tenant)
+    if body.from_recommendations == bool(body.remove):
+        raise HTTPException(422, "give either from_recommendations or remove with users")
+    if body.remove and not body.users:
+        raise HTTPException(422, "remove needs users (userPrincipalNames or object ids)")
     engine = engine_of(request)
 
     def create() -> int:
-        lines = manual_lines(engine, body.tenant, body.remove, body.users, body.to)
-        return create_plan(engine, body.tenant, lines, actor_of(request, caller))
+        actor = actor_of(request, caller)
+        if body.from_recommendations:
+            lines = recommended_lines(engine, body.tenant, body.actions)
+            return create_plan(engine, body.tenant, lines, actor, "recommendations")
+        lines = manual_lines(engine, body.tenant, body.remove or "", body.users, body.to)
+        return create_plan(engine, body.tenant, lines, actor)
 
     try:
         plan_id = await run_in_threadpool(create)

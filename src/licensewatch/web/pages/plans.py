@@ -8,8 +8,15 @@ from fastapi.responses import RedirectResponse
 from starlette.responses import Response
 
 from licensewatch.domain.plans import PlanRefused
-from licensewatch.services.plans import approve_plan, list_plans, set_write_access, undo_plan
+from licensewatch.services.plans import (
+    approve_plan,
+    create_plan,
+    list_plans,
+    set_write_access,
+    undo_plan,
+)
 from licensewatch.services.tenant_lookup import TenantNotFound
+from licensewatch.services.tenants import TenantService
 from licensewatch.web.auth import AdminForm, PageCaller
 from licensewatch.web.context import caller_scope, engine_of
 from licensewatch.web.plan_views import (
@@ -19,7 +26,7 @@ from licensewatch.web.plan_views import (
     start_apply,
     visible_plan,
 )
-from licensewatch.web.scope import check
+from licensewatch.web.scope import check, visible
 from licensewatch.web.templating import render
 
 router = APIRouter()
@@ -31,10 +38,36 @@ NOTICES = {
 
 
 @router.get("/plans")
-def plans_page(request: Request, caller: PageCaller) -> Response:
+def plans_page(request: Request, caller: PageCaller, error: str = "") -> Response:
     scope = caller_scope(request)
-    plans = list_plans(engine_of(request), sorted(scope) if scope is not None else None)
-    return render(request, "plans.html", caller, plans=plans)
+    engine = engine_of(request)
+    plans = list_plans(engine, sorted(scope) if scope is not None else None)
+    tenants = visible(request, [t.name for t in TenantService(engine).list()])
+    return render(request, "plans.html", caller, plans=plans, tenants=tenants, error=error)
+
+
+@router.post("/plans/new")
+async def new_plan(request: Request, caller: AdminForm) -> Response:
+    """A draft plan of the tenant's current recommendations (the selected actions, or all)."""
+    from licensewatch.intelligence.plan_recommendations import recommended_lines
+
+    form = await request.form()
+    tenant = str(form.get("tenant") or "")
+    actions = [str(a) for a in form.getlist("action")]
+    check(request, tenant)
+    engine, actor = engine_of(request), actor_of(request, caller)
+
+    def create() -> int:
+        lines = recommended_lines(engine, tenant, actions)
+        return create_plan(engine, tenant, lines, actor, "recommendations")
+
+    try:
+        plan_id = await run_in_threadpool(create)
+    except (TenantNotFound, ValueError) as error:
+        from urllib.parse import urlencode
+
+        return RedirectResponse(f"/plans?{urlencode({'error': str(error.args[0])})}", 303)
+    return RedirectResponse(f"/plans/{plan_id}", 303)
 
 
 @router.get("/plans/{plan_id}")
