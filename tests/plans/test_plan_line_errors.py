@@ -11,9 +11,10 @@ from plan_world import BASIC, STANDARD, start_world
 from emulator_fixtures import EmulatorFactory
 from licensewatch.emulator import mutations
 from licensewatch.emulator.faults import FaultInjector
-from licensewatch.services.plans import Actor, show_plan
+from licensewatch.services.plans import Actor, approve_plan, show_plan
 from licensewatch.storage.database import make_engine
-from licensewatch.sync.plan_apply import apply_plan, confirm_lines
+from licensewatch.sync.plan_apply import apply_plan
+from licensewatch.sync.plan_confirm import confirm_lines
 from licensewatch.sync.runner import run_sync
 
 
@@ -74,7 +75,6 @@ def test_errors_per_line_throttling_and_drift(
         refusal = world.cli("plan", "approve", str(second))
         assert refusal.exit_code == 2
         assert "another administrator must approve" in refusal.output
-        from licensewatch.services.plans import approve_plan
 
         approve_plan(engine, second, Actor("alice", "203.0.113.9"))
         report = apply_plan(engine, second, Actor("alice"), confirm=False)

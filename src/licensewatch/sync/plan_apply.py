@@ -18,7 +18,6 @@ from licensewatch.domain.plans import (
     PlanStatus,
     join_plans,
     refusal,
-    split_plans,
 )
 from licensewatch.graph.client import GraphClient
 from licensewatch.graph.connection import GraphConnection
@@ -26,14 +25,16 @@ from licensewatch.graph.errors import GraphAuthorizationError, GraphError, Graph
 from licensewatch.graph.licence_writes import assign_license, read_holdings
 from licensewatch.security.crypto import Keyring
 from licensewatch.services import audit
-from licensewatch.services.plans import Actor, LineView, PlanView, line_spec, show_plan
+from licensewatch.services.plan_views import LineView, PlanView, show_plan
+from licensewatch.services.plans import Actor
 from licensewatch.services.tenants import TenantService
 from licensewatch.storage.database import session_scope
-from licensewatch.storage.models import Group, Tenant, UserLicense
+from licensewatch.storage.models import Group, Tenant
 from licensewatch.storage.models.base import utcnow
 from licensewatch.storage.models.plans import ChangePlan, ChangePlanLine
 from licensewatch.sync import plan_lease
-from licensewatch.sync.runner import run_sync
+from licensewatch.sync.plan_confirm import confirm_lines
+from licensewatch.sync.runner import SyncAlreadyRunning, run_sync
 
 log = logging.getLogger(__name__)
 ClientFactory = Callable[[GraphConnection], GraphClient]
@@ -42,10 +43,6 @@ ENTRA_STEPS = (
     f"> API permissions > Add a permission > Microsoft Graph > Application permissions > "
     f"{WRITE_ROLE} > Add permissions, then 'Grant admin consent for <tenant>'"
 )
-
-
-class PlanStopped(RuntimeError):
-    """The batch stopped before every line was sent (throttled, no permission): run it again."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -186,37 +183,6 @@ def _finish(engine: Engine, plan_id: int) -> bool:
         return False
 
 
-def confirm_lines(engine: Engine, plan_id: int, tenant_pk: int) -> None:
-    """Each applied line is confirmed or drifted by the licences the last sync stored."""
-    with session_scope(engine) as session:
-        tenant = session.get_one(Tenant, tenant_pk)
-        rows = session.scalars(
-            select(ChangePlanLine).where(
-                ChangePlanLine.plan_id == plan_id,
-                ChangePlanLine.state.in_(
-                    [LineState.APPLIED, LineState.CONFIRMED, LineState.DRIFTED]
-                ),
-            )
-        ).all()
-        now = utcnow()
-        for row in rows:
-            held = session.execute(
-                select(UserLicense.sku_id, UserLicense.assigned_by_group).where(
-                    UserLicense.dataset_id == tenant.dataset_id,
-                    UserLicense.user_id == row.user_id,
-                    UserLicense.state.in_(["Active", "ActiveWithError"]),
-                )
-            ).all()
-            holdings = [Holding(sku.lower(), group) for sku, group in held]
-            spec = line_spec(
-                row.action, row.sku_id, row.target_sku_id, split_plans(row.add_disabled_plans)
-            )
-            row.state = LineState.CONFIRMED if spec.done(holdings) else LineState.DRIFTED
-            row.checked_at = now
-        plan = session.get_one(ChangePlan, plan_id)
-        plan.confirmed_at = now
-
-
 def _send_all(
     engine: Engine,
     plan_id: int,
@@ -290,12 +256,20 @@ def apply_plan(
     )  # fmt: skip
     run_id = None
     if confirm and finished:
-        result = run_sync(
-            engine, tenant_pk, connection, mode="delta", client_factory=client_factory
-        )
-        if result.ok:
-            confirm_lines(engine, plan_id, tenant_pk)
-            run_id = result.run_id
+        try:
+            result = run_sync(
+                engine, tenant_pk, connection, mode="delta", client_factory=client_factory
+            )
+        except SyncAlreadyRunning as busy:  # the daemon's sync: `plan apply` again confirms
+            log.warning("plan %s is applied; not confirmed yet: %s", plan_id, busy)
         else:
-            log.warning("the delta sync after plan %s failed: %s", plan_id, result.error_message)
+            if result.ok:  # a delta, or the full sync it fell back to: either is complete
+                confirm_lines(engine, plan_id, tenant_pk)
+                run_id = result.run_id
+            else:
+                log.warning(
+                    "plan %s is applied; the sync to confirm it failed: %s",
+                    plan_id,
+                    result.error_message,
+                )
     return ApplyReport(show_plan(engine, plan_id), stopped, run_id)
