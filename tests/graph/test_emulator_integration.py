@@ -110,7 +110,8 @@ def test_tokens_for_every_credential_form(env: Env, mode: str) -> None:
     ) as tokens:
         token = tokens.token()
         assert tokens.token() is token  # cached
-    assert token.roles == frozenset({"Directory.Read.All", "User.Read.All"})
+    seeded = {"Directory.Read.All", "User.Read.All", "Reports.Read.All", "ReportSettings.Read.All"}
+    assert token.roles == frozenset(seeded)
     assert (token.tenant_id, token.app_id) == (env.tenant.tenant_id, env.app.client_id)
     assert token.expires_on > time.time() + 3000
     assert token.value not in repr(token)

@@ -224,6 +224,48 @@ def _changes(body: dict[str, Any]) -> None:
     assert not body["has_more"]
 
 
+RECOMMENDATION = {
+    "tenant": str,
+    "user_principal_name": str,
+    "display_name": str,
+    "action": str,
+    "sku_id": str,
+    "sku_part_number": str,
+    "product_name": str,
+    "target_sku_id": (str, NONE),
+    "target_sku_part_number": (str, NONE),
+    "target_product_name": (str, NONE),
+    "reason": str,
+    "evidence": dict,
+    "confidence": str,
+    "monthly_saving": (str, NONE),
+    "yearly_saving": (str, NONE),
+    "currency": (str, NONE),
+}
+
+
+def _recommendations(body: list[dict[str, Any]]) -> None:
+    # Disabled holders of the priced E3 (30 EUR a month) in the seed: remove, 360 EUR a year.
+    removals = {
+        r["user_principal_name"]
+        for r in body
+        if r["tenant"] == "contoso" and r["action"] == "remove" and r["sku_id"] == E3
+    }
+    assert {"user009@contoso.example", "user019@contoso.example"} <= removals
+    first = next(r for r in body if r["user_principal_name"] == "user009@contoso.example")
+    assert (first["yearly_saving"], first["currency"], first["confidence"]) == (
+        "360.00",
+        "EUR",
+        "high",
+    )
+    assert first["evidence"] == {"account": "disabled"}
+
+
+def _usage(body: list[dict[str, Any]]) -> None:
+    # The seed has no usage collection yet: said as such, never an error.
+    assert [(s["tenant"], s["state"]) for s in body] == [("contoso", "not_collected")]
+
+
 def _findings(body: list[dict[str, Any]]) -> None:
     rules = by(body, "rule")
     assert (rules["over_assigned"]["count"], rules["unassigned_seats"]["count"]) == (1, 80)
@@ -441,6 +483,24 @@ CASES = [
         _prices,
     ),
     Case("/api/v1/alerts", "/api/v1/alerts", {"rules": [ANY], "log": [ANY]}, _alerts),
+    Case("/api/v1/recommendations", "/api/v1/recommendations", [RECOMMENDATION], _recommendations),
+    Case(
+        "/api/v1/usage",
+        "/api/v1/usage?tenant=contoso",
+        [
+            {
+                "tenant": str,
+                "state": str,
+                "message": str,
+                "fix": (str, NONE),
+                "as_of": (str, NONE),
+                "period": (str, NONE),
+                "collected_at": (str, NONE),
+                "counts": dict,
+            }
+        ],
+        _usage,
+    ),
     Case(
         "/api/v1/audit",
         "/api/v1/audit",

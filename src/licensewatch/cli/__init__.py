@@ -47,6 +47,11 @@ COMMANDS: dict[str, LazyCommand] = {
         "findings_app",
         "Findings: unassigned seats, disabled/guest holders, overlaps, errors, lapsing, inactive.",
     ),
+    "recommendations": LazyCommand(
+        "licensewatch.cli.recommendations",
+        "recommendations_app",
+        "Per-user licence actions (remove, downgrade, duplicate, add-on) with the saving.",
+    ),
     "catalog": LazyCommand(
         "licensewatch.cli.catalog",
         "catalog_app",

@@ -85,7 +85,7 @@ def include(product: ProductArg) -> None:
 @findings_app.command("settings")
 def settings(
     key: Annotated[
-        str | None, typer.Argument(help="cost_attribute, inactive_days, lapse_days.")
+        str | None, typer.Argument(help="cost_attribute, inactive_days, lapse_days, disabled_days.")
     ] = None,
     value: Annotated[str | None, typer.Argument(help="The new value.")] = None,
 ) -> None:

@@ -3,8 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import asdict, dataclass
-from enum import StrEnum
+from dataclasses import dataclass
 from typing import Any
 from urllib.parse import urlsplit
 
@@ -12,44 +11,16 @@ from licensewatch.domain.plans import WRITE_ROLE, WRITE_ROLES
 from licensewatch.graph.auth import AuthError, TokenProvider
 from licensewatch.graph.client import GraphClient
 from licensewatch.graph.connection import GraphConnection
+from licensewatch.graph.diagnostics_model import Check as Check
+from licensewatch.graph.diagnostics_model import CheckStatus as CheckStatus
+from licensewatch.graph.diagnostics_model import DiagnosticReport as DiagnosticReport
 from licensewatch.graph.errors import GraphAuthorizationError, GraphError, GraphUnavailableError
+from licensewatch.graph.optional_permissions import optional_checks
 from licensewatch.graph.retry import RetryPolicy
 
 REQUIRED_ROLES = ("Directory.Read.All", "User.Read.All")
 _PERMISSIONS = "Entra ID > App registrations > <app> > API permissions"
 _SIGN_IN_PATH = "/users?$top=1&$select=id,signInActivity"
-
-
-class CheckStatus(StrEnum):
-    OK = "ok"
-    FAIL = "fail"
-    WARN = "warn"
-    SKIPPED = "skipped"
-
-
-@dataclass(frozen=True, slots=True)
-class Check:
-    key: str
-    title: str
-    status: CheckStatus
-    detail: str
-    fix: str | None = None
-
-
-@dataclass(frozen=True, slots=True)
-class DiagnosticReport:
-    checks: list[Check]
-    ok: bool
-    tenant_id: str | None
-    roles: list[str]
-
-    def to_dict(self) -> dict[str, Any]:
-        return {
-            "ok": self.ok,
-            "tenant_id": self.tenant_id,
-            "roles": list(self.roles),
-            "checks": [{**asdict(c), "status": c.status.value} for c in self.checks],
-        }
 
 
 @dataclass(frozen=True, slots=True)
@@ -234,5 +205,6 @@ def _diagnose(
                     break
             else:
                 checks.append(_sign_in_check(client))
+                checks += optional_checks(client, connection, roles)
     ok = all(c.status is not CheckStatus.FAIL for c in checks)
     return DiagnosticReport(checks, ok=ok, tenant_id=token.tenant_id, roles=roles)

@@ -65,7 +65,7 @@ def download_report(client: GraphClient, report: Report, period: str) -> bytes:
         raise GraphProtocolError(
             f"the {report.value} download answered HTTP {download.status_code}",
             status=download.status_code,
-            url=urlsplit(target)._replace(query="").geturl(),  # the query may carry the key
+            url=client.url(path),  # the download URL itself is a credential: never shown
         )
     return download.content
 

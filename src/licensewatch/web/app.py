@@ -23,6 +23,7 @@ from licensewatch.settings import Settings
 from licensewatch.storage.database import make_engine
 from licensewatch.web import api, pages
 from licensewatch.web.api import intelligence as intelligence_api
+from licensewatch.web.api import recommendations as recommendations_api
 from licensewatch.web.auth import Caller, LoginRequired, session_caller
 from licensewatch.web.background import (
     EmbeddedDaemon,
@@ -89,6 +90,7 @@ def create_app(
     app.include_router(api.router)
     app.include_router(intelligence_pages.router, include_in_schema=False)
     app.include_router(intelligence_api.router)
+    app.include_router(recommendations_api.router)
     _add_error_handlers(app)
     return app
 

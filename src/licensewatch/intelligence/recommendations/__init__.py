@@ -21,6 +21,7 @@ from licensewatch.intelligence.recommendations.model import (
     Recommendation,
 )
 from licensewatch.intelligence.recommendations.rules import Draft, Rules, user_drafts
+from licensewatch.intelligence.recommendations.status import UsageState, usage_state
 from licensewatch.intelligence.settings import read_settings
 from licensewatch.storage.database import session_scope
 from licensewatch.storage.models import Tenant, utcnow
@@ -30,8 +31,11 @@ __all__ = [
     "Action",
     "Confidence",
     "Recommendation",
+    "UsageState",
     "recommendations_in_session",
     "tenant_recommendations",
+    "usage_state",
+    "usage_states",
 ]
 
 _ACTION_ORDER = {action: i for i, action in enumerate(Action)}
@@ -134,3 +138,15 @@ def tenant_recommendations(
             if tenant is not None:
                 found += recommendations_in_session(session, tenant, now=now)
     return found
+
+
+def usage_states(engine: Engine, tenant_name: str | None = None) -> list[UsageState]:
+    """Each tenant's usage-report state (as of, concealed, missing permission), by name."""
+    with session_scope(engine, write=False) as session:
+        statement = select(Tenant).order_by(Tenant.name)
+        if tenant_name is not None:
+            statement = statement.where(Tenant.name == tenant_name)
+        tenants = list(session.scalars(statement))
+        if tenant_name is not None and not tenants:
+            raise LookupError(f"no tenant named {tenant_name!r}")
+        return [usage_state(session, tenant) for tenant in tenants]
