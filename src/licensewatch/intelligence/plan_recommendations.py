@@ -43,7 +43,7 @@ def recommended_lines(
         raise PlanRefused(
             f"no current recommendation for tenant {tenant_name}"
             + (f" with action {', '.join(sorted(wanted))}" if actions else "")
-            + ": nothing to plan"
+            + f": nothing to plan (`licensewatch recommendations --tenant {tenant_name}`)"
         )
     lines: list[NewLine] = []
     with session_scope(engine, write=False) as session:
