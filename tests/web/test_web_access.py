@@ -183,3 +183,30 @@ def test_only_administrators_create_approve_apply_or_undo_plans(web: WebEnv, who
     else:
         # Unknown user: 422; approve: done; apply: writes are off; undo: nothing applied yet.
         assert answers == [422, 200, 409, 409]
+
+
+def test_administrators_create_plans_from_recommendations(
+    web: WebEnv, admin: tuple[httpx.Client, str], viewer: tuple[httpx.Client, str]
+) -> None:
+    body = {"tenant": "contoso", "from_recommendations": True, "actions": ["remove"]}
+    headers = {"authorization": f"Bearer {web.viewer_token}"}
+    with httpx.Client(base_url=web.base_url, headers=headers) as client:
+        assert client.post("/api/v1/plans", json=body).status_code == 403
+    viewer_client, viewer_csrf = viewer
+    form = {"csrf_token": viewer_csrf, "tenant": "contoso", "action": "remove"}
+    assert viewer_client.post("/plans/new", data=form).status_code == 403
+    headers = {"authorization": f"Bearer {web.admin_token}"}
+    with httpx.Client(base_url=web.base_url, headers=headers) as client:
+        made = client.post("/api/v1/plans", json=body)
+        assert made.status_code == 201, made.text
+        plan = client.get(f"/api/v1/plans/{made.json()['id']}").json()
+    assert plan["source"] == "recommendations"
+    assert plan["lines"]
+    assert {line["action"] for line in plan["lines"]} == {"remove"}
+    client_, csrf = admin
+    page = client_.post(
+        "/plans/new", data={"csrf_token": csrf, "tenant": "contoso"}, follow_redirects=False
+    )
+    assert page.status_code == 303
+    assert page.headers["location"].startswith("/plans/")
+    assert "draft" in client_.get(page.headers["location"]).text
