@@ -120,8 +120,8 @@ def plan_view(session: Session, plan: ChangePlan, with_lines: bool = True) -> Pl
     return PlanView(
         plan.id, tenant.name, plan.status, plan.source, plan.reverses_plan_id, plan.created_by,
         plan.created_at, plan.approved_by, plan.approved_at, plan.applied_by, plan.applied_at,
-        plan.finished_at, plan.confirmed_at, tenant.four_eyes, tenant.allow_writes, str(total),
-        str(total * 12), currencies.pop() if len(currencies) == 1 else None, counts,
+        plan.finished_at, plan.confirmed_at, tenant.four_eyes, tenant.allow_writes, f"{total:.2f}",
+        f"{total * 12:.2f}", currencies.pop() if len(currencies) == 1 else None, counts,
         [_line_view(r) for r in rows] if with_lines else [],
     )  # fmt: skip
 
