@@ -19,7 +19,7 @@ from licensewatch.settings import Settings
 from licensewatch.storage.database import make_engine
 from licensewatch.storage.models.accounts import Role
 from licensewatch.web import create_app
-from web_seed import seed_inventory
+from web_seed import seed_inventory, seed_plan
 from web_server import serve_in_thread
 
 SECRET_VALUE = "Zq8~TopSecretValue.ForTests_1234567890abc"
@@ -71,6 +71,7 @@ def web(tmp_path_factory: pytest.TempPathFactory) -> Iterator[WebEnv]:
     engine = make_engine(web_settings.database_url)
     add_contoso(engine, web_settings)
     seed_inventory(engine, "contoso")
+    seed_plan(engine, "contoso")
     create_account(engine, "alice", Role.ADMIN, ADMIN_PASSWORD)
     create_account(engine, "victor", Role.VIEWER, VIEWER_PASSWORD)
     syncs = SyncRecorder()

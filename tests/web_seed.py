@@ -111,3 +111,24 @@ def seed_inventory(engine: Engine, tenant_name: str, users: int = 60) -> int:
             )  # fmt: skip
         session.execute(update(Tenant).where(Tenant.id == tenant_pk).values(dataset_id=dataset))
     return dataset
+
+
+def seed_plan(engine: Engine, tenant_name: str) -> int:
+    """A draft change plan removing E3 from two seeded users (rows only: no audit event)."""
+    from licensewatch.storage.models.plans import ChangePlan, ChangePlanLine
+
+    with session_scope(engine) as session:
+        tenant = session.query(Tenant).filter(Tenant.name == tenant_name).one()
+        plan = ChangePlan(tenant_id=tenant.id, status="draft", source="manual", created_by="alice")
+        session.add(plan)
+        session.flush()
+        for position in (1, 2):
+            session.add(
+                ChangePlanLine(
+                    plan_id=plan.id, position=position, user_id=user_id(position),
+                    user_principal_name=f"user{position}@contoso.com", action="remove",
+                    sku_id=E3, reason="removed by hand", monthly_saving="36.00", currency="EUR",
+                    state="pending", attempts=0,
+                )
+            )  # fmt: skip
+        return plan.id

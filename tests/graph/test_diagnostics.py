@@ -26,6 +26,7 @@ from licensewatch.graph import (
     GraphConnection,
     diagnose,
 )
+from licensewatch.graph.diagnostics import write_check
 
 MakeEmulator = Callable[..., RunningEmulator]
 PROBES = ["organization", "subscribed_skus", "subscriptions", "users", "groups", "users_delta"]
@@ -177,3 +178,23 @@ def test_token_errors_name_the_setup_step_that_fixes_them(
     assert token.fix
     assert fix in token.fix
     assert "Check the tenant ID, client ID and credential" not in token.fix
+
+
+def test_write_check_reads_the_roles_and_names_the_entra_steps() -> None:
+    connection = GraphConnection(
+        tenant="contoso.onmicrosoft.com",
+        client_id="3f2b9c7e-1a2b-4c3d-8e9f-0a1b2c3d4e5f",
+        credential=ClientSecretCredential("abC8Q~first+secret/value="),
+    )
+    readers = ["Directory.Read.All", "User.Read.All"]
+    off = write_check(connection, readers, allowed=False)
+    assert off.status is CheckStatus.SKIPPED
+    assert off.fix is not None
+    assert "API permissions > Add a permission > Microsoft Graph" in off.fix
+    missing = write_check(connection, readers, allowed=True)
+    assert missing.status is CheckStatus.FAIL
+    granted = write_check(connection, [*readers, "LicenseAssignment.ReadWrite.All"], True)
+    assert granted.status is CheckStatus.OK
+    broad = write_check(connection, [*readers, "Directory.ReadWrite.All"], allowed=True)
+    assert broad.status is CheckStatus.WARN
+    assert "more than needed" in broad.detail

@@ -402,6 +402,40 @@ def _alerts(body: dict[str, Any]) -> None:
     assert body == {"rules": [], "log": []}  # none configured; tests/intelligence has real ones
 
 
+PLAN_LINE = {
+    "id": int, "position": int, "user_id": str, "user_principal_name": (str, NONE),
+    "action": str, "sku_id": str, "target_sku_id": (str, NONE), "add_disabled_plans": [str],
+    "prior_disabled_plans": [str], "reason": (str, NONE), "monthly_saving": (str, NONE),
+    "yearly_saving": (str, NONE), "currency": (str, NONE), "state": str, "attempts": int,
+    "request_id": (str, NONE), "error_code": (str, NONE), "error": (str, NONE),
+    "applied_at": (str, NONE), "checked_at": (str, NONE), "undone_by_plan_id": (int, NONE),
+}  # fmt: skip
+PLAN = {
+    "id": int, "tenant": str, "status": str, "source": str, "reverses_plan_id": (int, NONE),
+    "created_by": str, "created_at": str, "approved_by": (str, NONE),
+    "approved_at": (str, NONE), "applied_by": (str, NONE), "applied_at": (str, NONE),
+    "finished_at": (str, NONE), "confirmed_at": (str, NONE), "four_eyes": bool,
+    "writes_allowed": bool, "monthly_saving": str, "yearly_saving": str,
+    "currency": (str, NONE), "counts": dict, "lines": [PLAN_LINE],
+}  # fmt: skip
+
+
+def _plans(body: list[dict[str, Any]]) -> None:
+    assert [p["id"] for p in body] == [1]  # tests/web_seed.py: seed_plan
+    assert body[0]["lines"] == []  # the list leaves lines to the plan's own route
+    assert body[0]["counts"] == {"pending": 2}
+    assert body[0]["monthly_saving"] == "72.00"
+    assert body[0]["writes_allowed"] is False
+
+
+def _plan(body: dict[str, Any]) -> None:
+    assert body["status"] == "draft"
+    assert body["tenant"] == "contoso"
+    assert [line["user_id"] for line in body["lines"]] == [user_id(1), user_id(2)]
+    assert {line["product"] for line in body["lines"]} == {"Office 365 E3"}
+    assert body["lines"][0]["yearly_saving"] == "432.00"
+
+
 @dataclass(frozen=True, slots=True)
 class Case:
     route: str  # the path as the OpenAPI document names it
@@ -579,6 +613,13 @@ CASES = [
             }
         ],
         _audit,
+    ),
+    Case("/api/v1/plans", "/api/v1/plans", [PLAN], _plans),
+    Case(
+        "/api/v1/plans/{plan_id}",
+        "/api/v1/plans/1",
+        {**PLAN, "lines": [{**PLAN_LINE, "product": str, "target_product": (str, NONE)}]},
+        _plan,
     ),
 ]
 

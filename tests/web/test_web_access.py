@@ -42,6 +42,7 @@ PARAMS = {
     "{rule_id}": "1",
     "{product}": "ENTERPRISEPACK",
     "{token_id}": "999999",
+    "{plan_id}": "1",
 }
 
 
@@ -160,3 +161,52 @@ def test_unknown_and_malformed_tokens_get_401(web: WebEnv) -> None:
         for value in ("Bearer lw_nope", "Bearer " + web.admin_token[:-1], "Basic abc"):
             response = client.get("/api/v1/balance", headers={"authorization": value})
             assert response.status_code == 401, value
+
+
+PLAN_WRITES = (
+    ("/api/v1/plans", {"tenant": "contoso", "remove": E3, "users": ["nobody@contoso.com"]}),
+    ("/api/v1/plans/1/approve", None),
+    ("/api/v1/plans/1/apply", None),
+    ("/api/v1/plans/1/undo", None),
+)
+
+
+@pytest.mark.parametrize("who", ["viewer", "admin"])
+def test_only_administrators_create_approve_apply_or_undo_plans(web: WebEnv, who: str) -> None:
+    token = web.admin_token if who == "admin" else web.viewer_token
+    headers = {"authorization": f"Bearer {token}"}
+    with httpx.Client(base_url=web.base_url, headers=headers) as client:
+        answers = [client.post(path, json=body).status_code for path, body in PLAN_WRITES]
+        assert client.get("/api/v1/plans/1").status_code == 200  # both roles read plans
+    if who == "viewer":
+        assert answers == [403, 403, 403, 403]
+    else:
+        # Unknown user: 422; approve: done; apply: writes are off; undo: nothing applied yet.
+        assert answers == [422, 200, 409, 409]
+
+
+def test_administrators_create_plans_from_recommendations(
+    web: WebEnv, admin: tuple[httpx.Client, str], viewer: tuple[httpx.Client, str]
+) -> None:
+    body = {"tenant": "contoso", "from_recommendations": True, "actions": ["remove"]}
+    headers = {"authorization": f"Bearer {web.viewer_token}"}
+    with httpx.Client(base_url=web.base_url, headers=headers) as client:
+        assert client.post("/api/v1/plans", json=body).status_code == 403
+    viewer_client, viewer_csrf = viewer
+    form = {"csrf_token": viewer_csrf, "tenant": "contoso", "action": "remove"}
+    assert viewer_client.post("/plans/new", data=form).status_code == 403
+    headers = {"authorization": f"Bearer {web.admin_token}"}
+    with httpx.Client(base_url=web.base_url, headers=headers) as client:
+        made = client.post("/api/v1/plans", json=body)
+        assert made.status_code == 201, made.text
+        plan = client.get(f"/api/v1/plans/{made.json()['id']}").json()
+    assert plan["source"] == "recommendations"
+    assert plan["lines"]
+    assert {line["action"] for line in plan["lines"]} == {"remove"}
+    client_, csrf = admin
+    page = client_.post(
+        "/plans/new", data={"csrf_token": csrf, "tenant": "contoso"}, follow_redirects=False
+    )
+    assert page.status_code == 303
+    assert page.headers["location"].startswith("/plans/")
+    assert "draft" in client_.get(page.headers["location"]).text

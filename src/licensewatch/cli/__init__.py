@@ -82,6 +82,11 @@ COMMANDS: dict[str, LazyCommand] = {
         "alerts_app",
         "Alert rules, destinations and their log.",
     ),
+    "plan": LazyCommand(
+        "licensewatch.cli.plans",
+        "plan_app",
+        "Licence change plans: create, review, approve, apply, undo (writes to Microsoft 365).",
+    ),
     "serve": LazyCommand(
         "licensewatch.cli.web",
         "serve",

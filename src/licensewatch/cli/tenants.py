@@ -154,6 +154,8 @@ def _print_view(view: TenantView) -> None:
         "credential": view.credential.describe() if view.credential else "none",
         "sync interval": f"{interval}s" if interval else "default",
         "last full sync": f"{synced:%Y-%m-%d %H:%M} UTC" if synced else "never",
+        "licence writes": "allowed" if view.allow_writes else "off (read-only)",
+        "four-eyes": "on" if view.four_eyes else "off",
     }
     console = stdout()
     for label, value in rows.items():
@@ -248,17 +250,48 @@ def update(
     ] = False,
     secret_expires: ExpiresOpt = None,
     sync_interval: IntervalOpt = None,
+    allow_writes: Annotated[
+        bool | None,
+        typer.Option(
+            "--allow-writes/--no-allow-writes",
+            help="Let approved change plans assign and remove licences (off by default).",
+        ),
+    ] = None,
+    four_eyes: Annotated[
+        bool | None,
+        typer.Option(
+            "--four-eyes/--no-four-eyes",
+            help="A plan must be approved by an admin other than its creator.",
+        ),
+    ] = None,
 ) -> None:
-    """Change a tenant's name, IDs, cloud, endpoints, CA bundle, interval or credential."""
+    """Change a tenant's name, IDs, cloud, endpoints, CA bundle, interval, credential or writes."""
+    from licensewatch.cli.actor import cli_actor
+    from licensewatch.services.plans import set_write_access
+
     with expected_errors():
         options = dict(locals())
+        for local in ("allow_writes", "four_eyes", "cli_actor", "set_write_access"):
+            options.pop(local, None)
         target = options.pop("name")
         settings = _settings(options, rename)
-        if settings == TenantSettings():
+        if settings == TenantSettings() and allow_writes is None and four_eyes is None:
             fail("nothing to change: give at least one option (see --help)")
         with tenant_service() as svc:
-            view = svc.update(target, settings)
+            if settings != TenantSettings():
+                target = svc.update(target, settings).name
+            if allow_writes is not None or four_eyes is not None:
+                set_write_access(
+                    svc.engine, target, cli_actor(), allow_writes=allow_writes, four_eyes=four_eyes
+                )
+            view = svc.show(target)
     stdout().print(f"Updated tenant [bold]{escape(view.name)}[/].")
+    if allow_writes:
+        stdout().print(
+            "Licence writes are on: approved change plans may assign and remove licences. The app "
+            "needs the application permission LicenseAssignment.ReadWrite.All: check with "
+            f"`licensewatch tenant test {escape(view.name)}`."
+        )
 
 
 @tenant_app.command("remove")

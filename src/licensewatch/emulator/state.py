@@ -160,6 +160,8 @@ class Tenant:
     _consumed: ConsumedUnits = field(default_factory=ConsumedUnits)
     _deleted_items: dict[str, User] = field(default_factory=dict)  # soft-deleted, restorable
     _deleted_groups: dict[str, list[str]] = field(default_factory=dict)
+    # assignLicense calls that changed a user, by user id (truth shows them: nothing twice).
+    licence_writes: dict[str, int] = field(default_factory=dict)
     usage: TenantUsage = field(default_factory=TenantUsage)  # the usage reports' source
 
     # ---- reading -------------------------------------------------------------------------------

@@ -95,6 +95,7 @@ def ground_truth(tenant: Tenant) -> dict[str, Any]:
     - ``users.never_signed_in``: users without any recorded sign-in (served as null, or as
       Microsoft's "0001-01-01T00:00:00Z" / "" sentinels): "never", not "inactive".
     - ``groups``: licensed groups with their SKUs (part numbers) and member count.
+    - ``licence_writes``: per user id, the assignLicense calls that changed the user.
     - ``apps``: client id, consented roles, valid and expired secret counts (never secret values).
     - ``usage``: the usage-report facts and the recommendations a first sync without prices
       must make (emulator/usage_truth.py).
@@ -179,6 +180,7 @@ def ground_truth(tenant: Tenant) -> dict[str, Any]:
             for g in tenant.groups.values()
             if g.assigned_licenses
         ],
+        "licence_writes": dict(sorted(tenant.licence_writes.items())),
         "apps": [
             {
                 "client_id": app.client_id,

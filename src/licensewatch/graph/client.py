@@ -261,6 +261,24 @@ class GraphClient:
                 )
                 self._pause(pause, cancel)
 
+    def post_json(self, path: str, body: dict[str, Any]) -> tuple[dict[str, Any], str]:
+        """One write: (the answer's JSON object, its request-id).
+
+        Only throttling (429, nothing was done) is retried, honouring Retry-After; any other
+        failure raises at once, and a transport error or a 5xx leaves the outcome unknown: the
+        caller reads the resource before deciding to send again (`GraphError.uncertain`).
+        """
+        url = self.url(path)
+        content = orjson.dumps(body)
+        headers = {"Accept": "application/json", "Content-Type": "application/json"}
+        response = self._send(url, None, headers, None, method="POST", content=content)
+        request_id = response.headers.get("request-id", "")
+        try:
+            answer = orjson.loads(response.content) if response.content else {}
+        except orjson.JSONDecodeError:
+            answer = {}  # the write succeeded (2xx); a garbled echo of the user changes nothing
+        return (answer if isinstance(answer, dict) else {}), request_id
+
     def _send(
         self,
         url: str,
@@ -269,8 +287,11 @@ class GraphClient:
         cancel: threading.Event | None,
         *,
         authenticated: bool = True,
+        method: str = "GET",
+        content: bytes | None = None,
     ) -> httpx.Response:
         policy, attempt, waited, refreshed = self._retry, 0, 0.0, not authenticated
+        write = method != "GET"
         while True:
             attempt += 1
             if cancel is not None and cancel.is_set():
@@ -286,13 +307,19 @@ class GraphClient:
             shown = url if authenticated else _host_only(url)
             started = time.perf_counter()
             try:
-                response = self._http.get(url, params=params, headers=sent)
+                response = self._http.request(
+                    method, url, params=params, headers=sent, content=content
+                )
             except httpx.TransportError as exc:
                 self._count(requests=1)
                 self._notify(shown, started, attempt, None, crid, error=repr(exc))
                 delay = policy.delay_for_transport_error(attempt, self._rng)
                 if is_tls_failure(exc):
                     raise _unreachable(exc, shown, crid, attempt) from exc
+                if write:  # the write may have happened: never re-send blindly
+                    error = _unreachable(exc, shown, crid, attempt)
+                    error.uncertain = not isinstance(exc, httpx.ConnectError)
+                    raise error from exc
                 if not (policy.allows(attempt, waited, delay) and self.budget.spend(delay)):
                     error = _unreachable(exc, shown, crid, attempt)
                     error.retryable = True
@@ -311,6 +338,8 @@ class GraphClient:
                 self._count(retries=1)
                 continue
             delay_or_none = policy.delay_for_status(status, response.headers, attempt, self._rng)
+            if write and status != 429:  # only a throttled write surely did nothing
+                delay_or_none = None
             if (
                 delay_or_none is not None
                 and policy.allows(attempt, waited, delay_or_none)
@@ -319,6 +348,7 @@ class GraphClient:
                 waited += self._pause(delay_or_none, cancel)
                 continue
             error = self._error(response, shown, crid, attempt, delay_or_none is not None)
+            error.uncertain = write and status >= 500
             if delay_or_none is not None:  # a transient status: the chain may pause and resume
                 error.retryable, error.retry_after = True, delay_or_none
             raise error

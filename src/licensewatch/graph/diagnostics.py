@@ -7,6 +7,7 @@ from dataclasses import dataclass
 from typing import Any
 from urllib.parse import urlsplit
 
+from licensewatch.domain.plans import WRITE_ROLE, WRITE_ROLES
 from licensewatch.graph.auth import AuthError, TokenProvider
 from licensewatch.graph.client import GraphClient
 from licensewatch.graph.connection import GraphConnection
@@ -128,19 +129,54 @@ def _sign_in_check(client: GraphClient) -> Check:
     return Check(probe.key, probe.title, CheckStatus.OK, "sign-in activity readable")
 
 
+def write_check(connection: GraphConnection, roles: list[str], allowed: bool) -> Check:
+    """Can change plans be applied: the tenant's opt-in and the app's write permission."""
+    title = f"Licence writes ({WRITE_ROLE}, for change plans)"
+    fix = (
+        f"In the Microsoft Entra admin center: App registrations > <the app> > API permissions > "
+        f"Add a permission > Microsoft Graph > Application permissions > {WRITE_ROLE}, then "
+        f"'Grant admin consent for {connection.tenant}'."
+    )
+    granted = sorted(WRITE_ROLES & set(roles))
+    state = "on" if allowed else "off (`tenant update NAME --allow-writes`)"
+    if not granted:
+        if allowed:
+            detail = f"writes are on but the token lacks {WRITE_ROLE}: plans cannot be applied"
+            return Check("writes", title, CheckStatus.FAIL, detail, fix)
+        detail = f"read-only: writes are {state} and {WRITE_ROLE} is not granted"
+        return Check("writes", title, CheckStatus.SKIPPED, detail, fix)
+    if WRITE_ROLE not in granted:
+        detail = f"granted through {', '.join(granted)}, more than needed; writes are {state}"
+        least = f"Prefer the least privileged {WRITE_ROLE} and remove {', '.join(granted)}."
+        return Check("writes", title, CheckStatus.WARN, detail, least)
+    return Check("writes", title, CheckStatus.OK, f"{WRITE_ROLE} granted; writes are {state}")
+
+
 def _skipped(reason: str, probes: tuple[_Probe, ...]) -> list[Check]:
     return [Check(p.key, p.title, CheckStatus.SKIPPED, f"skipped: {reason}") for p in probes]
 
 
 def diagnose(
-    connection: GraphConnection, *, client_factory: ClientFactory = default_client
+    connection: GraphConnection,
+    *,
+    client_factory: ClientFactory = default_client,
+    writes_allowed: bool | None = None,
 ) -> DiagnosticReport:
-    """Sign in, read the token's roles, then probe each endpoint; setup problems never raise."""
+    """Sign in, read the token's roles, then probe each endpoint; setup problems never raise.
+
+    With `writes_allowed` (the tenant's opt-in), the token's roles also say whether change
+    plans can be applied (no write is attempted: the `roles` claim is Entra's answer).
+    """
     tokens = TokenProvider(connection)
     try:
-        return _diagnose(connection, tokens, client_factory)
+        report = _diagnose(connection, tokens, client_factory)
     finally:
         tokens.close()
+    if writes_allowed is None or report.tenant_id is None:
+        return report
+    checks = [*report.checks, write_check(connection, report.roles, writes_allowed)]
+    ok = all(c.status is not CheckStatus.FAIL for c in checks)
+    return DiagnosticReport(checks, ok=ok, tenant_id=report.tenant_id, roles=report.roles)
 
 
 def _diagnose(

@@ -48,6 +48,8 @@ class GraphError(Exception):
     # and ask again); `retry_after` is the wait the last answer asked for.
     retryable: bool = False
     retry_after: float | None = None
+    # A write whose outcome is unknown (timeout, reset, 5xx): read before sending it again.
+    uncertain: bool = False
 
     def __init__(
         self,

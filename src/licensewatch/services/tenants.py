@@ -114,6 +114,8 @@ class TenantView:
     credential: CredentialView | None
     last_full_sync_at: dt.datetime | None
     created_at: dt.datetime
+    allow_writes: bool = False
+    four_eyes: bool = False
 
     def to_dict(self) -> dict[str, Any]:
         """JSON-ready (timestamps as ISO 8601); holds nothing secret."""
@@ -291,8 +293,11 @@ class TenantService:
         )
 
     def test(self, name: str) -> DiagnosticReport:
-        """Runs the setup diagnostics (token, consent, each endpoint) against the tenant."""
-        return diagnose(self.connection_for(name))
+        """Runs the setup diagnostics (token, consent, each endpoint, writes) against the tenant."""
+        with session_scope(self.engine, write=False) as session:
+            tenant = self._get(session, name)
+            connection, allowed = self.connection_for(tenant), tenant.allow_writes
+        return diagnose(connection, writes_allowed=allowed)
 
 
 def _view(tenant: Tenant) -> TenantView:
@@ -318,4 +323,6 @@ def _view(tenant: Tenant) -> TenantView:
         credential=credential,
         last_full_sync_at=tenant.last_full_sync_at,
         created_at=tenant.created_at,
+        allow_writes=tenant.allow_writes,
+        four_eyes=tenant.four_eyes,
     )

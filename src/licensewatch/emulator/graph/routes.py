@@ -8,7 +8,15 @@ from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import BaseRoute, Route
 
-from licensewatch.emulator.graph import batch, delta, membership, reports, resources, users
+from licensewatch.emulator.graph import (
+    assign,
+    batch,
+    delta,
+    membership,
+    reports,
+    resources,
+    users,
+)
 from licensewatch.emulator.graph.errors import bad_request, error_response, json_response, not_found
 from licensewatch.emulator.graph.paging import (
     context_url,
@@ -185,5 +193,7 @@ def graph_routes(
     routes.append(Route("/v1.0/$batch", batch.endpoint(service, list(routes)), methods=["POST"]))
     check_groups = service.endpoint(membership.check_member_groups, membership.MEMBERSHIP)
     routes.append(Route("/v1.0/users/{key}/checkMemberGroups", check_groups, methods=["POST"]))
+    assign_license = service.endpoint(assign.assign_license, assign.WRITERS)
+    routes.append(Route("/v1.0/users/{key}/assignLicense", assign_license, methods=["POST"]))
     routes.append(Route("/v1.0/{rest:path}", unknown_segment, methods=["GET", "POST"]))
     return routes

@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import datetime
 from enum import StrEnum
 
-from sqlalchemy import Boolean, ForeignKey, Integer, LargeBinary, String, Text
+from sqlalchemy import Boolean, ForeignKey, Integer, LargeBinary, String, Text, false
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from licensewatch.storage.models.base import Base, utcnow
@@ -40,6 +40,10 @@ class Tenant(Base):
     delta_link_at: Mapped[datetime | None]
     last_full_sync_at: Mapped[datetime | None]
     sign_in_data: Mapped[bool | None] = mapped_column(Boolean)
+    # Opt-in: change plans may write licences (LicenseAssignment.ReadWrite.All); off by default.
+    allow_writes: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
+    # Four-eyes: a plan must be approved by an admin other than the one who created it.
+    four_eyes: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow)
 

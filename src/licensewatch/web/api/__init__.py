@@ -8,6 +8,7 @@ from licensewatch.web.api import (
     audit,
     changes,
     inventory,
+    plans,
     renewals,
     runs,
     savings,
@@ -16,5 +17,5 @@ from licensewatch.web.api import (
 )
 
 router = APIRouter(prefix="/api/v1")
-for module in (tenants, inventory, renewals, savings, users, runs, changes, audit):
+for module in (tenants, inventory, renewals, savings, users, runs, changes, audit, plans):
     router.include_router(module.router)

@@ -16,6 +16,7 @@ from licensewatch.web.pages import (
     login,
     onboarding,
     people,
+    plans,
     renewals,
     savings,
     sso,
@@ -38,6 +39,7 @@ MODULES = (
     tenants,
     accounts,
     audit,
+    plans,
     downloads,
     apidocs,
 )
