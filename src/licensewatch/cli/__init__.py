@@ -105,7 +105,7 @@ COMMANDS: dict[str, LazyCommand] = {
     "audit": LazyCommand(
         "licensewatch.cli.audit",
         "audit",
-        "The audit log: sign-ins and refused sign-ins, newest first (never a secret).",
+        "The audit log: admin actions, exports and sign-ins, newest first (never a secret).",
     ),
     "key": LazyCommand(
         "licensewatch.cli.keys",
@@ -149,6 +149,7 @@ def _print_version(value: bool) -> None:
 
 @app.callback()
 def _root(
+    ctx: typer.Context,
     version: Annotated[
         bool,
         typer.Option(
@@ -157,6 +158,11 @@ def _root(
     ] = False,
 ) -> None:
     """Options that apply before any command."""
+    from licensewatch.services.acting import acting_as, cli_host, cli_user
+
+    # Whatever the command changes is recorded in the audit log as the OS user who ran it;
+    # the context ends with the command (tests run many commands in one process).
+    ctx.with_resource(acting_as(cli_user(), cli_host()))
 
 
 def main() -> None:

@@ -7,6 +7,7 @@ from enum import StrEnum
 from sqlalchemy import Engine, select
 from sqlalchemy.orm import Session
 
+from licensewatch.services.audit import append
 from licensewatch.storage.database import session_scope
 from licensewatch.storage.models.intelligence import IntelligenceSetting
 
@@ -53,4 +54,5 @@ def write_setting(engine: Engine, key: str, value: str) -> str:
             session.add(IntelligenceSetting(key=key, value=value))
         else:
             row.value = value
+        append(session, "setting.changed", {"key": key, "value": value})
     return value
