@@ -6,8 +6,6 @@ import csv
 from collections.abc import Iterable, Mapping, Sequence
 from typing import IO, Any
 
-from openpyxl.cell import WriteOnlyCell
-
 from licensewatch.domain.cells import Cell, safe_cell
 
 
@@ -41,6 +39,10 @@ def xlsx_row(sheet: Any, values: Iterable[object]) -> list[Any]:
     openpyxl infers the type from the value: a string starting with `=` becomes a formula and
     `#N/A` an error cell. Typing text as `s` (a string) means no text is ever evaluated.
     """
+    # Imported here: every CLI table and CSV goes through this module, and openpyxl alone
+    # costs about twice the start-up of `import typer` (issue 12).
+    from openpyxl.cell import WriteOnlyCell
+
     cells: list[Any] = []
     for value in values:
         safe: Any = safe_cell(value)  # openpyxl's stubs omit bool and Decimal, which it writes

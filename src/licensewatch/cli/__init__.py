@@ -138,6 +138,8 @@ app = typer.Typer(
     ),
     no_args_is_help=True,
     pretty_exceptions_enable=False,
+    # Plain help for the listing: see LazyGroup. Each command's own help stays rich.
+    rich_markup_mode=None,
 )
 
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from sqlalchemy import Engine, delete, func, select
 from sqlalchemy.orm import Session
@@ -24,7 +25,6 @@ from licensewatch.graph.connection import (
     Credential,
     GraphConnection,
 )
-from licensewatch.graph.diagnostics import DiagnosticReport, diagnose
 from licensewatch.security.crypto import Keyring
 from licensewatch.security.redaction import register_secret
 from licensewatch.services.audit import append
@@ -41,6 +41,9 @@ from licensewatch.storage.database import session_scope
 from licensewatch.storage.encrypted import keyring_for
 from licensewatch.storage.models.tenants import Credential as CredentialRow
 from licensewatch.storage.models.tenants import CredentialKind, Tenant
+
+if TYPE_CHECKING:
+    from licensewatch.graph.diagnostics import DiagnosticReport
 
 
 class TenantExists(InvalidInput):
@@ -245,4 +248,7 @@ class TenantService:
 
     def test(self, name: str) -> DiagnosticReport:
         """Runs the setup diagnostics (token, consent, each endpoint) against the tenant."""
+        # Imported here: it loads MSAL and httpx, which listing or changing tenants never needs.
+        from licensewatch.graph.diagnostics import diagnose
+
         return diagnose(self.connection_for(name))
