@@ -58,7 +58,7 @@ def prepare(home: Path) -> None:
 
 def once(args: tuple[str, ...], env: dict[str, str]) -> tuple[float, float]:
     started = time.perf_counter()
-    process = subprocess.Popen(  # noqa: S603 - our own interpreter and module
+    process = subprocess.Popen(
         [sys.executable, *args], env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE
     )
     _, status, usage = os.wait4(process.pid, 0)
