@@ -18,7 +18,7 @@ COMMANDS: dict[str, LazyCommand] = {
         "Add, inspect, change, remove and test Microsoft 365 tenants.",
     ),
     "sync": LazyCommand(
-        "licensewatch.cli.reports",
+        "licensewatch.cli.sync",
         "sync",
         "Collect users, SKUs and subscriptions now; exit 1 if any tenant failed.",
     ),
