@@ -7,9 +7,6 @@ import io
 from collections.abc import Iterable, Mapping, Sequence
 from typing import IO, Any
 
-from openpyxl import Workbook
-from openpyxl.cell import WriteOnlyCell
-
 from licensewatch.domain.cells import Cell, safe_cell
 
 
@@ -43,6 +40,10 @@ def xlsx_row(sheet: Any, values: Iterable[object]) -> list[Any]:
     openpyxl infers the type from the value: a string starting with `=` becomes a formula and
     `#N/A` an error cell. Typing text as `s` (a string) means no text is ever evaluated.
     """
+    # Imported here: every CLI table and CSV goes through this module, and openpyxl alone
+    # costs about twice the start-up of `import typer` (issue 12).
+    from openpyxl.cell import WriteOnlyCell
+
     cells: list[Any] = []
     for value in values:
         safe: Any = safe_cell(value)  # openpyxl's stubs omit bool and Decimal, which it writes
@@ -57,6 +58,8 @@ def xlsx_row(sheet: Any, values: Iterable[object]) -> list[Any]:
 
 def xlsx_bytes(title: str, columns: Sequence[str], rows: Iterable[Sequence[object]]) -> bytes:
     """An XLSX workbook with one sheet (`title`, at most 31 characters): a header, then rows."""
+    from openpyxl import Workbook
+
     workbook: Any = Workbook(write_only=True)
     sheet = workbook.create_sheet(title[:31])
     sheet.append(xlsx_row(sheet, columns))

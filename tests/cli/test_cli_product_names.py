@@ -11,7 +11,7 @@ from typer.testing import CliRunner, Result
 
 from database_fixtures import add_tenant
 from licensewatch.cli import app
-from licensewatch.cli.reports import cause_and_fix, summary
+from licensewatch.cli.sync import cause_and_fix, summary
 from licensewatch.domain.schedule import SyncKind
 from licensewatch.storage.database import make_engine, session_scope
 from licensewatch.storage.models import ChangeKind, LicenceChange, SyncStatus, utcnow

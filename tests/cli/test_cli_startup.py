@@ -63,6 +63,9 @@ def test_help_imports_nothing_heavy_and_lists_every_command(tmp_path: Path) -> N
     imported = packages(modules)
     assert "typer" in imported  # the measurement works
     assert not imported & HEAVY
+    # Typer's rich help (rich, its Markdown and Pygments) cost more than typer itself: the
+    # listing uses Click's plain layout (issue 12).
+    assert "rich" not in imported
     ours = {m for m in imported if m.startswith("licensewatch.")}
     assert ours == {"licensewatch.cli", "licensewatch.cli.lazy"}
     for name, command in COMMANDS.items():
@@ -73,12 +76,22 @@ def test_help_imports_nothing_heavy_and_lists_every_command(tmp_path: Path) -> N
 def test_balance_and_status_import_no_web_or_graph_code(tmp_path: Path) -> None:
     home = tmp_path / "home"
     small_database(home).dispose()
-    for args in (("balance",), ("balance", "--format", "json"), ("status",)):
+    reads = (("balance",), ("balance", "--format", "json"), ("balance", "--format", "csv"))
+    for args in (*reads, ("status",)):
         _, modules = run(home, *args, importtime=True)
         assert "sqlalchemy" in packages(modules)  # it did read the database
         assert not packages(modules) & WEB_AND_GRAPH, args
         assert "alembic" not in packages(modules), args  # the schema is current: no migration
+        assert "openpyxl" not in packages(modules), args  # only an XLSX needs it
     assert "Office 365 E3" in run(home, "balance")[0]
+
+
+def test_tenant_list_loads_neither_msal_nor_httpx(tmp_path: Path) -> None:
+    home = tmp_path / "home"
+    small_database(home).dispose()
+    output, modules = run(home, "tenant", "list", importtime=True)
+    assert "contoso" in output
+    assert not packages(modules) & (HEAVY - {"sqlalchemy"}), "tenant list"
 
 
 def test_listed_help_is_each_commands_own() -> None:

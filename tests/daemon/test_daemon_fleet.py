@@ -62,7 +62,7 @@ def test_fleet_healthy_on_time_broken_back_off(
     broken = {pks[i] for i in (*WRONG, *NO_CONSENT)}
 
     daemon = Daemon(engine, SyncOptions(keyring=keyring, metrics=SyncMetrics()), FAST)
-    server = MetricsServer("127.0.0.1", 0, daemon.metrics.render, daemon.health.check)
+    server = MetricsServer("127.0.0.1", 0, daemon.metrics.registry, daemon.health.check)
     thread = threading.Thread(target=daemon.run, name="daemon-under-test")
     started = utcnow()
     thread.start()

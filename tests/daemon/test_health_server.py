@@ -20,7 +20,7 @@ def test_healthz_follows_database_and_loop(engine: Engine) -> None:
     health = Health(engine, max_silence=0.3)
     metrics = SyncMetrics()
     metrics.observe("t1", "completed", SyncResult(1, SyncStatus.COMPLETED, duration_ms=1500))
-    server = MetricsServer("127.0.0.1", 0, metrics.render, health.check)
+    server = MetricsServer("127.0.0.1", 0, metrics.registry, health.check)
     try:
         code, body = http_get(server.url + "/healthz")
         assert code == 200
@@ -28,7 +28,7 @@ def test_healthz_follows_database_and_loop(engine: Engine) -> None:
         code, body = http_get(server.url + "/metrics")
         assert code == 200
         assert (
-            'licensewatch_sync_duration_seconds_bucket{kind="full",outcome="completed",le="2.5"} 1'
+            'licensewatch_sync_duration_seconds_bucket{kind="full",le="2.5",outcome="completed"} 1'
             in body
         )
         assert http_get(server.url + "/nope")[0] == 404

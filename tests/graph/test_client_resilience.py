@@ -7,7 +7,7 @@ import orjson
 import pytest
 from test_client_unit import Sleeps, make, page
 
-from licensewatch.graph import GraphError
+from licensewatch.graph.errors import GraphError
 
 
 def test_a_page_that_gives_up_pauses_and_the_chain_resumes_there() -> None:

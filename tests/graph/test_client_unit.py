@@ -9,19 +9,17 @@ import httpx
 import orjson
 import pytest
 
-from licensewatch.graph import (
-    AccessToken,
-    ClientSecretCredential,
+from licensewatch.graph.auth import AccessToken, TokenProvider
+from licensewatch.graph.client import GraphClient
+from licensewatch.graph.connection import ClientSecretCredential, GraphConnection
+from licensewatch.graph.errors import (
     GraphAuthorizationError,
-    GraphClient,
-    GraphConnection,
     GraphProtocolError,
     GraphThrottledError,
     GraphUnavailableError,
-    RequestInfo,
-    RetryPolicy,
-    TokenProvider,
 )
+from licensewatch.graph.http import RequestInfo
+from licensewatch.graph.retry import RetryPolicy
 
 BASE = "https://graph.test"
 CONN = GraphConnection(

@@ -7,13 +7,12 @@ import datetime as dt
 import pytest
 
 from licensewatch.emulator.certs import make_client_certificate, thumbprints
-from licensewatch.graph import (
+from licensewatch.graph.clouds import Cloud, is_public_authority_host
+from licensewatch.graph.connection import (
     CertificateCredential,
     ClientSecretCredential,
-    Cloud,
     GraphConnection,
 )
-from licensewatch.graph.clouds import is_public_authority_host
 
 TENANT = "7505313b-5f50-4b8a-83b3-1eed634d6d65"
 CLIENT = "1ddcf25b-8bb0-4a06-9b68-cd8f1b1f0068"

@@ -19,14 +19,8 @@ from licensewatch.emulator.seed import build_world
 from licensewatch.emulator.server import RunningEmulator
 from licensewatch.emulator.state import Tenant
 from licensewatch.emulator.tokens import TokenIssuer
-from licensewatch.graph import (
-    CheckStatus,
-    ClientSecretCredential,
-    DiagnosticReport,
-    GraphConnection,
-    diagnose,
-)
-from licensewatch.graph.diagnostics import write_check
+from licensewatch.graph.connection import ClientSecretCredential, GraphConnection
+from licensewatch.graph.diagnostics import CheckStatus, DiagnosticReport, diagnose, write_check
 
 MakeEmulator = Callable[..., RunningEmulator]
 PROBES = ["organization", "subscribed_skus", "subscriptions", "users", "groups", "users_delta"]

@@ -23,21 +23,22 @@ from licensewatch.emulator.seed import build_world
 from licensewatch.emulator.server import RunningEmulator
 from licensewatch.emulator.state import Tenant
 from licensewatch.emulator.tokens import TokenIssuer
-from licensewatch.graph import (
-    AccessToken,
-    AuthError,
-    AuthFailure,
+from licensewatch.graph.auth import AccessToken, TokenProvider
+from licensewatch.graph.client import GraphClient
+from licensewatch.graph.connection import (
     CertificateCredential,
     ClientSecretCredential,
     Credential,
-    GraphClient,
     GraphConnection,
+)
+from licensewatch.graph.errors import (
+    AuthError,
+    AuthFailure,
     GraphProtocolError,
     GraphUnavailableError,
-    RetryPolicy,
-    TokenProvider,
 )
 from licensewatch.graph.http import build_http_client
+from licensewatch.graph.retry import RetryPolicy
 
 MakeEmulator = Callable[..., RunningEmulator]
 USERS_QUERY = {"$select": "id,assignedLicenses,licenseAssignmentStates", "$top": "999"}

@@ -7,15 +7,17 @@ import base64
 import orjson
 import pytest
 
-from licensewatch.graph import (
+from licensewatch.graph.auth import unverified_claims
+from licensewatch.graph.errors import (
     DeltaTokenExpired,
     GraphAuthorizationError,
     GraphError,
     GraphThrottledError,
     GraphUnavailableError,
+    error_from_response,
+    infer_permission,
+    parse_error_body,
 )
-from licensewatch.graph.auth import unverified_claims
-from licensewatch.graph.errors import error_from_response, infer_permission, parse_error_body
 from licensewatch.graph.paging import LinkRewrite
 
 BASE = "https://graph.microsoft.com/v1.0"

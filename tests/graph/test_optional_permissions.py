@@ -7,8 +7,8 @@ from pathlib import Path
 
 from licensewatch.emulator.seed import build_world
 from licensewatch.emulator.server import RunningEmulator
-from licensewatch.graph import CheckStatus, ClientSecretCredential, GraphConnection, diagnose
-from licensewatch.graph.diagnostics import DiagnosticReport
+from licensewatch.graph.connection import ClientSecretCredential, GraphConnection
+from licensewatch.graph.diagnostics import CheckStatus, DiagnosticReport, diagnose
 
 MakeEmulator = Callable[..., RunningEmulator]
 KEYS = ("reports_permission", "report_settings_permission")

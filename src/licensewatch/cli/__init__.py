@@ -18,7 +18,7 @@ COMMANDS: dict[str, LazyCommand] = {
         "Add, inspect, change, remove and test Microsoft 365 tenants.",
     ),
     "sync": LazyCommand(
-        "licensewatch.cli.reports",
+        "licensewatch.cli.sync",
         "sync",
         "Collect users, SKUs and subscriptions now; exit 1 if any tenant failed.",
     ),
@@ -125,7 +125,7 @@ COMMANDS: dict[str, LazyCommand] = {
     "audit": LazyCommand(
         "licensewatch.cli.audit",
         "audit",
-        "The audit log: sign-ins and refused sign-ins, newest first (never a secret).",
+        "The audit log: admin actions, exports and sign-ins, newest first (never a secret).",
     ),
     "key": LazyCommand(
         "licensewatch.cli.keys",
@@ -158,6 +158,8 @@ app = typer.Typer(
     ),
     no_args_is_help=True,
     pretty_exceptions_enable=False,
+    # Plain help for the listing: see LazyGroup. Each command's own help stays rich.
+    rich_markup_mode=None,
 )
 
 
@@ -169,6 +171,7 @@ def _print_version(value: bool) -> None:
 
 @app.callback()
 def _root(
+    ctx: typer.Context,
     version: Annotated[
         bool,
         typer.Option(
@@ -177,6 +180,11 @@ def _root(
     ] = False,
 ) -> None:
     """Options that apply before any command."""
+    from licensewatch.services.acting import acting_as, cli_host, cli_user
+
+    # Whatever the command changes is recorded in the audit log as the OS user who ran it;
+    # the context ends with the command (tests run many commands in one process).
+    ctx.with_resource(acting_as(cli_user(), cli_host()))
 
 
 def main() -> None:

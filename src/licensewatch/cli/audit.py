@@ -1,13 +1,16 @@
-"""Top-level `licensewatch audit`: the audit log (sign-ins and refusals), newest first."""
+"""`licensewatch audit`: the audit log (admin actions, exports, sign-ins), newest first."""
 
 from __future__ import annotations
 
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 
 from licensewatch.cli.output import OutputFormat, expected_errors, print_csv, print_json, stdout
 from licensewatch.cli.tables import Column, Line, WideOpt, print_table
+
+if TYPE_CHECKING:
+    from licensewatch.services.audit import AuditView
 
 _COLUMNS = (
     Column("when"),
@@ -27,25 +30,25 @@ def audit(
     ] = OutputFormat.TABLE,
     wide: WideOpt = False,
 ) -> None:
-    """The audit log: sign-ins and refused sign-ins, newest first (never a secret)."""
+    """The audit log: admin actions, exports and sign-ins, newest first (never a secret)."""
     from licensewatch.cli.database import database
     from licensewatch.services.audit import recent
 
     with expected_errors(), database() as engine:
-        events = [event.to_dict() for event in recent(engine, limit)]
+        events = recent(engine, limit)
     if output == OutputFormat.JSON:
-        print_json(events)
+        print_json([event.to_dict() for event in events])
     elif output == OutputFormat.CSV:
-        print_csv(events, _FIELDS)
+        print_csv([event.to_dict() for event in events], _FIELDS)
     elif not events:
         stdout().print("Nothing recorded yet.")
     else:
-        lines = [
-            Line(
-                [e["at"][:16].replace("T", " "), e["actor"] or "-", e["address"] or "-",
-                 e["action"], e["outcome"], e["detail"] or ""],
-                style=None if e["outcome"] == "ok" else "red",
-            )
-            for e in events
-        ]  # fmt: skip
+        lines = [_line(e) for e in events]
         print_table(f"Audit log ({len(events)})", _COLUMNS, lines, wide=wide)
+
+
+def _line(event: AuditView) -> Line:
+    when = f"{event.at:%Y-%m-%d %H:%M}"
+    who, where = event.actor or "-", event.address or "-"
+    cells = [when, who, where, event.action, event.outcome, event.detail or ""]
+    return Line(cells, style=None if event.outcome == "ok" else "red")

@@ -38,9 +38,15 @@ _OTHERS = (
 
 def _numbers(row: BalanceRow) -> list[int]:
     return [
-        row.purchased, row.grace, row.trial, row.suspended + row.locked_out, row.consumed,
-        row.available, row.assigned_directly, row.assigned_via_groups,
-    ]  # fmt: skip
+        row.purchased,
+        row.grace,
+        row.trial,
+        row.suspended + row.locked_out,
+        row.consumed,
+        row.available,
+        row.assigned_directly,
+        row.assigned_via_groups,
+    ]
 
 
 def _paid_line(row: BalanceRow, tenant: list[str]) -> Line:

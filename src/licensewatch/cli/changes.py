@@ -21,9 +21,18 @@ if TYPE_CHECKING:
     from licensewatch.intelligence.history import Change
 
 _COLUMNS = (
-    "occurred_at", "tenant", "kind", "user_principal_name", "product", "sku_part_number",
-    "sku_id", "assigned_by_group", "group_name", "detail", "run_id",
-)  # fmt: skip
+    "occurred_at",
+    "tenant",
+    "kind",
+    "user_principal_name",
+    "product",
+    "sku_part_number",
+    "sku_id",
+    "assigned_by_group",
+    "group_name",
+    "detail",
+    "run_id",
+)
 
 
 def changes(

@@ -64,7 +64,7 @@ def _serve_metrics(
     if port is None or port < 0:
         return None
     try:
-        server = MetricsServer(host, port, metrics.render, health.check)
+        server = MetricsServer(host, port, metrics.registry, health.check)
     except OSError as error:
         fail(f"cannot serve metrics on {host}:{port}: {error.strerror}", fix="pick --metrics-port")
     info(f"metrics at {server.url}/metrics, health at {server.url}/healthz")

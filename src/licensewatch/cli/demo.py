@@ -107,7 +107,7 @@ def demo_world(users: int, cert_dir: Path) -> World:
 def prepare(service: TenantService, world: World, info: dict[str, Any]) -> None:
     """Onboard both tenants, tell their 90-day story (first run) or replay it, sync, price."""
     from licensewatch.cli import demo_story
-    from licensewatch.cli.reports import sync_tenant
+    from licensewatch.cli.sync import sync_tenant
     from licensewatch.storage.database import session_scope
     from licensewatch.storage.models import utcnow
     from licensewatch.storage.queries import last_completed_at

@@ -36,12 +36,23 @@ PRICE_NOTE = (
 )
 # Round demo figures per month in EUR; free (viral) SKUs cost 0 without a price.
 DEMO_PRICES: dict[str, str] = {
-    "SPE_E3": "36.00", "SPE_E5": "57.00", "ENTERPRISEPACK": "23.00", "ENTERPRISEPREMIUM": "38.00",
-    "O365_BUSINESS_ESSENTIALS": "6.00", "O365_BUSINESS_PREMIUM": "12.50", "SPB": "22.00",
-    "POWER_BI_PRO": "14.00", "VISIOCLIENT": "15.00", "PROJECTPROFESSIONAL": "30.00",
-    "EMSPREMIUM": "16.00", "EMS": "10.00", "Microsoft_Intune_Suite": "10.00",
-    "AAD_PREMIUM": "6.00", "AAD_PREMIUM_P2": "9.00", "Microsoft_Teams_Exploratory_Dept": "0.00",
-}  # fmt: skip
+    "SPE_E3": "36.00",
+    "SPE_E5": "57.00",
+    "ENTERPRISEPACK": "23.00",
+    "ENTERPRISEPREMIUM": "38.00",
+    "O365_BUSINESS_ESSENTIALS": "6.00",
+    "O365_BUSINESS_PREMIUM": "12.50",
+    "SPB": "22.00",
+    "POWER_BI_PRO": "14.00",
+    "VISIOCLIENT": "15.00",
+    "PROJECTPROFESSIONAL": "30.00",
+    "EMSPREMIUM": "16.00",
+    "EMS": "10.00",
+    "Microsoft_Intune_Suite": "10.00",
+    "AAD_PREMIUM": "6.00",
+    "AAD_PREMIUM_P2": "9.00",
+    "Microsoft_Teams_Exploratory_Dept": "0.00",
+}
 _NAMES = ("Avery", "Blake", "Casey", "Devon", "Emery", "Finley", "Harper", "Jordan", "Kendall")
 _SURNAMES = ("Nguyen", "Okafor", "Schmidt", "Rossi", "Tanaka", "Silva", "Larsen", "Dubois")
 _NAMESPACE = uuid.UUID("0b5f2c1e-8d3a-4f6b-9e7c-1a2b3c4d5e6f")

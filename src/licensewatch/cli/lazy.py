@@ -34,8 +34,10 @@ class LazyCommand:
 class LazyGroup(TyperGroup):
     """Lists every command from a static table; imports one only to run it or show its help.
 
-    `licensewatch --help` then costs typer and rich alone, not SQLAlchemy, FastAPI or MSAL
-    (issue 12: every command module used to be imported for every invocation).
+    `licensewatch --help` then costs typer alone, not SQLAlchemy, FastAPI or MSAL (issue 12:
+    every command module used to be imported for every invocation). The group's own help is
+    Click's plain layout (`rich_markup_mode=None` in `cli/__init__.py`): Typer's rich one
+    imports rich's Markdown, Syntax and Pygments, which more than doubled its cost.
     """
 
     lazy_commands: Mapping[str, LazyCommand] = {}
@@ -51,6 +53,12 @@ class LazyGroup(TyperGroup):
         if lazy is None:
             return None
         return TyperCommand(name=cmd_name, help=lazy.help, short_help=lazy.help)
+
+    def format_commands(self, ctx: click.Context, formatter: click.HelpFormatter) -> None:
+        """Each command with its whole one-line help, wrapped rather than cut at the width."""
+        rows = [(name, command.help) for name, command in self.lazy_commands.items()]
+        with formatter.section("Commands"):
+            formatter.write_dl(rows)
 
     def resolve_command(
         self, ctx: click.Context, args: list[str]

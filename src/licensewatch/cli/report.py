@@ -36,9 +36,13 @@ def report(
     writers = {"html": lambda r: render_html(r).encode(), "csv": to_csv_zip, "xlsx": to_xlsx}
     if output_format not in writers:
         fail("--format must be html, csv or xlsx")
+    from licensewatch.services.audit import note
+
     with intelligence_engine() as engine:
         data = writers[output_format](build_report(engine, tenant, days=days))
-    output.write_bytes(data)
+        output.write_bytes(data)
+        detail = {"dataset": "report", "format": output_format, "tenant": tenant or "all"}
+        note(engine, "export.written", {**detail, "file": str(output.resolve())})
     stdout().print(f"Wrote {escape(str(output))} ({len(data):,} bytes).")
 
 

@@ -56,10 +56,16 @@ def _line(row: TenantStatus, now: datetime) -> Line:
     duration = f"{row.last_duration_seconds:.1f}s" if row.last_duration_seconds else "-"
     failed = latest_failed(row)
     cells = [
-        row.name, _when(row.last_success_at, now), _when(row.next_sync_at, now),
-        f"{row.users:,}", duration, delta, str(row.consecutive_failures),
-        row.lease_owner or "-", (row.last_error if failed else None) or "-",
-    ]  # fmt: skip
+        row.name,
+        _when(row.last_success_at, now),
+        _when(row.next_sync_at, now),
+        f"{row.users:,}",
+        duration,
+        delta,
+        str(row.consecutive_failures),
+        row.lease_owner or "-",
+        (row.last_error if failed else None) or "-",
+    ]
     return Line(cells, style="red" if failed else None)
 
 

@@ -113,13 +113,37 @@ class BalanceRow:
 
 # The one balance schema: column names of CSV, JSON and the API, in this order.
 BALANCE_COLUMNS: tuple[str, ...] = (
-    "tenant", "name", "sku_id", "sku_part_number", "section", "capability_status",
-    "enabled", "warning", "suspended", "locked_out", "consumed",
-    "purchased", "grace", "trial", "available", "unassigned", "utilisation",
-    "lapsed_holders", "over_assigned_units", "assigned_directly", "assigned_via_groups",
-    "assignment_errors", "next_renewal", "renewal_in_grace", "trial_ends", "lapsed_until",
-    "over_assigned", "lapsed", "low", "expiring",
-)  # fmt: skip
+    "tenant",
+    "name",
+    "sku_id",
+    "sku_part_number",
+    "section",
+    "capability_status",
+    "enabled",
+    "warning",
+    "suspended",
+    "locked_out",
+    "consumed",
+    "purchased",
+    "grace",
+    "trial",
+    "available",
+    "unassigned",
+    "utilisation",
+    "lapsed_holders",
+    "over_assigned_units",
+    "assigned_directly",
+    "assigned_via_groups",
+    "assignment_errors",
+    "next_renewal",
+    "renewal_in_grace",
+    "trial_ends",
+    "lapsed_until",
+    "over_assigned",
+    "lapsed",
+    "low",
+    "expiring",
+)
 
 
 def build_row(

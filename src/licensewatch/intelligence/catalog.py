@@ -16,6 +16,7 @@ from licensewatch.domain.text import clean_text
 from licensewatch.intelligence.builtin_names import builtin_name
 from licensewatch.intelligence.product_lookup import UnknownProduct as UnknownProduct
 from licensewatch.intelligence.product_lookup import resolve_product as resolve_product
+from licensewatch.services.audit import append
 from licensewatch.storage.database import session_scope, write_transaction
 from licensewatch.storage.models import Sku, Tenant, utcnow
 from licensewatch.storage.models.intelligence import (
@@ -146,6 +147,8 @@ def import_catalog(engine: Engine, data: bytes) -> ImportResult:
                     for k, (name, friendly) in plans.items()
                 ],
             )
+        detail = {"products": len(catalog.products), "plans": len(plans)}
+        append(db, "catalog.imported", detail)
     return ImportResult(len(catalog.products), len(plans), catalog.warnings)
 
 
@@ -161,6 +164,7 @@ def set_name(engine: Engine, key: str, name: str) -> tuple[str, str | None]:
             session.add(ProductNameOverride(sku_id=sku_id, part_number=part, name=name[:400]))
         else:
             row.name = name[:400]
+        append(session, "product_name.set", {"sku_id": sku_id, "product": part, "name": name[:400]})
         return sku_id, part
 
 
@@ -171,6 +175,7 @@ def clear_name(engine: Engine, key: str) -> bool:
         row = session.get(ProductNameOverride, sku_id)
         if row is not None:
             session.delete(row)
+            append(session, "product_name.cleared", {"sku_id": sku_id, "product": row.part_number})
         return row is not None
 
 

@@ -9,6 +9,7 @@ from sqlalchemy import Engine, select
 from sqlalchemy.orm import Session
 
 from licensewatch.intelligence.catalog import resolve_product
+from licensewatch.services.audit import append
 from licensewatch.storage.database import session_scope
 from licensewatch.storage.models import Group, utcnow
 from licensewatch.storage.models.intelligence import ExclusionScope, ProductExclusion
@@ -25,6 +26,7 @@ def exclude(engine: Engine, key: str, scope: str | ExclusionScope) -> tuple[str,
             session.add(ProductExclusion(sku_id=sku_id, part_number=part, scope=value.value))
         else:
             row.scope = value.value
+        append(session, "exclusion.set", {"sku_id": sku_id, "product": part, "scope": value.value})
         return sku_id, part
 
 
@@ -35,6 +37,7 @@ def include(engine: Engine, key: str) -> bool:
         row = session.get(ProductExclusion, sku_id)
         if row is not None:
             session.delete(row)
+            append(session, "exclusion.removed", {"sku_id": sku_id, "product": row.part_number})
         return row is not None
 
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 from sqlalchemy import Engine, select
 from sqlalchemy.orm import Session
 
+from licensewatch.services.audit import append
 from licensewatch.storage.database import session_scope
 from licensewatch.storage.models.intelligence import IntelligenceSetting
 
@@ -26,8 +27,10 @@ def set_price_note(engine: Engine, note: str | None) -> None:
         if not note:
             if row is not None:
                 session.delete(row)
+                append(session, "setting.changed", {"key": KEY, "value": None})
             return
         if row is None:
             session.add(IntelligenceSetting(key=KEY, value=note[:400]))
         else:
             row.value = note[:400]
+        append(session, "setting.changed", {"key": KEY, "value": note[:400]})

@@ -16,6 +16,7 @@ from sqlalchemy.orm import Session
 from licensewatch.domain.prices import parse_price, stored_price
 from licensewatch.intelligence.builtin_names import FREE_PART_NUMBERS
 from licensewatch.intelligence.catalog import UnknownProduct, resolve_product
+from licensewatch.services.audit import DetailValue, append
 from licensewatch.storage.database import session_scope
 from licensewatch.storage.models.intelligence import PriceTerm, ProductPrice
 
@@ -113,7 +114,14 @@ def set_price(
     """Set a product's price by SKU id or part number."""
     value = parse_amount(amount)
     with session_scope(engine) as session:
-        return _store(session, key, value, parse_currency(currency), parse_term(str(term)))
+        price = _store(session, key, value, parse_currency(currency), parse_term(str(term)))
+        append(session, "price.set", _detail(price))
+        return price
+
+
+def _detail(price: Price) -> dict[str, DetailValue]:
+    product = {"sku_id": price.sku_id, "product": price.part_number}
+    return {**product, "amount": str(price.amount), "currency": price.currency, "term": price.term}
 
 
 def remove_price(engine: Engine, key: str) -> bool:
@@ -122,6 +130,7 @@ def remove_price(engine: Engine, key: str) -> bool:
         row = session.get(ProductPrice, sku_id)
         if row is not None:
             session.delete(row)
+            append(session, "price.removed", {"sku_id": sku_id, "product": row.part_number})
         return row is not None
 
 
@@ -162,4 +171,5 @@ def import_prices(engine: Engine, data: bytes) -> list[Price]:
             raise ValueError("no price was imported:\n" + "\n".join(problems))
         if not stored:
             raise ValueError("the price file has no rows")
+        append(session, "prices.imported", {"count": len(stored)})
     return stored

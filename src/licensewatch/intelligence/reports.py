@@ -21,6 +21,7 @@ from licensewatch.intelligence.history import ChangeQuery, change_history
 from licensewatch.intelligence.report_content import Report
 from licensewatch.intelligence.report_formats import attachments, render_html, render_text
 from licensewatch.security.crypto import Keyring
+from licensewatch.services.audit import append
 from licensewatch.settings import load_settings
 from licensewatch.storage.database import session_scope
 from licensewatch.storage.models import Tenant, utcnow
@@ -112,6 +113,8 @@ def add_schedule(
         )
         session.add(row)
         session.flush()
+        where = {"tenant": tenant or "all", "destination": destination_name}
+        append(session, "report_schedule.added", {"id": row.id, "frequency": value, **where})
         return row.id
 
 
@@ -143,6 +146,7 @@ def remove_schedule(engine: Engine, schedule_id: int) -> None:
         if row is None:
             raise LookupError(f"no report schedule {schedule_id}")
         session.delete(row)
+        append(session, "report_schedule.removed", {"id": schedule_id})
 
 
 @dataclass(frozen=True)

@@ -8,6 +8,7 @@ from sqlalchemy import Engine, select
 from sqlalchemy.orm import Session
 
 from licensewatch.domain.renewal_plan import MAX_BUFFER_PERCENT
+from licensewatch.services.audit import append
 from licensewatch.storage.database import session_scope
 from licensewatch.storage.models.intelligence import IntelligenceSetting
 
@@ -62,4 +63,5 @@ def write_setting(engine: Engine, key: str, value: str) -> str:
             session.add(IntelligenceSetting(key=key, value=value))
         else:
             row.value = value
+        append(session, "setting.changed", {"key": key, "value": value})
     return value

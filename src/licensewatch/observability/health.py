@@ -45,13 +45,19 @@ def tenant_status(engine: Engine, now: datetime) -> list[TenantStatus]:
     with read_transaction(engine) as db:
         tenants = db.execute(
             select(
-                Tenant.id, Tenant.name, Tenant.delta_link_at, Tenant.dataset_id,
-                s.next_sync_at, s.consecutive_failures, s.last_success_at,
-                s.lease_owner, s.lease_expires_at,
+                Tenant.id,
+                Tenant.name,
+                Tenant.delta_link_at,
+                Tenant.dataset_id,
+                s.next_sync_at,
+                s.consecutive_failures,
+                s.last_success_at,
+                s.lease_owner,
+                s.lease_expires_at,
             )
             .outerjoin(s, s.tenant_id == Tenant.id)
             .order_by(Tenant.name)
-        ).all()  # fmt: skip
+        ).all()
         users = dict(
             db.execute(
                 select(Tenant.id, func.count(User.id))

@@ -7,6 +7,7 @@ from dataclasses import dataclass
 from sqlalchemy import Engine
 
 from licensewatch.security.crypto import KeyFileSwap, Keyring
+from licensewatch.services.audit import note
 from licensewatch.settings import Settings, load_settings
 from licensewatch.storage.database import write_transaction
 from licensewatch.storage.encrypted import keyring_for, reencrypt_all
@@ -35,7 +36,13 @@ def _reencrypt(engine: Engine, ring: Keyring, swap: KeyFileSwap | None = None) -
 
 def rotate_key(engine: Engine, settings: Settings | None = None) -> RotationResult:
     """Re-encrypts every registered column under a new primary key, all or nothing."""
-    settings = settings or load_settings()
+    result = _rotate(engine, settings or load_settings())
+    detail = {"values": result.total, "key_file": result.new_key_file}
+    note(engine, "key.rotated", {**detail, "source": "key file" if result.new_key_file else "env"})
+    return result
+
+
+def _rotate(engine: Engine, settings: Settings) -> RotationResult:
     current = keyring_for(engine, settings, create=True)
     if settings.secret_keys():
         return RotationResult(_reencrypt(engine, current), current.source, new_key_file=False)

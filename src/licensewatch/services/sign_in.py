@@ -18,6 +18,7 @@ from enum import StrEnum
 
 from sqlalchemy import Engine, and_, delete, insert, select
 
+from licensewatch.services.audit import append
 from licensewatch.storage.database import write_transaction
 from licensewatch.storage.models.accounts import SignInAttempt
 from licensewatch.storage.models.base import utcnow
@@ -100,13 +101,17 @@ class SignInThrottle:
         )
         with self.engine.connect() as connection:
             rows = connection.execute(query).all()
+        mine = [r for r in rows if r.account_key == account]
         scopes = (
-            (Scope.ACCOUNT_SOURCE, limits.per_account_source,
-             [r.at for r in rows if r.account_key == account and r.source == source]),
-            (Scope.ACCOUNT, limits.per_account, [r.at for r in rows if r.account_key == account]),
+            (
+                Scope.ACCOUNT_SOURCE,
+                limits.per_account_source,
+                [r.at for r in mine if r.source == source],
+            ),
+            (Scope.ACCOUNT, limits.per_account, [r.at for r in mine]),
             (Scope.SOURCE, limits.per_source, [r.at for r in rows if r.source == source]),
             (Scope.TOTAL, limits.total, [r.at for r in rows]),
-        )  # fmt: skip
+        )
         for scope, limit, stamps in scopes:
             if len(stamps) + pending > limit:
                 # Allowed again once enough of the oldest attempts have left the window.
@@ -161,3 +166,4 @@ class SignInThrottle:
             connection.execute(
                 delete(SignInAttempt).where(SignInAttempt.account_key == account_key(username))
             )
+            append(connection, "account.unlocked", {"account": username})

@@ -25,7 +25,7 @@ from licensewatch.graph.connection import CertificateCredential, ClientSecretCre
 from licensewatch.graph.oidc import OidcClient, SignedIn, SignInError, SsoConnection
 from licensewatch.security.crypto import Keyring
 from licensewatch.services.accounts import Principal, scope_of
-from licensewatch.services.audit import record
+from licensewatch.services.audit import append, record
 from licensewatch.services.tenants import SecretInput
 from licensewatch.storage.database import session_scope
 from licensewatch.storage.encrypted import keyring_for
@@ -148,6 +148,8 @@ class SsoService:
                 for name, value in values.items():
                     setattr(row, name, value)
             session.flush()
+            detail = {"tenant_id": tenant, "client_id": row.client_id, "credential": kind.value}
+            append(session, "sso.configured", {**detail, "local_sign_in": given.local_sign_in})
             return _view(row)
 
     def show(self) -> SsoView | None:
@@ -162,6 +164,7 @@ class SsoService:
             if row is None or not row.enabled:
                 return False
             row.enabled = False
+            append(session, "sso.disabled")
             return True
 
     def enabled_view(self) -> SsoView | None:

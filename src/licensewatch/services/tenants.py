@@ -2,19 +2,16 @@
 
 from __future__ import annotations
 
-import datetime as dt
 import json
-from dataclasses import asdict, dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING
 
 from sqlalchemy import Engine, delete, func, select
 from sqlalchemy.orm import Session
 
-from licensewatch.domain.certificates import CertificateError, ClientCertificate, read_small_file
+from licensewatch.domain.certificates import CertificateError, read_small_file
 from licensewatch.domain.identifiers import (
     InvalidInput,
-    check_secret_value,
     parse_client_id,
     parse_https_url,
     parse_tenant,
@@ -28,99 +25,29 @@ from licensewatch.graph.connection import (
     Credential,
     GraphConnection,
 )
-from licensewatch.graph.diagnostics import DiagnosticReport, diagnose
 from licensewatch.security.crypto import Keyring
 from licensewatch.security.redaction import register_secret
+from licensewatch.services.audit import append
+from licensewatch.services.tenant_audit import changed_fields, credential_detail
 from licensewatch.services.tenant_lookup import TenantNotFound as TenantNotFound
 from licensewatch.services.tenant_lookup import tenant_by_name
+from licensewatch.services.tenant_views import CredentialView as CredentialView
+from licensewatch.services.tenant_views import NewCredential as NewCredential
+from licensewatch.services.tenant_views import SecretInput as SecretInput
+from licensewatch.services.tenant_views import TenantSettings as TenantSettings
+from licensewatch.services.tenant_views import TenantView as TenantView
+from licensewatch.services.tenant_views import tenant_view as _view
 from licensewatch.storage.database import session_scope
 from licensewatch.storage.encrypted import keyring_for
 from licensewatch.storage.models.tenants import Credential as CredentialRow
 from licensewatch.storage.models.tenants import CredentialKind, Tenant
 
+if TYPE_CHECKING:
+    from licensewatch.graph.diagnostics import DiagnosticReport
+
 
 class TenantExists(InvalidInput):
     """The name is taken (names compare case-insensitively)."""
-
-
-@dataclass(frozen=True)
-class SecretInput:
-    """A client secret's Value (checked on construction) and the expiry the admin chose in Entra."""
-
-    value: str = field(repr=False)
-    expires: dt.date | None = None
-
-    def __post_init__(self) -> None:
-        object.__setattr__(self, "value", check_secret_value(self.value))
-
-    @property
-    def expires_at(self) -> dt.datetime | None:
-        return dt.datetime.combine(self.expires, dt.time(), dt.UTC) if self.expires else None
-
-
-NewCredential = SecretInput | ClientCertificate
-
-
-@dataclass(frozen=True)
-class TenantSettings:
-    """Input of `add` (name, IDs and credential required) and of `update` (None: unchanged)."""
-
-    name: str | None = None
-    tenant_id: str | None = None
-    client_id: str | None = None
-    credential: NewCredential | None = None
-    cloud: Cloud | None = None
-    authority_host: str | None = None
-    graph_endpoint: str | None = None
-    default_endpoints: bool = False  # drop custom endpoints: back to the cloud's
-    ca_bundle: str | None = None
-    ca_bundle_from_web: bool = False  # a file only, and one message for every failure
-    default_ca_bundle: bool = False
-    sync_interval: dt.timedelta | None = None
-
-
-@dataclass(frozen=True)
-class CredentialView:
-    """What may be shown about a credential: never the secret or the key."""
-
-    kind: str
-    set: bool
-    thumbprint: str | None = None
-    certificate_not_after: dt.datetime | None = None
-    secret_expires_at: dt.datetime | None = None
-
-    def describe(self) -> str:
-        if self.kind == CredentialKind.CERTIFICATE:
-            expiry = f"{self.certificate_not_after:%Y-%m-%d}" if self.certificate_not_after else "?"
-            return f"certificate {self.thumbprint} (expires {expiry})"
-        if self.secret_expires_at is None:
-            return "client secret: set"
-        return f"client secret: set (expires {self.secret_expires_at:%Y-%m-%d})"
-
-
-@dataclass(frozen=True)
-class TenantView:
-    id: int
-    name: str
-    tenant_id: str
-    resolved_tenant_id: str | None
-    organization_name: str | None
-    client_id: str
-    cloud: str
-    authority_host: str
-    graph_endpoint: str
-    ca_bundle: str | None
-    sync_interval_seconds: int | None
-    credential: CredentialView | None
-    last_full_sync_at: dt.datetime | None
-    created_at: dt.datetime
-    allow_writes: bool = False
-    four_eyes: bool = False
-
-    def to_dict(self) -> dict[str, Any]:
-        """JSON-ready (timestamps as ISO 8601); holds nothing secret."""
-        encoded = json.dumps(asdict(self), default=lambda value: value.isoformat())
-        return dict(json.loads(encoded))
 
 
 def check_ca_bundle(value: str, *, from_web: bool = False) -> str:
@@ -180,6 +107,18 @@ class TenantService:
             self._apply(session, tenant, settings)
             session.add(tenant)
             session.flush()
+            detail = credential_detail(settings.credential)
+            append(
+                session,
+                "tenant.added",
+                {
+                    "tenant": tenant.name,
+                    "tenant_id": tenant.directory_id,
+                    "client_id": tenant.client_id,
+                    "cloud": tenant.cloud,
+                    **detail,
+                },
+            )
             return _view(tenant)
 
     def update(self, name: str, settings: TenantSettings) -> TenantView:
@@ -187,6 +126,18 @@ class TenantService:
             tenant = self._get(session, name)
             self._apply(session, tenant, settings)
             session.flush()
+            # A new credential is a rotation, whatever else changed with it.
+            action = "tenant.credential_rotated" if settings.credential else "tenant.changed"
+            append(
+                session,
+                action,
+                {
+                    "tenant": tenant.name,
+                    "renamed_from": None if name == tenant.name else name,
+                    "changed": changed_fields(settings),
+                    **credential_detail(settings.credential),
+                },
+            )
             return _view(tenant)
 
     def _apply(self, session: Session, tenant: Tenant, changes: TenantSettings) -> None:
@@ -234,7 +185,10 @@ class TenantService:
     def remove(self, name: str) -> None:
         """Deletes the tenant and, by database cascade, its credential, runs, users and SKUs."""
         with session_scope(self.engine) as session:
-            session.execute(delete(Tenant).where(Tenant.id == self._get(session, name).id))
+            tenant = self._get(session, name)
+            gone = {"tenant": tenant.name, "tenant_id": tenant.directory_id}
+            session.execute(delete(Tenant).where(Tenant.id == tenant.id))
+            append(session, "tenant.removed", gone)
 
     def record_identity(self, name: str, tenant_id: str | None) -> None:
         """Stores the tenant GUID a successful test learnt (the token's tid)."""
@@ -294,35 +248,10 @@ class TenantService:
 
     def test(self, name: str) -> DiagnosticReport:
         """Runs the setup diagnostics (token, consent, each endpoint, writes) against the tenant."""
+        # Imported here: it loads MSAL and httpx, which listing or changing tenants never needs.
+        from licensewatch.graph.diagnostics import diagnose
+
         with session_scope(self.engine, write=False) as session:
             tenant = self._get(session, name)
             connection, allowed = self.connection_for(tenant), tenant.allow_writes
         return diagnose(connection, writes_allowed=allowed)
-
-
-def _view(tenant: Tenant) -> TenantView:
-    row = tenant.credential
-    credential = None
-    if row is not None:
-        credential = CredentialView(
-            row.kind, True, row.thumbprint, row.certificate_not_after, row.secret_expires_at
-        )
-    cloud = Cloud(tenant.cloud)
-    return TenantView(
-        id=tenant.id,
-        name=tenant.name,
-        tenant_id=tenant.directory_id,
-        resolved_tenant_id=tenant.resolved_tenant_id,
-        organization_name=tenant.organization_name,
-        client_id=tenant.client_id,
-        cloud=cloud.value,
-        authority_host=tenant.authority_host or cloud.authority_host,
-        graph_endpoint=tenant.graph_endpoint or cloud.graph_endpoint,
-        ca_bundle=tenant.ca_bundle,
-        sync_interval_seconds=tenant.sync_interval_seconds,
-        credential=credential,
-        last_full_sync_at=tenant.last_full_sync_at,
-        created_at=tenant.created_at,
-        allow_writes=tenant.allow_writes,
-        four_eyes=tenant.four_eyes,
-    )

@@ -22,6 +22,7 @@ from licensewatch.services.sign_in import SignInLimits, SignInThrottle
 from licensewatch.settings import Settings
 from licensewatch.storage.database import make_engine
 from licensewatch.web import api, pages
+from licensewatch.web.acting import ActingMiddleware
 from licensewatch.web.api import intelligence as intelligence_api
 from licensewatch.web.api import recommendations as recommendations_api
 from licensewatch.web.auth import Caller, LoginRequired, session_caller
@@ -77,6 +78,7 @@ def create_app(
         lifespan=lifespan,
     )
     app.state.lw = context
+    app.add_middleware(ActingMiddleware)
     app.add_middleware(SecurityHeadersMiddleware)
     # Added last, so it is outermost: its figure includes the other middleware and error pages.
     app.add_middleware(ServerTimingMiddleware)

@@ -9,6 +9,7 @@ from typing import Annotated
 from fastapi import Depends, HTTPException, Request, status
 
 from licensewatch.services.accounts import Principal
+from licensewatch.services.acting import current
 from licensewatch.web.context import engine_of
 from licensewatch.web.identity import session_view, token_principal
 from licensewatch.web.security import CSRF_FIELD, CSRF_HEADER, SESSION_COOKIE, tokens_match
@@ -39,7 +40,17 @@ def session_caller(request: Request) -> Caller | None:
     view = session_view(engine_of(request), raw) if raw else None
     caller = Caller(view.principal, view.csrf_secret) if view else None
     request.state.caller = caller
+    if caller is not None:
+        _name_actor(request, caller)
     return caller
+
+
+def _name_actor(request: Request, caller: Caller) -> None:
+    """The audit log's who and from where for this request (filled into its `acting` slot)."""
+    acting = current()
+    acting.name = caller.principal.username
+    # The TCP peer, or the client a trusted proxy names (LICENSEWATCH_TRUSTED_PROXIES).
+    acting.address = request.client.host if request.client else None
 
 
 def page_caller(request: Request) -> Caller:
@@ -91,6 +102,7 @@ def api_caller(request: Request) -> Caller:
             )
         bearer = Caller(principal, None)
         request.state.caller = bearer  # what tenant scoping reads (web/scope.py)
+        _name_actor(request, bearer)
         return bearer
     caller = session_caller(request)
     if caller is None:

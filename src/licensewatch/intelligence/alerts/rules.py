@@ -18,6 +18,7 @@ from licensewatch.intelligence.alerts.webhook import check_url
 from licensewatch.intelligence.catalog import resolve_product
 from licensewatch.security.crypto import Keyring
 from licensewatch.security.redaction import redact_url
+from licensewatch.services.audit import DetailValue, append
 from licensewatch.settings import Settings, load_settings
 from licensewatch.storage.database import session_scope
 from licensewatch.storage.encrypted import keyring_for
@@ -129,6 +130,9 @@ def add_destination(
         )
         session.add(row)
         session.flush()
+        # The name and kind only: a webhook URL can hold a token, and the HMAC key or SMTP
+        # password is a secret.
+        append(session, "alert_destination.added", {"id": row.id, "name": name, "kind": value})
         return row.id
 
 
@@ -164,6 +168,7 @@ def remove_destination(engine: Engine, name: str) -> None:
         if row is None:
             raise LookupError(f"no alert destination {name!r}")
         session.delete(row)
+        append(session, "alert_destination.removed", {"id": row.id, "name": name})
 
 
 def add_rule(
@@ -204,7 +209,14 @@ def add_rule(
         )
         session.add(row)
         session.flush()
+        append(session, "alert_rule.added", _rule_detail(row, tenant, destination_name))
         return row.id
+
+
+def _rule_detail(rule: AlertRule, tenant: str | None, target: str) -> dict[str, DetailValue]:
+    limit = None if rule.threshold is None else f"{rule.threshold:g}{'%' if rule.percent else ''}"
+    where = {"tenant": tenant or "all", "sku_id": rule.sku_id or "all"}
+    return {"id": rule.id, "kind": rule.kind, **where, "threshold": limit, "destination": target}
 
 
 def list_rules(session: Session) -> list[dict[str, Any]]:
@@ -236,3 +248,4 @@ def remove_rule(engine: Engine, rule_id: int) -> None:
         if row is None:
             raise LookupError(f"no alert rule {rule_id}")
         session.delete(row)
+        append(session, "alert_rule.removed", {"id": rule_id, "kind": row.kind})

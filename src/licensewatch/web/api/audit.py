@@ -18,5 +18,5 @@ router = APIRouter(tags=["audit"])
 def get_audit(
     request: Request, caller: ApiAdmin, limit: Limit = 100, offset: Offset = 0
 ) -> list[dict[str, Any]]:
-    """Sign-ins and refused sign-ins, newest first (at, actor, address, action, outcome, detail)."""
+    """Every administrative action, sign-in and refusal, newest first (never a secret)."""
     return [event.to_dict() for event in recent(engine_of(request), limit, offset)]

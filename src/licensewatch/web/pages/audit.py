@@ -1,4 +1,4 @@
-"""The audit log page (administrators): sign-ins, refused sign-ins and what they tell."""
+"""The audit log page (administrators): who changed what, when, from where; sign-ins too."""
 
 from __future__ import annotations
 

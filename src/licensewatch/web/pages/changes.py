@@ -13,6 +13,7 @@ from sqlalchemy.orm import Session
 from starlette.responses import Response
 
 from licensewatch.intelligence.history import ChangeQuery, kind_label
+from licensewatch.services.audit import note
 from licensewatch.storage.database import session_scope
 from licensewatch.storage.models import ChangeKind
 from licensewatch.storage.models.base import utcnow
@@ -89,6 +90,8 @@ def changes_csv(
     # Scoped here, in the request's session: the stream reads in a session of its own.
     query = _query(session, filters)
     stem = f"licensewatch-changes-{filters.tenant or 'all'}-{utcnow():%Y%m%d-%H%M}"
+    detail = {"dataset": "changes", "format": "csv", "tenant": filters.tenant or "all"}
+    note(engine_of(request), "export.downloaded", detail)
     return StreamingResponse(
         _stream(engine_of(request), query),
         media_type="text/csv; charset=utf-8",

@@ -11,6 +11,7 @@ from sqlalchemy import Engine
 from sqlalchemy.orm import Session
 from starlette.responses import Response
 
+from licensewatch.services.audit import note
 from licensewatch.storage.database import session_scope
 from licensewatch.storage.models.base import utcnow
 from licensewatch.web import exports
@@ -56,6 +57,8 @@ def download(
     if tenant and not tenant_refs(session, tenant):
         raise HTTPException(404, f"No tenant named {tenant!r}.")
     stem = f"licensewatch-{dataset}-{tenant or 'all'}-{utcnow():%Y%m%d-%H%M}"
+    detail = {"dataset": dataset, "format": fmt, "tenant": tenant or "all"}
+    note(engine_of(request), "export.downloaded", detail)
     if fmt == "xlsx":
         body = exports.xlsx_bytes(
             dataset, COLUMNS[dataset], _rows(session, dataset, tenant or None)

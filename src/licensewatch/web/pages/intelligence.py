@@ -35,6 +35,7 @@ from licensewatch.intelligence.report_formats import (
     to_xlsx,
 )
 from licensewatch.intelligence.reports import build_report
+from licensewatch.services.audit import note
 from licensewatch.storage.database import session_scope
 from licensewatch.storage.models import Tenant
 from licensewatch.web import scope
@@ -246,6 +247,8 @@ def report_download(
         raise HTTPException(422, "format must be html, xlsx or csv")
     write, mime, suffix = writers[format]
     report = build_report(engine_of(request), _one_for_report(request, tenant))
+    detail = {"dataset": "report", "format": format, "tenant": tenant or "all"}
+    note(engine_of(request), "export.downloaded", detail)
     stamp = f"{report.generated_at:%Y-%m-%d}" if isinstance(report.generated_at, datetime) else ""
     disposition = "inline" if format == "html" else "attachment"
     headers = {"Content-Disposition": f'{disposition}; filename="licensewatch-{stamp}.{suffix}"'}

@@ -10,7 +10,7 @@ from sqlalchemy.exc import OperationalError
 from starlette.responses import Response
 
 from licensewatch.services.accounts import account_exists, authenticate, count_accounts
-from licensewatch.services.audit import record
+from licensewatch.services.audit import note, record
 from licensewatch.services.sessions import SESSION_LIFETIME, end_session, start_session
 from licensewatch.services.sign_in import Refused, Scope
 from licensewatch.services.sso import SsoService, SsoView
@@ -157,6 +157,7 @@ def logout(request: Request, caller: FormCaller) -> Response:
     raw = request.cookies.get(SESSION_COOKIE)
     if raw:
         end_session(app_context(request).engine, raw)
+    note(app_context(request).engine, "local.sign_out")
     response = RedirectResponse("/login", 303)
     response.delete_cookie(SESSION_COOKIE, path="/")
     return response

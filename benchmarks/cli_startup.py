@@ -1,0 +1,107 @@
+"""CLI start-up: `--help`, `balance`, `status`, `tenant list` beside `python -c "import typer"`.
+
+`python -m benchmarks.cli_startup [--runs 7]`. Each command runs `--runs` times in a fresh
+interpreter over a tiny database (one tenant, migrated beforehand); the figure is the fastest
+run's wall time and its CPU time (user + system, from wait4), whose ratio to the bare `import
+typer` is issue 12's target: `--help` at most 2x, the others at most 4x. The fastest run is the
+one least disturbed by other processes on a shared machine.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import subprocess
+import sys
+import tempfile
+import time
+from dataclasses import dataclass
+from pathlib import Path
+
+BASELINE = ("-c", "import typer")
+COMMANDS: dict[str, tuple[str, ...]] = {
+    "import typer": BASELINE,
+    "--help": ("-m", "licensewatch", "--help"),
+    "balance": ("-m", "licensewatch", "balance"),
+    "status": ("-m", "licensewatch", "status"),
+    "tenant list": ("-m", "licensewatch", "tenant", "list"),
+}
+TARGETS = {"--help": 2.0, "balance": 4.0, "status": 4.0, "tenant list": 4.0}
+
+
+@dataclass(frozen=True)
+class StartUp:
+    name: str
+    wall: float  # seconds, fastest run
+    cpu: float  # user + system seconds of that run
+
+    def ratio(self, baseline: StartUp) -> float:
+        return self.wall / baseline.wall
+
+
+def prepare(home: Path) -> None:
+    """A migrated database with one tenant (no network: adding a tenant only stores it)."""
+    from licensewatch.services.tenants import SecretInput, TenantService, TenantSettings
+    from licensewatch.storage.database import make_engine
+
+    engine = make_engine(f"sqlite:///{home / 'licensewatch.db'}")
+    TenantService(engine).add(
+        TenantSettings(
+            name="contoso",
+            tenant_id="contoso.onmicrosoft.com",
+            client_id="3f2b9c7e-1a2b-4c3d-8e9f-0a1b2c3d4e5f",
+            credential=SecretInput("Zq8~BenchmarkSecretValue.ForStartUp_0123456"),
+        )
+    )
+    engine.dispose()
+
+
+def once(args: tuple[str, ...], env: dict[str, str]) -> tuple[float, float]:
+    started = time.perf_counter()
+    process = subprocess.Popen(
+        [sys.executable, *args], env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE
+    )
+    _, status, usage = os.wait4(process.pid, 0)
+    wall = time.perf_counter() - started
+    process.returncode = os.waitstatus_to_exitcode(status)
+    if process.returncode != 0:
+        raise RuntimeError(f"{args} exited {process.returncode}")
+    return wall, usage.ru_utime + usage.ru_stime
+
+
+def measure(runs: int = 7) -> list[StartUp]:
+    with tempfile.TemporaryDirectory() as directory:
+        home = Path(directory) / "home"
+        home.mkdir(mode=0o700)
+        env = {k: v for k, v in os.environ.items() if not k.startswith("LICENSEWATCH_")}
+        env["LICENSEWATCH_HOME"] = str(home)
+        os.environ["LICENSEWATCH_HOME"] = str(home)
+        prepare(home)
+        results: dict[str, list[tuple[float, float]]] = {name: [] for name in COMMANDS}
+        for _ in range(runs):  # interleaved: a burst of load hits every command alike
+            for name, args in COMMANDS.items():
+                results[name].append(once(args, env))
+    return [StartUp(name, *min(times)) for name, times in results.items()]
+
+
+def table(rows: list[StartUp]) -> str:
+    baseline = rows[0]
+    lines = ["| command | wall ms | CPU ms | × import typer (wall) | × (CPU) | target |"]
+    lines.append("|---|---:|---:|---:|---:|---:|")
+    for row in rows:
+        target = f"≤ {TARGETS[row.name]:g}×" if row.name in TARGETS else ""
+        lines.append(
+            f"| `{row.name}` | {row.wall * 1000:.0f} | {row.cpu * 1000:.0f} "
+            f"| {row.ratio(baseline):.2f} | {row.cpu / baseline.cpu:.2f} | {target} |"
+        )
+    return "\n".join(lines)
+
+
+def main(argv: list[str] | None = None) -> None:
+    parser = argparse.ArgumentParser(prog="python -m benchmarks.cli_startup", description=__doc__)
+    parser.add_argument("--runs", type=int, default=7, help="runs per command (fastest counts)")
+    print(table(measure(parser.parse_args(argv).runs)))
+
+
+if __name__ == "__main__":
+    main()
