@@ -91,16 +91,17 @@ def publish_read_models(connection: Connection, tenant_pk: int, /) -> None:
     Inside a savepoint: a failing build is logged and undone, the sync still publishes, and the
     fingerprints (which name the new dataset) make the first reader rebuild it.
     """
-    savepoint = connection.begin_nested()
     try:
-        # Joins the connection's open transaction: closing it neither commits nor rolls back.
-        with Session(bind=connection, autoflush=False) as session:
+        # In a SAVEPOINT of the publish transaction: commit() releases it (the publish commits
+        # later, or rolls everything back), an exception rolls back to it.
+        with Session(
+            bind=connection, autoflush=False, join_transaction_mode="create_savepoint"
+        ) as session:
             tenant = session.get(Tenant, tenant_pk)
             if tenant is not None:
                 build(session, tenant, utcnow(), rules=ALL_RULES, costs=True)
-        savepoint.commit()
+            session.commit()
     except Exception:
-        savepoint.rollback()
         log.exception("tenant %s: the findings and costs read models were not built", tenant_pk)
 
 
