@@ -114,7 +114,7 @@ def test_built_at_publish_and_equal_after_full_and_delta_syncs(world: World) -> 
     assert world.stored_without_rebuild(), "the full sync's publish stored every read model"
     world.assert_equal_to_truth()
     with session_scope(world.engine, write=False) as session:
-        assert session.scalar(select(func.count()).select_from(FindingRow)) > 0
+        assert (session.scalar(select(func.count()).select_from(FindingRow)) or 0) > 0
 
     member = next(u for u in users(world.tenant) if u.account_enabled and held(u))
     assert member.user_principal_name not in _affected(world, FindingRule.DISABLED_HOLDERS)
