@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 from decimal import Decimal
+from functools import lru_cache
 from typing import Any
 
 from licensewatch.intelligence.money import Cost
@@ -19,8 +20,17 @@ def _cost(data: dict[str, Any]) -> Cost:
     return Cost({c: Decimal(a) for c, a in data["a"].items()}, set(data["u"]))
 
 
+@lru_cache(maxsize=4096)
+def _parsed_cost(text: str) -> tuple[tuple[tuple[str, Decimal], ...], frozenset[str]]:
+    # Rows of one rule repeat a few texts (users holding the same products): parse each once.
+    cost = _cost(json.loads(text))
+    return tuple(cost.amounts.items()), frozenset(cost.unpriced)
+
+
 def cost_value(text: str) -> Cost:
-    return _cost(json.loads(text))
+    """A new Cost (callers may merge into it) from the cached parse of its text."""
+    amounts, unpriced = _parsed_cost(text)
+    return Cost(dict(amounts), set(unpriced))
 
 
 def costs_text(costs: list[Cost]) -> str:
@@ -35,6 +45,10 @@ def names_text(names: list[str]) -> str:
     return json.dumps(names, separators=(",", ":"), ensure_ascii=False)
 
 
+@lru_cache(maxsize=4096)
+def _parsed_names(text: str) -> tuple[str, ...]:
+    return tuple(json.loads(text))
+
+
 def names_value(text: str) -> list[str]:
-    value: list[str] = json.loads(text)
-    return value
+    return list(_parsed_names(text))

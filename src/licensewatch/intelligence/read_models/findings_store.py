@@ -142,6 +142,36 @@ def page(
     return [_affected(row) for row in rows], next_cursor
 
 
+def first_pages(
+    session: Session, stored: dict[FindingRule, FindingSummary], limit: int
+) -> dict[FindingRule, tuple[list[Affected], str | None]]:
+    """The first page of every rule in one query: positions are dense from 0, so the rows at
+    positions 0..limit are each rule's page and the probe for a next one."""
+    rows: dict[str, list[Any]] = {rule.value: [] for rule in stored}
+    if stored:
+        tenant_pk = next(iter(stored.values())).tenant_id
+        statement = (
+            select(ROWS.c.rule, ROWS.c.position, ROWS.c.key, ROWS.c.name, ROWS.c.detail)
+            .add_columns(ROWS.c.products, ROWS.c.units, ROWS.c.cost)
+            .where(
+                ROWS.c.tenant_id == tenant_pk,
+                ROWS.c.rule.in_(list(rows)),
+                ROWS.c.position <= limit,
+            )
+            .order_by(ROWS.c.rule, ROWS.c.position)
+        )
+        for row in session.execute(statement):
+            rows[row.rule].append(row)
+    pages: dict[FindingRule, tuple[list[Affected], str | None]] = {}
+    for rule, summary in stored.items():
+        mine = rows[rule.value]
+        more = len(mine) > limit
+        mine = mine[:limit]
+        next_cursor = cursor_of(summary, mine[-1].position) if more and mine else None
+        pages[rule] = ([_affected(row) for row in mine], next_cursor)
+    return pages
+
+
 def stream(session: Session, summary: FindingSummary) -> Iterator[Affected]:
     """Every affected row in order, in batches (keyset): an export never holds them all."""
     after = -1

@@ -13,12 +13,7 @@ from sqlalchemy.orm import Session
 from licensewatch.intelligence.costs import TenantCosts
 from licensewatch.intelligence.findings.base import Finding, FindingRule, csv_rows_of
 from licensewatch.intelligence.read_models import costs_store, findings_store
-from licensewatch.intelligence.read_models.build import (
-    ALL_RULES,
-    costs_stale,
-    refresh,
-    stale_rules,
-)
+from licensewatch.intelligence.read_models.build import ALL_RULES, refresh, stale_rules
 from licensewatch.intelligence.read_models.fingerprint import Inputs, load_inputs
 from licensewatch.storage.database import session_scope
 from licensewatch.storage.models import Tenant, utcnow
@@ -81,24 +76,32 @@ def stored_findings(
     rules = ALL_RULES if rule is None else (rule,)
 
     def read(session: Session, tenant: Tenant, inputs: Inputs) -> list[Finding] | None:
-        if stale_rules(session, tenant.id, inputs, rules):
+        every = findings_store.summaries(session, tenant.id)
+        if any(key not in every or every[key].fingerprint != inputs.finding(key) for key in rules):
             return None
-        stored = findings_store.summaries(session, tenant.id)
-        found: list[Finding] = []
-        for key in rules:
-            finding = findings_store.finding_of(stored[key], tenant.name)
-            if limit != 0:
-                finding.affected, finding.next_cursor = findings_store.page(
-                    session, stored[key], cursor=cursor if rule is not None else None, limit=limit
+        stored = {key: every[key] for key in rules}
+        found = {key: findings_store.finding_of(stored[key], tenant.name) for key in rules}
+        if limit is not None and limit > 0 and cursor is None:
+            pages = findings_store.first_pages(session, stored, limit)  # one query, every rule
+            for key, (affected, next_cursor) in pages.items():
+                found[key].affected, found[key].next_cursor = affected, next_cursor
+        elif limit != 0:
+            for key in rules:
+                found[key].affected, found[key].next_cursor = findings_store.page(
+                    session, stored[key], cursor=cursor, limit=limit
                 )
-            found.append(finding)
-        return found
+        return list(found.values())
 
     return [
         finding
-        for name in tenant_names(engine, tenant_name)
+        for name in _names(engine, tenant_name)
         for finding in _fresh(engine, name, now, read, rules, costs=False)
     ]
+
+
+def _names(engine: Engine, tenant_name: str | None) -> list[str]:
+    # One tenant is looked up by the read itself (LookupError there): no extra transaction.
+    return [tenant_name] if tenant_name is not None else tenant_names(engine, None)
 
 
 def findings_csv(
@@ -139,11 +142,11 @@ def stored_costs(
 
     def read(session: Session, tenant: Tenant, inputs: Inputs) -> TenantCosts | None:
         stored = costs_store.summary(session, tenant.id)
-        if stored is None or costs_stale(session, tenant.id, inputs):
+        if stored is None or stored.fingerprint != inputs.costs():
             return None
         return costs_store.read_costs(session, stored, tenant.name)
 
     return [
         _fresh(engine, name, now, read, rules=(), costs=True)
-        for name in tenant_names(engine, tenant_name)
+        for name in _names(engine, tenant_name)
     ]
