@@ -12,8 +12,14 @@ from licensewatch.intelligence.money import Cost
 
 def cost_text(cost: Cost) -> str:
     """The exact amounts (not rounded: sums of rows must stay exact) and the unpriced names."""
-    amounts = {currency: str(amount) for currency, amount in sorted(cost.amounts.items())}
-    return json.dumps({"a": amounts, "u": sorted(cost.unpriced)}, separators=(",", ":"))
+    return _cost_json(tuple(sorted(cost.amounts.items())), tuple(sorted(cost.unpriced)))
+
+
+@lru_cache(maxsize=4096)
+def _cost_json(amounts: tuple[tuple[str, Decimal], ...], unpriced: tuple[str, ...]) -> str:
+    # A rule's rows repeat a few costs (users holding the same products): encode each once.
+    data = {"a": {currency: str(amount) for currency, amount in amounts}, "u": list(unpriced)}
+    return json.dumps(data, separators=(",", ":"))
 
 
 def _cost(data: dict[str, Any]) -> Cost:
@@ -42,7 +48,12 @@ def costs_value(text: str) -> list[Cost]:
 
 
 def names_text(names: list[str]) -> str:
-    return json.dumps(names, separators=(",", ":"), ensure_ascii=False)
+    return _names_json(tuple(names))
+
+
+@lru_cache(maxsize=4096)
+def _names_json(names: tuple[str, ...]) -> str:
+    return json.dumps(list(names), separators=(",", ":"), ensure_ascii=False)
 
 
 @lru_cache(maxsize=4096)
