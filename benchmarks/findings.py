@@ -2,7 +2,7 @@
 request pays to read them, on a synthetic tenant bulk-loaded into the database.
 
 `python -m benchmarks.findings [--sizes 100000,1000000] [--databases sqlite,postgresql]`
-prints, per size and database, each rule's and the costs' build time (computed in the publish
+prints, per size and database, each rule's and the costs' build time and count (computed in the publish
 transaction), the whole publish step, then the readers: the findings page's data (every rule's
 summary and its first 100 rows), the next page of one rule (keyset), the costs, and the CSV
 export of every row (docs/performance.md). The tenant is written straight through the storage
@@ -200,7 +200,7 @@ def run(kind: str, users: int, folder: Path) -> None:
             backend = "sqlite" if is_sqlite(engine) else "postgresql"
             print(f"\n{backend}, {users:,} users (built in {time.perf_counter() - started:.0f} s)")
             for what, seconds, count in [*build_cost(engine, pk), *reader_cost(engine, "bench")]:
-                print(f"  {what:<36} {seconds * 1000:>9.1f} ms  ({count} rows)", flush=True)
+                print(f"  {what:<36} {seconds * 1000:>9.1f} ms  ({count:,})", flush=True)
         finally:
             engine.dispose()
 
