@@ -2,13 +2,13 @@
 request pays to read them, on a synthetic tenant bulk-loaded into the database.
 
 `python -m benchmarks.findings [--sizes 100000,1000000] [--databases sqlite,postgresql]`
-prints, per size and database, each rule's and the costs' build time and count (computed in the publish
-transaction), the whole publish step, then the readers: the findings page's data (every rule's
-summary and its first 100 rows), the next page of one rule (keyset), the costs, and the CSV
-export of every row (docs/performance.md). The tenant is written straight through the storage
-models (no emulator process, no sync): the emulator's product catalogue with Microsoft's plan
-sets, users holding one to three products directly or via a group, some disabled plans, errors,
-guests, disabled accounts and sign-in dates.
+prints, per size and database, each rule's and the costs' build time and count (computed in
+the publish transaction), the whole publish step, then the readers: the findings page's data
+(every rule's summary and its first 100 rows), the next page of one rule (keyset), the costs,
+and the CSV export of every row (docs/performance.md). The tenant is written straight through
+the storage models (no emulator process, no sync): the emulator's product catalogue with
+Microsoft's plan sets, users holding one to three products directly or via a group, some
+disabled plans, errors, guests, disabled accounts and sign-in dates.
 """
 
 from __future__ import annotations
