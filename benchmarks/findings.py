@@ -1,30 +1,40 @@
-"""Times each findings rule and the costs page on a synthetic tenant bulk-loaded into the database.
+"""Findings and costs at scale: what a publish pays to build their read models, and what a
+request pays to read them, on a synthetic tenant bulk-loaded into the database.
 
 `python -m benchmarks.findings [--sizes 100000,1000000] [--databases sqlite,postgresql]`
-prints one line per rule, costs and database. The tenant is written straight through the storage
-models (no emulator process, no sync): the emulator's product catalogue with Microsoft's plan
-sets, users holding one to three products directly or via a group, some disabled plans, errors,
-guests, disabled accounts and sign-in dates.
+prints, per size and database, each rule's and the costs' build time and count (computed in
+the publish transaction), the whole publish step, then the readers: the findings page's data
+(every rule's summary and its first 100 rows), the next page of one rule (keyset), the costs,
+and the CSV export of every row (docs/performance.md). The tenant is written straight through
+the storage models (no emulator process, no sync): the emulator's product catalogue with
+Microsoft's plan sets, users holding one to three products directly or via a group, some
+disabled plans, errors, guests, disabled accounts and sign-in dates.
 """
 
 from __future__ import annotations
 
 import argparse
 import random
+import statistics
 import tempfile
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import Engine, insert, text
+from sqlalchemy import Engine, func, insert, select, text
 
 from benchmarks.databases import postgres_database, postgres_problem, sqlite_database
 from licensewatch.emulator.products import builtin_catalog
-from licensewatch.intelligence.costs import tenant_costs
-from licensewatch.intelligence.findings import RULES, findings_in_session
-from licensewatch.storage.database import is_sqlite, make_engine, session_scope
+from licensewatch.intelligence.findings import FindingRule
+from licensewatch.intelligence.read_models.build import publish_read_models
+from licensewatch.intelligence.read_models.readers import (
+    findings_csv,
+    stored_costs,
+    stored_findings,
+)
+from licensewatch.storage.database import is_sqlite, make_engine, session_scope, write_transaction
 from licensewatch.storage.models import (
     Group,
     Sku,
@@ -34,6 +44,7 @@ from licensewatch.storage.models import (
     User,
     UserLicense,
 )
+from licensewatch.storage.models.read_models import CostLine, CostSummary, FindingSummary
 
 BATCH = 20_000
 # Every product of the emulator's catalogue, with its real plan sets: several contain another
@@ -129,21 +140,54 @@ def _flush(connection: Any, users: list[dict[str, Any]], licences: list[dict[str
     licences.clear()
 
 
-def timings(engine: Engine, tenant_pk: int) -> Iterator[tuple[str, float, int]]:
-    """(what, seconds, count) for each findings rule, then costs, each in a fresh session."""
-    for rule in RULES:
-        with session_scope(engine, write=False) as session:
-            tenant = session.get(Tenant, tenant_pk)
-            assert tenant is not None
-            started = time.perf_counter()
-            (finding,) = findings_in_session(session, tenant, rules={rule})
-            yield rule.value, time.perf_counter() - started, finding.count
+READS = 5  # each reader is timed this many times; the median is printed
+
+
+def build_cost(engine: Engine, tenant_pk: int) -> Iterator[tuple[str, float, int]]:
+    """What a publish pays: every rule and the costs computed and written in one transaction
+    (the sync's publish callback, `publish_read_models`); then each part's compute time."""
+    started = time.perf_counter()
+    with write_transaction(engine) as connection:
+        publish_read_models(connection, tenant_pk)
+    total = time.perf_counter() - started
     with session_scope(engine, write=False) as session:
-        tenant = session.get(Tenant, tenant_pk)
-        assert tenant is not None
+        for summary in session.scalars(select(FindingSummary).order_by(FindingSummary.rule)):
+            yield f"build {summary.rule}", summary.build_ms / 1000, summary.count
+        costs = session.get(CostSummary, tenant_pk)
+        assert costs is not None, "the read models were not built (see the log)"
+        lines = session.scalar(select(func.count()).select_from(CostLine)) or 0
+        yield "build costs", costs.build_ms / 1000, lines
+    yield "publish: all (compute + write)", total, 0
+
+
+def _median(run: Callable[[], int]) -> tuple[float, int]:
+    times, count = [], 0
+    for _ in range(READS):
         started = time.perf_counter()
-        costs = tenant_costs(session, tenant)
-        yield "costs", time.perf_counter() - started, len(costs.products)
+        count = run()
+        times.append(time.perf_counter() - started)
+    return statistics.median(times), count
+
+
+def reader_cost(engine: Engine, tenant: str) -> Iterator[tuple[str, float, int]]:
+    """What a request pays: the readers of the findings and costs pages, API and CLI."""
+    rule = FindingRule.INACTIVE_USERS
+
+    def first_page() -> int:
+        return sum(len(f.affected) for f in stored_findings(engine, tenant))
+
+    (page,) = stored_findings(engine, tenant, rule=rule)
+
+    def next_page() -> int:
+        (found,) = stored_findings(engine, tenant, rule=rule, cursor=page.next_cursor)
+        return len(found.affected)
+
+    yield "read findings (page, 100/rule)", *_median(first_page)
+    yield f"read next page of {rule.value}", *_median(next_page)
+    yield "read costs", *_median(lambda: len(stored_costs(engine, tenant)[0].products))
+    started = time.perf_counter()
+    rows = sum(1 for _ in findings_csv(engine, [tenant]))
+    yield "read CSV export (every row)", time.perf_counter() - started, rows
 
 
 def run(kind: str, users: int, folder: Path) -> None:
@@ -155,11 +199,8 @@ def run(kind: str, users: int, folder: Path) -> None:
             pk = build(engine, users)
             backend = "sqlite" if is_sqlite(engine) else "postgresql"
             print(f"\n{backend}, {users:,} users (built in {time.perf_counter() - started:.0f} s)")
-            total = 0.0
-            for what, seconds, count in timings(engine, pk):
-                total += seconds
-                print(f"  {what:<24} {seconds * 1000:>9.0f} ms  ({count} affected)", flush=True)
-            print(f"  {'all':<24} {total * 1000:>9.0f} ms")
+            for what, seconds, count in [*build_cost(engine, pk), *reader_cost(engine, "bench")]:
+                print(f"  {what:<36} {seconds * 1000:>9.1f} ms  ({count:,})", flush=True)
         finally:
             engine.dispose()
 

@@ -534,6 +534,7 @@ CASES = [
                         "cost": MONEY,
                     }
                 ],
+                "next_cursor": (str, NONE),  # the next page of `affected` (keyset), or None
             }
         ],
         _findings,

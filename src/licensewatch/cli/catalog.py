@@ -40,8 +40,12 @@ _COLUMNS = (
 
 
 @contextmanager
-def intelligence_engine() -> Iterator[Engine]:
-    """The configured database with admin-actionable errors mapped to one-line messages."""
+def intelligence_engine(*, changes_inputs: bool = False) -> Iterator[Engine]:
+    """The configured database with admin-actionable errors mapped to one-line messages.
+
+    `changes_inputs`: the command changes what findings and costs are computed from (prices,
+    names, exclusions, settings): their read models are rebuilt before it returns.
+    """
     from licensewatch.cli.database import open_engine
     from licensewatch.intelligence.alerts.webhook import DeliveryError
 
@@ -49,6 +53,10 @@ def intelligence_engine() -> Iterator[Engine]:
         engine = open_engine()
         try:
             yield engine
+            if changes_inputs:
+                from licensewatch.intelligence.read_models.build import refresh_read_models
+
+                refresh_read_models(engine)
         except LookupError as error:
             fail(message_of(error), ExitCode.USAGE)
         except DeliveryError as error:
@@ -64,7 +72,7 @@ def import_(
     """Load Microsoft's 'Product names and service plan identifiers' CSV (all or nothing)."""
     from licensewatch.intelligence.catalog import import_catalog, read_source
 
-    with intelligence_engine() as engine:
+    with intelligence_engine(changes_inputs=True) as engine:
         result = import_catalog(engine, read_source(source))
     for message in result.warnings[:10]:
         warn(message)
@@ -79,7 +87,7 @@ def set_name(
     """Give a product your own name (wins over Microsoft's and the built-in names)."""
     from licensewatch.intelligence.catalog import set_name as store
 
-    with intelligence_engine() as engine:
+    with intelligence_engine(changes_inputs=True) as engine:
         sku_id, part = store(engine, product, name)
     stdout().print(f"{escape(part or sku_id)} is now shown as {escape(name)!r}.")
 
@@ -89,7 +97,7 @@ def clear_name(product: ProductArg) -> None:
     """Remove your own name of a product."""
     from licensewatch.intelligence.catalog import clear_name as remove
 
-    with intelligence_engine() as engine:
+    with intelligence_engine(changes_inputs=True) as engine:
         removed = remove(engine, product)
     stdout().print("Name removed." if removed else "That product had no name of yours.")
 

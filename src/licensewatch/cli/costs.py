@@ -79,10 +79,10 @@ def costs(
 ) -> None:
     """Licence costs per month and year: purchased, assigned, unassigned, by department etc."""
     from licensewatch.cli.catalog import intelligence_engine
-    from licensewatch.intelligence.costs import all_costs
+    from licensewatch.intelligence.read_models.readers import stored_costs
 
     with intelligence_engine() as engine:
-        results = all_costs(engine, tenant)
+        results = stored_costs(engine, tenant)
     if output == OutputFormat.JSON:
         print_json([c.to_dict() for c in results])
     elif output == OutputFormat.CSV:

@@ -85,6 +85,7 @@ def daemon(
 ) -> None:
     """Sync every tenant on its interval (one process; SQLite or PostgreSQL)."""
     from licensewatch.intelligence.alerts import evaluate_alerts
+    from licensewatch.intelligence.read_models.build import publish_read_models
     from licensewatch.intelligence.reports import send_due_reports
     from licensewatch.storage.database import make_engine
     from licensewatch.storage.encrypted import keyring_for
@@ -102,6 +103,7 @@ def daemon(
             metrics=SyncMetrics(),
             after_sync=evaluate_alerts,
             send_reports=send_due_reports,
+            on_publish=publish_read_models,
         )
     config = DaemonConfig(concurrency=concurrency, stop_timeout=stop_timeout, once=once)
     runner = Daemon(engine, options, config)
@@ -154,6 +156,7 @@ def worker(
 ) -> None:
     """A scale-out worker: any number of them, on any machines, sharing one PostgreSQL."""
     from licensewatch.intelligence.alerts import evaluate_alerts
+    from licensewatch.intelligence.read_models.build import publish_read_models
     from licensewatch.intelligence.reports import send_due_reports
     from licensewatch.storage.encrypted import keyring_for
     from licensewatch.sync.scheduler import SyncOptions
@@ -179,6 +182,7 @@ def worker(
             metrics=metrics,
             after_sync=evaluate_alerts,
             send_reports=send_due_reports,
+            on_publish=publish_read_models,
         )
     config = WorkerConfig(
         concurrency=concurrency,

@@ -21,6 +21,7 @@ from licensewatch.emulator.state import Tenant as EmulatedTenant
 from licensewatch.intelligence.builtin_names import FREE_PART_NUMBERS
 from licensewatch.intelligence.price_note import set_price_note
 from licensewatch.intelligence.prices import load_prices, set_price
+from licensewatch.intelligence.read_models.build import refresh_read_models
 from licensewatch.storage.database import session_scope, write_transaction
 from licensewatch.storage.models import LicenceChange, Sku, SkuSnapshot, SyncRun
 from licensewatch.sync.runner import Mode, SyncResult
@@ -70,6 +71,7 @@ def set_demo_prices(engine: Engine) -> int:
             set_price(engine, seen[part], amount, "EUR", "monthly")
             count += 1
     set_price_note(engine, PRICE_NOTE)
+    refresh_read_models(engine)  # findings and costs show the demo prices at once
     return count
 
 

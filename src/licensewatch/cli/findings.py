@@ -21,19 +21,29 @@ def findings(
     tenant: Annotated[str | None, typer.Option("--tenant", help="Only this tenant.")] = None,
     output: FormatOpt = OutputFormat.TABLE,
     show_all: Annotated[bool, typer.Option("--all", help="Also rules with nothing found.")] = False,
+    limit: Annotated[
+        int,
+        typer.Option("--limit", min=0, help="Affected rows listed per rule in the table (0: all)."),
+    ] = 50,
 ) -> None:
-    """Run every rule over the current data; each affected user named by userPrincipalName."""
+    """Every rule over the current data, from the stored findings; users named by UPN."""
     if ctx.invoked_subcommand is not None:
         return
-    from licensewatch.intelligence.findings import CSV_COLUMNS, tenant_findings
+    from licensewatch.intelligence.findings import CSV_COLUMNS
+    from licensewatch.intelligence.read_models.readers import (
+        findings_csv,
+        stored_findings,
+        tenant_names,
+    )
 
     with intelligence_engine() as engine:
-        results = tenant_findings(engine, tenant)
+        if output == OutputFormat.CSV:
+            print_csv(findings_csv(engine, tenant_names(engine, tenant)), CSV_COLUMNS)
+            return
+        listed = None if output == OutputFormat.JSON or limit == 0 else limit
+        results = stored_findings(engine, tenant, limit=listed)
     if output == OutputFormat.JSON:
         print_json([f.to_dict() for f in results])
-        return
-    if output == OutputFormat.CSV:
-        print_csv([row for f in results for row in f.csv_rows()], CSV_COLUMNS)
         return
     console = stdout()
     shown = 0
@@ -49,6 +59,10 @@ def findings(
         for a in f.affected:
             who = a.key if f.subject == "users" else a.name
             console.print(f"  - {escape(who)}: {escape(a.detail)}", soft_wrap=True)
+        if f.next_cursor is not None:
+            more = f.count - len(f.affected) if f.subject == "users" else None
+            what = f"{more:,} more" if more else "more"
+            console.print(f"  … {what} (--limit 0 lists all; --format csv exports them)")
         if f.count:
             console.print(f"  [bold]fix:[/] {escape(f.fix)}", soft_wrap=True)
     if not shown:
@@ -65,7 +79,7 @@ def exclude(
     from licensewatch.intelligence.exclusions import exclude as store
     from licensewatch.storage.database import session_scope
 
-    with intelligence_engine() as engine:
+    with intelligence_engine(changes_inputs=True) as engine:
         sku_id, part = store(engine, product, scope)
         with session_scope(engine, write=False) as session:
             name = display_name(session, sku_id, part or sku_id)
@@ -77,7 +91,7 @@ def include(product: ProductArg) -> None:
     """Stop excluding a product."""
     from licensewatch.intelligence.exclusions import include as remove
 
-    with intelligence_engine() as engine:
+    with intelligence_engine(changes_inputs=True) as engine:
         removed = remove(engine, product)
     stdout().print("Exclusion removed." if removed else "That product was not excluded.")
 
@@ -96,7 +110,8 @@ def settings(
     from licensewatch.intelligence.settings import read_settings, write_setting
     from licensewatch.storage.database import session_scope
 
-    with intelligence_engine() as engine:
+    changes = key is not None and value is not None
+    with intelligence_engine(changes_inputs=changes) as engine:
         if key is not None and value is not None:
             write_setting(engine, key, value)
         with session_scope(engine, write=False) as session:

@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 import os
 import sys
-from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from enum import StrEnum
 from typing import Any, NoReturn
@@ -105,7 +105,7 @@ def print_json(data: Any) -> None:
     sys.stdout.write(json.dumps(data, indent=2, ensure_ascii=False, default=str) + "\n")
 
 
-def print_csv(rows: Sequence[Mapping[str, Any]], columns: Sequence[str]) -> None:
+def print_csv(rows: Iterable[Mapping[str, Any]], columns: Sequence[str]) -> None:
     """CSV on stdout, every cell through the export cell rule (no formulas, no controls)."""
     write_csv(sys.stdout, columns, (pick(row, columns) for row in rows))
 

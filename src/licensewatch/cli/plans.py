@@ -247,10 +247,11 @@ def approve(plan_id: PlanArg) -> None:
 def _apply(plan_id: int) -> None:
     from licensewatch.cli.actor import cli_actor
     from licensewatch.cli.database import database
+    from licensewatch.intelligence.read_models.build import publish_read_models
     from licensewatch.sync.plan_apply import apply_plan
 
     with _plans_errors(), database() as engine:
-        report = apply_plan(engine, plan_id, cli_actor())
+        report = apply_plan(engine, plan_id, cli_actor(), on_publish=publish_read_models)
     _print_plan(report.plan)
     counts = report.plan.counts
     if report.stopped:

@@ -43,7 +43,7 @@ def set_(
     """Set what one licence of a product costs per month or per year."""
     from licensewatch.intelligence.prices import set_price
 
-    with intelligence_engine() as engine:
+    with intelligence_engine(changes_inputs=True) as engine:
         price = set_price(engine, product, amount, currency, term)
         name = _shown(engine, price.sku_id, price.part_number)
     stdout().print(
@@ -83,7 +83,7 @@ def remove(product: ProductArg) -> None:
     """Remove a product's price (it then shows as 'no price')."""
     from licensewatch.intelligence.prices import remove_price
 
-    with intelligence_engine() as engine:
+    with intelligence_engine(changes_inputs=True) as engine:
         removed = remove_price(engine, product)
     stdout().print("Price removed." if removed else "That product had no price.")
 
@@ -99,6 +99,6 @@ def import_(
         data = file.read_bytes()
     except OSError as exc:
         fail(f"cannot read {file}: {exc.strerror or exc}")
-    with intelligence_engine() as engine:
+    with intelligence_engine(changes_inputs=True) as engine:
         prices = import_prices(engine, data)
     stdout().print(f"Imported {len(prices)} prices.")

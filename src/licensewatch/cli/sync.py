@@ -84,9 +84,17 @@ def sync_tenant(
     """One tenant's sync with progress output; prints the outcome."""
     connection = service.connection_for(name)
     tenant_pk = service.show(name).id
+    from licensewatch.intelligence.read_models.build import publish_read_models
+
     with sync_progress(name, _users_now(service, tenant_pk)) as progress:
         result = run_sync(
-            service.engine, tenant_pk, connection, mode=mode, shards=shards, progress=progress
+            service.engine,
+            tenant_pk,
+            connection,
+            mode=mode,
+            shards=shards,
+            progress=progress,
+            on_publish=publish_read_models,
         )
     if result.ok:
         stdout().print(f"[green]✓[/] {escape(name)}: {escape(summary(result))}")

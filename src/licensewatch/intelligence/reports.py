@@ -14,10 +14,9 @@ from licensewatch.intelligence.alerts.rules import DestinationKind, destination
 from licensewatch.intelligence.alerts.smtp import message, send
 from licensewatch.intelligence.alerts.webhook import DeliveryError
 from licensewatch.intelligence.catalog import with_names
-from licensewatch.intelligence.costs import tenant_costs
-from licensewatch.intelligence.findings import findings_in_session
 from licensewatch.intelligence.findings.ranking import by_money
 from licensewatch.intelligence.history import ChangeQuery, change_history
+from licensewatch.intelligence.read_models.readers import stored_costs, stored_findings
 from licensewatch.intelligence.report_content import Report
 from licensewatch.intelligence.report_formats import attachments, render_html, render_text
 from licensewatch.security.crypto import Keyring
@@ -40,7 +39,11 @@ class Frequency(StrEnum):
 def build_report(
     engine: Engine, tenant_name: str | None = None, *, now: datetime | None = None, days: int = 7
 ) -> Report:
-    """Read the report's data in one snapshot; `days` is how far back changes go."""
+    """Read the report's data; `days` is how far back changes go.
+
+    Balance and changes are read in one snapshot; costs and findings come from each tenant's
+    read model (each fresh in its own snapshot: rebuilt first when an input changed).
+    """
     now = now or utcnow()
     since = now - timedelta(days=days)
     with session_scope(engine, write=False) as session:
@@ -54,8 +57,6 @@ def build_report(
         report = Report(title, now, since)
         report.balance = with_names(session, balance_rows(session, tenant_name=tenant_name))
         for tenant in tenants:
-            report.costs.append(tenant_costs(session, tenant))
-            report.findings += findings_in_session(session, tenant, now=now)
             query = ChangeQuery(tenant=tenant.name, since=since)
             report.changes += [
                 {
@@ -69,6 +70,9 @@ def build_report(
                 }
                 for change in change_history(session, query, limit=MAX_CHANGES)
             ]
+    for tenant in tenants:
+        report.costs += stored_costs(engine, tenant.name, now=now)
+        report.findings += stored_findings(engine, tenant.name, now=now, limit=None)
     report.findings = by_money(report.findings)
     return report
 

@@ -101,6 +101,7 @@ class DeltaSync(SyncWork):
             if inventory.organization_name is not None:
                 values["organization_name"] = inventory.organization_name
             connection.execute(update(Tenant).where(Tenant.id == self.tenant_id).values(values))
+            self.published(connection)
             self.complete(connection, now)
             if self.reconcile:  # a note on the completed run, as the delta fallbacks write
                 connection.execute(

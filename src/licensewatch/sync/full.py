@@ -122,6 +122,7 @@ class FullSync(SyncWork):
             if inventory.tenant_guid is not None:
                 values["resolved_tenant_id"] = inventory.tenant_guid
             connection.execute(update(Tenant).where(Tenant.id == self.tenant_id).values(values))
+            self.published(connection)
             self.complete(connection, now)
 
     def _user_pages(self, seen: SeenUsers, *, with_sign_in: bool) -> Iterator[Page]:

@@ -35,6 +35,7 @@ from licensewatch.storage.models.plans import ChangePlan, ChangePlanLine
 from licensewatch.sync import plan_lease
 from licensewatch.sync.plan_confirm import confirm_lines
 from licensewatch.sync.runner import SyncAlreadyRunning, run_sync
+from licensewatch.sync.work import OnPublish
 
 log = logging.getLogger(__name__)
 ClientFactory = Callable[[GraphConnection], GraphClient]
@@ -223,6 +224,7 @@ def apply_plan(
     client_factory: ClientFactory | None = None,
     confirm: bool = True,
     keyring: Keyring | None = None,
+    on_publish: OnPublish | None = None,
 ) -> ApplyReport:
     """Send every pending line of an approved plan; a second run resumes where one stopped.
 
@@ -258,7 +260,12 @@ def apply_plan(
     if confirm and finished:
         try:
             result = run_sync(
-                engine, tenant_pk, connection, mode="delta", client_factory=client_factory
+                engine,
+                tenant_pk,
+                connection,
+                mode="delta",
+                client_factory=client_factory,
+                on_publish=on_publish,  # the read models follow the confirmed changes
             )
         except SyncAlreadyRunning as busy:  # the daemon's sync: `plan apply` again confirms
             log.warning("plan %s is applied; not confirmed yet: %s", plan_id, busy)

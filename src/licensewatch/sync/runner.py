@@ -35,7 +35,7 @@ from licensewatch.sync.outcome import (
 )
 from licensewatch.sync.outcome import collect, drop_dataset, fail
 from licensewatch.sync.usage import collect_after_sync
-from licensewatch.sync.work import SyncProgress
+from licensewatch.sync.work import OnPublish, SyncProgress
 
 log = logging.getLogger(__name__)
 
@@ -72,11 +72,13 @@ def run_sync(
     progress: Callable[[SyncProgress], None] | None = None,
     policy: SchedulePolicy | None = None,
     shards: int = 1,
+    on_publish: OnPublish | None = None,
 ) -> SyncResult:
     """One tenant's sync, full or delta ("auto": as `domain.schedule.sync_kind` decides).
 
     An expired or unusable deltaLink falls back to a full sync in the same run (noted on it).
-    Failures return a FAILED result (Ctrl-C: recorded, re-raised).
+    Failures return a FAILED result (Ctrl-C: recorded, re-raised). `on_publish` runs inside
+    the publishing transaction (the CLI and the web app pass the read models' build).
     """
     kind, note = choose_kind(engine, tenant_pk, mode, policy or SchedulePolicy())
     run_id = start_run(engine, tenant_pk, kind)
@@ -96,13 +98,14 @@ def run_sync(
             )
         if kind == SyncKind.DELTA:
             work = DeltaSync(engine, tenant_pk, run_id, client, progress, started=started)
+            work.on_publish = on_publish
             try:
                 work.run()
             except (DeltaTokenExpired, DeltaUnavailable) as exc:
                 _fall_back(engine, result, exc)
         if result.kind == SyncKind.FULL:
             work = FullSync(engine, tenant_pk, run_id, client, progress, started=started)
-            work.shards = shards
+            work.shards, work.on_publish = shards, on_publish
             work.run(token.roles, token.tenant_id)
     except BaseException as exc:
         collect(result, work, client, started)

@@ -28,7 +28,7 @@ from licensewatch.storage.models import SyncRun, SyncStatus, Tenant, TenantSched
 from licensewatch.sync import leases
 from licensewatch.sync.http_pool import SharedHttp
 from licensewatch.sync.runner import ClientFactory, SyncAlreadyRunning, SyncResult, run_sync
-from licensewatch.sync.work import SyncProgress
+from licensewatch.sync.work import OnPublish, SyncProgress
 
 log = logging.getLogger(__name__)
 BUSY_RETRY = timedelta(minutes=1)  # another process runs the tenant: look again soon
@@ -74,6 +74,8 @@ class SyncOptions:
     # passes them in, typed, instead of the scheduler importing them by name.
     after_sync: AfterSync | None = None
     send_reports: SendReports | None = None
+    # The read models (findings, costs) built in each publish transaction.
+    on_publish: OnPublish | None = None
 
     def client_factory_or_shared(self) -> ClientFactory | None:
         if self.client_factory is not None or self.http is None:
@@ -196,6 +198,7 @@ def _run(
                 client_factory=options.client_factory_or_shared(),
                 progress=progress,
                 policy=options.policy,
+                on_publish=options.on_publish,
             )
     except SyncAlreadyRunning as exc:
         outcome.outcome = Outcome.BUSY

@@ -8,7 +8,7 @@ from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import Any
+from typing import Any, Protocol
 
 from sqlalchemy import Connection, Engine, delete, insert, select, update
 
@@ -27,6 +27,14 @@ from licensewatch.storage.models import (
 from licensewatch.sync import changes, collectors
 
 KEEP_REQUEST_IDS = 20
+
+
+class OnPublish(Protocol):
+    """Runs inside the transaction that publishes a tenant's dataset (full or delta), after the
+    tenant row names it: the caller passes the read models' build (`intelligence` is a layer
+    beside `sync`), so they commit, or roll back, with the data they describe."""
+
+    def __call__(self, connection: Connection, tenant_pk: int, /) -> object: ...
 
 
 @dataclass(slots=True)
@@ -54,6 +62,8 @@ class Inventory:
 
 class SyncWork:
     """What full and delta runs share: the client, counters, request ids and progress."""
+
+    on_publish: OnPublish | None = None
 
     def __init__(
         self,
@@ -124,6 +134,13 @@ class SyncWork:
         ]
         if snapshot:
             connection.execute(insert(SkuSnapshot), snapshot)
+
+    def published(self, connection: Connection) -> None:
+        """The dataset is in place (uncommitted): let the caller's callback build on it."""
+        # No progress report here: its callback may write (a lease renewal) on another
+        # connection, which this open write transaction would block on SQLite.
+        if self.on_publish is not None:
+            self.on_publish(connection, self.tenant_id)
 
     def complete(self, connection: Connection, now: datetime) -> None:
         """Mark the run COMPLETED with its counters (inside the committing transaction)."""

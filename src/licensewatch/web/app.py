@@ -33,6 +33,7 @@ from licensewatch.web.background import (
     run_tenant_sync,
 )
 from licensewatch.web.context import AppContext
+from licensewatch.web.pages import findings as findings_pages
 from licensewatch.web.pages import intelligence as intelligence_pages
 from licensewatch.web.security import SecurityHeadersMiddleware, add_security_headers
 from licensewatch.web.templating import render
@@ -91,6 +92,7 @@ def create_app(
     app.include_router(pages.router, include_in_schema=False)
     app.include_router(api.router)
     app.include_router(intelligence_pages.router, include_in_schema=False)
+    app.include_router(findings_pages.router, include_in_schema=False)
     app.include_router(intelligence_api.router)
     app.include_router(recommendations_api.router)
     _add_error_handlers(app)

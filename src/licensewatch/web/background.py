@@ -23,13 +23,16 @@ def run_tenant_sync(engine: Engine, settings: Settings, tenant: str) -> object:
     """One sync of a tenant now, through the daemon's lease so it never overlaps a scheduled one."""
     # Imported here: the pages and the API must not need the sync engine to start.
     from licensewatch.intelligence.alerts import evaluate_alerts
+    from licensewatch.intelligence.read_models.build import publish_read_models
     from licensewatch.sync import leases
     from licensewatch.sync.scheduler import SyncOptions, sync_tenant_once
 
     keyring = keyring_for(engine, settings)
     tenant_pk = TenantService(engine, keyring).show(tenant).id
     leases.ensure_schedules(engine)
-    options = SyncOptions(keyring=keyring, after_sync=evaluate_alerts)
+    options = SyncOptions(
+        keyring=keyring, after_sync=evaluate_alerts, on_publish=publish_read_models
+    )
     return sync_tenant_once(engine, tenant_pk, options, owner=leases.new_owner(), force=True)
 
 
@@ -94,6 +97,7 @@ class EmbeddedDaemon:
 
     def __init__(self, engine: Engine, settings: Settings) -> None:
         from licensewatch.intelligence.alerts import evaluate_alerts
+        from licensewatch.intelligence.read_models.build import publish_read_models
         from licensewatch.intelligence.reports import send_due_reports
         from licensewatch.sync.daemon import Daemon
         from licensewatch.sync.scheduler import SyncOptions
@@ -102,6 +106,7 @@ class EmbeddedDaemon:
             keyring=keyring_for(engine, settings),
             after_sync=evaluate_alerts,
             send_reports=send_due_reports,
+            on_publish=publish_read_models,
         )
         self.daemon = Daemon(engine, options)
         self._thread = threading.Thread(target=self.daemon.run, name="daemon", daemon=True)

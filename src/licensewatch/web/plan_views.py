@@ -62,6 +62,7 @@ def plan_json(engine: Engine, plan: PlanView) -> dict[str, Any]:
 
 def start_apply(request: Request, plan_id: int, actor: Actor) -> bool:
     """Apply in a background thread (a plan of many users takes minutes); False if running."""
+    from licensewatch.intelligence.read_models.build import publish_read_models
     from licensewatch.sync.plan_apply import apply_plan  # the pages need no sync engine to start
 
     context = app_context(request)
@@ -69,7 +70,7 @@ def start_apply(request: Request, plan_id: int, actor: Actor) -> bool:
 
     def run() -> None:
         try:
-            apply_plan(engine, plan_id, actor, keyring=keyring)
+            apply_plan(engine, plan_id, actor, keyring=keyring, on_publish=publish_read_models)
         except Exception:
             log.exception("applying change plan %s failed", plan_id)
 

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from datetime import datetime
 from decimal import Decimal
@@ -71,6 +71,9 @@ class Finding:
     count: int = 0
     cost: Cost | None = None  # None: the rule costs no extra money (hygiene)
     unavailable: str | None = None
+    # Paging of a stored finding (read_models): `affected` is then one page, this the next one's
+    # cursor (None: the last page); a finding computed from scratch lists every row.
+    next_cursor: str | None = None
 
     def to_dict(self) -> dict[str, Any]:
         return {
@@ -83,24 +86,29 @@ class Finding:
             "fix": self.fix,
             "unavailable": self.unavailable,
             "affected": [a.to_dict() for a in self.affected],
+            "next_cursor": self.next_cursor,
         }
 
     def csv_rows(self) -> list[dict[str, Any]]:
         """One row per affected user or product (CSV export)."""
-        base = {"tenant": self.tenant, "rule": self.rule.value, "title": self.title}
-        if self.unavailable:
-            return [{**base, "detail": f"unavailable: {self.unavailable}"}]
-        return [
-            {
-                **base,
-                "user_principal_name": a.key if self.subject == "users" else "",
-                "product": ", ".join(a.products) if self.subject == "users" else a.name,
-                "units": a.units,
-                "detail": a.detail,
-                "monthly_cost": a.cost.text() if self.cost is not None else "",
-            }
-            for a in self.affected
-        ]
+        return list(csv_rows_of(self, self.affected))
+
+
+def csv_rows_of(finding: Finding, affected: Iterable[Affected]) -> Iterator[dict[str, Any]]:
+    """A finding's CSV rows over any iterable of its affected rows (a stored finding streams)."""
+    base = {"tenant": finding.tenant, "rule": finding.rule.value, "title": finding.title}
+    if finding.unavailable:
+        yield {**base, "detail": f"unavailable: {finding.unavailable}"}
+        return
+    for a in affected:
+        yield {
+            **base,
+            "user_principal_name": a.key if finding.subject == "users" else "",
+            "product": ", ".join(a.products) if finding.subject == "users" else a.name,
+            "units": a.units,
+            "detail": a.detail,
+            "monthly_cost": a.cost.text() if finding.cost is not None else "",
+        }
 
 
 CSV_COLUMNS = (

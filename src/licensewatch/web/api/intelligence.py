@@ -10,9 +10,15 @@ from pydantic import BaseModel
 from licensewatch.intelligence.alerts.evaluate import alert_log
 from licensewatch.intelligence.alerts.rules import list_rules
 from licensewatch.intelligence.catalog import UnknownProduct, seen_products, unknown_products
-from licensewatch.intelligence.costs import all_costs
-from licensewatch.intelligence.findings import tenant_findings
+from licensewatch.intelligence.findings import FindingRule
 from licensewatch.intelligence.prices import load_prices, remove_price, set_price
+from licensewatch.intelligence.read_models.build import refresh_read_models
+from licensewatch.intelligence.read_models.findings_store import StaleCursor
+from licensewatch.intelligence.read_models.readers import (
+    PAGE_SIZE,
+    stored_costs,
+    stored_findings,
+)
 from licensewatch.storage.database import session_scope
 from licensewatch.web import scope
 from licensewatch.web.auth import ApiAdmin, ApiCaller
@@ -33,15 +39,39 @@ def _not_found(error: LookupError) -> HTTPException:
     return HTTPException(404, str(error).strip("'\""))
 
 
+MAX_LIMIT = 5000
+
+
 @router.get("/findings")
-def get_findings(request: Request, caller: ApiCaller, tenant: str | None = None) -> list[Any]:
-    """Every rule per tenant: count, affected users (by UPN) or products, money, fix."""
+def get_findings(
+    request: Request,
+    caller: ApiCaller,
+    tenant: str | None = None,
+    rule: FindingRule | None = None,
+    cursor: str | None = None,
+    limit: int = PAGE_SIZE,
+) -> list[Any]:
+    """Every rule per tenant: count, money, fix, and the first `limit` affected users (by UPN)
+    or products (0: none, at most 5000). `next_cursor` pages one rule: pass it back as
+    `cursor` with that `tenant` and `rule`; 409 when the findings were recomputed since."""
+    if not 0 <= limit <= MAX_LIMIT:
+        raise HTTPException(422, f"limit must be between 0 and {MAX_LIMIT}")
+    if cursor and (rule is None or tenant is None):
+        raise HTTPException(422, "a cursor pages one rule of one tenant: pass tenant and rule")
     try:
         engine = engine_of(request)
-        found = scope.per_tenant(request, tenant, lambda t: tenant_findings(engine, t))
+        found = scope.per_tenant(
+            request,
+            tenant,
+            lambda t: stored_findings(engine, t, rule=rule, cursor=cursor, limit=limit),
+        )
         return [f.to_dict() for f in found]
+    except StaleCursor as error:
+        raise HTTPException(409, str(error)) from None
     except LookupError as error:
         raise _not_found(error) from None
+    except ValueError as error:
+        raise HTTPException(422, str(error)) from None
 
 
 @router.get("/costs")
@@ -50,7 +80,8 @@ def get_costs(request: Request, caller: ApiCaller, tenant: str | None = None) ->
     try:
         engine = engine_of(request)
         return [
-            c.to_dict() for c in scope.per_tenant(request, tenant, lambda t: all_costs(engine, t))
+            c.to_dict()
+            for c in scope.per_tenant(request, tenant, lambda t: stored_costs(engine, t))
         ]
     except LookupError as error:
         raise _not_found(error) from None
@@ -79,6 +110,7 @@ def put_price(product: str, body: PriceIn, request: Request, caller: ApiAdmin) -
         raise HTTPException(404, str(error)) from None
     except ValueError as error:
         raise HTTPException(422, str(error)) from None
+    refresh_read_models(engine_of(request))  # findings and costs show the new price at once
     return price.to_dict()
 
 
@@ -89,6 +121,7 @@ def delete_price(product: str, request: Request, caller: ApiAdmin) -> None:
             raise HTTPException(404, f"{product} has no price")
     except UnknownProduct as error:
         raise HTTPException(404, str(error)) from None
+    refresh_read_models(engine_of(request))
 
 
 @router.get("/alerts")

@@ -1,4 +1,4 @@
-"""Pages for findings, costs, the product catalogue and prices (admin edits), alerts and reports."""
+"""Pages for the product catalogue and prices (admin edits), alerts and reports."""
 
 from __future__ import annotations
 
@@ -21,12 +21,10 @@ from licensewatch.intelligence.alerts.rules import (
     remove_rule,
 )
 from licensewatch.intelligence.catalog import seen_products, set_name
-from licensewatch.intelligence.costs import all_costs
 from licensewatch.intelligence.exclusions import exclude, exclusions, include
-from licensewatch.intelligence.findings import tenant_findings
-from licensewatch.intelligence.findings.ranking import by_money, total_at_stake
 from licensewatch.intelligence.price_note import price_note
 from licensewatch.intelligence.prices import load_prices, set_price
+from licensewatch.intelligence.read_models.build import refresh_read_models
 from licensewatch.intelligence.report_formats import (
     STYLE_HASH,
     XLSX_MIME,
@@ -47,64 +45,31 @@ from licensewatch.web.templating import render
 router = APIRouter()
 
 
-def _tenants(request: Request) -> list[str]:
+def visible_tenants(request: Request) -> list[str]:
     with session_scope(engine_of(request), write=False) as session:
         return scope.visible(request, session.scalars(select(Tenant.name).order_by(Tenant.name)))
 
 
-def _price_note(request: Request) -> str | None:
+def price_note_of(request: Request) -> str | None:
     with session_scope(engine_of(request), write=False) as session:
         return price_note(session)
 
 
-def _chosen(request: Request, tenant: str) -> str | None:
-    if tenant and tenant not in _tenants(request):
+def chosen_tenant(request: Request, tenant: str) -> str | None:
+    if tenant and tenant not in visible_tenants(request):
         raise HTTPException(404, f"No tenant named {tenant!r}.")
     return tenant or None
 
 
 def _one_for_report(request: Request, tenant: str) -> str | None:
     """A report covers one tenant or all; a viewer limited to some tenants picks one of them."""
-    chosen = _chosen(request, tenant)
+    chosen = chosen_tenant(request, tenant)
     if chosen is None and caller_scope(request) is not None:
-        names = _tenants(request)
+        names = visible_tenants(request)
         if len(names) != 1:
             raise HTTPException(422, "Choose a tenant for the report (?tenant=NAME).")
         return names[0]
     return chosen
-
-
-@router.get("/findings")
-def findings_page(request: Request, caller: PageCaller, tenant: str = "") -> Response:
-    engine = engine_of(request)
-    results = by_money(
-        scope.per_tenant(request, _chosen(request, tenant), lambda t: tenant_findings(engine, t))
-    )
-    return render(
-        request,
-        "findings.html",
-        caller,
-        findings=results,
-        total=total_at_stake(results),
-        price_note=_price_note(request),
-        tenants=_tenants(request),
-        selected=tenant,
-    )
-
-
-@router.get("/costs")
-def costs_page(request: Request, caller: PageCaller, tenant: str = "") -> Response:
-    engine = engine_of(request)
-    results = scope.per_tenant(request, _chosen(request, tenant), lambda t: all_costs(engine, t))
-    return render(
-        request,
-        "costs.html",
-        caller,
-        costs=results,
-        tenants=_tenants(request),
-        selected=tenant,
-        price_note=_price_note(request),
-    )
 
 
 def _catalog(request: Request, caller: Any, status_code: int = 200, **extra: Any) -> Response:
@@ -141,6 +106,8 @@ async def _admin_change(
         if target == "/alerts":
             return _alerts(request, caller, 422, error=str(error))
         return _catalog(request, caller, 422, error=str(error))
+    if target == "/catalog":  # a name, price or exclusion: findings and costs are rebuilt now
+        await run_in_threadpool(refresh_read_models, engine_of(request))
     return RedirectResponse(target, 303)
 
 
@@ -199,7 +166,7 @@ def _alerts(request: Request, caller: Any, status_code: int = 200, **extra: Any)
         destinations=destinations,
         log=alert_log(engine, 100),
         kinds=[k.value for k in AlertKind],
-        tenants=_tenants(request),
+        tenants=visible_tenants(request),
         **extra,
     )
 

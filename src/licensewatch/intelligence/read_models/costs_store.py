@@ -1,0 +1,104 @@
+"""Costs read model: a tenant's totals, its product lines and each breakdown, written and read."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import Table, delete, insert, select
+from sqlalchemy.orm import Session
+
+from licensewatch.intelligence.costs import ProductCost, TenantCosts, attributes
+from licensewatch.intelligence.read_models.codec import (
+    cost_text,
+    cost_value,
+    costs_text,
+    costs_value,
+)
+from licensewatch.storage.models.read_models import CostLine, CostSummary
+from licensewatch.storage.writers import bulk_insert
+
+LINES: Table = CostLine.__table__  # type: ignore[assignment]
+LINE_COLUMNS: tuple[str, ...] = ("tenant_id", "section", "position", "key", "name")
+LINE_COLUMNS += ("purchased", "assigned", "unassigned", "price", "costs")
+PRODUCTS = "products"
+BY = "by:"  # a breakdown's section: "by:department"
+
+
+def write_costs(
+    session: Session,
+    tenant_pk: int,
+    costs: TenantCosts,
+    *,
+    dataset_id: int | None,
+    fingerprint: str,
+    computed_at: datetime,
+    build_ms: int,
+) -> None:
+    """Replace a tenant's stored costs (a few hundred lines at most: one per product or value)."""
+    connection = session.connection()
+    connection.execute(delete(LINES).where(LINES.c.tenant_id == tenant_pk))
+    connection.execute(delete(CostSummary).where(CostSummary.tenant_id == tenant_pk))
+    connection.execute(
+        insert(CostSummary).values(
+            tenant_id=tenant_pk,
+            dataset_id=dataset_id,
+            fingerprint=fingerprint,
+            computed_at=computed_at,
+            build_ms=build_ms,
+            purchased=cost_text(costs.purchased),
+            assigned=cost_text(costs.assigned),
+            unassigned=cost_text(costs.unassigned),
+        )
+    )
+    lines: list[tuple[Any, ...]] = [
+        (
+            *(tenant_pk, PRODUCTS, n, p.sku_id, p.name, p.purchased, p.assigned, p.unassigned),
+            *(p.price, costs_text([p.purchased_cost, p.assigned_cost, p.unassigned_cost])),
+        )
+        for n, p in enumerate(costs.products)
+    ]
+    for attribute, values in costs.breakdowns.items():
+        lines += [
+            (tenant_pk, BY + attribute, n, value, value, units, 0, 0, None, costs_text([cost]))
+            for n, (value, units, cost) in enumerate(values)
+        ]
+    bulk_insert(connection, LINES, LINE_COLUMNS, lines)
+
+
+def summary(session: Session, tenant_pk: int) -> CostSummary | None:
+    return session.get(CostSummary, tenant_pk)
+
+
+def read_costs(session: Session, stored: CostSummary, tenant: str) -> TenantCosts:
+    """The costs a tenant's stored rows describe, in their stored order."""
+    result = TenantCosts(
+        tenant,
+        purchased=cost_value(stored.purchased),
+        assigned=cost_value(stored.assigned),
+        unassigned=cost_value(stored.unassigned),
+    )
+    statement = (
+        select(LINES)
+        .where(LINES.c.tenant_id == stored.tenant_id)
+        .order_by(LINES.c.section, LINES.c.position)
+    )
+    breakdowns: dict[str, list[tuple[str, int, Any]]] = {}
+    for line in session.execute(statement):
+        costs = costs_value(line.costs)
+        if line.section == PRODUCTS:
+            result.products.append(
+                ProductCost(
+                    line.key, line.name, line.purchased, line.assigned, line.unassigned,
+                    line.price, *costs,
+                )
+            )  # fmt: skip
+        else:
+            breakdowns.setdefault(line.section[len(BY) :], []).append(
+                (line.name, line.purchased, costs[0])
+            )
+    # Every attribute in the order costs computes them (the setting is part of the
+    # fingerprint, so it is the one these rows were built with), an empty one included.
+    for attribute in attributes(session):
+        result.breakdowns[attribute.value] = breakdowns.get(attribute.value, [])
+    return result

@@ -1,0 +1,91 @@
+"""Read models written when a sync publishes: findings per rule with their rows, and costs."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from sqlalchemy import BigInteger, ForeignKey, Integer, String, Text
+from sqlalchemy.orm import Mapped, mapped_column
+
+from licensewatch.storage.models.base import Base
+
+
+def _tenant_fk() -> ForeignKey:
+    return ForeignKey("tenants.id", ondelete="CASCADE")
+
+
+class FindingSummary(Base):
+    """One rule's result for a tenant: counts and money, and the inputs it was computed from.
+
+    `fingerprint` hashes every input of the rule (dataset, names, prices, exclusions, settings and
+    for time-dependent rules the day): a reader that computes another one rebuilds the rule.
+    Money is JSON text of exact decimals (`intelligence/read_models/codec.py`).
+    """
+
+    __tablename__ = "finding_summaries"
+
+    tenant_id: Mapped[int] = mapped_column(_tenant_fk(), primary_key=True)
+    rule: Mapped[str] = mapped_column(String(40), primary_key=True)
+    dataset_id: Mapped[int | None] = mapped_column(Integer)
+    fingerprint: Mapped[str] = mapped_column(String(64))
+    computed_at: Mapped[datetime]
+    build_ms: Mapped[int] = mapped_column(Integer)
+    title: Mapped[str] = mapped_column(Text)
+    subject: Mapped[str] = mapped_column(String(20))
+    fix: Mapped[str] = mapped_column(Text)
+    count: Mapped[int] = mapped_column(BigInteger)
+    rows: Mapped[int] = mapped_column(Integer)  # stored affected rows (finding_rows)
+    cost: Mapped[str | None] = mapped_column(Text)  # NULL: a rule without money (hygiene)
+    unavailable: Mapped[str | None] = mapped_column(Text)
+
+
+class FindingRow(Base):
+    """One affected user or product of a rule, at its position in the rule's order (keyset)."""
+
+    __tablename__ = "finding_rows"
+
+    tenant_id: Mapped[int] = mapped_column(_tenant_fk(), primary_key=True)
+    rule: Mapped[str] = mapped_column(String(40), primary_key=True)
+    position: Mapped[int] = mapped_column(Integer, primary_key=True)
+    key: Mapped[str] = mapped_column(Text)
+    name: Mapped[str] = mapped_column(Text)
+    detail: Mapped[str] = mapped_column(Text)
+    products: Mapped[str] = mapped_column(Text)  # JSON list of product names
+    units: Mapped[int] = mapped_column(BigInteger)
+    cost: Mapped[str] = mapped_column(Text)
+
+
+class CostSummary(Base):
+    """A tenant's cost totals and the fingerprint of the inputs they were computed from."""
+
+    __tablename__ = "cost_summaries"
+
+    tenant_id: Mapped[int] = mapped_column(_tenant_fk(), primary_key=True)
+    dataset_id: Mapped[int | None] = mapped_column(Integer)
+    fingerprint: Mapped[str] = mapped_column(String(64))
+    computed_at: Mapped[datetime]
+    build_ms: Mapped[int] = mapped_column(Integer)
+    purchased: Mapped[str] = mapped_column(Text)
+    assigned: Mapped[str] = mapped_column(Text)
+    unassigned: Mapped[str] = mapped_column(Text)
+
+
+class CostLine(Base):
+    """A product's cost line (section "products") or one value of a breakdown ("by:ATTRIBUTE").
+
+    For a breakdown, `purchased` holds the licences and `costs` one cost; a product line has
+    its three costs (purchased, assigned, unassigned).
+    """
+
+    __tablename__ = "cost_lines"
+
+    tenant_id: Mapped[int] = mapped_column(_tenant_fk(), primary_key=True)
+    section: Mapped[str] = mapped_column(String(60), primary_key=True)
+    position: Mapped[int] = mapped_column(Integer, primary_key=True)
+    key: Mapped[str] = mapped_column(Text)
+    name: Mapped[str] = mapped_column(Text)
+    purchased: Mapped[int] = mapped_column(BigInteger)
+    assigned: Mapped[int] = mapped_column(BigInteger)
+    unassigned: Mapped[int] = mapped_column(BigInteger)
+    price: Mapped[str | None] = mapped_column(Text)
+    costs: Mapped[str] = mapped_column(Text)  # JSON list of costs
