@@ -32,6 +32,7 @@ from licensewatch.web.background import (
 )
 from licensewatch.web.context import AppContext
 from licensewatch.web.pages import intelligence as intelligence_pages
+from licensewatch.web.queries.keyset import BadCursor
 from licensewatch.web.security import SecurityHeadersMiddleware, add_security_headers
 from licensewatch.web.templating import render
 from licensewatch.web.timing import ServerTimingMiddleware
@@ -132,6 +133,12 @@ def _add_error_handlers(app: FastAPI) -> None:
             )
         add_security_headers(response.headers, request.scope)
         return response
+
+    @app.exception_handler(BadCursor)
+    async def bad_cursor(request: Request, exc: BadCursor) -> Response:
+        if _wants_json(request):
+            return JSONResponse({"detail": str(exc)}, 422)
+        return _error_page(request, 422, str(exc))
 
     @app.exception_handler(RequestValidationError)
     async def invalid_request(request: Request, exc: RequestValidationError) -> Response:

@@ -15,9 +15,9 @@ from licensewatch.web.pages import (
     inventory,
     login,
     onboarding,
-    people,
     sso,
     tenants,
+    users,
 )
 
 router = APIRouter()
@@ -28,7 +28,7 @@ MODULES = (
     health,
     dashboard,
     inventory,
-    people,
+    users,
     changes,
     onboarding,
     tenants,

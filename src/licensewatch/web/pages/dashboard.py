@@ -13,7 +13,7 @@ from starlette.responses import Response
 from licensewatch.web import scope
 from licensewatch.web.auth import AdminForm, PageCaller
 from licensewatch.web.context import app_context, reader
-from licensewatch.web.paging import Offset
+from licensewatch.web.paging import Cursor, Offset
 from licensewatch.web.queries.balance import balance_rows, combined_rows, totals, trends
 from licensewatch.web.queries.common import tenant_refs
 from licensewatch.web.queries.runs import sync_runs
@@ -67,6 +67,7 @@ def runs_page(
     session: Reader,
     tenant: str = "",
     offset: Offset = 0,
+    cursor: Cursor = "",
     notice: str = "",
 ) -> Response:
     refs = tenant_refs(session)
@@ -77,7 +78,8 @@ def runs_page(
         caller,
         tenants=refs,
         selected=tenant,
-        page=sync_runs(session, chosen, limit=50, offset=offset),
+        page=sync_runs(session, chosen, limit=50, offset=offset, cursor=cursor),
+        cursor=cursor,
         notice=notice,
         running=app_context(request).launcher.running(),
     )
