@@ -8,10 +8,11 @@ from datetime import datetime
 from typing import Any
 
 from pydantic import BaseModel
-from sqlalchemy import bindparam, func, select
+from sqlalchemy import ColumnElement, Select, bindparam, select
 from sqlalchemy.orm import Session
 
 from licensewatch.storage.models.runs import SyncRun
+from licensewatch.storage.models.tenants import Tenant
 from licensewatch.web.queries import keyset
 from licensewatch.web.queries.common import Page, TenantRef, clamp, ids, make_page
 
@@ -103,13 +104,26 @@ def _moment(text: str) -> datetime:
         raise keyset.BadCursor("the cursor is not one this list gave out: start again") from None
 
 
-_IN_TENANTS = SyncRun.tenant_id.in_(bindparam("ids", expanding=True))
-_NEWEST = select(func.max(SyncRun.id)).where(_IN_TENANTS).group_by(SyncRun.tenant_id)
-_LATEST_RUNS = select(*SyncRun.__table__.c).where(SyncRun.id.in_(_NEWEST))
-_LAST_COMPLETED = (
-    select(SyncRun.tenant_id, func.max(SyncRun.finished_at).label("finished"))
-    .where(_IN_TENANTS, SyncRun.status == "COMPLETED")
-    .group_by(SyncRun.tenant_id)
+def _newest(*conditions: ColumnElement[bool]) -> Select[int]:
+    # One index seek per tenant on (tenant_id, started_at): a GROUP BY over sync_runs read
+    # every run ever recorded (a daemon syncing every 15 minutes records 35,000 a year).
+    return (
+        select(SyncRun.id)
+        .where(SyncRun.tenant_id == Tenant.id, *conditions)
+        .order_by(SyncRun.started_at.desc(), SyncRun.id.desc())
+        .limit(1)
+        .correlate(Tenant)
+    )
+
+
+_IN_TENANTS = Tenant.id.in_(bindparam("ids", expanding=True))
+_LATEST_RUNS = select(*SyncRun.__table__.c).where(
+    SyncRun.id.in_(select(_newest().scalar_subquery()).where(_IN_TENANTS))
+)
+_LAST_COMPLETED = select(SyncRun.tenant_id, SyncRun.finished_at.label("finished")).where(
+    SyncRun.id.in_(
+        select(_newest(SyncRun.status == "COMPLETED").scalar_subquery()).where(_IN_TENANTS)
+    )
 )
 
 
