@@ -11,10 +11,10 @@ from datetime import datetime, timedelta
 from enum import StrEnum
 from typing import Any
 
-from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
 from sqlalchemy import Engine, Update, delete, select, update
 
+from licensewatch.services.passwords import hash_password, needs_rehash, verify_password
 from licensewatch.storage.database import session_scope
 from licensewatch.storage.models.accounts import Account, ApiToken, Role, WebSession
 from licensewatch.storage.models.base import utcnow
@@ -28,7 +28,6 @@ TOKEN_PREFIX = "lw_"  # noqa: S105 - a public prefix that makes leaked tokens gr
 _USERNAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9._@-]{0,149}")
 # Touching last_seen on every request would turn every page view into a write.
 LAST_SEEN_GRANULARITY = timedelta(minutes=1)
-_hasher = PasswordHasher()
 
 
 @functools.cache
@@ -37,7 +36,7 @@ def _dummy_hash() -> str:
 
     Made on first use: hashing at import cost every CLI command a quarter of a second.
     """
-    return _hasher.hash(secrets.token_urlsafe(16))
+    return hash_password(secrets.token_urlsafe(16))
 
 
 class AccountError(ValueError):
@@ -103,7 +102,7 @@ def create_account(engine: Engine, username: str, role: Role, password: str | No
     password = generate_password() if password is None else password
     if len(password) < MIN_PASSWORD_LENGTH:
         raise AccountError(f"password must be at least {MIN_PASSWORD_LENGTH} characters")
-    password_hash = _hasher.hash(password)  # before the transaction: no lock held while hashing
+    password_hash = hash_password(password)  # before the transaction: no lock held while hashing
     with session_scope(engine) as session:
         if session.scalar(select(Account.id).where(Account.username == name)) is not None:
             raise AccountError(f"account {name!r} already exists")
@@ -122,7 +121,7 @@ def set_password(
     password = generate_password() if password is None else password
     if len(password) < MIN_PASSWORD_LENGTH:
         raise AccountError(f"password must be at least {MIN_PASSWORD_LENGTH} characters")
-    new_hash = _hasher.hash(password)  # before the transaction: no lock held while hashing
+    new_hash = hash_password(password)  # before the transaction: no lock held while hashing
     with session_scope(engine) as session:
         account = session.scalar(select(Account).where(Account.username == username))
         if account is None:
@@ -196,14 +195,14 @@ def authenticate(engine: Engine, username: str, password: str) -> Principal | No
         ).first()  # fmt: skip
     stored = row.password_hash if row is not None else _dummy_hash()
     try:
-        _hasher.verify(stored, password)
+        verify_password(stored, password)
     except (VerificationError, InvalidHashError):
         return None
     if row is None or row.disabled:
         return None
     values: dict[str, object] = {"last_login_at": utcnow()}
-    if _hasher.check_needs_rehash(stored):
-        values["password_hash"] = _hasher.hash(password)
+    if needs_rehash(stored):
+        values["password_hash"] = hash_password(password)
     with session_scope(engine) as session:  # one short write
         changed = session.execute(
             update(Account)

@@ -38,9 +38,9 @@ from licensewatch.web.templating import render
 from licensewatch.web.timing import ServerTimingMiddleware
 
 STATIC = Path(__file__).parent / "static"
-# A worker's connections: 8 MiB of SQLite page cache each instead of a sync's 40 MiB, and at most
-# 10 of them (the GIL runs one query at a time anyway): 15 × 40 MiB held ≈ 600 MB in one worker.
-WEB_POOLING = Pooling(cache_kib=8_192, size=4, overflow=6)
+# A worker's connections: 4 MiB of SQLite page cache each instead of a sync's 40 MiB (the
+# operating system caches the file too); 15 connections × 40 MiB could hold 600 MB in one worker.
+WEB_POOLING = Pooling(cache_kib=4_096, size=5, overflow=10)
 
 
 def create_app(

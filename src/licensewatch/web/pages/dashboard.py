@@ -47,7 +47,7 @@ def dashboard(request: Request, caller: PageCaller, session: Reader, tenant: str
         # Paid products only (domain/balance.py): the cards add up and equal the API's totals.
         totals=totals(combined or rows),
         trends=trends(session, tenant or None),
-        running=app_context(request).launcher.running(),
+        running=app_context(request).launcher.running(session.connection()),
     )
 
 
@@ -81,5 +81,5 @@ def runs_page(
         page=sync_runs(session, chosen, limit=50, offset=offset, cursor=cursor),
         cursor=cursor,
         notice=notice,
-        running=app_context(request).launcher.running(),
+        running=app_context(request).launcher.running(session.connection()),
     )
