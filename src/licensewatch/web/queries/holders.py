@@ -25,6 +25,7 @@ from licensewatch.web.queries.user_list import user_runs
 from licensewatch.web.queries.walk import END, Position, Run, walk
 
 LIST = "holders"
+FEW = 1_000  # at most this many holders are always read from the product's index
 # (run, key, user id, group id or "" for a direct assignment) of the last row shown.
 _CURSOR_TYPES = (int, str, str, str)
 _USER = (User.dataset_id, User.id, User.user_principal_name, User.display_name,
@@ -131,7 +132,7 @@ def _few(session: Session, tenant: TenantRef, sku_id: str) -> bool:
         )
     ).scalar()
     users = session.scalar(select(SyncRun.users_read).where(SyncRun.id == tenant.dataset_id))
-    threshold = max(1_000, int((64 * (users or 0)) ** 0.5))
+    threshold = max(FEW, int((64 * (users or 0)) ** 0.5))
     return counts is not None and counts <= threshold
 
 

@@ -81,7 +81,10 @@ def walk(
                 if len(found) < need:
                     break  # this run is exhausted
                 continue
-            size = min(size * 2 if size else _first_window(need), WINDOW, budget)
+            size = min(size * 2 if size else _first_window(need), WINDOW)
+            # A run begun with the budget spent still reads one first window, so the frontier
+            # is always a position inside a run (at most one window over the budget per run).
+            size = min(size, budget) if budget > 0 else min(size, _first_window(need))
             found, end = _read_window(connection, dataset, run, columns, base, pending, size, need)
             rows += [((index, r.k, r.id), r) for r in found]
             budget -= size
