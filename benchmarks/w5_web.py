@@ -109,7 +109,7 @@ def _one(config: Config, work: Workload, kind: str, size: int) -> dict[str, Any]
             endpoints = _endpoints(server.base, token)
             rounds = 3 if config.quick else 10
             login = (token, USERNAME, password)
-            alone = hammer(server.base, endpoints, 1, 20.0, *login, rounds=rounds)
+            alone = hammer(server.base, endpoints, 1, 10.0, *login, rounds=rounds)
             mixed = hammer(server.base, endpoints, CLIENTS, seconds, *login)
             during = {pid: round(rss) for pid, rss in server.peak.items()}
             after = [round(rss) for rss in server.rss_now()]

@@ -30,6 +30,9 @@ _CSRF = re.compile(r'name="csrf_token" value="([^"]+)"')
 _APP_DUR = re.compile(r"(?:^|,)\s*app\s*;(?:[^,]*;)?\s*dur=([0-9.]+)")
 
 
+TIMEOUT = 120.0  # seconds a client waits for one answer
+
+
 def server_ms(header: str | None) -> float | None:
     """The `app;dur=` milliseconds of a Server-Timing header, or None."""
     match = _APP_DUR.search(header or "")
@@ -84,7 +87,7 @@ async def _load(spec: dict[str, Any]) -> Samples:
     samples = Samples()
     bearer = {"Authorization": f"Bearer {spec['token']}"}
     http = [
-        httpx.AsyncClient(base_url=spec["base_url"], timeout=60.0, trust_env=False)
+        httpx.AsyncClient(base_url=spec["base_url"], timeout=TIMEOUT, trust_env=False)
         for _ in range(clients)
     ]
     try:
@@ -130,8 +133,12 @@ async def _one(
     bearer: dict[str, str],
 ) -> None:
     began = time.perf_counter()
-    answer = await client.get(path, headers=None if page else bearer)
-    await answer.aread()
+    try:
+        answer = await client.get(path, headers=None if page else bearer)
+        await answer.aread()
+    except httpx.HTTPError:  # a timeout (TIMEOUT s) counts as an error, it does not end the run
+        samples.add(label, time.perf_counter() - began, None, False)
+        return
     elapsed = time.perf_counter() - began
     dur = server_ms(answer.headers.get("server-timing"))
     ok = answer.status_code == 200
