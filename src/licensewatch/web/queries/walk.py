@@ -23,7 +23,7 @@ from licensewatch.storage.models.inventory import User
 from licensewatch.web.queries.keyset import Column, after
 
 WINDOW = 2_000  # index entries per window (the first ones are smaller: _first_window)
-BUDGET = 10_000  # index entries one page may read before it stops and says where
+BUDGET = 5_000  # index entries one page may read before it stops and says where
 END = (1 << 30, "", "")  # a position past every row: the walk is exhausted
 
 
