@@ -36,8 +36,18 @@ def parse(argv: list[str]) -> tuple[Config, list[str], Path | None]:
     parser.add_argument("--latency-ms", type=int, default=300, help="W2's delay per request")
     parser.add_argument("--shards", type=int, default=8, help="W2's shard count")
     parser.add_argument("--profile-dir", type=Path, default=None, help="cProfile W1's syncs")
+    parser.add_argument("--w5-sizes", default="300000,1000000", help="W5's tenant sizes")
+    parser.add_argument("--w5-databases", default="sqlite,postgresql", help="W5's databases")
+    parser.add_argument("--w5-workers", type=int, default=None, help="W5's serve --workers")
     args = parser.parse_args(argv)
-    config = Config(latency_ms=args.latency_ms, shards=args.shards, profile_dir=args.profile_dir)
+    config = Config(
+        latency_ms=args.latency_ms,
+        shards=args.shards,
+        profile_dir=args.profile_dir,
+        web_sizes=tuple(int(s) for s in args.w5_sizes.split(",") if s.strip()),
+        web_databases=tuple(d.strip() for d in args.w5_databases.split(",") if d.strip()),
+        web_workers=args.w5_workers,
+    )
     if args.quick:
         config = replace(config, quick=True, sizes=QUICK_SIZES, msgraph_cap=999)
     if args.sizes:

@@ -19,6 +19,9 @@ class Config:
     seed: int = 1
     workdir: Path = Path("/tmp")
     profile_dir: Path | None = None  # cProfile dumps of the sync children (W1)
+    web_sizes: tuple[int, ...] = (300_000, 1_000_000)  # W5: users of its one tenant
+    web_databases: tuple[str, ...] = ("sqlite", "postgresql")  # W5
+    web_workers: int | None = None  # W5: `serve --workers` (None: serve's default, the CPUs)
 
     @property
     def label(self) -> str:

@@ -30,6 +30,9 @@ _CSRF = re.compile(r'name="csrf_token" value="([^"]+)"')
 _APP_DUR = re.compile(r"(?:^|,)\s*app\s*;(?:[^,]*;)?\s*dur=([0-9.]+)")
 
 
+TIMEOUT = 120.0  # seconds a client waits for one answer
+
+
 def server_ms(header: str | None) -> float | None:
     """The `app;dur=` milliseconds of a Server-Timing header, or None."""
     match = _APP_DUR.search(header or "")
@@ -84,26 +87,31 @@ async def _load(spec: dict[str, Any]) -> Samples:
     samples = Samples()
     bearer = {"Authorization": f"Bearer {spec['token']}"}
     http = [
-        httpx.AsyncClient(base_url=spec["base_url"], timeout=60.0, trust_env=False)
+        httpx.AsyncClient(base_url=spec["base_url"], timeout=TIMEOUT, trust_env=False)
         for _ in range(clients)
     ]
     try:
         # Sign-ins (argon2) before the clock starts, all at once so no connection idles past the
         # server's keep-alive timeout before the load begins.
         await asyncio.gather(*(login(c, spec["username"], spec["password"]) for c in http))
+        if spec.get("rounds"):  # each endpoint alone: `rounds` requests in a row, one client
+            cpu_before, started = time.process_time(), time.perf_counter()
+            for label, path, page in endpoints:
+                cap = time.perf_counter() + seconds
+                for _ in range(int(spec["rounds"])):
+                    await _one(http[0], samples, str(label), str(path), page, bearer)
+                    if time.perf_counter() > cap:
+                        break
+            samples.seconds = time.perf_counter() - started
+            samples.client_cpu = time.process_time() - cpu_before
+            return samples
         deadline = time.perf_counter() + seconds
 
         async def worker(client: httpx.AsyncClient, offset: int) -> None:
             i = offset
             while time.perf_counter() < deadline:
                 label, path, page = endpoints[i % len(endpoints)]
-                began = time.perf_counter()
-                answer = await client.get(str(path), headers=None if page else bearer)
-                await answer.aread()
-                elapsed = time.perf_counter() - began
-                dur = server_ms(answer.headers.get("server-timing"))
-                ok = answer.status_code == 200
-                samples.add(str(label), elapsed, None if dur is None else dur / 1000, ok)
+                await _one(client, samples, str(label), str(path), page, bearer)
                 i += 1
 
         cpu_before, started = time.process_time(), time.perf_counter()
@@ -116,23 +124,48 @@ async def _load(spec: dict[str, Any]) -> Samples:
     return samples
 
 
+async def _one(
+    client: httpx.AsyncClient,
+    samples: Samples,
+    label: str,
+    path: str,
+    page: Any,
+    bearer: dict[str, str],
+) -> None:
+    began = time.perf_counter()
+    try:
+        answer = await client.get(path, headers=None if page else bearer)
+        await answer.aread()
+    except httpx.HTTPError:  # a timeout (TIMEOUT s) counts as an error, it does not end the run
+        samples.add(label, time.perf_counter() - began, None, False)
+        return
+    elapsed = time.perf_counter() - began
+    dur = server_ms(answer.headers.get("server-timing"))
+    ok = answer.status_code == 200
+    samples.add(label, elapsed, None if dur is None else dur / 1000, ok)
+
+
 def hammer(
     base_url: str,
     endpoints: Sequence[tuple[str, str, bool]],
-    *,
     clients: int,
     seconds: float,
     token: str,
     username: str,
     password: str,
+    *,
+    rounds: int = 0,
 ) -> Samples:
     """`clients` concurrent clients cycling through the endpoints, run in a child process.
 
     Each endpoint is (label, path, is_page): pages use a signed-in session, the API a token.
+    With `rounds`, one client asks each endpoint alone `rounds` times in a row (at most
+    `seconds` per endpoint) instead.
     """
     spec = {
         "base_url": base_url, "endpoints": [list(e) for e in endpoints], "clients": clients,
         "seconds": seconds, "token": token, "username": username, "password": password,
+        "rounds": rounds,
     }  # fmt: skip
     with tempfile.TemporaryDirectory(prefix="lw-webload-") as folder:
         spec_file, out_file = Path(folder) / "spec.json", Path(folder) / "out.json"
@@ -143,7 +176,8 @@ def hammer(
         done = subprocess.run(
             [sys.executable, "-m", "benchmarks.webload", str(spec_file)],
             cwd=Path(__file__).resolve().parent.parent,
-            capture_output=True, text=True, timeout=seconds + 600, check=False,
+            capture_output=True, text=True, check=False,
+            timeout=seconds * (len(endpoints) if rounds else 1) + 600,
         )  # fmt: skip
         if done.returncode != 0 or not out_file.exists():
             raise RuntimeError(f"load generator exited {done.returncode}: {done.stderr[-2000:]}")

@@ -131,7 +131,14 @@ CHANGE = ANY  # the seed records no change; tests/web/test_change_history_web.py
 
 
 def page(item: Shape) -> dict[str, Shape]:
-    return {"items": [item], "limit": int, "offset": int, "has_more": bool, "total": (int, NONE)}
+    return {
+        "items": [item],
+        "limit": int,
+        "offset": int,
+        "has_more": bool,
+        "total": (int, NONE),
+        "next_cursor": (str, NONE),  # where the next page starts (None on the last page)
+    }
 
 
 def by(rows: list[dict[str, Any]], key: str) -> dict[Any, dict[str, Any]]:

@@ -17,7 +17,7 @@ from sqlalchemy import Engine, func, select
 from typer.testing import CliRunner
 
 from licensewatch.cli import app
-from licensewatch.services import accounts
+from licensewatch.services import accounts, passwords
 from licensewatch.services.accounts import create_account
 from licensewatch.services.sign_in import Refused, Scope, SignInLimits, SignInThrottle, source_key
 from licensewatch.settings import Settings
@@ -44,7 +44,7 @@ class CountingHasher(PasswordHasher):
 @pytest.fixture
 def counting(monkeypatch: pytest.MonkeyPatch) -> type[CountingHasher]:
     CountingHasher.verified = 0
-    monkeypatch.setattr(accounts, "_hasher", CountingHasher())
+    monkeypatch.setattr(passwords, "_hasher", CountingHasher())
     return CountingHasher
 
 
@@ -229,7 +229,7 @@ def test_no_write_lock_is_held_while_a_password_is_checked(
     settings = _settings(tmp_path)
     engine = _engine(settings)
     hasher = PausingHasher()
-    monkeypatch.setattr(accounts, "_hasher", hasher)
+    monkeypatch.setattr(passwords, "_hasher", hasher)
     with ThreadPoolExecutor(1) as pool:
         checking = pool.submit(accounts.authenticate, engine, username, PASSWORD)
         assert hasher.inside.wait(30)

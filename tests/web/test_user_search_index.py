@@ -14,7 +14,7 @@ from licensewatch.storage.models import SyncRun, SyncStatus, Tenant, User
 from licensewatch.storage.models.base import utcnow
 from licensewatch.web.queries.common import tenant_refs
 from licensewatch.web.queries.search import NAME_KEY, UPN_KEY, fold, starts_with
-from licensewatch.web.queries.users import UserFilter, search_users
+from licensewatch.web.queries.user_list import UserFilter, search_users
 
 PEOPLE = [
     ("anna.berg@contoso.example", "Anna Berg"),

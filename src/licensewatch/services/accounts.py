@@ -12,11 +12,11 @@ import secrets
 from dataclasses import dataclass
 from datetime import datetime
 
-from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
 from sqlalchemy import Engine, delete, select, update
 
 from licensewatch.services.audit import DetailValue, append
+from licensewatch.services.passwords import hash_password, needs_rehash, verify_password
 from licensewatch.services.principals import LAST_SEEN_GRANULARITY as LAST_SEEN_GRANULARITY
 from licensewatch.services.principals import AccountError as AccountError
 from licensewatch.services.principals import Principal as Principal
@@ -41,7 +41,6 @@ from licensewatch.storage.models.tenants import Tenant
 
 MIN_PASSWORD_LENGTH = 12
 _USERNAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9._@-]{0,149}")
-_hasher = PasswordHasher()
 
 
 @functools.cache
@@ -50,7 +49,7 @@ def _dummy_hash() -> str:
 
     Made on first use: hashing at import cost every CLI command a quarter of a second.
     """
-    return _hasher.hash(secrets.token_urlsafe(16))
+    return hash_password(secrets.token_urlsafe(16))
 
 
 @dataclass(frozen=True, slots=True)
@@ -80,7 +79,7 @@ def create_account(engine: Engine, username: str, role: Role, password: str | No
     password = generate_password() if password is None else password
     if len(password) < MIN_PASSWORD_LENGTH:
         raise AccountError(f"password must be at least {MIN_PASSWORD_LENGTH} characters")
-    password_hash = _hasher.hash(password)  # before the transaction: no lock held while hashing
+    password_hash = hash_password(password)  # before the transaction: no lock held while hashing
     with session_scope(engine) as session:
         if session.scalar(select(Account.id).where(Account.username == name)) is not None:
             raise AccountError(f"account {name!r} already exists")
@@ -100,7 +99,7 @@ def set_password(
     password = generate_password() if password is None else password
     if len(password) < MIN_PASSWORD_LENGTH:
         raise AccountError(f"password must be at least {MIN_PASSWORD_LENGTH} characters")
-    new_hash = _hasher.hash(password)  # before the transaction: no lock held while hashing
+    new_hash = hash_password(password)  # before the transaction: no lock held while hashing
     with session_scope(engine) as session:
         account = session.scalar(select(Account).where(Account.username == username))
         if account is None:
@@ -190,14 +189,14 @@ def authenticate(engine: Engine, username: str, password: str) -> Principal | No
         ).first()
     stored = row.password_hash if row is not None else _dummy_hash()
     try:
-        _hasher.verify(stored, password)
+        verify_password(stored, password)
     except (VerificationError, InvalidHashError):
         return None
     if row is None or row.disabled:
         return None
     values: dict[str, object] = {"last_login_at": utcnow()}
-    if _hasher.check_needs_rehash(stored):
-        values["password_hash"] = _hasher.hash(password)
+    if needs_rehash(stored):
+        values["password_hash"] = hash_password(password)
     with session_scope(engine) as session:  # one short write
         changed = session.execute(
             update(Account)

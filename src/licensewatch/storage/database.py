@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from contextlib import contextmanager
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -22,6 +23,20 @@ SQLITE_CACHE_KIB = 40_960
 SQLITE_WAL_LIMIT_BYTES = 64 * 1024 * 1024
 
 
+@dataclass(frozen=True)
+class Pooling:
+    """How many connections an engine keeps and how much page cache each SQLite one may use.
+
+    The default suits one sync (a large cache for its publish); a web worker serving 20
+    clients holds up to `size + overflow` connections, so it takes a small cache per
+    connection (the operating system caches the file anyway) and fewer of them.
+    """
+
+    cache_kib: int = SQLITE_CACHE_KIB
+    size: int = 5
+    overflow: int = 10
+
+
 def normalize_url(url: str) -> str:
     """Map plain `postgresql://` (and `postgres://`) URLs onto the psycopg 3 driver."""
     for prefix in ("postgres://", "postgresql://", "postgresql+psycopg2://"):
@@ -30,14 +45,23 @@ def normalize_url(url: str) -> str:
     return url
 
 
-def make_engine(url: str, *, upgrade: bool = True, echo: bool = False) -> Engine:
+def make_engine(
+    url: str, *, upgrade: bool = True, echo: bool = False, pooling: Pooling | None = None
+) -> Engine:
     """An engine for a database URL; by default migrates its schema to the newest revision."""
     url = normalize_url(url)
     parsed = make_url(url)
+    pooling = pooling or Pooling()
     if parsed.get_backend_name() == "sqlite":
-        engine = _sqlite_engine(url, echo=echo)
+        engine = _sqlite_engine(url, echo=echo, pooling=pooling)
     elif parsed.get_backend_name() == "postgresql":
-        engine = create_engine(url, echo=echo, pool_pre_ping=True)
+        engine = create_engine(
+            url,
+            echo=echo,
+            pool_pre_ping=True,
+            pool_size=pooling.size,
+            max_overflow=pooling.overflow,
+        )
     else:
         raise ValueError(
             f"unsupported database {parsed.get_backend_name()!r}: use sqlite or postgresql"
@@ -49,12 +73,14 @@ def make_engine(url: str, *, upgrade: bool = True, echo: bool = False) -> Engine
     return engine
 
 
-def _sqlite_engine(url: str, *, echo: bool) -> Engine:
+def _sqlite_engine(url: str, *, echo: bool, pooling: Pooling) -> Engine:
     database = make_url(url).database
+    pool: dict[str, Any] = {}
     if database and database != ":memory:" and not database.startswith("file:"):
         # Every tenant's users and mail addresses live here: owner-only, checked at each start.
         secure_sqlite_files(Path(database).expanduser(), _home())
-    engine = create_engine(url, echo=echo, connect_args={"check_same_thread": False})
+        pool = {"pool_size": pooling.size, "max_overflow": pooling.overflow}
+    engine = create_engine(url, echo=echo, connect_args={"check_same_thread": False}, **pool)
 
     @event.listens_for(engine, "connect")
     def _on_connect(dbapi_connection: Any, _record: Any) -> None:
@@ -66,7 +92,7 @@ def _sqlite_engine(url: str, *, echo: bool) -> Engine:
             cursor.execute(f"PRAGMA busy_timeout={SQLITE_BUSY_TIMEOUT_MS}")
             cursor.execute("PRAGMA foreign_keys=ON")
             cursor.execute("PRAGMA synchronous=NORMAL")
-            cursor.execute(f"PRAGMA cache_size=-{SQLITE_CACHE_KIB}")
+            cursor.execute(f"PRAGMA cache_size=-{pooling.cache_kib}")
             # A full sync writes its whole dataset through the WAL; once checkpointed, give the
             # disk space back instead of keeping the largest WAL ever seen.
             cursor.execute(f"PRAGMA journal_size_limit={SQLITE_WAL_LIMIT_BYTES}")

@@ -173,7 +173,10 @@ def licence_changes(
         .offset(offset)
     )
     if tenant_name is not None:
-        statement = statement.where(Tenant.name == tenant_name)
+        # The tenant's id as a value, not only through the join: PostgreSQL then reads the
+        # (tenant_id, occurred_at) index newest first instead of sorting the tenant's history.
+        tenant_id = select(Tenant.id).where(Tenant.name == tenant_name).scalar_subquery()
+        statement = statement.where(Tenant.name == tenant_name, change.tenant_id == tenant_id)
     if since is not None:
         statement = statement.where(change.occurred_at >= since)
     if user_upn is not None:

@@ -6,7 +6,7 @@ import logging
 import threading
 from collections.abc import Callable
 
-from sqlalchemy import Engine, select
+from sqlalchemy import Connection, Engine, select
 
 from licensewatch.services.tenants import TenantService
 from licensewatch.settings import Settings
@@ -36,13 +36,19 @@ def run_tenant_sync(engine: Engine, settings: Settings, tenant: str) -> object:
     return sync_tenant_once(engine, tenant_pk, options, owner=leases.new_owner(), force=True)
 
 
-def leased_tenants(engine: Engine) -> set[str]:
-    """Names of the tenants whose sync lease is held and unexpired, by any process."""
+def leased_tenants(engine: Engine, connection: Connection | None = None) -> set[str]:
+    """Names of the tenants whose sync lease is held and unexpired, by any process.
+
+    A page passes its request's connection: a second connection per request would let 10
+    concurrent pages hold the pool's 10 and each wait for another (a 30 s timeout).
+    """
     statement = (
         select(Tenant.name)
         .join(TenantSchedule, TenantSchedule.tenant_id == Tenant.id)
         .where(TenantSchedule.lease_owner.is_not(None), TenantSchedule.lease_expires_at > utcnow())
     )
+    if connection is not None:
+        return set(connection.scalars(statement))
     with read_transaction(engine) as db:
         return set(db.scalars(statement))
 
@@ -57,11 +63,11 @@ class SyncLauncher:
         self._running: dict[str, threading.Thread] = {}
         self._lock = threading.Lock()
 
-    def running(self) -> set[str]:
+    def running(self, connection: Connection | None = None) -> set[str]:
         """Tenants syncing now: started here, or with a live lease (another worker, the daemon)."""
         with self._lock:
             local = {name for name, thread in self._running.items() if thread.is_alive()}
-        return local | leased_tenants(self.engine)
+        return local | leased_tenants(self.engine, connection)
 
     def launch(self, tenant: str) -> bool:
         """Starts a sync of the tenant; False when one is running (here or in another process)."""

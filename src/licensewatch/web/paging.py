@@ -1,4 +1,4 @@
-"""Paging parameters every list page and API endpoint shares."""
+"""Paging parameters every list page and API endpoint shares: a cursor, or a bounded offset."""
 
 from __future__ import annotations
 
@@ -6,8 +6,21 @@ from typing import Annotated
 
 from fastapi import Query
 
-# Beyond a 64-bit integer the database refuses the value (a 500); no real list is this long.
-MAX_OFFSET = 2**31 - 1
+from licensewatch.web.queries.keyset import MAX_CURSOR
+
+# An offset re-reads every row it skips, so it is a fallback for short jumps only: beyond this,
+# follow `next_cursor` (an index seek wherever the page is). Larger offsets answer 422.
+MAX_OFFSET = 10_000
 
 Limit = Annotated[int, Query(ge=1, le=500)]
-Offset = Annotated[int, Query(ge=0, le=MAX_OFFSET)]
+Offset = Annotated[
+    int,
+    Query(ge=0, le=MAX_OFFSET, description=f"rows to skip (at most {MAX_OFFSET}: use cursor)"),
+]
+Cursor = Annotated[
+    str,
+    Query(
+        max_length=MAX_CURSOR,
+        description="the `next_cursor` of the previous page: the next page starts after it",
+    ),
+]

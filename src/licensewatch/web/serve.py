@@ -39,8 +39,10 @@ def run(host: str, port: int, *, workers: int, with_daemon: bool) -> None:
     # The app trusts X-Forwarded-* only from LICENSEWATCH_TRUSTED_PROXIES (uvicorn's own
     # default would trust 127.0.0.1, so anyone on the host could pick their address).
     if workers <= 1:
-        from licensewatch.web import create_app
+        from licensewatch.web.app import WEB_POOLING, create_app
 
+        engine.dispose()  # migrated: serve with a web worker's pool
+        engine = make_engine(settings.database_url, upgrade=False, pooling=WEB_POOLING)
         app = create_app(settings, engine=engine, with_daemon=with_daemon)
         uvicorn.run(app, host=host, port=port, log_level="warning", proxy_headers=False)
         return

@@ -54,6 +54,9 @@ class LicenceChange(Base):
     __table_args__ = (
         Index("ix_licence_changes_tenant_id_occurred_at", "tenant_id", "occurred_at"),
         Index("ix_licence_changes_tenant_id_upn", "tenant_id", "user_principal_name"),
+        # A user's and a product's newest changes (their pages): migration 0009.
+        Index("ix_licence_changes_tenant_id_user_id", "tenant_id", "user_id", "occurred_at"),
+        Index("ix_licence_changes_tenant_id_sku_id", "tenant_id", "sku_id", "occurred_at"),
     )
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)

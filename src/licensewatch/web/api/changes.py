@@ -12,7 +12,7 @@ from licensewatch.storage.models import ChangeKind
 from licensewatch.web.api.inventory import tenant_or_404
 from licensewatch.web.auth import ApiCaller
 from licensewatch.web.context import reader
-from licensewatch.web.paging import Limit, Offset
+from licensewatch.web.paging import Cursor, Limit, Offset
 from licensewatch.web.queries.changes import BadFilter, ChangeFilter, change_page, in_scope
 from licensewatch.web.queries.common import Page
 
@@ -34,6 +34,7 @@ def get_changes(
     until: Annotated[str, Query(description=f"before this moment (a day: its end): {MOMENT}")] = "",
     limit: Limit = 100,
     offset: Offset = 0,
+    cursor: Cursor = "",
 ) -> Page[Change]:
     """Licence changes seen by syncs, newest first, with the products' friendly names."""
     if tenant:
@@ -44,4 +45,4 @@ def get_changes(
         query = in_scope(session, filters.query())
     except BadFilter as error:
         raise HTTPException(422, str(error)) from None
-    return change_page(session, query, limit=limit, offset=offset)
+    return change_page(session, query, limit=limit, offset=offset, cursor=cursor)

@@ -10,7 +10,7 @@ from sqlalchemy.orm import Session
 
 from licensewatch.web.auth import ApiCaller
 from licensewatch.web.context import reader
-from licensewatch.web.paging import Limit, Offset
+from licensewatch.web.paging import Cursor, Limit, Offset
 from licensewatch.web.queries import products
 from licensewatch.web.queries.balance import (
     BalanceRecord,
@@ -20,7 +20,8 @@ from licensewatch.web.queries.balance import (
     totals,
 )
 from licensewatch.web.queries.common import Page, TenantRef, tenant_refs
-from licensewatch.web.queries.products import HistoryPoint, Holder, ServicePlan, SubscriptionRow
+from licensewatch.web.queries.holders import Holder, holders
+from licensewatch.web.queries.products import HistoryPoint, ServicePlan, SubscriptionRow
 
 router = APIRouter(tags=["licences"])
 Reader = Annotated[Session, Depends(reader)]
@@ -85,13 +86,17 @@ def get_holders(
     sku_id: str,
     caller: ApiCaller,
     session: Reader,
-    search: str = "",
+    search: Annotated[
+        str,
+        Query(description="the start of a user principal name or display name, in any case"),
+    ] = "",
     limit: Limit = 50,
     offset: Offset = 0,
+    cursor: Cursor = "",
 ) -> Page[Holder]:
-    """Who holds the product (direct or through which group), paged."""
+    """Who holds the product (direct or through which group), by UPN; follow `next_cursor`."""
     ref = tenant_or_404(session, name)
-    return products.holders(session, ref, sku_id, search=search, limit=limit, offset=offset)
+    return holders(session, ref, sku_id, search=search, limit=limit, offset=offset, cursor=cursor)
 
 
 @router.get("/subscriptions", response_model=list[SubscriptionRow])

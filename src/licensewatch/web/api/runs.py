@@ -11,7 +11,7 @@ from sqlalchemy.orm import Session
 from licensewatch.web.api.inventory import tenant_or_404
 from licensewatch.web.auth import ApiAdmin, ApiCaller
 from licensewatch.web.context import app_context, reader
-from licensewatch.web.paging import Limit, Offset
+from licensewatch.web.paging import Cursor, Limit, Offset
 from licensewatch.web.queries.common import Page, tenant_refs
 from licensewatch.web.queries.runs import RunRow, sync_runs
 
@@ -26,11 +26,13 @@ def get_runs(
     tenant: str | None = None,
     limit: Limit = 50,
     offset: Offset = 0,
+    cursor: Cursor = "",
 ) -> Page[RunRow]:
-    """Sync runs, newest first."""
+    """Sync runs, newest first; follow `next_cursor` for older ones."""
     if tenant:
         tenant_or_404(session, tenant)
-    return sync_runs(session, tenant_refs(session, tenant), limit=limit, offset=offset)
+    refs = tenant_refs(session, tenant)
+    return sync_runs(session, refs, limit=limit, offset=offset, cursor=cursor)
 
 
 @router.post("/tenants/{name}/sync", status_code=202)

@@ -10,15 +10,10 @@ from sqlalchemy.orm import Session
 from licensewatch.web.api.inventory import tenant_or_404
 from licensewatch.web.auth import ApiCaller
 from licensewatch.web.context import reader
-from licensewatch.web.paging import Limit, Offset
+from licensewatch.web.paging import Cursor, Limit, Offset
 from licensewatch.web.queries.common import Page, tenant_refs
-from licensewatch.web.queries.users import (
-    UserDetail,
-    UserFilter,
-    UserRow,
-    search_users,
-    user_detail,
-)
+from licensewatch.web.queries.user_list import UserFilter, search_users
+from licensewatch.web.queries.users import UserDetail, UserRow, user_detail
 
 router = APIRouter(tags=["users"])
 Reader = Annotated[Session, Depends(reader)]
@@ -41,13 +36,18 @@ def get_users(
     sku_id: str = "",
     limit: Limit = 50,
     offset: Offset = 0,
+    cursor: Cursor = "",
 ) -> Page[UserRow]:
-    """Users by user principal name, with the products each holds."""
+    """Users tenant by tenant, by user principal name, with the products each holds.
+
+    Follow `next_cursor` for the next page; a page may end early, with `has_more` and a cursor,
+    when a filter few users match has read its share of the tenant.
+    """
     if tenant:
         tenant_or_404(session, tenant)
     filters = UserFilter(search, licensed, state, kind, department, country, sku_id)
     refs = tenant_refs(session, tenant)
-    return search_users(session, refs, filters, limit=limit, offset=offset)
+    return search_users(session, refs, filters, limit=limit, offset=offset, cursor=cursor)
 
 
 @router.get("/tenants/{name}/users/{user_id}", response_model=UserDetail)

@@ -15,12 +15,12 @@ from licensewatch.web.pages import (
     inventory,
     login,
     onboarding,
-    people,
     plans,
     renewals,
     savings,
     sso,
     tenants,
+    users,
 )
 
 router = APIRouter()
@@ -33,7 +33,7 @@ MODULES = (
     inventory,
     renewals,
     savings,
-    people,
+    users,
     changes,
     onboarding,
     tenants,

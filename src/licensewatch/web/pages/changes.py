@@ -20,7 +20,7 @@ from licensewatch.storage.models.base import utcnow
 from licensewatch.web import exports, scope
 from licensewatch.web.auth import PageCaller
 from licensewatch.web.context import engine_of, reader
-from licensewatch.web.paging import Offset
+from licensewatch.web.paging import Cursor, Offset
 from licensewatch.web.queries.changes import (
     BadFilter,
     ChangeFilter,
@@ -66,7 +66,12 @@ def _query(session: Session, filters: ChangeFilter) -> ChangeQuery:
 
 @router.get("/changes")
 def changes_page(
-    request: Request, caller: PageCaller, session: Reader, filters: Filters, offset: Offset = 0
+    request: Request,
+    caller: PageCaller,
+    session: Reader,
+    filters: Filters,
+    offset: Offset = 0,
+    cursor: Cursor = "",
 ) -> Response:
     query = _query(session, filters)
     refs = tenant_refs(session)
@@ -78,8 +83,9 @@ def changes_page(
         filters=filters,
         products=product_choices(session, scope.chosen(refs, filters.tenant)),
         kinds=[(k.value, kind_label(k.value)) for k in ChangeKind],
-        page=change_page(session, query, limit=PAGE_SIZE, offset=offset),
+        page=change_page(session, query, limit=PAGE_SIZE, offset=offset, cursor=cursor),
         query=urlencode(filters.params()),
+        cursor=cursor,
     )
 
 

@@ -14,7 +14,7 @@ from licensewatch.intelligence.savings import tenant_savings
 from licensewatch.web import scope
 from licensewatch.web.auth import AdminForm, PageCaller
 from licensewatch.web.context import app_context, engine_of, reader
-from licensewatch.web.paging import Offset
+from licensewatch.web.paging import Cursor, Offset
 from licensewatch.web.queries.balance import balance_rows, combined_rows, totals, trends
 from licensewatch.web.queries.common import tenant_refs
 from licensewatch.web.queries.runs import sync_runs
@@ -51,7 +51,7 @@ def dashboard(request: Request, caller: PageCaller, session: Reader, tenant: str
         # Paid products only (domain/balance.py): the cards add up and equal the API's totals.
         totals=totals(combined or rows),
         trends=trends(session, tenant or None),
-        running=app_context(request).launcher.running(),
+        running=app_context(request).launcher.running(session.connection()),
         saving=savings.total,
         saving_unpriced=savings.unpriced,
         saving_count=len(savings.items),
@@ -76,6 +76,7 @@ def runs_page(
     session: Reader,
     tenant: str = "",
     offset: Offset = 0,
+    cursor: Cursor = "",
     notice: str = "",
 ) -> Response:
     refs = tenant_refs(session)
@@ -86,7 +87,8 @@ def runs_page(
         caller,
         tenants=refs,
         selected=tenant,
-        page=sync_runs(session, chosen, limit=50, offset=offset),
+        page=sync_runs(session, chosen, limit=50, offset=offset, cursor=cursor),
+        cursor=cursor,
         notice=notice,
-        running=app_context(request).launcher.running(),
+        running=app_context(request).launcher.running(session.connection()),
     )

@@ -13,9 +13,10 @@ from starlette.responses import Response
 from licensewatch.intelligence.history import ChangeQuery, change_history
 from licensewatch.web.auth import PageCaller
 from licensewatch.web.context import reader
-from licensewatch.web.paging import Offset
+from licensewatch.web.paging import Cursor, Offset
 from licensewatch.web.queries import products
 from licensewatch.web.queries.common import tenant_refs
+from licensewatch.web.queries.holders import holders
 from licensewatch.web.templating import render
 
 router = APIRouter()
@@ -33,6 +34,7 @@ def product_page(
     session: Reader,
     q: str = "",
     offset: Offset = 0,
+    cursor: Cursor = "",
 ) -> Response:
     refs = tenant_refs(session, name)
     balance = products.product_balance(session, name, sku_id) if refs else None
@@ -48,7 +50,10 @@ def product_page(
         tenant=name,
         row=balance,
         q=q,
-        holders=products.holders(session, ref, sku_id, search=q, limit=PAGE_SIZE, offset=offset),
+        holders=holders(
+            session, ref, sku_id, search=q, limit=PAGE_SIZE, offset=offset, cursor=cursor
+        ),
+        cursor=cursor,
         plans=products.service_plans(session, ref, sku_id),
         subscriptions=products.subscription_rows(session, [ref], sku_id),
         history=points,

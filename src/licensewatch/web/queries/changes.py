@@ -9,9 +9,11 @@ from datetime import UTC, date, datetime, time, timedelta
 from sqlalchemy.orm import Session
 
 from licensewatch.intelligence.history import Change, ChangeQuery, change_history, every_change
+from licensewatch.web.queries import keyset
 from licensewatch.web.queries.common import Page, clamp, make_page, tenant_refs
 
 EXPORT_CHUNK = 2000
+LIST = "changes"
 
 
 class BadFilter(ValueError):
@@ -74,12 +76,21 @@ def in_scope(session: Session, query: ChangeQuery) -> ChangeQuery:
 
 
 def change_page(
-    session: Session, query: ChangeQuery, *, limit: int = 100, offset: int = 0
+    session: Session, query: ChangeQuery, *, limit: int = 100, offset: int = 0, cursor: str = ""
 ) -> Page[Change]:
-    """One page of the history, newest first."""
+    """One page of the history, newest first, after `cursor` (BadCursor when not ours)."""
     limit, offset = clamp(limit, offset)
-    rows = change_history(session, query, limit=limit + 1, offset=offset)
-    return make_page(rows, limit, offset)
+    before = None
+    if cursor:
+        moment, change_id = keyset.decode(LIST, cursor, (str, int))
+        try:
+            before = (datetime.fromisoformat(moment), change_id)
+        except ValueError:
+            raise keyset.BadCursor("the cursor is not one this list gave out") from None
+    rows = change_history(session, query, limit=limit + 1, offset=offset, before=before)
+    last = rows[limit - 1] if len(rows) > limit else None
+    next_at = None if last is None else keyset.encode(LIST, last.occurred_at.isoformat(), last.id)
+    return make_page(rows, limit, offset, cursor=next_at)
 
 
 def all_changes(session: Session, query: ChangeQuery) -> Iterator[Change]:

@@ -1,40 +1,23 @@
-"""One product in one tenant: holders (paged in SQL), service plans, subscriptions, history."""
+"""One product in one tenant: service plans, subscriptions, history (holders: holders.py)."""
 
 from __future__ import annotations
 
 from datetime import datetime
 
 from pydantic import BaseModel
-from sqlalchemy import and_, bindparam, func, or_, select
+from sqlalchemy import bindparam, select
 from sqlalchemy.orm import Session
 
 from licensewatch.domain.units import lifecycle_event
 from licensewatch.intelligence.catalog import product_names
 from licensewatch.storage.models.inventory import (
-    Group,
     Sku,
     SkuServicePlan,
     Subscription,
-    User,
-    UserLicense,
 )
 from licensewatch.storage.models.runs import SkuSnapshot
-from licensewatch.web.queries.balance import BalanceRow, balance_rows
-from licensewatch.web.queries.common import Page, TenantRef, clamp, ids, like_pattern, make_page
-
-
-class Holder(BaseModel):
-    """A user holding the product, directly or through a group."""
-
-    user_id: str
-    user_principal_name: str | None
-    display_name: str | None
-    account_enabled: bool | None
-    assignment: str  # "direct" or "group"
-    group_id: str | None
-    group_name: str | None
-    state: str | None
-    error: str | None
+from licensewatch.web.queries.balance import RECENT_RUNS, BalanceRow, balance_rows
+from licensewatch.web.queries.common import TenantRef, ids
 
 
 class ServicePlan(BaseModel):
@@ -105,64 +88,6 @@ def product_balance(session: Session, tenant: str, sku_id: str) -> BalanceRow | 
     return next((r for r in balance_rows(session, tenant) if r.sku_id == sku_id), None)
 
 
-def holders(
-    session: Session,
-    tenant: TenantRef,
-    sku_id: str,
-    *,
-    search: str = "",
-    limit: int = 50,
-    offset: int = 0,
-) -> Page[Holder]:
-    """Who holds the product, by user principal name, paged with the (dataset, sku) index."""
-    limit, offset = clamp(limit, offset)
-    if tenant.dataset_id is None:
-        return make_page([], limit, offset)
-    query = (
-        select(
-            User.id,
-            User.user_principal_name,
-            User.display_name,
-            User.account_enabled,
-            UserLicense.assigned_by_group,
-            Group.display_name.label("group_name"),
-            UserLicense.state,
-            UserLicense.error,
-        )
-        .join(User, and_(User.dataset_id == UserLicense.dataset_id, User.id == UserLicense.user_id))
-        .outerjoin(
-            Group, and_(Group.tenant_id == tenant.id, Group.id == UserLicense.assigned_by_group)
-        )
-        .where(UserLicense.dataset_id == tenant.dataset_id, UserLicense.sku_id == sku_id)
-        .order_by(User.user_principal_name, UserLicense.assigned_by_group)
-        .limit(limit + 1)
-        .offset(offset)
-    )
-    if search.strip():
-        pattern = like_pattern(search)
-        query = query.where(
-            or_(
-                func.lower(User.user_principal_name).like(pattern, escape="\\"),
-                func.lower(User.display_name).like(pattern, escape="\\"),
-            )
-        )
-    rows = [
-        Holder(
-            user_id=r.id,
-            user_principal_name=r.user_principal_name,
-            display_name=r.display_name,
-            account_enabled=r.account_enabled,
-            assignment="group" if r.assigned_by_group else "direct",
-            group_id=r.assigned_by_group,
-            group_name=r.group_name,
-            state=r.state,
-            error=r.error,
-        )
-        for r in session.execute(query)
-    ]
-    return make_page(rows, limit, offset)
-
-
 def service_plans(session: Session, tenant: TenantRef, sku_id: str) -> list[ServicePlan]:
     """The plans included in the product, by name."""
     query = (
@@ -222,13 +147,28 @@ def subscription_rows(
     ]
 
 
-def history(session: Session, tenant: TenantRef, sku_id: str) -> list[HistoryPoint]:
-    """Every snapshot of the product, oldest first (one row per completed sync)."""
-    query = (
-        select(SkuSnapshot)
-        .where(SkuSnapshot.tenant_id == tenant.id, SkuSnapshot.sku_id == sku_id)
-        .order_by(SkuSnapshot.captured_at)
+HISTORY_POINTS = 365
+_HISTORY = (
+    select(SkuSnapshot)
+    .where(
+        SkuSnapshot.run_id.in_(bindparam("runs", expanding=True)),
+        SkuSnapshot.sku_id == bindparam("sku"),
     )
+    .order_by(SkuSnapshot.captured_at)
+)
+
+
+def history(
+    session: Session, tenant: TenantRef, sku_id: str, points: int = HISTORY_POINTS
+) -> list[HistoryPoint]:
+    """The product's snapshots of the tenant's newest `points` completed syncs, oldest first.
+
+    Bounded: a daemon syncing every 15 minutes stores 35,000 points a year per product.
+    """
+    runs = list(session.scalars(RECENT_RUNS, {"tenant": tenant.id, "points": points}))
+    if not runs:
+        return []
+    found = session.execute(_HISTORY, {"runs": runs, "sku": sku_id}).scalars()
     return [
         HistoryPoint(
             captured_at=s.captured_at,
@@ -237,7 +177,7 @@ def history(session: Session, tenant: TenantRef, sku_id: str) -> list[HistoryPoi
             suspended=s.suspended,
             consumed=s.consumed,
         )
-        for s in session.execute(query).scalars()
+        for s in found
     ]
 
 

@@ -7,20 +7,20 @@ or display name, not any substring: a substring match has to read every user of 
 
 Results come in two runs, each in its own index's order so a page stops reading once it is
 full: users whose UPN matches (by lower-cased UPN), then users matched by display name only
-(by lower-cased display name). Sorting the union by UPN instead would read every match first
-(≈ 5,000 rows for a common first name at 300k users).
+(by lower-cased display name); web/queries/user_list.py pages through them with a cursor.
+Sorting the union by UPN instead would read every match first (≈ 5,000 rows for a common
+first name at 300k users).
 """
 
 from __future__ import annotations
 
 from typing import Any
 
-from sqlalchemy import ColumnElement, Select, and_, func, or_, select
+from sqlalchemy import ColumnElement, and_, func
 from sqlalchemy.orm import Session
 
 from licensewatch.storage.database import is_sqlite
 from licensewatch.storage.models.inventory import User
-from licensewatch.web.queries.common import user_tiebreak
 
 _ASCII_UPPER = str.maketrans("ABCDEFGHIJKLMNOPQRSTUVWXYZ", "abcdefghijklmnopqrstuvwxyz")
 UPN_KEY = func.lower(User.user_principal_name)
@@ -60,43 +60,3 @@ def starts_with(key: ColumnElement[Any], folded: str) -> ColumnElement[bool]:
     if high is not None:
         bounds.append(key < high)
     return and_(*bounds)
-
-
-def search_rows(
-    session: Session,
-    base: Select[*tuple[Any, ...]],
-    term: str,
-    *,
-    limit: int,
-    offset: int,
-) -> list[Any]:
-    """Up to `limit` rows of `base` (already filtered) matching `term`, from `offset` on."""
-    folded = fold(session, term)
-    by_upn = starts_with(UPN_KEY, folded)
-    connection = session.connection()
-    tiebreak = user_tiebreak(session)
-    first = base.where(by_upn).order_by(UPN_KEY, tiebreak).limit(limit)
-    rows: list[Any] = []
-    if offset == 0:  # the usual first page: no count needed
-        rows += connection.execute(first).all()
-        names_offset = 0
-    else:
-        count = select(func.count()).select_from(base.where(by_upn).subquery())
-        upn_matches = connection.execute(count).scalar_one()
-        if offset < upn_matches:
-            rows += connection.execute(first.offset(offset)).all()
-        names_offset = max(0, offset - upn_matches)
-    if len(rows) < limit:
-        # NOT of a NULL UPN's comparison is NULL, not true: such users are name-only matches.
-        by_name_only = and_(
-            starts_with(NAME_KEY, folded),
-            or_(User.user_principal_name.is_(None), ~by_upn),
-        )
-        rest = (
-            base.where(by_name_only)
-            .order_by(NAME_KEY, tiebreak)
-            .limit(limit - len(rows))
-            .offset(names_offset)
-        )
-        rows += connection.execute(rest).all()
-    return rows

@@ -1,42 +1,20 @@
-"""Users: filtered search paged in SQL, one user's licences, and user×licence rows for exports."""
+"""Users: how a user is listed, one user's licences, and user×licence rows for exports."""
 
 from __future__ import annotations
 
 from collections import defaultdict
 from collections.abc import Iterator
-from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
 from pydantic import BaseModel
-from sqlalchemy import Select, and_, bindparam, exists, func, or_, select
+from sqlalchemy import Select, and_, bindparam, select
 from sqlalchemy.orm import Session
 
 from licensewatch.intelligence.catalog import ProductNames, product_names
 from licensewatch.storage.models.inventory import Group, Sku, User, UserLicense
 from licensewatch.sync.changes import ASSIGNED_STATES
-from licensewatch.web.queries.common import (
-    Page,
-    TenantRef,
-    clamp,
-    ids,
-    make_page,
-    user_tiebreak,
-)
-from licensewatch.web.queries.search import search_rows
-
-
-@dataclass(frozen=True)
-class UserFilter:
-    """What the users page and `GET /api/v1/users` filter on (empty = no filter)."""
-
-    search: str = ""
-    licensed: str = ""  # "yes" | "no"
-    state: str = ""  # "enabled" | "disabled"
-    kind: str = ""  # "member" | "guest"
-    department: str = ""
-    country: str = ""
-    sku_id: str = ""
+from licensewatch.web.queries.common import TenantRef, ids
 
 
 class UserRow(BaseModel):
@@ -98,11 +76,11 @@ _SKU_NAMES = select(Sku.tenant_id, Sku.sku_id, Sku.sku_part_number).where(
     Sku.tenant_id.in_(bindparam("ids", expanding=True))
 )
 # Held = in an assigned state: an assignment in Error or Disabled does not give the product.
-_ASSIGNED = UserLicense.state.in_(ASSIGNED_STATES)
+ASSIGNED = UserLicense.state.in_(ASSIGNED_STATES)
 _HELD = select(UserLicense.dataset_id, UserLicense.user_id, UserLicense.sku_id).where(
     UserLicense.dataset_id.in_(bindparam("datasets", expanding=True)),
     UserLicense.user_id.in_(bindparam("users", expanding=True)),
-    _ASSIGNED,
+    ASSIGNED,
 )
 
 
@@ -112,7 +90,7 @@ def _sku_names(session: Session, tenants: list[TenantRef]) -> dict[tuple[int, st
 
 
 # What a list shows: read as plain rows (Core on the session's connection), no ORM objects.
-_LISTED = (
+LISTED = (
     User.dataset_id,
     User.id,
     User.tenant_id,
@@ -127,59 +105,10 @@ _LISTED = (
 )
 
 
-def search_users(
-    session: Session,
-    tenants: list[TenantRef],
-    filters: UserFilter,
-    *,
-    limit: int = 50,
-    offset: int = 0,
-) -> Page[UserRow]:
-    """Users matching the filters, by user principal name (a search: see `search_rows`)."""
-    limit, offset = clamp(limit, offset)
-    datasets = _datasets(tenants)
-    if not datasets:
-        return make_page([], limit, offset)
-    query = select(*_LISTED).where(User.dataset_id.in_(datasets))
-    holds = and_(
-        UserLicense.dataset_id == User.dataset_id, UserLicense.user_id == User.id, _ASSIGNED
-    )
-    if filters.licensed == "yes":
-        query = query.where(exists().where(holds))
-    elif filters.licensed == "no":
-        query = query.where(~exists().where(holds))
-    if filters.state in ("enabled", "disabled"):
-        query = query.where(User.account_enabled.is_(filters.state == "enabled"))
-    if filters.kind == "guest":
-        query = query.where(User.user_type == "Guest")
-    elif filters.kind == "member":
-        query = query.where(or_(User.user_type.is_(None), User.user_type != "Guest"))
-    if filters.department.strip():
-        query = query.where(func.lower(User.department) == filters.department.strip().lower())
-    if filters.country.strip():
-        query = query.where(func.lower(User.country) == filters.country.strip().lower())
-    if filters.sku_id.strip():
-        query = query.where(exists().where(holds, UserLicense.sku_id == filters.sku_id.strip()))
-    users: list[Any]
-    if filters.search.strip():
-        users = search_rows(session, query, filters.search, limit=limit + 1, offset=offset)
-    else:
-        order = (User.user_principal_name, user_tiebreak(session))
-        query = query.order_by(*order).limit(limit + 1).offset(offset)
-        users = list(session.connection().execute(query))
-    licences = _licences_of(session, tenants, users[:limit])
-    names = product_names(session)
-    rows = [
-        _user_row(datasets[u.dataset_id], u, licences.get((u.dataset_id, u.id), []), names)
-        for u in users
-    ]
-    return make_page(rows, limit, offset)
-
-
-def _user_row(
+def user_row(
     tenant: str, user: Any, licences: list[tuple[str, str]], names: ProductNames | None = None
 ) -> UserRow:
-    # `user`: a User, or a row of _LISTED (the same attribute names); licences: (sku id, part).
+    # `user`: a User, or a row of LISTED (the same attribute names); licences: (sku id, part).
     held = sorted(licences, key=lambda pair: pair[1])
     return UserRow(
         tenant=tenant,
@@ -197,7 +126,7 @@ def _user_row(
     )
 
 
-def _licences_of(
+def licences_of(
     session: Session, tenants: list[TenantRef], users: list[Any]
 ) -> dict[tuple[int, str], list[tuple[str, str]]]:
     """Per (dataset, user): the (sku id, part number) of each product held."""
@@ -295,7 +224,7 @@ def user_detail(session: Session, tenant: TenantRef, user_id: str) -> UserDetail
         if lic.state in ASSIGNED_STATES  # an assignment in Error or Disabled is not held
     }
     return UserDetail(
-        user=_user_row(tenant.name, user, sorted(held), names),
+        user=user_row(tenant.name, user, sorted(held), names),
         created_at=user.created_at,
         usage_location=user.usage_location,
         company_name=user.company_name,

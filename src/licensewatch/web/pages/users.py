@@ -13,10 +13,11 @@ from licensewatch.intelligence.history import ChangeQuery, change_history
 from licensewatch.web import scope
 from licensewatch.web.auth import PageCaller
 from licensewatch.web.context import reader
-from licensewatch.web.paging import Offset
+from licensewatch.web.paging import Cursor, Offset
 from licensewatch.web.queries.common import tenant_refs
 from licensewatch.web.queries.products import product_choices
-from licensewatch.web.queries.users import UserFilter, search_users, user_detail
+from licensewatch.web.queries.user_list import UserFilter, search_users
+from licensewatch.web.queries.users import user_detail
 from licensewatch.web.templating import render
 
 router = APIRouter()
@@ -39,6 +40,7 @@ def users_page(
     country: str = "",
     sku_id: str = "",
     offset: Offset = 0,
+    cursor: Cursor = "",
 ) -> Response:
     refs = tenant_refs(session)
     chosen = scope.chosen(refs, tenant)
@@ -59,8 +61,9 @@ def users_page(
         filters=filters,
         selected=tenant,
         products=product_choices(session, chosen),
-        page=search_users(session, chosen, filters, limit=PAGE_SIZE, offset=offset),
+        page=search_users(session, chosen, filters, limit=PAGE_SIZE, offset=offset, cursor=cursor),
         query=urlencode(query),
+        cursor=cursor,
     )
 
 
