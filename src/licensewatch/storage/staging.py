@@ -15,7 +15,7 @@ import logging
 from collections.abc import Iterator, Sequence
 from contextlib import ExitStack, contextmanager
 from types import TracebackType
-from typing import Self
+from typing import Literal, Self
 
 from sqlalchemy import Column, Connection, Engine, MetaData, Table, insert, select
 from sqlalchemy.schema import CreateTable, DropTable
@@ -50,6 +50,9 @@ class UserStaging:
     def __init__(self, engine: Engine) -> None:
         self.engine = engine
         self.deferred = engine.dialect.name == "sqlite"
+        # How row builders hand timestamps to `append(..., encoded=True)`: SQLite's stored text,
+        # or ISO text that PostgreSQL's COPY parses (sync/row_builder.py).
+        self.encoding: Literal["sqlite", "text"] = "sqlite" if self.deferred else "text"
         self._held: Connection | None = None
         self._stack = ExitStack()
 
@@ -97,9 +100,18 @@ class UserStaging:
                     connection.exec_driver_sql("SET LOCAL synchronous_commit TO OFF")
                 yield connection
 
-    def append(self, connection: Connection, users: Sequence[Row], licences: Sequence[Row]) -> None:
+    def append(
+        self,
+        connection: Connection,
+        users: Sequence[Row],
+        licences: Sequence[Row],
+        *,
+        encoded: bool = False,
+    ) -> None:
+        """Stage rows; `encoded`: their timestamps are already in `self.encoding`."""
         (staged_users, _), (staged_licences, _) = _PAIRS
-        write_users(connection, users, into=staged_users if self.deferred else USERS)
+        into = staged_users if self.deferred else USERS
+        write_users(connection, users, into=into, encoded=encoded)
         write_user_licenses(
             connection, licences, into=staged_licences if self.deferred else USER_LICENSES
         )

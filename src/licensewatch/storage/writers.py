@@ -50,17 +50,20 @@ def bulk_insert(
     rows: Iterable[Row],
     *,
     order_by: int | None = None,
+    encoded: bool = False,
 ) -> int:
     """Insert row tuples (in `columns` order) inside the caller's transaction; returns the count.
 
     `order_by` (a column position) sorts the batch first: rows then reach the index on that
     column in key order, so each index page is visited once per batch instead of at random.
+    `encoded`: timestamps are already SQLite's stored text, or ISO text on PostgreSQL
+    (`sync/row_builder.py`), so no value is converted here.
     """
     if order_by is not None:
         rows = sorted(rows, key=lambda row: row[order_by] or "")
     if connection.dialect.name == "postgresql":
         return _copy(connection, table, columns, rows)
-    converters = [index for index, _ in _sqlite_converters(table, columns)]
+    converters = [] if encoded else [index for index, _ in _sqlite_converters(table, columns)]
     batch: list[Row]
     if converters:
         batch = []
@@ -111,9 +114,11 @@ def _copy(connection: Connection, table: Table, columns: Sequence[str], rows: It
     return count
 
 
-def write_users(connection: Connection, rows: Iterable[Row], *, into: Table = USERS) -> int:
+def write_users(
+    connection: Connection, rows: Iterable[Row], *, into: Table = USERS, encoded: bool = False
+) -> int:
     """Insert user tuples ordered as `USER_COLUMNS` (sorted by id: the primary key's order)."""
-    return bulk_insert(connection, into, USER_COLUMNS, rows, order_by=_USER_ID)
+    return bulk_insert(connection, into, USER_COLUMNS, rows, order_by=_USER_ID, encoded=encoded)
 
 
 def write_user_licenses(

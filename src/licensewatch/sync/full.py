@@ -20,8 +20,8 @@ from licensewatch.storage.models import (
 )
 from licensewatch.storage.queries import upn_share_starts
 from licensewatch.storage.staging import UserStaging
-from licensewatch.sync import changes, collectors, dataset_diff
-from licensewatch.sync.seen import SeenUsers
+from licensewatch.sync import changes, collectors, dataset_diff, row_builder, user_stream
+from licensewatch.sync.batch_writer import BatchWriter
 from licensewatch.sync.shards import boundaries_from_sample, iter_user_pages_sharded
 from licensewatch.sync.work import Inventory, SyncWork, set_counts
 
@@ -52,7 +52,7 @@ class FullSync(SyncWork):
 
     def fetch_delta_link(self) -> None:
         """A deltaLink for "now", taken before reading /users: changes during the read replay."""
-        params = {"$select": collectors.USER_FIELDS, "$deltatoken": "latest"}
+        params = {"$select": user_stream.select(), "$deltatoken": "latest"}
         try:
             for page in self.client.iter_pages("/users/delta", params, prefetch=False):
                 self._remember(page.request_id)
@@ -66,14 +66,16 @@ class FullSync(SyncWork):
     def stream_users(self, staging: UserStaging, *, with_sign_in: bool) -> None:
         """Stage every user page of the new dataset, in short transactions.
 
-        Each user is staged once per run (`SeenUsers`): a user repeated on a later page, after a
-        staging flush, by another shard or by a restarted read is skipped, not a key violation.
+        Each user is staged once per run (a set of ids for the whole run): a user repeated on a
+        later page, after a staging flush, by another shard or by a restarted read is skipped,
+        not a key violation.
         """
         self._report("users")
-        seen = SeenUsers()
+        seen: set[Any] = set()  # compact ids (`row_builder.compact_key`): ~86 bytes a user
         if with_sign_in:
             try:
-                self._stream(staging, self._user_pages(seen, with_sign_in=True))
+                pages = self._user_pages(with_sign_in=True)
+                self._stream(staging, pages, seen, with_sign_in=True)
                 self.sign_in_data = True
                 return
             except GraphAuthorizationError as exc:
@@ -89,7 +91,7 @@ class FullSync(SyncWork):
                         exc,
                     )
         self.sign_in_data = False
-        self._stream(staging, self._user_pages(seen, with_sign_in=False))
+        self._stream(staging, self._user_pages(with_sign_in=False), seen, with_sign_in=False)
 
     def commit(self, staging: UserStaging, inventory: Inventory) -> None:
         """Users, inventory, aggregates, snapshot, change history, pointer flip: one transaction."""
@@ -124,11 +126,9 @@ class FullSync(SyncWork):
             connection.execute(update(Tenant).where(Tenant.id == self.tenant_id).values(values))
             self.complete(connection, now)
 
-    def _user_pages(self, seen: SeenUsers, *, with_sign_in: bool) -> Iterator[Page]:
-        """The user pages, every user in them for the first time in this run."""
-        fields = collectors.USER_FIELDS
-        if with_sign_in:
-            fields += "," + collectors.SIGN_IN_FIELD
+    def _user_pages(self, *, with_sign_in: bool) -> Iterator[Page]:
+        """The user pages as Graph sends them (repeats included: the row builder skips them)."""
+        fields = user_stream.select(with_sign_in=with_sign_in)
         top = SIGN_IN_PAGE_SIZE if with_sign_in else USER_PAGE_SIZE
         params = {"$select": fields, "$top": str(top)}
         if self.shards > 1:
@@ -141,46 +141,51 @@ class FullSync(SyncWork):
                 params,
                 shards=self.shards,
                 boundaries=boundaries_from_sample(starts) or None,
-                seen=seen,
+                deduplicate=False,
             )
-        return seen.pages(self.client.iter_pages("/users", params))
+        return self.client.iter_pages("/users", params)
 
-    def _stream(self, staging: UserStaging, pages: Iterator[Page]) -> None:
+    def _stream(
+        self, staging: UserStaging, pages: Iterator[Page], seen: set[Any], *, with_sign_in: bool
+    ) -> None:
         """Stage users as pages arrive, a batch every FLUSH_USERS users or FLUSH_SECONDS.
 
-        Batches bound memory and keep the run's heartbeat fresh; larger ones also mean fewer
-        commits, which PostgreSQL's COPY into the indexed tables still pays for.
+        Rows are built by the stream's compiled builder for this `$select`, in the encoding the
+        database takes, and written by a thread of their own (`BatchWriter`): the next page is
+        built while the last batch is written. Batches bound memory and keep the run's heartbeat
+        fresh; larger ones also mean fewer commits, which PostgreSQL's COPY still pays for.
         """
+        build = row_builder.builder_for(with_sign_in=with_sign_in, encoding=staging.encoding)
         dataset, tenant = self.run_id, self.tenant_id
         users: list[tuple[Any, ...]] = []
         licences: list[tuple[Any, ...]] = []
         last_flush = time.monotonic()
-        try:
-            for page in pages:  # repeats are already left out (SeenUsers, run-wide)
-                for item in page.items:
-                    if collectors.user_id(item) is None:
-                        continue  # nothing to key it on
-                    users.append(collectors.user_row(dataset, tenant, item))
-                    licences.extend(collectors.license_rows(dataset, item))
-                self.pages_read += 1
-                self._remember(page.request_id)
-                if len(users) >= FLUSH_USERS or time.monotonic() - last_flush >= FLUSH_SECONDS:
-                    self._flush(staging, users, licences)
-                    users, licences = [], []
-                    last_flush = time.monotonic()
-                self._report("users")
-        except GraphAuthorizationError:
-            # The users taken so far count as seen: stage them before the read goes on without
-            # signInActivity, or they would be skipped by it and lost.
-            self._flush(staging, users, licences)
-            raise
-        self._flush(staging, users, licences)
+        with BatchWriter(lambda u, lic: self._flush(staging, u, lic)) as writer:
+            try:
+                for page in pages:
+                    # Each user once per run: `seen` holds every id taken (compact keys).
+                    build(page.items, dataset, tenant, seen, users, licences)
+                    self.pages_read += 1
+                    self._remember(page.request_id)
+                    if len(users) >= FLUSH_USERS or time.monotonic() - last_flush >= FLUSH_SECONDS:
+                        writer.submit(users, licences)
+                        users, licences = [], []
+                        last_flush = time.monotonic()
+                    self._report("users")
+            except GraphAuthorizationError:
+                # The users taken so far count as seen: stage them before the read goes on
+                # without signInActivity, or they would be skipped by it and lost.
+                writer.submit(users, licences)
+                writer.drain()
+                raise
+            writer.submit(users, licences)
+            writer.drain()
 
     def _flush(
         self, staging: UserStaging, users: list[tuple[Any, ...]], licences: list[tuple[Any, ...]]
     ) -> None:
         with staging.transaction(relaxed=True) as connection:
-            staging.append(connection, users, licences)
+            staging.append(connection, users, licences, encoded=True)
             self.users_read += len(users)
             connection.execute(
                 update(SyncRun)

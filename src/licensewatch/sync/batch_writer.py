@@ -1,0 +1,87 @@
+"""Staging batches written by a thread of their own, so building rows never waits on the database.
+
+The page reader (one page ahead, `graph/page_chain.py`) fetches and decodes; the caller builds
+rows; this thread writes them. A queue of at most `DEPTH` batches between the builder and the
+writer keeps memory flat: when the database is the slower side, the builder waits, and the
+reader with it. The database driver releases the GIL while the server (PostgreSQL's COPY) or
+SQLite's C code works, which is when the builder runs.
+"""
+
+from __future__ import annotations
+
+import queue
+import threading
+from collections.abc import Callable
+from types import TracebackType
+from typing import Any, Self
+
+Batch = tuple[list[tuple[Any, ...]], list[tuple[Any, ...]]]
+DEPTH = 2
+_POLL_SECONDS = 0.1
+
+
+class BatchWriter:
+    """Runs `write(users, licences)` for each submitted batch, in order, in one thread.
+
+    The first failure is raised to the submitter (at its next `submit` or at `drain`); batches
+    after it are dropped. Leaving the block without `drain` (an error upstream) stops the thread
+    after the batch it is writing.
+    """
+
+    def __init__(self, write: Callable[[list[tuple[Any, ...]], list[tuple[Any, ...]]], None]):
+        self._write = write
+        self._queue: queue.Queue[Batch | None] = queue.Queue(maxsize=DEPTH)
+        self._error: BaseException | None = None
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._run, name="staging-writer", daemon=True)
+
+    def __enter__(self) -> Self:
+        self._thread.start()
+        return self
+
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        traceback: TracebackType | None,
+    ) -> None:
+        if self._thread.is_alive():
+            self._stop.set()
+            self._put(None)
+            self._thread.join()
+
+    def submit(self, users: list[tuple[Any, ...]], licences: list[tuple[Any, ...]]) -> None:
+        """Queue a batch (blocks while DEPTH batches wait); raises the writer's failure."""
+        self._raise()
+        if users or licences:
+            self._put((users, licences))
+            self._raise()
+
+    def drain(self) -> None:
+        """Wait until every queued batch is written; raises the writer's failure."""
+        self._put(None)
+        self._thread.join()
+        self._raise()
+
+    def _put(self, item: Batch | None) -> None:
+        while self._thread.is_alive():
+            try:
+                self._queue.put(item, timeout=_POLL_SECONDS)
+                return
+            except queue.Full:
+                continue
+
+    def _raise(self) -> None:
+        if self._error is not None:
+            raise self._error
+
+    def _run(self) -> None:
+        while True:
+            batch = self._queue.get()
+            if batch is None or self._stop.is_set():
+                return
+            try:
+                self._write(*batch)
+            except BaseException as exc:  # handed to the submitter, who decides
+                self._error = exc
+                return
