@@ -4,7 +4,8 @@ The page reader (one page ahead, `graph/page_chain.py`) fetches and decodes; the
 rows; this thread writes them. A queue of at most `DEPTH` batches between the builder and the
 writer keeps memory flat: when the database is the slower side, the builder waits, and the
 reader with it. The database driver releases the GIL while the server (PostgreSQL's COPY) or
-SQLite's C code works, which is when the builder runs.
+SQLite's C code works, which is when the builder runs. The thread starts with the second batch:
+a small tenant's one batch is written by the caller (no thread to start per sync of a fleet).
 """
 
 from __future__ import annotations
@@ -34,9 +35,9 @@ class BatchWriter:
         self._error: BaseException | None = None
         self._stop = threading.Event()
         self._thread = threading.Thread(target=self._run, name="staging-writer", daemon=True)
+        self._first: Batch | None = None  # held until a second batch shows a thread is worth it
 
     def __enter__(self) -> Self:
-        self._thread.start()
         return self
 
     def __exit__(
@@ -53,15 +54,35 @@ class BatchWriter:
     def submit(self, users: list[tuple[Any, ...]], licences: list[tuple[Any, ...]]) -> None:
         """Queue a batch (blocks while DEPTH batches wait); raises the writer's failure."""
         self._raise()
-        if users or licences:
-            self._put((users, licences))
-            self._raise()
+        if not (users or licences):
+            return
+        if self._thread.ident is None:  # not started yet
+            if self._first is None:  # hold the first batch
+                self._first = (users, licences)
+                return
+            first, self._first = self._first, None
+            self._thread.start()
+            self._put(first)
+        self._put((users, licences))
+        self._raise()
 
-    def drain(self) -> None:
-        """Wait until every queued batch is written; raises the writer's failure."""
+    def drain(self, *, keep_single: bool = False) -> Batch | None:
+        """Wait until every batch is written; raises the writer's failure.
+
+        `keep_single`: when only one batch came, it is returned unwritten (the caller writes it
+        in its own transaction); otherwise None.
+        """
+        if self._thread.ident is None:  # one batch or none: no thread was started
+            first, self._first = self._first, None
+            if first is not None and keep_single:
+                return first
+            if first is not None:
+                self._write(*first)
+            return None
         self._put(None)
         self._thread.join()
         self._raise()
+        return None
 
     def _put(self, item: Batch | None) -> None:
         while self._thread.is_alive():

@@ -19,9 +19,9 @@ from licensewatch.storage.models import (
     utcnow,
 )
 from licensewatch.storage.queries import upn_share_starts
-from licensewatch.storage.staging import UserStaging
+from licensewatch.storage.staging import UserStaging, write_direct
 from licensewatch.sync import changes, collectors, dataset_diff, row_builder, user_stream
-from licensewatch.sync.batch_writer import BatchWriter
+from licensewatch.sync.batch_writer import Batch, BatchWriter
 from licensewatch.sync.shards import boundaries_from_sample, iter_user_pages_sharded
 from licensewatch.sync.work import Inventory, SyncWork, set_counts
 
@@ -41,6 +41,8 @@ class FullSync(SyncWork):
     shards: int = 1
     delta_link: str | None = None
     delta_link_at: datetime | None = None
+    # The one batch of a small tenant, written in the publishing transaction (not staged).
+    direct: Batch | None = None
 
     def run(self, roles: frozenset[str], token_tenant: str | None) -> None:
         """Collect everything and commit the new dataset; raises on any failure."""
@@ -100,6 +102,11 @@ class FullSync(SyncWork):
         with staging.transaction() as connection:
             self.previous_dataset, _ = self.lock_tenant(connection)
             staging.publish(connection)
+            if self.direct is not None:
+                users, licences = self.direct
+                write_direct(connection, users, licences, encoded=True)
+                self.users_read += len(users)
+                self.direct = None
             counts = changes.sku_aggregates(connection, self.run_id)
             for sku in inventory.skus:
                 set_counts(sku, counts.get(sku["sku_id"], (0, 0, 0)))
@@ -179,7 +186,8 @@ class FullSync(SyncWork):
                 writer.drain()
                 raise
             writer.submit(users, licences)
-            writer.drain()
+            # A tenant whose users fit in one batch: its rows go into the publishing transaction.
+            self.direct = writer.drain(keep_single=True)
 
     def _flush(
         self, staging: UserStaging, users: list[tuple[Any, ...]], licences: list[tuple[Any, ...]]

@@ -3,10 +3,10 @@
 The hot path of a sync, so no object per user: one generated loop per (`$select`, encoding) walks
 the page's orjson dicts, reads each declared property once, type-checks it inline and appends a
 tuple in `USER_COLUMNS` order (a function call per field cost as much as the rest of the row).
-Encodings say how a timestamp leaves the builder, so that it is parsed once or not at all:
-"python" (aware UTC datetime: delta runs, tests), "sqlite" (the naive UTC text SQLite stores,
-written straight from Graph's text) and "text" (Graph's own ISO text, validated, which
-PostgreSQL's COPY parses on the server). Every form stores the same instant.
+Encodings say how a timestamp leaves the builder, so that it is parsed once and never
+formatted: "python" (an aware UTC datetime: PostgreSQL's binary COPY, delta runs) or "sqlite"
+(the naive UTC text SQLite stores, cut straight from Graph's validated text). Both store the
+same instant.
 """
 
 from __future__ import annotations
@@ -20,7 +20,7 @@ from licensewatch.domain.text import clean_text
 from licensewatch.sync import user_stream
 from licensewatch.sync.user_stream import FIELDS
 
-Encoding = Literal["python", "sqlite", "text"]
+Encoding = Literal["python", "sqlite"]
 Rows = list[tuple[Any, ...]]
 # build(items, dataset, tenant, seen, users, licences) -> users appended; `seen` (a set of
 # compact ids, or None) skips a user repeated anywhere in the run, as sync/seen.py keys them.
@@ -78,19 +78,7 @@ def sqlite_time(value: Any) -> str | None:
     return None if parsed is None else parsed.replace(tzinfo=None).isoformat(" ", "microseconds")
 
 
-def text_time(value: Any) -> str | datetime | None:
-    """Graph's timestamp text when PostgreSQL reads it as Graph meant it, else a datetime."""
-    if value.__class__ is str and len(value) == 20 and value[10] == "T" and value[19] == "Z":
-        try:
-            _fromisoformat(value)
-        except ValueError:
-            return None
-        if _plain(value):
-            return None if value[:4] == "0001" else value
-    return timestamp(value)
-
-
-_TIME = {"python": timestamp, "sqlite": sqlite_time, "text": text_time}
+_TIME = {"python": timestamp, "sqlite": sqlite_time}
 
 
 def clip(value: Any, limit: int) -> str | None:
