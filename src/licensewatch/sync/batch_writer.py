@@ -17,7 +17,7 @@ from types import TracebackType
 from typing import Any, Self
 
 Batch = tuple[list[tuple[Any, ...]], list[tuple[Any, ...]]]
-DEPTH = 2
+DEPTH = 1  # one batch queued, one being written, one being built
 _POLL_SECONDS = 0.1
 
 
@@ -29,13 +29,23 @@ class BatchWriter:
     after the batch it is writing.
     """
 
-    def __init__(self, write: Callable[[list[tuple[Any, ...]], list[tuple[Any, ...]]], None]):
+    def __init__(
+        self,
+        write: Callable[[list[tuple[Any, ...]], list[tuple[Any, ...]]], None],
+        *,
+        threaded: bool = True,
+    ):
         self._write = write
+        # False: batches are written by the caller as they come. SQLite's executemany gives
+        # the GIL up and takes it back around every row: beside a busy builder thread, each
+        # take-back waits for a switch interval, so a writer thread made SQLite syncs slower.
+        self._threaded = threaded
         self._queue: queue.Queue[Batch | None] = queue.Queue(maxsize=DEPTH)
         self._error: BaseException | None = None
         self._stop = threading.Event()
         self._thread = threading.Thread(target=self._run, name="staging-writer", daemon=True)
         self._first: Batch | None = None  # held until a second batch shows a thread is worth it
+        self._batches = 0
 
     def __enter__(self) -> Self:
         return self
@@ -56,13 +66,20 @@ class BatchWriter:
         self._raise()
         if not (users or licences):
             return
-        if self._thread.ident is None:  # not started yet
-            if self._first is None:  # hold the first batch
-                self._first = (users, licences)
-                return
-            first, self._first = self._first, None
+        self._batches += 1
+        if self._batches == 1:  # hold the first batch: it may be the only one
+            self._first = (users, licences)
+            return
+        first, self._first = self._first, None
+        if not self._threaded:
+            if first is not None:
+                self._write(*first)
+            self._write(users, licences)
+            return
+        if self._thread.ident is None:  # the second batch: now a thread is worth it
             self._thread.start()
-            self._put(first)
+            if first is not None:
+                self._put(first)
         self._put((users, licences))
         self._raise()
 
@@ -72,9 +89,9 @@ class BatchWriter:
         `keep_single`: when only one batch came, it is returned unwritten (the caller writes it
         in its own transaction); otherwise None.
         """
-        if self._thread.ident is None:  # one batch or none: no thread was started
+        if self._thread.ident is None:  # inline, or one batch or none: no thread was started
             first, self._first = self._first, None
-            if first is not None and keep_single:
+            if first is not None and keep_single and self._batches == 1:
                 return first
             if first is not None:
                 self._write(*first)

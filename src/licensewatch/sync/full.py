@@ -6,6 +6,7 @@ import logging
 import time
 from collections.abc import Iterator
 from datetime import datetime
+from functools import partial
 from typing import Any
 
 from sqlalchemy import update
@@ -167,7 +168,8 @@ class FullSync(SyncWork):
         users: list[tuple[Any, ...]] = []
         licences: list[tuple[Any, ...]] = []
         last_flush = time.monotonic()
-        with BatchWriter(lambda u, lic: self._flush(staging, u, lic)) as writer:
+        write = partial(self._flush, staging)
+        with BatchWriter(write, threaded=not staging.deferred) as writer:
             try:
                 for page in pages:
                     # Each user once per run: `seen` holds every id taken (compact keys).
