@@ -50,6 +50,7 @@ def main(argv: list[str]) -> int:
     parser.add_argument("--users", type=int, default=50_000)
     parser.add_argument("--store", default="sqlite,postgresql", help="sqlite, postgresql or both")
     parser.add_argument("--shards", type=int, default=1)
+    parser.add_argument("--repeat", action="store_true", help="profile a second full sync")
     parser.add_argument("--out", type=Path, default=Path("benchmarks/results/profiles"))
     parser.add_argument("--quiet", action="store_true", help="only the summary lines")
     args = parser.parse_args(argv)
@@ -74,10 +75,13 @@ def main(argv: list[str]) -> int:
             target = args.out / f"sync-{store}-{args.users}.prof"
             with database() as url:
                 child = {**spec, "db_url": url, "profile": str(target), "shards": args.shards}
+                child["repeat"] = args.repeat
                 run_child("sync", child)
             # Unprofiled too: cProfile's own overhead inflates the CPU of small calls.
             with database() as url:
-                plain = run_child("sync", {**spec, "db_url": url, "shards": args.shards})
+                plain = run_child(
+                    "sync", {**spec, "db_url": url, "shards": args.shards, "repeat": args.repeat}
+                )
             lines.append(_line(store, plain, floor))
             if not args.quiet:
                 print(f"## {store}: {target}\n{_top(target)}")
