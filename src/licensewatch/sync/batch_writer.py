@@ -5,7 +5,7 @@ rows; this thread writes them. A queue of at most `DEPTH` batches between the bu
 writer keeps memory flat: when the database is the slower side, the builder waits, and the
 reader with it. The database driver releases the GIL while the server (PostgreSQL's COPY) or
 SQLite's C code works, which is when the builder runs. The thread starts with the second batch:
-a small tenant's one batch is written by the caller (no thread to start per sync of a fleet).
+a small tenant's one batch is handed back to the caller (no thread to start per sync of a fleet).
 """
 
 from __future__ import annotations
@@ -34,8 +34,11 @@ class BatchWriter:
         write: Callable[[list[tuple[Any, ...]], list[tuple[Any, ...]]], None],
         *,
         threaded: bool = True,
+        hold_below: int = 0,
     ):
         self._write = write
+        # A first batch smaller than this is held: it may be a small tenant's only one.
+        self._hold_below = hold_below
         # False: batches are written by the caller as they come. SQLite's executemany gives
         # the GIL up and takes it back around every row: beside a busy builder thread, each
         # take-back waits for a switch interval, so a writer thread made SQLite syncs slower.
@@ -67,7 +70,7 @@ class BatchWriter:
         if not (users or licences):
             return
         self._batches += 1
-        if self._batches == 1:  # hold the first batch: it may be the only one
+        if self._batches == 1 and len(users) < self._hold_below:  # perhaps the only batch
             self._first = (users, licences)
             return
         first, self._first = self._first, None
@@ -76,7 +79,7 @@ class BatchWriter:
                 self._write(*first)
             self._write(users, licences)
             return
-        if self._thread.ident is None:  # the second batch: now a thread is worth it
+        if self._thread.ident is None:  # a full or second batch: now a thread is worth it
             self._thread.start()
             if first is not None:
                 self._put(first)

@@ -169,7 +169,8 @@ class FullSync(SyncWork):
         licences: list[tuple[Any, ...]] = []
         last_flush = time.monotonic()
         write = partial(self._flush, staging)
-        with BatchWriter(write, threaded=not staging.deferred) as writer:
+        threaded = not staging.deferred
+        with BatchWriter(write, threaded=threaded, hold_below=FLUSH_USERS) as writer:
             try:
                 for page in pages:
                     # Each user once per run: `seen` holds every id taken (compact keys).
