@@ -7,7 +7,7 @@ BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
 DEMO_HOME ?= $(CURDIR)/.demo
 
-.PHONY: demo test lint types unit bench bench-quick soak screenshots clean browser audit
+.PHONY: demo test lint types unit bench bench-quick profile soak screenshots clean browser audit
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -48,6 +48,12 @@ bench: $(STAMP)
 
 bench-quick: $(STAMP)
 	$(BIN)/python -m benchmarks --quick
+
+# cProfile of a full sync beside the bare fetch floor (PROFILE_USERS, both engines); .prof files in
+# benchmarks/results/profiles/. Client CPU per user and × floor are printed last.
+PROFILE_USERS ?= 50000
+profile: $(STAMP)
+	$(BIN)/python -m benchmarks.profile_sync --users $(PROFILE_USERS)
 
 screenshots: $(STAMP) browser
 	$(BIN)/python scripts/screenshots.py

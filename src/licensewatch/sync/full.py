@@ -6,6 +6,7 @@ import logging
 import time
 from collections.abc import Iterator
 from datetime import datetime
+from functools import partial
 from typing import Any
 
 from sqlalchemy import update
@@ -19,9 +20,9 @@ from licensewatch.storage.models import (
     utcnow,
 )
 from licensewatch.storage.queries import upn_share_starts
-from licensewatch.storage.staging import UserStaging
-from licensewatch.sync import changes, collectors, dataset_diff
-from licensewatch.sync.seen import SeenUsers
+from licensewatch.storage.staging import UserStaging, write_direct
+from licensewatch.sync import changes, collectors, dataset_diff, row_builder, user_stream
+from licensewatch.sync.batch_writer import Batch, BatchWriter
 from licensewatch.sync.shards import boundaries_from_sample, iter_user_pages_sharded
 from licensewatch.sync.work import Inventory, SyncWork, set_counts
 
@@ -41,6 +42,8 @@ class FullSync(SyncWork):
     shards: int = 1
     delta_link: str | None = None
     delta_link_at: datetime | None = None
+    # The one batch of a small tenant, written in the publishing transaction (not staged).
+    direct: Batch | None = None
 
     def run(self, roles: frozenset[str], token_tenant: str | None) -> None:
         """Collect everything and commit the new dataset; raises on any failure."""
@@ -52,7 +55,7 @@ class FullSync(SyncWork):
 
     def fetch_delta_link(self) -> None:
         """A deltaLink for "now", taken before reading /users: changes during the read replay."""
-        params = {"$select": collectors.USER_FIELDS, "$deltatoken": "latest"}
+        params = {"$select": user_stream.select(), "$deltatoken": "latest"}
         try:
             for page in self.client.iter_pages("/users/delta", params, prefetch=False):
                 self._remember(page.request_id)
@@ -66,14 +69,16 @@ class FullSync(SyncWork):
     def stream_users(self, staging: UserStaging, *, with_sign_in: bool) -> None:
         """Stage every user page of the new dataset, in short transactions.
 
-        Each user is staged once per run (`SeenUsers`): a user repeated on a later page, after a
-        staging flush, by another shard or by a restarted read is skipped, not a key violation.
+        Each user is staged once per run (a set of ids for the whole run): a user repeated on a
+        later page, after a staging flush, by another shard or by a restarted read is skipped,
+        not a key violation.
         """
         self._report("users")
-        seen = SeenUsers()
+        seen: set[Any] = set()  # compact ids (`row_builder.compact_key`): ~86 bytes a user
         if with_sign_in:
             try:
-                self._stream(staging, self._user_pages(seen, with_sign_in=True))
+                pages = self._user_pages(with_sign_in=True)
+                self._stream(staging, pages, seen, with_sign_in=True)
                 self.sign_in_data = True
                 return
             except GraphAuthorizationError as exc:
@@ -89,7 +94,7 @@ class FullSync(SyncWork):
                         exc,
                     )
         self.sign_in_data = False
-        self._stream(staging, self._user_pages(seen, with_sign_in=False))
+        self._stream(staging, self._user_pages(with_sign_in=False), seen, with_sign_in=False)
 
     def commit(self, staging: UserStaging, inventory: Inventory) -> None:
         """Users, inventory, aggregates, snapshot, change history, pointer flip: one transaction."""
@@ -98,6 +103,11 @@ class FullSync(SyncWork):
         with staging.transaction() as connection:
             self.previous_dataset, _ = self.lock_tenant(connection)
             staging.publish(connection)
+            if self.direct is not None:
+                users, licences = self.direct
+                write_direct(connection, users, licences, encoded=True)
+                self.users_read += len(users)
+                self.direct = None
             counts = changes.sku_aggregates(connection, self.run_id)
             for sku in inventory.skus:
                 set_counts(sku, counts.get(sku["sku_id"], (0, 0, 0)))
@@ -125,11 +135,9 @@ class FullSync(SyncWork):
             self.published(connection)
             self.complete(connection, now)
 
-    def _user_pages(self, seen: SeenUsers, *, with_sign_in: bool) -> Iterator[Page]:
-        """The user pages, every user in them for the first time in this run."""
-        fields = collectors.USER_FIELDS
-        if with_sign_in:
-            fields += "," + collectors.SIGN_IN_FIELD
+    def _user_pages(self, *, with_sign_in: bool) -> Iterator[Page]:
+        """The user pages as Graph sends them (repeats included: the row builder skips them)."""
+        fields = user_stream.select(with_sign_in=with_sign_in)
         top = SIGN_IN_PAGE_SIZE if with_sign_in else USER_PAGE_SIZE
         params = {"$select": fields, "$top": str(top)}
         if self.shards > 1:
@@ -142,46 +150,54 @@ class FullSync(SyncWork):
                 params,
                 shards=self.shards,
                 boundaries=boundaries_from_sample(starts) or None,
-                seen=seen,
+                deduplicate=False,
             )
-        return seen.pages(self.client.iter_pages("/users", params))
+        return self.client.iter_pages("/users", params)
 
-    def _stream(self, staging: UserStaging, pages: Iterator[Page]) -> None:
+    def _stream(
+        self, staging: UserStaging, pages: Iterator[Page], seen: set[Any], *, with_sign_in: bool
+    ) -> None:
         """Stage users as pages arrive, a batch every FLUSH_USERS users or FLUSH_SECONDS.
 
-        Batches bound memory and keep the run's heartbeat fresh; larger ones also mean fewer
-        commits, which PostgreSQL's COPY into the indexed tables still pays for.
+        Rows are built by the stream's compiled builder for this `$select`, in the encoding the
+        database takes, and written by a thread of their own (`BatchWriter`): the next page is
+        built while the last batch is written. Batches bound memory and keep the run's heartbeat
+        fresh; larger ones also mean fewer commits, which PostgreSQL's COPY still pays for.
         """
+        build = row_builder.builder_for(with_sign_in=with_sign_in, encoding=staging.encoding)
         dataset, tenant = self.run_id, self.tenant_id
         users: list[tuple[Any, ...]] = []
         licences: list[tuple[Any, ...]] = []
         last_flush = time.monotonic()
-        try:
-            for page in pages:  # repeats are already left out (SeenUsers, run-wide)
-                for item in page.items:
-                    if collectors.user_id(item) is None:
-                        continue  # nothing to key it on
-                    users.append(collectors.user_row(dataset, tenant, item))
-                    licences.extend(collectors.license_rows(dataset, item))
-                self.pages_read += 1
-                self._remember(page.request_id)
-                if len(users) >= FLUSH_USERS or time.monotonic() - last_flush >= FLUSH_SECONDS:
-                    self._flush(staging, users, licences)
-                    users, licences = [], []
-                    last_flush = time.monotonic()
-                self._report("users")
-        except GraphAuthorizationError:
-            # The users taken so far count as seen: stage them before the read goes on without
-            # signInActivity, or they would be skipped by it and lost.
-            self._flush(staging, users, licences)
-            raise
-        self._flush(staging, users, licences)
+        write = partial(self._flush, staging)
+        threaded = not staging.deferred
+        with BatchWriter(write, threaded=threaded, hold_below=FLUSH_USERS) as writer:
+            try:
+                for page in pages:
+                    # Each user once per run: `seen` holds every id taken (compact keys).
+                    build(page.items, dataset, tenant, seen, users, licences)
+                    self.pages_read += 1
+                    self._remember(page.request_id)
+                    if len(users) >= FLUSH_USERS or time.monotonic() - last_flush >= FLUSH_SECONDS:
+                        writer.submit(users, licences)
+                        users, licences = [], []
+                        last_flush = time.monotonic()
+                    self._report("users")
+            except GraphAuthorizationError:
+                # The users taken so far count as seen: stage them before the read goes on
+                # without signInActivity, or they would be skipped by it and lost.
+                writer.submit(users, licences)
+                writer.drain()
+                raise
+            writer.submit(users, licences)
+            # A tenant whose users fit in one batch: its rows go into the publishing transaction.
+            self.direct = writer.drain(keep_single=True)
 
     def _flush(
         self, staging: UserStaging, users: list[tuple[Any, ...]], licences: list[tuple[Any, ...]]
     ) -> None:
         with staging.transaction(relaxed=True) as connection:
-            staging.append(connection, users, licences)
+            staging.append(connection, users, licences, encoded=True)
             self.users_read += len(users)
             connection.execute(
                 update(SyncRun)

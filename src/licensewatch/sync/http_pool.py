@@ -10,6 +10,8 @@ import httpx
 from licensewatch.graph.client import GraphClient
 from licensewatch.graph.connection import GraphConnection
 from licensewatch.graph.http import build_http_client
+from licensewatch.graph.retry import policy_from_settings
+from licensewatch.settings import load_settings
 
 # Per sync: up to five inventory reads at once plus the user page being prefetched.
 CONNECTIONS_PER_SYNC = 6
@@ -26,6 +28,11 @@ class SharedHttp:
     def __init__(self, concurrency: int = 4, *, timeout: float = 60.0) -> None:
         self._size = max(8, concurrency * CONNECTIONS_PER_SYNC)
         self._timeout = timeout
+        # Read once per process, not per sync: parsing the LICENSEWATCH_* settings cost a
+        # small tenant's sync about as much as its users (they change only with a restart).
+        settings = load_settings()
+        self._retry = policy_from_settings(settings)
+        self._rewrite_links = settings.graph_link_rewrite
         self._clients: dict[str | None, httpx.Client] = {}
         self._lock = threading.Lock()
         self._closed = False
@@ -46,7 +53,11 @@ class SharedHttp:
     def graph_client(self, connection: GraphConnection) -> GraphClient:
         """A GraphClient on the shared connections (closing it leaves them open)."""
         return GraphClient(
-            connection, http=self.client(connection.ca_bundle), timeout=self._timeout
+            connection,
+            http=self.client(connection.ca_bundle),
+            timeout=self._timeout,
+            retry=self._retry,
+            rewrite_links=self._rewrite_links,
         )
 
     def close(self) -> None:

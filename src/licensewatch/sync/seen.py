@@ -7,16 +7,12 @@ from dataclasses import replace
 from typing import Any
 
 from licensewatch.graph.paging import Page
+from licensewatch.sync.row_builder import compact_key
 
 
 def user_key(uid: object) -> int | object:
     """A compact key: the 128-bit int of a GUID id (half the memory of the string)."""
-    if isinstance(uid, str) and len(uid) == 36 and uid[8] == uid[13] == uid[18] == uid[23] == "-":
-        try:
-            return int(uid.replace("-", ""), 16)
-        except ValueError:
-            return uid
-    return uid
+    return compact_key(uid) if isinstance(uid, str) else uid
 
 
 class SeenUsers:
@@ -27,8 +23,9 @@ class SeenUsers:
     with tracemalloc), the price of never failing a run on a repeat.
     """
 
-    def __init__(self) -> None:
+    def __init__(self, *, enabled: bool = True) -> None:
         self._keys: set[int | object] = set()
+        self.enabled = enabled  # False: every item passes (the caller deduplicates)
 
     def __len__(self) -> int:
         return len(self._keys)
@@ -43,6 +40,8 @@ class SeenUsers:
 
     def new_items(self, items: Iterable[Any]) -> list[Any]:
         """The items whose id comes for the first time (items without an id are kept)."""
+        if not self.enabled:
+            return items if isinstance(items, list) else list(items)
         kept = []
         for item in items:
             uid = item.get("id") if isinstance(item, dict) else None
@@ -52,5 +51,8 @@ class SeenUsers:
 
     def pages(self, pages: Iterable[Page]) -> Iterator[Page]:
         """The pages with every repeated user left out."""
+        if not self.enabled:
+            yield from pages
+            return
         for page in pages:
             yield replace(page, items=self.new_items(page.items))

@@ -188,6 +188,7 @@ def iter_user_pages_sharded(
     on_mismatch: OnMismatch = "fallback",
     boundaries: Sequence[str] | None = None,
     seen: SeenUsers | None = None,
+    deduplicate: bool = True,
 ) -> Generator[Page, None, None]:
     """Every /users page, read as `shards` concurrent UPN ranges merged into one page stream.
 
@@ -196,9 +197,11 @@ def iter_user_pages_sharded(
     sequentially instead, "raise" raises ShardMismatch, "warn" logs and goes on. Users seen twice
     (renamed across ranges mid-read) are yielded once; pages are renumbered 1, 2, 3…
     `boundaries` (fewer than `shards`; see boundaries_from_sample) replace the default split.
-    Every page yielded leaves out the users already in `seen` (a run-wide set, when given).
+    Every page yielded leaves out the users already in `seen` (a run-wide set, when given);
+    `deduplicate=False` yields pages as read, for a caller that skips repeats itself (a full
+    sync's row builder does, by primary key, for the whole run).
     """
-    seen = seen if seen is not None else SeenUsers()
+    seen = seen if seen is not None else SeenUsers(enabled=deduplicate)
     plain = dict(params)
     if "$filter" in plain or "$orderby" in plain:
         raise ValueError("a sharded read owns $filter; read sequentially to filter")

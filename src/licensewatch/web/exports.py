@@ -15,6 +15,7 @@ from openpyxl import Workbook
 
 from licensewatch.domain import balance
 from licensewatch.intelligence.history import Change
+from licensewatch.sync import user_stream
 from licensewatch.tabular import csv_row, xlsx_row
 from licensewatch.web.queries.products import SubscriptionRow
 from licensewatch.web.queries.users import UserLicence
@@ -23,10 +24,10 @@ Cell = str | int | float | bool | None
 
 # The one balance schema (CLI JSON/CSV, REST API and these downloads share it).
 BALANCE_COLUMNS = list(balance.BALANCE_COLUMNS)
+# The user's own columns are the declared stream's exported ones (sync/user_stream.py).
 USER_COLUMNS = [
-    "tenant", "user_principal_name", "display_name", "account_enabled", "user_type",
-    "department", "country", "product", "sku_part_number", "sku_id", "assignment", "group_name",
-    "state", "error",
+    "tenant", *user_stream.EXPORTED, "product", "sku_part_number", "sku_id", "assignment",
+    "group_name", "state", "error",
 ]  # fmt: skip
 SUBSCRIPTION_COLUMNS = [
     "tenant", "product", "sku_part_number", "sku_id", "subscription_id", "status",
@@ -49,10 +50,10 @@ def balance_cells(row: balance.BalanceRow) -> list[Cell]:
 
 
 def user_cells(row: UserLicence) -> list[Cell]:
+    own: list[Cell] = [getattr(row, name) for name in user_stream.EXPORTED]
     return [
-        row.tenant, row.user_principal_name, row.display_name, row.account_enabled,
-        row.user_type, row.department, row.country, row.product, row.sku_part_number,
-        row.sku_id, row.assignment, row.group_name, row.state, row.error,
+        row.tenant, *own, row.product, row.sku_part_number, row.sku_id, row.assignment,
+        row.group_name, row.state, row.error,
     ]  # fmt: skip
 
 
