@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import logging
 import threading
-from typing import Any
+from typing import Annotated, Any
 
-from fastapi import HTTPException, Request
+from fastapi import HTTPException, Path, Request
 from sqlalchemy import Engine, select
 
 from licensewatch.intelligence.catalog import product_names
@@ -26,6 +26,10 @@ _lock = threading.Lock()
 def actor_of(request: Request, caller: Caller) -> Actor:
     # The address as the sign-in records it (web/pages/login.client_address).
     return Actor(caller.principal.username, request.client.host if request.client else "unknown")
+
+
+# A plan id as the database can hold it: a bigger number is a 422, never an overflow (500).
+PlanId = Annotated[int, Path(ge=1, le=2**63 - 1)]
 
 
 def visible_plan(request: Request, plan_id: int) -> PlanView:

@@ -14,7 +14,7 @@ from licensewatch.services.plans import approve_plan, create_plan, list_plans, u
 from licensewatch.services.tenant_lookup import TenantNotFound
 from licensewatch.web.auth import ApiAdmin, ApiCaller
 from licensewatch.web.context import caller_scope, engine_of
-from licensewatch.web.plan_views import actor_of, plan_json, start_apply, visible_plan
+from licensewatch.web.plan_views import PlanId, actor_of, plan_json, start_apply, visible_plan
 from licensewatch.web.scope import check
 
 router = APIRouter(tags=["plans"])
@@ -43,7 +43,7 @@ def get_plans(request: Request, caller: ApiCaller) -> list[dict[str, Any]]:
 
 
 @router.get("/plans/{plan_id}")
-def get_plan(plan_id: int, request: Request, caller: ApiCaller) -> dict[str, Any]:
+def get_plan(plan_id: PlanId, request: Request, caller: ApiCaller) -> dict[str, Any]:
     """One plan with its lines: change, saving, state, Graph's request-id or error."""
     return plan_json(engine_of(request), visible_plan(request, plan_id))
 
@@ -83,7 +83,7 @@ async def post_plan(body: NewPlan, request: Request, caller: ApiAdmin) -> dict[s
 
 
 @router.post("/plans/{plan_id}/approve")
-async def post_approve(plan_id: int, request: Request, caller: ApiAdmin) -> dict[str, Any]:
+async def post_approve(plan_id: PlanId, request: Request, caller: ApiAdmin) -> dict[str, Any]:
     """Approve a draft (four-eyes: not by its creator)."""
     await run_in_threadpool(visible_plan, request, plan_id)
     try:
@@ -96,7 +96,7 @@ async def post_approve(plan_id: int, request: Request, caller: ApiAdmin) -> dict
 
 
 @router.post("/plans/{plan_id}/apply", status_code=202)
-async def post_apply(plan_id: int, request: Request, caller: ApiAdmin) -> dict[str, Any]:
+async def post_apply(plan_id: PlanId, request: Request, caller: ApiAdmin) -> dict[str, Any]:
     """Start applying an approved plan in the background; follow it with GET /plans/{id}."""
     plan = await run_in_threadpool(visible_plan, request, plan_id)
     if plan.status == "draft":
@@ -108,7 +108,7 @@ async def post_apply(plan_id: int, request: Request, caller: ApiAdmin) -> dict[s
 
 
 @router.post("/plans/{plan_id}/undo", status_code=202)
-async def post_undo(plan_id: int, request: Request, caller: ApiAdmin) -> dict[str, Any]:
+async def post_undo(plan_id: PlanId, request: Request, caller: ApiAdmin) -> dict[str, Any]:
     """Create the reverse plan of the applied lines (30 days) and start applying it."""
     await run_in_threadpool(visible_plan, request, plan_id)
     engine, actor = engine_of(request), actor_of(request, caller)

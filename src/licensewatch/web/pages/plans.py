@@ -20,6 +20,7 @@ from licensewatch.services.tenants import TenantService
 from licensewatch.web.auth import AdminForm, PageCaller
 from licensewatch.web.context import caller_scope, engine_of
 from licensewatch.web.plan_views import (
+    PlanId,
     actor_of,
     applying,
     sku_names,
@@ -72,7 +73,7 @@ async def new_plan(request: Request, caller: AdminForm) -> Response:
 
 @router.get("/plans/{plan_id}")
 def plan_page(
-    plan_id: int, request: Request, caller: PageCaller, notice: str = "", error: str = ""
+    plan_id: PlanId, request: Request, caller: PageCaller, notice: str = "", error: str = ""
 ) -> Response:
     plan = visible_plan(request, plan_id)
     return render(
@@ -95,7 +96,7 @@ def _back(plan_id: int, **query: str) -> RedirectResponse:
 
 
 @router.post("/plans/{plan_id}/approve")
-async def approve(plan_id: int, request: Request, caller: AdminForm) -> Response:
+async def approve(plan_id: PlanId, request: Request, caller: AdminForm) -> Response:
     await run_in_threadpool(visible_plan, request, plan_id)
     try:
         await run_in_threadpool(
@@ -107,7 +108,7 @@ async def approve(plan_id: int, request: Request, caller: AdminForm) -> Response
 
 
 @router.post("/plans/{plan_id}/apply")
-async def apply(plan_id: int, request: Request, caller: AdminForm) -> Response:
+async def apply(plan_id: PlanId, request: Request, caller: AdminForm) -> Response:
     plan = await run_in_threadpool(visible_plan, request, plan_id)
     if plan.status == "draft":
         return _back(plan_id, error="An administrator approves the plan first.")
@@ -122,7 +123,7 @@ async def apply(plan_id: int, request: Request, caller: AdminForm) -> Response:
 
 
 @router.post("/plans/{plan_id}/undo")
-async def undo(plan_id: int, request: Request, caller: AdminForm) -> Response:
+async def undo(plan_id: PlanId, request: Request, caller: AdminForm) -> Response:
     await run_in_threadpool(visible_plan, request, plan_id)
     engine, actor = engine_of(request), actor_of(request, caller)
     try:
