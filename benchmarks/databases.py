@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import argparse
 import os
+import tempfile
 import uuid
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
@@ -56,3 +58,27 @@ def sqlite_database(folder: Path) -> Iterator[str]:
     finally:
         for suffix in ("", "-wal", "-shm"):
             Path(f"{path}{suffix}").unlink(missing_ok=True)
+
+
+def each_size_and_engine(
+    prog: str,
+    doc: str | None,
+    default_sizes: str,
+    run: Callable[[str, int, Path], object],
+    argv: list[str] | None = None,
+) -> int:
+    """The `--sizes` and `--databases` command line of a per-size benchmark, run per pair."""
+    parser = argparse.ArgumentParser(prog=prog, description=doc)
+    parser.add_argument("--sizes", default=default_sizes, help="users, comma-separated")
+    parser.add_argument("--databases", default="sqlite,postgresql", help="sqlite,postgresql")
+    args = parser.parse_args(argv)
+    sizes = [int(s) for s in args.sizes.split(",") if s.strip()]
+    kinds = [k.strip() for k in args.databases.split(",") if k.strip()]
+    with tempfile.TemporaryDirectory(prefix="lw-bench-") as folder:
+        for users in sizes:
+            for kind in kinds:
+                if kind == "postgresql" and (problem := postgres_problem()):
+                    print(f"\npostgresql skipped: {problem}")
+                    continue
+                run(kind, users, Path(folder))
+    return 0

@@ -13,10 +13,8 @@ disabled plans, errors, guests, disabled accounts and sign-in dates.
 
 from __future__ import annotations
 
-import argparse
 import random
 import statistics
-import tempfile
 import time
 from collections.abc import Callable, Iterator
 from datetime import UTC, datetime, timedelta
@@ -25,7 +23,7 @@ from typing import Any
 
 from sqlalchemy import Engine, func, insert, select, text
 
-from benchmarks.databases import postgres_database, postgres_problem, sqlite_database
+from benchmarks.databases import each_size_and_engine, postgres_database, sqlite_database
 from licensewatch.emulator.products import builtin_catalog
 from licensewatch.intelligence.findings import FindingRule
 from licensewatch.intelligence.read_models.build import publish_read_models
@@ -206,20 +204,9 @@ def run(kind: str, users: int, folder: Path) -> None:
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(prog="python -m benchmarks.findings", description=__doc__)
-    parser.add_argument("--sizes", default="100000,1000000", help="users, comma-separated")
-    parser.add_argument("--databases", default="sqlite,postgresql", help="sqlite,postgresql")
-    args = parser.parse_args(argv)
-    sizes = [int(s) for s in args.sizes.split(",") if s.strip()]
-    kinds = [k.strip() for k in args.databases.split(",") if k.strip()]
-    with tempfile.TemporaryDirectory(prefix="lw-bench-") as folder:
-        for users in sizes:
-            for kind in kinds:
-                if kind == "postgresql" and (problem := postgres_problem()):
-                    print(f"\npostgresql skipped: {problem}")
-                    continue
-                run(kind, users, Path(folder))
-    return 0
+    return each_size_and_engine(
+        "python -m benchmarks.findings", __doc__, "100000,1000000", run, argv
+    )
 
 
 if __name__ == "__main__":

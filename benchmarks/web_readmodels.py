@@ -8,9 +8,7 @@ maximum of 7), printing one Markdown row per query. No server, no clients: the q
 
 from __future__ import annotations
 
-import argparse
 import statistics
-import tempfile
 import time
 from collections.abc import Callable
 from pathlib import Path
@@ -19,7 +17,7 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from benchmarks.databases import postgres_database, postgres_problem, sqlite_database
+from benchmarks.databases import each_size_and_engine, postgres_database, sqlite_database
 from benchmarks.webdata import build_web
 from licensewatch.intelligence.history import ChangeQuery, change_history
 from licensewatch.storage.database import make_engine, session_scope
@@ -104,22 +102,9 @@ def run(kind: str, users: int, folder: Path) -> None:
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(
-        prog="python -m benchmarks.web_readmodels", description=__doc__
+    return each_size_and_engine(
+        "python -m benchmarks.web_readmodels", __doc__, "300000,1000000", run, argv
     )
-    parser.add_argument("--sizes", default="300000,1000000", help="users, comma-separated")
-    parser.add_argument("--databases", default="sqlite,postgresql", help="sqlite,postgresql")
-    args = parser.parse_args(argv)
-    sizes = [int(s) for s in args.sizes.split(",") if s.strip()]
-    kinds = [k.strip() for k in args.databases.split(",") if k.strip()]
-    with tempfile.TemporaryDirectory(prefix="lw-bench-") as folder:
-        for users in sizes:
-            for kind in kinds:
-                if kind == "postgresql" and (problem := postgres_problem()):
-                    print(f"\npostgresql skipped: {problem}")
-                    continue
-                run(kind, users, Path(folder))
-    return 0
 
 
 if __name__ == "__main__":
