@@ -21,8 +21,9 @@ from licensewatch.graph.connection import GraphConnection
 from licensewatch.graph.errors import (
     GraphError,
     GraphProtocolError,
-    GraphUnavailableError,
     error_from_response,
+    host_only,
+    unreachable_error,
 )
 from licensewatch.graph.http import GraphStats, RequestInfo, build_http_client, is_tls_failure
 from licensewatch.graph.page_chain import Headers, Params
@@ -304,7 +305,7 @@ class GraphClient:
             crid = str(uuid.uuid4())
             sent["client-request-id"] = crid
             # A pre-authenticated URL is itself a credential: hooks and errors see its host only.
-            shown = url if authenticated else _host_only(url)
+            shown = url if authenticated else host_only(url)
             started = time.perf_counter()
             try:
                 response = self._http.request(
@@ -312,16 +313,16 @@ class GraphClient:
                 )
             except httpx.TransportError as exc:
                 self._count(requests=1)
-                self._notify(shown, started, attempt, None, crid, error=repr(exc))
+                self._notify(method, shown, started, attempt, None, crid, error=repr(exc))
                 delay = policy.delay_for_transport_error(attempt, self._rng)
                 if is_tls_failure(exc):
-                    raise _unreachable(exc, shown, crid, attempt) from exc
+                    raise unreachable_error(exc, shown, crid, attempt) from exc
                 if write:  # the write may have happened: never re-send blindly
-                    error = _unreachable(exc, shown, crid, attempt)
+                    error = unreachable_error(exc, shown, crid, attempt)
                     error.uncertain = not isinstance(exc, httpx.ConnectError)
                     raise error from exc
                 if not (policy.allows(attempt, waited, delay) and self.budget.spend(delay)):
-                    error = _unreachable(exc, shown, crid, attempt)
+                    error = unreachable_error(exc, shown, crid, attempt)
                     error.retryable = True
                     raise error from exc
                 waited += self._pause(delay, cancel)
@@ -329,7 +330,9 @@ class GraphClient:
             status, size = response.status_code, len(response.content)
             self._count(requests=1, bytes=size, throttled=int(status == 429))
             request_id = response.headers.get("request-id")
-            self._notify(shown, started, attempt, status, crid, request_id=request_id, size=size)
+            self._notify(
+                method, shown, started, attempt, status, crid, request_id=request_id, size=size
+            )
             if status < 400:
                 return response
             if status == 401 and not refreshed:  # token revoked or expired early: refresh once
@@ -378,25 +381,15 @@ class GraphClient:
                 setattr(self.stats, name, getattr(self.stats, name) + value)
 
     def _notify(
-        self, url: str, started: float, attempt: int, status: int | None, crid: str, **more: Any
+        self,
+        method: str,
+        url: str,
+        started: float,
+        attempt: int,
+        status: int | None,
+        crid: str,
+        **more: Any,
     ) -> None:
         if self.on_request is not None:
             elapsed = time.perf_counter() - started
-            self.on_request(RequestInfo("GET", url, elapsed, attempt, status, crid, **more))
-
-
-def _host_only(url: str) -> str:
-    parts = urlsplit(url)
-    return f"{parts.scheme}://{parts.netloc}/…"
-
-
-def _unreachable(exc: httpx.TransportError, url: str, crid: str, attempt: int) -> GraphError:
-    host = urlsplit(url).netloc
-    if is_tls_failure(exc):  # a trust problem never heals by retrying, and is never switched off
-        message = (
-            f"TLS certificate verification failed for {host} ({exc}); if a TLS-inspecting proxy "
-            "is in the way, configure its CA with --ca-bundle"
-        )
-    else:
-        message = f"{host} unreachable after {attempt} attempts: {type(exc).__name__}: {exc}"
-    return GraphUnavailableError(message, client_request_id=crid, url=url)
+            self.on_request(RequestInfo(method, url, elapsed, attempt, status, crid, **more))

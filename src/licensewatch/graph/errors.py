@@ -12,6 +12,8 @@ from urllib.parse import urlsplit
 import httpx
 import orjson
 
+from licensewatch.graph.http import is_tls_failure
+
 # Token failures live in token_errors.py; re-exported here for existing importers.
 from licensewatch.graph.token_errors import FIXES as FIXES
 from licensewatch.graph.token_errors import KIND_BY_AADSTS as KIND_BY_AADSTS
@@ -180,3 +182,22 @@ def error_from_response(
     if status >= 500:
         return GraphUnavailableError(text, **kw)
     return GraphError(text, **kw)
+
+
+def host_only(url: str) -> str:
+    """A URL shown by its host only: a pre-authenticated download URL is itself a credential."""
+    parts = urlsplit(url)
+    return f"{parts.scheme}://{parts.netloc}/…"
+
+
+def unreachable_error(exc: httpx.TransportError, url: str, crid: str, attempt: int) -> GraphError:
+    """The error of a request that got no answer: a TLS trust failure, or the host unreachable."""
+    host = urlsplit(url).netloc
+    if is_tls_failure(exc):  # a trust problem never heals by retrying, and is never switched off
+        message = (
+            f"TLS certificate verification failed for {host} ({exc}); if a TLS-inspecting proxy "
+            "is in the way, configure its CA with --ca-bundle"
+        )
+    else:
+        message = f"{host} unreachable after {attempt} attempts: {type(exc).__name__}: {exc}"
+    return GraphUnavailableError(message, client_request_id=crid, url=url)
