@@ -102,3 +102,38 @@ def test_the_period_setting_is_checked(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("LICENSEWATCH_USAGE_PERIOD", "D7")
     with pytest.raises(ValidationError, match="D30, D90 or D180"):
         load_settings()
+
+
+# Microsoft's documented download bodies, verbatim (header only, no byte order mark, no line end):
+# https://learn.microsoft.com/graph/api/reportroot-getoffice365activeuserdetail?view=graph-rest-1.0#response
+DOCUMENTED_ACTIVE_USERS = (
+    "Report Refresh Date,User Principal Name,Display Name,Is Deleted,Deleted Date,"
+    "Has Exchange License,Has OneDrive License,Has SharePoint License,"
+    "Has Skype For Business License,Has Yammer License,Has Teams License,"
+    "Exchange Last Activity Date,OneDrive Last Activity Date,SharePoint Last Activity Date,"
+    "Skype For Business Last Activity Date,Yammer Last Activity Date,Teams Last Activity Date,"
+    "Exchange License Assign Date,OneDrive License Assign Date,SharePoint License Assign Date,"
+    "Skype For Business License Assign Date,Yammer License Assign Date,"
+    "Teams License Assign Date,Assigned Products"
+)
+# https://learn.microsoft.com/graph/api/reportroot-getmailboxusagedetail?view=graph-rest-1.0#response
+DOCUMENTED_MAILBOXES = (
+    "Report Refresh Date,User Principal Name,Display Name,Is Deleted,Deleted Date,Created Date,"
+    "Last Activity Date,Item Count,Storage Used (Byte),Issue Warning Quota (Byte),"
+    "Prohibit Send Quota (Byte),Prohibit Send/Receive Quota (Byte),Deleted Item Count,"
+    "Deleted Item Size (Byte),Report Period"
+)
+
+
+def test_microsofts_documented_bodies_parse_as_empty_reports() -> None:
+    assert DOCUMENTED_ACTIVE_USERS == ACTIVE_HEADER  # our fixtures use the documented columns
+    assert parse_active_users(DOCUMENTED_ACTIVE_USERS.encode()) == []
+    assert parse_mailboxes(DOCUMENTED_MAILBOXES.encode()) == []
+
+
+def test_a_mailbox_row_in_microsofts_documented_column_order() -> None:
+    row = "2026-11-30,anna@contoso.com,Anna,False,,2020-01-01,2026-11-29,1200,2048,10,20,30,5,6,90"
+    (mailbox,) = parse_mailboxes(f"{DOCUMENTED_MAILBOXES}\n{row}".encode())
+    assert (mailbox.upn, mailbox.last_activity) == ("anna@contoso.com", date(2026, 11, 29))
+    assert (mailbox.item_count, mailbox.storage_used) == (1200, 2048)
+    assert mailbox.prohibit_send_receive_quota == 30  # not the send-only or warning quota
