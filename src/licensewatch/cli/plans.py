@@ -114,8 +114,14 @@ def _print_plan(plan: PlanView) -> None:
         saving = money if line.monthly_saving else "-"
         note = line.error or line.request_id or ""
         style = "red" if line.state in ("failed", "drifted") else None
-        cells = [str(line.position), line.user_principal_name or line.user_id,
-                 _change(line.action, sku, target), saving, line.state, note]  # fmt: skip
+        cells = [
+            str(line.position),
+            line.user_principal_name or line.user_id,
+            _change(line.action, sku, target),
+            saving,
+            line.state,
+            note,
+        ]
         lines.append(Line(cells, style=style))
     print_table(None, _LINE_COLUMNS, lines)
     currency = f" {plan.currency}" if plan.currency else ""
@@ -224,11 +230,20 @@ def list_(output: FormatOpt = OutputFormat.TABLE, wide: WideOpt = False) -> None
         stdout().print("No plans yet: licensewatch plan create --help")
         return
     lines = [
-        Line([str(p.id), p.tenant, p.status, str(sum(p.counts.values())),
-              f"{p.monthly_saving} {p.currency or ''}".strip(), p.created_by,
-              p.approved_by or "-", ", ".join(f"{k} {v}" for k, v in sorted(p.counts.items()))])
+        Line(
+            [
+                str(p.id),
+                p.tenant,
+                p.status,
+                str(sum(p.counts.values())),
+                f"{p.monthly_saving} {p.currency or ''}".strip(),
+                p.created_by,
+                p.approved_by or "-",
+                ", ".join(f"{k} {v}" for k, v in sorted(p.counts.items())),
+            ]
+        )
         for p in plans
-    ]  # fmt: skip
+    ]
     print_table("Change plans", _LIST_COLUMNS, lines, wide=wide)
 
 

@@ -41,12 +41,16 @@ def _violations(names: set[str]) -> set[str]:
     for family in EXCLUSIVE_FAMILIES:
         both = sorted(family & names)
         if len(both) > 1:
-            found.add(f"License assignment failed because service plans {','.join(both)} are "
-                      "mutually exclusive.")  # fmt: skip
+            found.add(
+                f"License assignment failed because service plans {','.join(both)} are "
+                "mutually exclusive."
+            )
     for plan, needs in DEPENDS_ON.items():
         if plan in names and not needs & names:
-            found.add(f"License assignment failed because service plan {plan} depends on the "
-                      f"service plan(s) {','.join(sorted(needs))}.")  # fmt: skip
+            found.add(
+                f"License assignment failed because service plan {plan} depends on the "
+                f"service plan(s) {','.join(sorted(needs))}."
+            )
     return found
 
 

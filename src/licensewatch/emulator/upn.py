@@ -7,10 +7,21 @@ import unicodedata
 # Letters that NFKD does not split into an ASCII base letter plus combining marks.
 _ASCII_LETTERS = str.maketrans(
     {
-        "Æ": "Ae", "æ": "ae", "Ø": "O", "ø": "o", "Ł": "L", "ł": "l", "ß": "ss",
-        "Œ": "Oe", "œ": "oe", "Đ": "D", "đ": "d", "Þ": "Th", "þ": "th",
+        "Æ": "Ae",
+        "æ": "ae",
+        "Ø": "O",
+        "ø": "o",
+        "Ł": "L",
+        "ł": "l",
+        "ß": "ss",
+        "Œ": "Oe",
+        "œ": "oe",
+        "Đ": "D",
+        "đ": "d",
+        "Þ": "Th",
+        "þ": "th",
     }
-)  # fmt: skip
+)
 # What Entra accepts besides ASCII letters and digits; accented letters are refused (Graph's user
 # resource, userPrincipalName: https://learn.microsoft.com/graph/api/resources/user, and
 # https://learn.microsoft.com/entra/identity/authentication/concept-sspr-policy#userprincipalname-policies-that-apply-to-all-user-accounts).

@@ -20,25 +20,46 @@ from licensewatch.emulator.usage_seed import PlanCache, held_plans
 
 _REPORT_NAMES = ("Exchange", "OneDrive", "SharePoint", "Skype For Business", "Yammer", "Teams")
 ACTIVE_COLUMNS = (
-    "Report Refresh Date", "User Principal Name", "Display Name", "Is Deleted", "Deleted Date",
+    "Report Refresh Date",
+    "User Principal Name",
+    "Display Name",
+    "Is Deleted",
+    "Deleted Date",
     *(f"Has {n} License" for n in _REPORT_NAMES),
     *(f"{n} Last Activity Date" for n in _REPORT_NAMES),
     *(f"{n} License Assign Date" for n in _REPORT_NAMES),
     "Assigned Products",
-)  # fmt: skip
+)
 _PLATFORM_NAMES = ("Windows", "Mac", "Mobile", "Web")
 APP_COLUMNS = (
-    "Report Refresh Date", "User Principal Name", "Last Activation Date", "Last Activity Date",
-    "Report Period", *_PLATFORM_NAMES, *APPS,
+    "Report Refresh Date",
+    "User Principal Name",
+    "Last Activation Date",
+    "Last Activity Date",
+    "Report Period",
+    *_PLATFORM_NAMES,
+    *APPS,
     *(f"{app} ({platform})" for platform in _PLATFORM_NAMES for app in APPS),
-)  # fmt: skip
+)
 MAILBOX_COLUMNS = (
-    "Report Refresh Date", "User Principal Name", "Display Name", "Is Deleted", "Deleted Date",
-    "Created Date", "Last Activity Date", "Item Count", "Storage Used (Byte)",
-    "Issue Warning Quota (Byte)", "Prohibit Send Quota (Byte)",
-    "Prohibit Send/Receive Quota (Byte)", "Deleted Item Count", "Deleted Item Size (Byte)",
-    "Deleted Item Quota (Byte)", "Has Archive", "Report Period",
-)  # fmt: skip
+    "Report Refresh Date",
+    "User Principal Name",
+    "Display Name",
+    "Is Deleted",
+    "Deleted Date",
+    "Created Date",
+    "Last Activity Date",
+    "Item Count",
+    "Storage Used (Byte)",
+    "Issue Warning Quota (Byte)",
+    "Prohibit Send Quota (Byte)",
+    "Prohibit Send/Receive Quota (Byte)",
+    "Deleted Item Count",
+    "Deleted Item Size (Byte)",
+    "Deleted Item Quota (Byte)",
+    "Has Archive",
+    "Report Period",
+)
 
 
 def refresh_date(tenant: Tenant) -> date:
@@ -85,8 +106,11 @@ def _products(tenant: Tenant, upn: str) -> str:
     user = tenant.user(upn)
     if user is None:
         return ""
-    names = [tenant.products[s].display_name.upper() for s in user.assigned_sku_ids()
-             if s in tenant.products]  # fmt: skip
+    names = [
+        tenant.products[s].display_name.upper()
+        for s in user.assigned_sku_ids()
+        if s in tenant.products
+    ]
     return "+".join(names)
 
 
@@ -99,8 +123,17 @@ def active_users_csv(tenant: Tenant) -> bytes:
             has = [_flag(w in held) for w in WORKLOADS]
             last = [_day(activity.last.get(w)) for w in WORKLOADS]
             assigned = ["" for _ in WORKLOADS]
-            yield [refresh, shown_upn, shown_name, _flag(deleted is not None), _day(deleted),
-                   *has, *last, *assigned, _products(tenant, upn)]  # fmt: skip
+            yield [
+                refresh,
+                shown_upn,
+                shown_name,
+                _flag(deleted is not None),
+                _day(deleted),
+                *has,
+                *last,
+                *assigned,
+                _products(tenant, upn),
+            ]
 
     return _csv(ACTIVE_COLUMNS, rows())
 
@@ -115,10 +148,21 @@ def app_users_csv(tenant: Tenant, period_days: int) -> bytes:
             shown_upn = _names(tenant, upn, "")[0]
             platforms = [_flag(p in activity.platforms) for p in PLATFORMS]
             apps = [_flag(a in activity.apps) for a in APPS]
-            per_platform = [_flag(p in activity.platforms and a in activity.apps)
-                            for p in PLATFORMS for a in APPS]  # fmt: skip
-            yield [refresh, shown_upn, _day(activity.apps_activation), _day(activity.apps_last),
-                   str(period_days), *platforms, *apps, *per_platform]  # fmt: skip
+            per_platform = [
+                _flag(p in activity.platforms and a in activity.apps)
+                for p in PLATFORMS
+                for a in APPS
+            ]
+            yield [
+                refresh,
+                shown_upn,
+                _day(activity.apps_activation),
+                _day(activity.apps_last),
+                str(period_days),
+                *platforms,
+                *apps,
+                *per_platform,
+            ]
 
     return _csv(APP_COLUMNS, rows())
 
@@ -138,10 +182,24 @@ def mailbox_csv(tenant: Tenant, period_days: int) -> bytes:
             quota = quota or MAILBOX_QUOTA_BYTES["EXCHANGE_S_STANDARD"]
             created = user.created.date() if user and user.created else None
             shown_upn, shown_name = _names(tenant, upn, display)
-            yield [refresh, shown_upn, shown_name, _flag(deleted is not None), _day(deleted),
-                   _day(created), _day(activity.mailbox_last), str(activity.mailbox_items),
-                   str(activity.mailbox_bytes), str(quota * 98 // 100), str(quota * 99 // 100),
-                   str(quota), "0", "0", str(30 * 1024**3), "False",
-                   str(period_days)]  # fmt: skip
+            yield [
+                refresh,
+                shown_upn,
+                shown_name,
+                _flag(deleted is not None),
+                _day(deleted),
+                _day(created),
+                _day(activity.mailbox_last),
+                str(activity.mailbox_items),
+                str(activity.mailbox_bytes),
+                str(quota * 98 // 100),
+                str(quota * 99 // 100),
+                str(quota),
+                "0",
+                "0",
+                str(30 * 1024**3),
+                "False",
+                str(period_days),
+            ]
 
     return _csv(MAILBOX_COLUMNS, rows())

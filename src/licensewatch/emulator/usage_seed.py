@@ -43,8 +43,7 @@ def held_plans(tenant: Tenant, user: User, cache: PlanCache | None = None) -> fr
 
     `cache` keeps the answer per assignment pattern: most users share a few (300k-user worlds).
     """
-    key = tuple(sorted((a.sku_id, a.disabled_plans, a.state)
-                       for a in user.assignments))  # fmt: skip
+    key = tuple(sorted((a.sku_id, a.disabled_plans, a.state) for a in user.assignments))
     if cache is not None and key in cache:
         return cache[key]
     names: set[str] = set()

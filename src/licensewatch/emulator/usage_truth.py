@@ -59,8 +59,9 @@ def _used(activity: UserActivity, start: date) -> set[Capability]:
     return used
 
 
-def _item(user: User, action: str, product: Product, target: Product | None, confidence: str
-          ) -> dict[str, Any]:  # fmt: skip
+def _item(
+    user: User, action: str, product: Product, target: Product | None, confidence: str
+) -> dict[str, Any]:
     return {
         "user_principal_name": user.user_principal_name,
         "action": action,
@@ -91,8 +92,19 @@ class _Truth:
         if not user.account_enabled:
             return "high"  # a first sync knows no date of disabling
         seen = user.sign_in
-        dates = [d for d in (seen.last_sign_in, seen.last_non_interactive_sign_in,
-                             seen.last_successful_sign_in) if d] if seen else []  # fmt: skip
+        dates = (
+            [
+                d
+                for d in (
+                    seen.last_sign_in,
+                    seen.last_non_interactive_sign_in,
+                    seen.last_successful_sign_in,
+                )
+                if d
+            ]
+            if seen
+            else []
+        )
         created_old = user.created is None or user.created <= self.now - timedelta(days=self.days)
         if self.sign_in and not dates and created_old:
             return "high"
@@ -121,9 +133,16 @@ class _Truth:
             theirs, caps = self.plans[target.sku_id], self.caps[target.sku_id]
             held = target.sku_id in user.assigned_sku_ids()
             cheaper = self._cheaper(product, target, theirs < plans)
-            if (target is product or held or not self.bought[target.sku_id] or not caps
-                    or not theirs & plans or not used <= caps or not plans - theirs
-                    or not cheaper):  # fmt: skip
+            if (
+                target is product
+                or held
+                or not self.bought[target.sku_id]
+                or not caps
+                or not theirs & plans
+                or not used <= caps
+                or not plans - theirs
+                or not cheaper
+            ):
                 continue
             if Capability.EXCHANGE in mine:
                 before, after = mailbox_quota(plans), mailbox_quota(theirs)
@@ -177,8 +196,11 @@ class _Truth:
                 and (mine != _effective(products[other], user) or sku > other)
                 for other in held
             )
-            routes = [a.assigned_by_group for a in user.assignments
-                      if a.sku_id == sku and a.state in ASSIGNED_STATES]  # fmt: skip
+            routes = [
+                a.assigned_by_group
+                for a in user.assignments
+                if a.sku_id == sku and a.state in ASSIGNED_STATES
+            ]
             if covered:
                 items.append(_item(user, "remove_addon", product, None, "high"))
             elif None in routes and any(routes):

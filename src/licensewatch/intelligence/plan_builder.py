@@ -109,9 +109,12 @@ def _users(session: Session, tenant: Tenant, keys: list[str]) -> dict[str, User]
 
 
 def manual_lines(
-    engine: Engine, tenant_name: str, sku_key: str, user_keys: Iterable[str],
+    engine: Engine,
+    tenant_name: str,
+    sku_key: str,
+    user_keys: Iterable[str],
     target_key: str | None = None,
-) -> list[NewLine]:  # fmt: skip
+) -> list[NewLine]:
     """Lines removing (or, with a target, swapping) a SKU for these users, checked now."""
     keys = list(user_keys)
     with session_scope(engine, write=False) as session:
@@ -175,9 +178,10 @@ def manual_lines(
                 spec, reason = LineSpec(LineAction.REMOVE, sku_id), "removed by hand"
             found = saving(prices, parts, spec)
             lines.append(
-                NewLine(user.id, user.user_principal_name, spec, reason, found.monthly,
-                        found.currency)
-            )  # fmt: skip
+                NewLine(
+                    user.id, user.user_principal_name, spec, reason, found.monthly, found.currency
+                )
+            )
         if problems:
             shown = "; ".join(problems[:_SHOWN]) + (" …" if len(problems) > _SHOWN else "")
             product = names.display_name(sku_id, parts.get(sku_id, sku_id))

@@ -97,12 +97,28 @@ def _yearly(monthly: str | None) -> str | None:
 
 def _line_view(row: ChangePlanLine) -> LineView:
     return LineView(
-        row.id, row.position, row.user_id, row.user_principal_name, row.action, row.sku_id,
-        row.target_sku_id, list(split_plans(row.add_disabled_plans)),
-        list(split_plans(row.prior_disabled_plans)), row.reason, row.monthly_saving,
-        _yearly(row.monthly_saving), row.currency, row.state, row.attempts, row.request_id,
-        row.error_code, row.error, row.applied_at, row.checked_at, row.undone_by_plan_id,
-    )  # fmt: skip
+        row.id,
+        row.position,
+        row.user_id,
+        row.user_principal_name,
+        row.action,
+        row.sku_id,
+        row.target_sku_id,
+        list(split_plans(row.add_disabled_plans)),
+        list(split_plans(row.prior_disabled_plans)),
+        row.reason,
+        row.monthly_saving,
+        _yearly(row.monthly_saving),
+        row.currency,
+        row.state,
+        row.attempts,
+        row.request_id,
+        row.error_code,
+        row.error,
+        row.applied_at,
+        row.checked_at,
+        row.undone_by_plan_id,
+    )
 
 
 def plan_view(session: Session, plan: ChangePlan, with_lines: bool = True) -> PlanView:
@@ -118,12 +134,27 @@ def plan_view(session: Session, plan: ChangePlan, with_lines: bool = True) -> Pl
     for row in rows:
         counts[row.state] = counts.get(row.state, 0) + 1
     return PlanView(
-        plan.id, tenant.name, plan.status, plan.source, plan.reverses_plan_id, plan.created_by,
-        plan.created_at, plan.approved_by, plan.approved_at, plan.applied_by, plan.applied_at,
-        plan.finished_at, plan.confirmed_at, tenant.four_eyes, tenant.allow_writes, f"{total:.2f}",
-        f"{total * 12:.2f}", currencies.pop() if len(currencies) == 1 else None, counts,
+        plan.id,
+        tenant.name,
+        plan.status,
+        plan.source,
+        plan.reverses_plan_id,
+        plan.created_by,
+        plan.created_at,
+        plan.approved_by,
+        plan.approved_at,
+        plan.applied_by,
+        plan.applied_at,
+        plan.finished_at,
+        plan.confirmed_at,
+        tenant.four_eyes,
+        tenant.allow_writes,
+        f"{total:.2f}",
+        f"{total * 12:.2f}",
+        currencies.pop() if len(currencies) == 1 else None,
+        counts,
         [_line_view(r) for r in rows] if with_lines else [],
-    )  # fmt: skip
+    )
 
 
 def plan_tenant(session: Session, plan: ChangePlan) -> Tenant:

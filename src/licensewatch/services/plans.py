@@ -67,9 +67,13 @@ def create_plan(
         _add_lines(session, plan.id, lines)
         plan_id = plan.id
     audit.record(
-        engine, "plan.created", actor.name, actor.address, "ok",
+        engine,
+        "plan.created",
+        actor.name,
+        actor.address,
+        "ok",
         f"plan {plan_id} for tenant {tenant_name}: {len(lines)} lines ({source})",
-    )  # fmt: skip
+    )
     return plan_id
 
 
@@ -77,15 +81,21 @@ def _add_lines(session: Session, plan_id: int, lines: list[NewLine]) -> None:
     for position, line in enumerate(lines, 1):
         session.add(
             ChangePlanLine(
-                plan_id=plan_id, position=position, user_id=line.user_id,
-                user_principal_name=line.user_principal_name, action=line.spec.action.value,
-                sku_id=line.spec.sku_id, target_sku_id=line.spec.target_sku_id,
+                plan_id=plan_id,
+                position=position,
+                user_id=line.user_id,
+                user_principal_name=line.user_principal_name,
+                action=line.spec.action.value,
+                sku_id=line.spec.sku_id,
+                target_sku_id=line.spec.target_sku_id,
                 add_disabled_plans=join_plans(line.spec.add_disabled_plans) or None,
                 reason=line.reason,
                 monthly_saving=None if line.monthly_saving is None else str(line.monthly_saving),
-                currency=line.currency, state=LineState.PENDING, attempts=0,
+                currency=line.currency,
+                state=LineState.PENDING,
+                attempts=0,
             )
-        )  # fmt: skip
+        )
 
 
 def approve_plan(engine: Engine, plan_id: int, actor: Actor) -> PlanView:
@@ -126,20 +136,27 @@ def undo_plan(engine: Engine, plan_id: int, actor: Actor, now: datetime | None =
             .order_by(ChangePlanLine.position)
         ).all()
         undoable = [
-            r for r in rows
-            if r.state in DONE_STATES and r.undone_by_plan_id is None and r.applied_at
+            r
+            for r in rows
+            if r.state in DONE_STATES
+            and r.undone_by_plan_id is None
+            and r.applied_at
             and undo_deadline(r.applied_at) >= now
-        ]  # fmt: skip
+        ]
         if not undoable:
             raise PlanRefused(
                 f"plan {plan_id} has no applied line left to undo (undo works for 30 days after "
                 "a line was applied, once)"
             )
         undo = ChangePlan(
-            tenant_id=plan.tenant_id, status=PlanStatus.APPROVED, source="undo",
-            reverses_plan_id=plan_id, created_by=actor.name, approved_by=actor.name,
+            tenant_id=plan.tenant_id,
+            status=PlanStatus.APPROVED,
+            source="undo",
+            reverses_plan_id=plan_id,
+            created_by=actor.name,
+            approved_by=actor.name,
             approved_at=now,
-        )  # fmt: skip
+        )
         session.add(undo)
         session.flush()
         for position, row in enumerate(undoable, 1):
@@ -150,21 +167,32 @@ def undo_plan(engine: Engine, plan_id: int, actor: Actor, now: datetime | None =
             saving = None if row.monthly_saving is None else str(-Decimal(row.monthly_saving))
             session.add(
                 ChangePlanLine(
-                    plan_id=undo.id, position=position, user_id=row.user_id,
-                    user_principal_name=row.user_principal_name, action=back.action.value,
-                    sku_id=back.sku_id, target_sku_id=back.target_sku_id,
+                    plan_id=undo.id,
+                    position=position,
+                    user_id=row.user_id,
+                    user_principal_name=row.user_principal_name,
+                    action=back.action.value,
+                    sku_id=back.sku_id,
+                    target_sku_id=back.target_sku_id,
                     add_disabled_plans=join_plans(back.add_disabled_plans) or None,
                     reason=f"undo of plan {plan_id} line {row.position}",
-                    monthly_saving=saving, currency=row.currency, state=LineState.PENDING,
-                    attempts=0, reverses_line_id=row.id,
+                    monthly_saving=saving,
+                    currency=row.currency,
+                    state=LineState.PENDING,
+                    attempts=0,
+                    reverses_line_id=row.id,
                 )
-            )  # fmt: skip
+            )
             row.undone_by_plan_id = undo.id
         undo_id = undo.id
     audit.record(
-        engine, "plan.undone", actor.name, actor.address, "ok",
+        engine,
+        "plan.undone",
+        actor.name,
+        actor.address,
+        "ok",
         f"plan {undo_id} reverses {len(undoable)} lines of plan {plan_id}",
-    )  # fmt: skip
+    )
     return undo_id
 
 
@@ -189,6 +217,10 @@ def set_write_access(
     if four_eyes is not None:
         state = "on" if four_eyes else "off"
         audit.record(
-            engine, "tenant.four_eyes", actor.name, actor.address, "ok",
+            engine,
+            "tenant.four_eyes",
+            actor.name,
+            actor.address,
+            "ok",
             f"tenant {tenant_name}: four-eyes {state}",
-        )  # fmt: skip
+        )

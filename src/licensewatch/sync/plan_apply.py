@@ -12,20 +12,15 @@ from licensewatch.domain.plans import (
     FINAL_STATES,
     WRITE_ROLE,
     WRITE_ROLES,
-    Holding,
     LineState,
     PlanRefused,
     PlanStatus,
-    join_plans,
-    refusal,
 )
 from licensewatch.graph.client import GraphClient
 from licensewatch.graph.connection import GraphConnection
-from licensewatch.graph.errors import GraphAuthorizationError, GraphError, GraphThrottledError
-from licensewatch.graph.licence_writes import assign_license, read_holdings
 from licensewatch.security.crypto import Keyring
 from licensewatch.services import audit
-from licensewatch.services.plan_views import LineView, PlanView, show_plan
+from licensewatch.services.plan_views import PlanView, show_plan
 from licensewatch.services.plans import Actor
 from licensewatch.services.tenants import TenantService
 from licensewatch.storage.database import session_scope
@@ -34,16 +29,12 @@ from licensewatch.storage.models.base import utcnow
 from licensewatch.storage.models.plans import ChangePlan, ChangePlanLine
 from licensewatch.sync import plan_lease
 from licensewatch.sync.plan_confirm import confirm_lines
+from licensewatch.sync.plan_line import ENTRA_STEPS, send_line
 from licensewatch.sync.runner import SyncAlreadyRunning, run_sync
 from licensewatch.sync.work import OnPublish
 
 log = logging.getLogger(__name__)
 ClientFactory = Callable[[GraphConnection], GraphClient]
-ENTRA_STEPS = (
-    "In the Microsoft Entra admin center: Identity > Applications > App registrations > <the app> "
-    f"> API permissions > Add a permission > Microsoft Graph > Application permissions > "
-    f"{WRITE_ROLE} > Add permissions, then 'Grant admin consent for <tenant>'"
-)
 
 
 @dataclass(frozen=True, slots=True)
@@ -62,14 +53,6 @@ def writes_missing(tenant_name: str, allowed: bool) -> str | None:
         f"`licensewatch tenant update {tenant_name} --allow-writes` (the app also needs the "
         f"application permission {WRITE_ROLE})"
     )
-
-
-def _save(engine: Engine, line_id: int, **values: object) -> None:
-    """Persist one line's state in its own transaction, before or after its call."""
-    with session_scope(engine) as session:
-        row = session.get_one(ChangePlanLine, line_id)
-        for name, value in values.items():
-            setattr(row, name, value)
 
 
 def _start(engine: Engine, plan_id: int, actor: Actor) -> tuple[int, str]:
@@ -98,77 +81,6 @@ def _group_names(engine: Engine, tenant_pk: int) -> dict[str, str]:
             select(Group.id, Group.display_name).where(Group.tenant_id == tenant_pk)
         )
         return {gid.lower(): name or gid for gid, name in rows}
-
-
-def _prior(holdings: list[Holding], sku_id: str) -> str | None:
-    direct = [h for h in holdings if h.sku_id == sku_id and h.group is None]
-    return join_plans(direct[0].disabled_plans) if direct else None
-
-
-def _send(
-    engine: Engine, client: GraphClient, line: LineView, groups: dict[str, str]
-) -> str | None:
-    """Send one line (or settle an interrupted one); a reason to stop the batch, or None."""
-    spec = line.spec
-    user = line.user_id
-    try:
-        holdings = read_holdings(client, user)
-    except GraphError as exc:
-        if exc.status == 404:
-            _save(engine, line.id, state=LineState.FAILED, error_code=exc.code,
-                  error="the user no longer exists", request_id=exc.request_id)  # fmt: skip
-            return None
-        return f"could not read {line.user_principal_name or user}'s licences: {exc}"
-    if line.state == LineState.SENDING:  # killed or cut off mid-call: what did Microsoft do?
-        if spec.done(holdings):
-            _save(engine, line.id, state=LineState.APPLIED, applied_at=utcnow(), error=None)
-            return None
-        if not spec.untouched(holdings):
-            changed = "the user's licences changed while the call went unanswered: not re-sent"
-            _save(engine, line.id, state=LineState.FAILED, error_code="changedMeanwhile",
-                  error=changed)  # fmt: skip
-            return None
-    problem = refusal(spec, holdings, groups)
-    if problem:
-        _save(engine, line.id, state=LineState.FAILED, error_code="refusedBeforeSending",
-              error=problem)  # fmt: skip
-        return None
-    prior = _prior(holdings, spec.sku_id)
-    _save(engine, line.id, state=LineState.SENDING, attempts=line.attempts + 1,
-          prior_disabled_plans=prior if prior is not None else line_prior(line))  # fmt: skip
-    try:
-        result = assign_license(client, user, spec.assign_body())
-    except GraphAuthorizationError as exc:
-        _save(engine, line.id, state=LineState.PENDING, error_code=exc.code, error=str(exc))
-        return f"the app may not assign licences ({exc.message}). {ENTRA_STEPS}"
-    except GraphThrottledError as exc:
-        _save(engine, line.id, state=LineState.PENDING, error_code=exc.code, error=str(exc))
-        return f"still throttled by Microsoft after retries: run `plan apply` again later ({exc})"
-    except GraphError as exc:
-        if exc.uncertain or exc.status is None:  # unknown outcome: settled by the next run
-            _save(engine, line.id, error_code=exc.code, error=str(exc))
-            return f"no answer for {line.user_principal_name or user}: {exc}"
-        if line.state == LineState.SENDING and _done_meanwhile(client, user, line):
-            # The interrupted call landed after we looked ("no such licence" to the re-send).
-            _save(engine, line.id, state=LineState.APPLIED, applied_at=utcnow(), error=None)
-            return None
-        _save(engine, line.id, state=LineState.FAILED, error_code=exc.code,
-              error=exc.message, request_id=exc.request_id)  # fmt: skip
-        return None
-    _save(engine, line.id, state=LineState.APPLIED, request_id=result.request_id,
-          applied_at=utcnow(), error=None, error_code=None)  # fmt: skip
-    return None
-
-
-def _done_meanwhile(client: GraphClient, user: str, line: LineView) -> bool:
-    try:
-        return line.spec.done(read_holdings(client, user))
-    except GraphError:
-        return False
-
-
-def line_prior(line: LineView) -> str | None:
-    return join_plans(line.prior_disabled_plans) or None
 
 
 def _finish(engine: Engine, plan_id: int) -> bool:
@@ -206,7 +118,7 @@ def _send_all(
                 continue
             if not plan_lease.renew(engine, plan_id, owner):
                 return "another `plan apply` took this plan over: it carries on"
-            stopped = _send(engine, client, line, groups)
+            stopped = send_line(engine, client, line, groups)
             if stopped:
                 return stopped
     return None
@@ -252,10 +164,10 @@ def apply_plan(
     finally:
         plan_lease.release(engine, plan_id, owner)
     outcome = "ok" if finished else "failed"
-    audit.record(
-        engine, "plan.applied", actor.name, actor.address, outcome,
-        f"plan {plan_id} on tenant {tenant_name}" + (f": stopped: {stopped}" if stopped else ""),
-    )  # fmt: skip
+    detail = f"plan {plan_id} on tenant {tenant_name}" + (
+        f": stopped: {stopped}" if stopped else ""
+    )
+    audit.record(engine, "plan.applied", actor.name, actor.address, outcome, detail)
     run_id = None
     if confirm and finished:
         try:

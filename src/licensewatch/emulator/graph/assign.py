@@ -16,16 +16,18 @@ from licensewatch.emulator.licence_rules import Added, LicenceRefused, apply
 
 # Application permissions that may call it, least privileged first (Microsoft's
 # user-assignlicense-permissions table): the read roles are not enough (403).
-WRITERS = frozenset({"LicenseAssignment.ReadWrite.All", "User.ReadWrite.All",
-                     "Directory.ReadWrite.All"})  # fmt: skip
+WRITERS = frozenset(
+    {"LicenseAssignment.ReadWrite.All", "User.ReadWrite.All", "Directory.ReadWrite.All"}
+)
 _GUID = re.compile(r"^[0-9a-fA-F]{8}-([0-9a-fA-F]{4}-){3}[0-9a-fA-F]{12}$")
 _PARAMETERS = ("addLicenses", "removeLicenses")
 
 
 def _guid(value: Any, what: str) -> str:
     if not isinstance(value, str) or not _GUID.match(value):
-        raise bad_request(f"Invalid value specified for property '{what}' of resource "
-                          "'AssignedLicense'.")  # fmt: skip
+        raise bad_request(
+            f"Invalid value specified for property '{what}' of resource 'AssignedLicense'."
+        )
     return value.lower()
 
 

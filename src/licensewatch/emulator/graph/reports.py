@@ -61,8 +61,11 @@ class Downloads:
         report = found[0] if found else "?"
         self.world.report_downloads.append((report, "authorization" in request.headers))
         if found is None or found[2] <= time.monotonic():
-            return Response(b"<Error><Code>AuthenticationFailed</Code></Error>", 403,
-                            media_type="application/xml")  # fmt: skip
+            return Response(
+                b"<Error><Code>AuthenticationFailed</Code></Error>",
+                403,
+                media_type="application/xml",
+            )
         return Response(found[1], 200, media_type="application/octet-stream")
 
 

@@ -142,10 +142,13 @@ async def tenant_writes(name: str, request: Request, caller: AdminForm) -> Respo
     try:
         await run_in_threadpool(
             lambda: set_write_access(
-                engine_of(request), name, actor_of(request, caller),
-                allow_writes=allow, four_eyes=four_eyes,
+                engine_of(request),
+                name,
+                actor_of(request, caller),
+                allow_writes=allow,
+                four_eyes=four_eyes,
             )
-        )  # fmt: skip
+        )
     except TenantNotFound:
         raise HTTPException(404, f"No tenant named {name!r}.") from None
     from urllib.parse import quote
