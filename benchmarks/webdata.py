@@ -3,9 +3,10 @@
 The users and licences are `benchmarks.findings.build`'s (the emulator's catalogue, one to three
 products per user). On top: what a completed sync stores at publish time (per-SKU assignment
 aggregates, the run's user count), a subscription per product, 2,000 earlier runs every 15
-minutes with a unit snapshot per product (a failed one now and then), and 100,000 licence
-changes over the last 20 days. Written straight through the storage models: no emulator process
-and no sync, so a 1M-user tenant takes about a minute instead of an emulator world of several GB.
+minutes with a unit snapshot per product (a failed one now and then), 100,000 licence changes
+over the last 20 days, list prices and a usage-report collection (`webdata_usage`). Written
+straight through the storage models: no emulator process and no sync, so a 1M-user tenant takes
+about a minute instead of an emulator world of several GB.
 """
 
 from __future__ import annotations
@@ -17,6 +18,7 @@ from typing import Any
 from sqlalchemy import Engine, insert, select, text, update
 
 from benchmarks.findings import build
+from benchmarks.webdata_usage import add_prices, add_usage
 from licensewatch.intelligence.read_models.build import publish_read_models
 from licensewatch.storage.models import (
     LicenceChange,
@@ -68,6 +70,8 @@ def build_web(engine: Engine, users: int, seed: int = 1) -> int:
         )  # fmt: skip
         _history(db, tenant, skus, users, now)
         _changes(db, tenant, dataset, skus, now, rng)
+        add_prices(db, tenant)
+        add_usage(db, tenant, seed)
         # What a sync's publish step stores: the findings and costs the pages read.
         publish_read_models(db, tenant)
     with engine.begin() as db:
