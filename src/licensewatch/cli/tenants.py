@@ -7,15 +7,15 @@ import sys
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
-from typing import Annotated, Any
+from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
-from rich.markup import escape
 
 from licensewatch.cli.database import open_engine
 from licensewatch.cli.output import (
     ExitCode,
     OutputFormat,
+    escape,
     expected_errors,
     fail,
     print_checklist,
@@ -24,10 +24,13 @@ from licensewatch.cli.output import (
     warn,
 )
 from licensewatch.cli.tables import Column, Line, WideOpt, print_table
-from licensewatch.domain.certificates import ClientCertificate, load_certificate_files
 from licensewatch.domain.schedule import MAX_SYNC_INTERVAL, parse_duration
 from licensewatch.graph.clouds import Cloud
-from licensewatch.services.tenants import SecretInput, TenantService, TenantSettings, TenantView
+from licensewatch.services.tenant_views import SecretInput, TenantSettings, TenantView
+
+if TYPE_CHECKING:
+    from licensewatch.domain.certificates import ClientCertificate
+    from licensewatch.services.tenants import TenantService
 
 tenant_app = typer.Typer(
     no_args_is_help=True, help="Add, inspect, change, remove and test Microsoft 365 tenants."
@@ -66,6 +69,9 @@ _LIST_COLUMNS = (
 @contextmanager
 def tenant_service() -> Iterator[TenantService]:
     """The service over the configured database; pooled connections are closed afterwards."""
+    # Imported here: onboarding (Graph, certificates, the keyring) is not needed to list.
+    from licensewatch.services.tenants import TenantService
+
     engine = open_engine()
     try:
         yield TenantService(engine)
@@ -107,6 +113,8 @@ def read_credential(
             warn(f"the secret expired on {expires}: Entra will refuse it; create a new one")
         return secret
     if certificate is not None:
+        from licensewatch.domain.certificates import load_certificate_files
+
         password = _read_stdin("certificate password").rstrip("\r\n") if password_stdin else None
         bundle = load_certificate_files(
             certificate, private_key, password.encode() if password else None
@@ -202,8 +210,11 @@ def _list_line(view: TenantView) -> Line:
 @tenant_app.command("list")
 def list_(output: FormatOpt = OutputFormat.TABLE, wide: WideOpt = False) -> None:
     """List the tenants (no secrets, ever)."""
-    with expected_errors(), tenant_service() as svc:
-        views = svc.list()
+    from licensewatch.cli.database import database
+    from licensewatch.services.tenant_list import list_tenants
+
+    with expected_errors(), database() as engine:
+        views = list_tenants(engine)
     if output == OutputFormat.JSON:
         print_json([view.to_dict() for view in views])
         return
