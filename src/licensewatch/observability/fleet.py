@@ -59,7 +59,7 @@ def tenant_status(engine: Engine, now: datetime) -> list[TenantStatus]:
             .select_from(tenant_table.outerjoin(tenant_schedules, s.tenant_id == t.id))
             .order_by(t.name)
         ).all()
-        users = dict(
+        users: dict[int, int] = dict(
             db.execute(
                 select(t.id, func.count(u.id))
                 .select_from(
