@@ -21,8 +21,12 @@ from dataclasses import dataclass
 from pathlib import Path
 
 BASELINE = ("-c", "import typer")
+# What any quick read cannot go below while it runs a Typer command over SQLAlchemy: Typer's
+# parameter coercion (typer._adapters imports pydantic) and SQLAlchemy Core with its SQLite dialect.
+FLOOR = ("-c", "import typer, typer._adapters, sqlalchemy, sqlalchemy.dialects.sqlite")
 COMMANDS: dict[str, tuple[str, ...]] = {
     "import typer": BASELINE,
+    "floor: typer command + SQLAlchemy Core": FLOOR,
     "--help": ("-m", "licensewatch", "--help"),
     "balance": ("-m", "licensewatch", "balance"),
     "status": ("-m", "licensewatch", "status"),

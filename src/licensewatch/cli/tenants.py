@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import datetime as dt
-import sys
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -11,6 +9,7 @@ from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 
+from licensewatch.cli.credential_input import read_credential
 from licensewatch.cli.database import open_engine
 from licensewatch.cli.output import (
     ExitCode,
@@ -21,15 +20,13 @@ from licensewatch.cli.output import (
     print_checklist,
     print_json,
     stdout,
-    warn,
 )
 from licensewatch.cli.tables import Column, Line, WideOpt, print_table
 from licensewatch.domain.schedule import MAX_SYNC_INTERVAL, parse_duration
 from licensewatch.graph.clouds import Cloud
-from licensewatch.services.tenant_views import SecretInput, TenantSettings, TenantView
+from licensewatch.services.tenant_views import TenantSettings, TenantView
 
 if TYPE_CHECKING:
-    from licensewatch.domain.certificates import ClientCertificate
     from licensewatch.services.tenants import TenantService
 
 tenant_app = typer.Typer(
@@ -37,9 +34,6 @@ tenant_app = typer.Typer(
 )
 
 _VALUE_HELP = "Read the client secret's *Value* from stdin (never from the command line)."
-_PIPE_HINT = (
-    'pipe it, e.g. `printf %s "$SECRET" | licensewatch tenant add ... --client-secret-stdin`'
-)
 
 NameArg = Annotated[str, typer.Argument(help="A local name for the tenant, e.g. contoso.")]
 TenantIdOpt = Annotated[str | None, typer.Option("--tenant-id", help="Directory (tenant) ID.")]
@@ -77,52 +71,6 @@ def tenant_service() -> Iterator[TenantService]:
         yield TenantService(engine)
     finally:
         engine.dispose()
-
-
-def _read_stdin(what: str) -> str:
-    if sys.stdin is None:
-        fail(f"no stdin to read the {what} from; {_PIPE_HINT}")
-    if sys.stdin.isatty():
-        return str(typer.prompt(what, hide_input=True))
-    return sys.stdin.read()
-
-
-def read_credential(
-    secret_stdin: bool,
-    secret_arg: str | None,
-    certificate: Path | None,
-    private_key: Path | None,
-    password_stdin: bool,
-    secret_expires: str | None,
-) -> SecretInput | ClientCertificate | None:
-    if secret_arg is not None:
-        fail(f"secrets are never taken as arguments (shell history, ps); {_PIPE_HINT}")
-    if secret_stdin and certificate is not None:
-        fail("give either --client-secret-stdin or --certificate, not both")
-    if (private_key or password_stdin) and certificate is None:
-        fail("--private-key and --certificate-password-stdin go with --certificate")
-    if secret_expires and not secret_stdin:
-        fail("--secret-expires goes with --client-secret-stdin")
-    if secret_stdin:
-        try:
-            expires = dt.date.fromisoformat(secret_expires) if secret_expires else None
-        except ValueError:
-            fail(f"--secret-expires {secret_expires!r} is not a date: use YYYY-MM-DD")
-        secret = SecretInput(_read_stdin("client secret value"), expires)
-        if expires is not None and expires <= dt.datetime.now(dt.UTC).date():
-            warn(f"the secret expired on {expires}: Entra will refuse it; create a new one")
-        return secret
-    if certificate is not None:
-        from licensewatch.domain.certificates import load_certificate_files
-
-        password = _read_stdin("certificate password").rstrip("\r\n") if password_stdin else None
-        bundle = load_certificate_files(
-            certificate, private_key, password.encode() if password else None
-        )
-        for message in bundle.warnings():
-            warn(message)
-        return bundle
-    return None
 
 
 def _settings(options: dict[str, Any], name: str | None) -> TenantSettings:
