@@ -7,9 +7,6 @@ from typing import Any
 
 from sqlalchemy import Engine, text
 
-from licensewatch.observability.fleet import TenantStatus as TenantStatus
-from licensewatch.observability.fleet import tenant_status as tenant_status
-
 
 class Health:
     """The process's liveness: the scheduler loop ticks it; `/healthz` also asks the database."""
