@@ -5,10 +5,13 @@ from __future__ import annotations
 import json
 import logging
 import sys
-from typing import Any, TextIO
+from typing import TYPE_CHECKING, Any, TextIO
 
+from licensewatch.basic_settings import BasicSettings, LogFormat
 from licensewatch.security.redaction import install, redact
-from licensewatch.settings import LogFormat, Settings
+
+if TYPE_CHECKING:
+    from licensewatch.settings import Settings
 
 # Attributes every LogRecord has; anything else was passed with `extra=` and goes into JSON.
 _STANDARD = frozenset(logging.LogRecord("", 0, "", 0, "", None, None).__dict__) | {
@@ -51,7 +54,7 @@ class JsonFormatter(logging.Formatter):
 
 
 def configure_logging(
-    settings: Settings, stream: TextIO | None = None, *, level: str | None = None
+    settings: Settings | BasicSettings, stream: TextIO | None = None, *, level: str | None = None
 ) -> logging.Handler:
     """Replace our root handler with one writing to `stream` (stderr) in the configured format.
 

@@ -3,21 +3,13 @@
 from __future__ import annotations
 
 import ipaddress
-from enum import StrEnum
 from pathlib import Path
 
-import platformdirs
 from pydantic import Field, SecretStr, field_validator, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
-
-class LogFormat(StrEnum):
-    TEXT = "text"
-    JSON = "json"
-
-
-def _default_home() -> Path:
-    return Path(platformdirs.user_data_dir("licensewatch", appauthor=False))
+from licensewatch.basic_settings import LogFormat as LogFormat
+from licensewatch.basic_settings import default_home as _default_home
 
 
 class Settings(BaseSettings):

@@ -21,8 +21,11 @@ ROOT = "licensewatch"
 # The layers, lowest first: a package may import packages of a lower layer (and itself), never
 # one of its own layer or above. Keys are `licensewatch.<key>` (a sub-package or a module).
 LAYERS: tuple[frozenset[str], ...] = (
+    frozenset({"basic_settings"}),  # home, database URL, logging: what `settings` extends
     frozenset({"", "domain", "settings"}),  # "" is licensewatch/__init__.py (the version)
-    frozenset({"security", "tabular"}),  # secrets at rest, cell rule: below storage
+    frozenset(
+        {"security", "tabular", "quick_settings"}
+    ),  # secrets at rest, cell rule: below storage
     frozenset({"storage", "graph", "logging_setup"}),  # graph never touches the database
     frozenset({"services", "observability"}),
     frozenset({"sync", "intelligence"}),  # siblings: the CLI and web app hand alerts to sync

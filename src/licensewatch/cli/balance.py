@@ -5,7 +5,6 @@ from __future__ import annotations
 from typing import Annotated
 
 import typer
-from rich.markup import escape
 
 from licensewatch.cli.output import OutputFormat, expected_errors, print_csv, print_json, stdout
 from licensewatch.cli.tables import Column, Line, WideOpt, print_table
@@ -72,6 +71,8 @@ def _other_line(row: BalanceRow, tenant: list[str]) -> Line:
 def print_balance_table(rows: list[BalanceRow], *, wide: bool = False) -> None:
     """Paid products with a totals line (over-assigned and lapsed rows in red), then the free and
     tenant-wide products apart: they are never summed, priced or flagged. Fits the terminal."""
+    from rich.markup import escape
+
     several = len({row.tenant for row in rows}) > 1
     tenant_column = [Column("tenant", fold=True)] if several else []
     paid = [row for row in rows if row.paid]
@@ -112,16 +113,17 @@ def balance(
     wide: WideOpt = False,
 ) -> None:
     """Licence balance per SKU: purchased (grace beside), trial, lapsed, assigned, available."""
+    # SQLAlchemy Core only: the ORM models cost more to import than the query (issue 12).
     from licensewatch.cli.database import database
-    from licensewatch.intelligence.catalog import with_names
-    from licensewatch.services.tenant_lookup import tenant_by_name
-    from licensewatch.storage.database import session_scope
-    from licensewatch.storage.queries import balance_rows
+    from licensewatch.intelligence.names import with_names
+    from licensewatch.services.tenant_lookup import known_tenant_name
+    from licensewatch.storage.balance_reads import balance_rows
+    from licensewatch.storage.database import read_transaction
 
-    with expected_errors(), database() as engine, session_scope(engine, write=False) as session:
+    with expected_errors(), database() as engine, read_transaction(engine) as connection:
         if tenant is not None:
-            tenant = tenant_by_name(session, tenant).name
-        rows = with_names(session, balance_rows(session, tenant_name=tenant))
+            tenant = known_tenant_name(connection, tenant)
+        rows = with_names(connection, balance_rows(connection, tenant_name=tenant))
     if output == OutputFormat.JSON:
         print_json([row.to_dict() for row in rows])
     elif output == OutputFormat.CSV:

@@ -8,14 +8,14 @@ from contextlib import contextmanager
 from sqlalchemy import Engine
 
 from licensewatch.cli.output import setup_logging
-from licensewatch.settings import load_settings
+from licensewatch.quick_settings import load_basic_settings
 
 
 def open_engine() -> Engine:
     """The configured database, migrated to the current schema; logging set up on the way."""
     from licensewatch.storage.database import make_engine
 
-    settings = load_settings()
+    settings = load_basic_settings()
     setup_logging(settings)
     return make_engine(settings.database_url)
 

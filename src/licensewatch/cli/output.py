@@ -1,4 +1,8 @@
-"""CLI output: Rich tables, JSON and CSV, checklists, one-line errors on stderr, logging setup."""
+"""CLI output: Rich tables, JSON and CSV, checklists, one-line errors on stderr, logging setup.
+
+Rich is imported when something is printed through it: a command writing JSON or CSV never
+loads it (issue 12: start-up time).
+"""
 
 from __future__ import annotations
 
@@ -8,20 +12,21 @@ import sys
 from collections.abc import Iterable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from enum import StrEnum
-from typing import Any, NoReturn
+from typing import TYPE_CHECKING, Any, NoReturn
 
 import typer
-from rich.console import Console, RenderableType
-from rich.markup import escape
-from rich.table import Table
-from rich.text import Text
 from sqlalchemy.exc import OperationalError
 
-from licensewatch.domain.text import clean_text
+from licensewatch.basic_settings import BasicSettings
 from licensewatch.logging_setup import configure_logging
 from licensewatch.security.redaction import redact
-from licensewatch.settings import Settings
 from licensewatch.tabular import pick, write_csv
+
+if TYPE_CHECKING:
+    from rich.console import Console
+    from rich.table import Table
+
+    from licensewatch.settings import Settings
 
 
 class OutputFormat(StrEnum):
@@ -42,12 +47,23 @@ def stdout() -> Console:
     Its width is the terminal's, or $COLUMNS when set; 200 when piped, so that a pipe gets
     tables whole.
     """
+    from rich.console import Console
+
     sized = sys.stdout.isatty() or os.environ.get("COLUMNS", "").isdigit()
     return Console(highlight=False, soft_wrap=False, width=None if sized else 200)
 
 
 def stderr() -> Console:
+    from rich.console import Console
+
     return Console(stderr=True, highlight=False, width=None if sys.stderr.isatty() else 200)
+
+
+def escape(text: str) -> str:
+    """Rich markup escaped (`[` of tenant data is not a style); rich imported on first use."""
+    from rich.markup import escape as rich_escape
+
+    return rich_escape(text)
 
 
 def counted(number: int, noun: str, plural: str | None = None) -> str:
@@ -57,6 +73,8 @@ def counted(number: int, noun: str, plural: str | None = None) -> str:
 
 def fail(message: str, code: int = ExitCode.USAGE, fix: str | None = None) -> NoReturn:
     """Prints `error: message` (and the fix) on stderr and exits; never a traceback."""
+    from rich.markup import escape
+
     console = stderr()
     console.print(f"[bold red]error:[/] {escape(redact(message))}", soft_wrap=True)
     if fix:
@@ -65,10 +83,14 @@ def fail(message: str, code: int = ExitCode.USAGE, fix: str | None = None) -> No
 
 
 def warn(message: str) -> None:
+    from rich.markup import escape
+
     stderr().print(f"[bold yellow]warning:[/] {escape(message)}", soft_wrap=True)
 
 
 def info(message: str) -> None:
+    from rich.markup import escape
+
     stderr().print(escape(message), soft_wrap=True)
 
 
@@ -79,18 +101,32 @@ def message_of(error: BaseException) -> str:
     return str(error)
 
 
+# Errors of modules a quick read never imports (the ORM models, cryptography): a class its
+# module did not load cannot have been raised, so only loaded modules are asked for theirs.
+_USAGE_ERRORS = (
+    ("licensewatch.services.tenant_lookup", "TenantNotFound"),
+    ("licensewatch.security.crypto", "SecretKeyError"),
+)
+_FAILED_ERRORS = (("licensewatch.security.crypto", "DecryptionError"),)
+
+
+def _loaded(names: Sequence[tuple[str, str]]) -> tuple[type[BaseException], ...]:
+    modules = ((sys.modules.get(module), name) for module, name in names)
+    return tuple(getattr(module, name) for module, name in modules if module is not None)
+
+
 @contextmanager
 def expected_errors() -> Iterator[None]:
     """Maps the errors an admin can act on to one-line messages and exit codes."""
-    from licensewatch.security.crypto import DecryptionError, SecretKeyError
     from licensewatch.security.files import FileModeError
-    from licensewatch.services.tenant_lookup import TenantNotFound
 
     try:
         yield
-    except (TenantNotFound, SecretKeyError, FileModeError, ValueError) as error:
+    except (FileModeError, ValueError) as error:
         fail(message_of(error), ExitCode.USAGE)
-    except DecryptionError as error:
+    except _loaded(_USAGE_ERRORS) as error:
+        fail(message_of(error), ExitCode.USAGE)
+    except _loaded(_FAILED_ERRORS) as error:
         fail(str(error), ExitCode.FAILED)
     except OperationalError as error:
         fail(
@@ -110,21 +146,13 @@ def print_csv(rows: Iterable[Mapping[str, Any]], columns: Sequence[str]) -> None
     write_csv(sys.stdout, columns, (pick(row, columns) for row in rows))
 
 
-class PlainTable(Table):
-    """A Rich table whose text cells are shown as they are: never read as markup or escapes.
-
-    Cells hold tenant data (a department of `[/bold]` is Rich markup, ESC starts a terminal
-    escape sequence), so a str cell becomes a `Text` without markup and without control or bidi
-    characters. Style a cell by passing a `Text` yourself.
-    """
-
-    def add_row(self, *renderables: RenderableType | None, **options: Any) -> None:
-        cells = [Text(clean_text(cell)) if isinstance(cell, str) else cell for cell in renderables]
-        super().add_row(*cells, **options)
-
-
 def table(title: str | None, columns: Sequence[str], *, numeric: Sequence[str] = ()) -> Table:
     """A Rich table with right-aligned numeric columns; text cells are plain text (`PlainTable`)."""
+    from rich.markup import escape
+
+    from licensewatch.cli.plain_table import PlainTable
+    from licensewatch.domain.text import clean_text
+
     title = escape(clean_text(title)) if title is not None else None
     result = PlainTable(title=title, title_justify="left", header_style="bold")
     for column in columns:
@@ -145,6 +173,8 @@ def _field(item: Any, *names: str) -> Any:
 
 def print_checklist(report: Any) -> None:
     """The diagnostic checklist: ✓/✗/! per check, with its detail and, when failing, the fix."""
+    from rich.markup import escape
+
     console = stdout()
     for check in report.checks:
         status = str(_field(check, "status", "state") or "").lower()
@@ -162,6 +192,6 @@ def print_checklist(report: Any) -> None:
     console.print(verdict)
 
 
-def setup_logging(settings: Settings) -> None:
+def setup_logging(settings: Settings | BasicSettings) -> None:
     """Logs on stderr in the configured format, always through the redaction filter."""
     configure_logging(settings)

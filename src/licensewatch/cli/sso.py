@@ -7,6 +7,7 @@ from typing import Annotated
 import typer
 from rich.markup import escape
 
+from licensewatch.cli.credential_input import read_credential
 from licensewatch.cli.database import open_engine
 from licensewatch.cli.output import OutputFormat, expected_errors, fail, info, print_json, stdout
 from licensewatch.cli.tenants import (
@@ -20,7 +21,6 @@ from licensewatch.cli.tenants import (
     PasswordOpt,
     SecretArgOpt,
     SecretStdinOpt,
-    read_credential,
 )
 from licensewatch.services.sso import SsoInput, SsoService, SsoView
 

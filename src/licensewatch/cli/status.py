@@ -11,7 +11,7 @@ from licensewatch.cli.output import ExitCode, OutputFormat, expected_errors, pri
 from licensewatch.cli.tables import Column, Line, WideOpt, print_table
 
 if TYPE_CHECKING:
-    from licensewatch.observability.health import TenantStatus
+    from licensewatch.observability.fleet import TenantStatus
 
 _COLUMNS = (
     Column("tenant", fold=True),
@@ -77,8 +77,8 @@ def status(
 ) -> None:
     """Per tenant: last success, last error and cause, next run, users, failures, lease."""
     from licensewatch.cli.database import database
-    from licensewatch.observability.health import tenant_status
-    from licensewatch.storage.models import utcnow
+    from licensewatch.observability.fleet import tenant_status
+    from licensewatch.storage.coltypes import utcnow
 
     with expected_errors(), database() as engine:
         now = utcnow()

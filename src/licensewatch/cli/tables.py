@@ -4,16 +4,14 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
-from rich.cells import cell_len
-from rich.console import Console
-from rich.measure import Measurement
-from rich.table import Table
-from rich.text import Text
 
 from licensewatch.cli.output import stdout
+
+if TYPE_CHECKING:
+    from rich.table import Table
 
 WideOpt = Annotated[bool, typer.Option("--wide", help="Show every column, however wide.")]
 
@@ -44,6 +42,8 @@ class Line:
 
 
 def _natural(column: Column, index: int, lines: Sequence[Line]) -> int:
+    from rich.cells import cell_len  # rich only where a table is printed (issue 12)
+
     return max([cell_len(column.header), *(cell_len(line.cells[index]) for line in lines)])
 
 
@@ -54,6 +54,9 @@ def _build(
     lines: Sequence[Line],
     fold_min: int = _FOLD_MIN,
 ) -> Table:
+    from rich.table import Table
+    from rich.text import Text
+
     result = Table(title=title, title_justify="left", header_style="bold")
     for index in shown:
         column = columns[index]
@@ -115,6 +118,9 @@ def print_table(
     console = stdout()
     result = fit(title, columns, lines, width=console.width, wide=wide)
     if wide:
+        from rich.console import Console
+        from rich.measure import Measurement
+
         unlimited = Console(width=_UNBOUNDED)
         needed = Measurement.get(unlimited, unlimited.options, result).maximum
         console.width = max(console.width, needed)

@@ -2,41 +2,38 @@
 
 from __future__ import annotations
 
-import datetime as dt
-import sys
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
-from typing import Annotated, Any
+from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
-from rich.markup import escape
 
+from licensewatch.cli.credential_input import read_credential
 from licensewatch.cli.database import open_engine
 from licensewatch.cli.output import (
     ExitCode,
     OutputFormat,
+    escape,
     expected_errors,
     fail,
     print_checklist,
     print_json,
     stdout,
-    warn,
 )
 from licensewatch.cli.tables import Column, Line, WideOpt, print_table
-from licensewatch.domain.certificates import ClientCertificate, load_certificate_files
 from licensewatch.domain.schedule import MAX_SYNC_INTERVAL, parse_duration
 from licensewatch.graph.clouds import Cloud
-from licensewatch.services.tenants import SecretInput, TenantService, TenantSettings, TenantView
+from licensewatch.services.tenant_views import TenantSettings, TenantView
+
+if TYPE_CHECKING:
+    from licensewatch.services.tenants import TenantService
 
 tenant_app = typer.Typer(
     no_args_is_help=True, help="Add, inspect, change, remove and test Microsoft 365 tenants."
 )
 
 _VALUE_HELP = "Read the client secret's *Value* from stdin (never from the command line)."
-_PIPE_HINT = (
-    'pipe it, e.g. `printf %s "$SECRET" | licensewatch tenant add ... --client-secret-stdin`'
-)
 
 NameArg = Annotated[str, typer.Argument(help="A local name for the tenant, e.g. contoso.")]
 TenantIdOpt = Annotated[str | None, typer.Option("--tenant-id", help="Directory (tenant) ID.")]
@@ -66,55 +63,14 @@ _LIST_COLUMNS = (
 @contextmanager
 def tenant_service() -> Iterator[TenantService]:
     """The service over the configured database; pooled connections are closed afterwards."""
+    # Imported here: onboarding (Graph, certificates, the keyring) is not needed to list.
+    from licensewatch.services.tenants import TenantService
+
     engine = open_engine()
     try:
         yield TenantService(engine)
     finally:
         engine.dispose()
-
-
-def _read_stdin(what: str) -> str:
-    if sys.stdin is None:
-        fail(f"no stdin to read the {what} from; {_PIPE_HINT}")
-    if sys.stdin.isatty():
-        return str(typer.prompt(what, hide_input=True))
-    return sys.stdin.read()
-
-
-def read_credential(
-    secret_stdin: bool,
-    secret_arg: str | None,
-    certificate: Path | None,
-    private_key: Path | None,
-    password_stdin: bool,
-    secret_expires: str | None,
-) -> SecretInput | ClientCertificate | None:
-    if secret_arg is not None:
-        fail(f"secrets are never taken as arguments (shell history, ps); {_PIPE_HINT}")
-    if secret_stdin and certificate is not None:
-        fail("give either --client-secret-stdin or --certificate, not both")
-    if (private_key or password_stdin) and certificate is None:
-        fail("--private-key and --certificate-password-stdin go with --certificate")
-    if secret_expires and not secret_stdin:
-        fail("--secret-expires goes with --client-secret-stdin")
-    if secret_stdin:
-        try:
-            expires = dt.date.fromisoformat(secret_expires) if secret_expires else None
-        except ValueError:
-            fail(f"--secret-expires {secret_expires!r} is not a date: use YYYY-MM-DD")
-        secret = SecretInput(_read_stdin("client secret value"), expires)
-        if expires is not None and expires <= dt.datetime.now(dt.UTC).date():
-            warn(f"the secret expired on {expires}: Entra will refuse it; create a new one")
-        return secret
-    if certificate is not None:
-        password = _read_stdin("certificate password").rstrip("\r\n") if password_stdin else None
-        bundle = load_certificate_files(
-            certificate, private_key, password.encode() if password else None
-        )
-        for message in bundle.warnings():
-            warn(message)
-        return bundle
-    return None
 
 
 def _settings(options: dict[str, Any], name: str | None) -> TenantSettings:
@@ -202,8 +158,11 @@ def _list_line(view: TenantView) -> Line:
 @tenant_app.command("list")
 def list_(output: FormatOpt = OutputFormat.TABLE, wide: WideOpt = False) -> None:
     """List the tenants (no secrets, ever)."""
-    with expected_errors(), tenant_service() as svc:
-        views = svc.list()
+    from licensewatch.cli.database import database
+    from licensewatch.services.tenant_list import list_tenants
+
+    with expected_errors(), database() as engine:
+        views = list_tenants(engine)
     if output == OutputFormat.JSON:
         print_json([view.to_dict() for view in views])
         return

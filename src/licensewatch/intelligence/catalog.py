@@ -3,17 +3,18 @@
 from __future__ import annotations
 
 import dataclasses
-from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path
 
-from sqlalchemy import Engine, Select, delete, insert, select
+from sqlalchemy import Engine, delete, insert, select
 from sqlalchemy.orm import Session
 
-from licensewatch.domain.balance import BalanceRow
 from licensewatch.domain.catalog import Catalog, CatalogError, parse_catalog
 from licensewatch.domain.text import clean_text
 from licensewatch.intelligence.builtin_names import builtin_name
+from licensewatch.intelligence.names import ProductNames as ProductNames
+from licensewatch.intelligence.names import product_names as product_names
+from licensewatch.intelligence.names import with_names as with_names
 from licensewatch.intelligence.product_lookup import UnknownProduct as UnknownProduct
 from licensewatch.intelligence.product_lookup import resolve_product as resolve_product
 from licensewatch.services.audit import append
@@ -40,52 +41,9 @@ class ImportResult:
     warnings: list[str]
 
 
-@dataclass(frozen=True)
-class ProductNames:
-    """Every name source loaded once; `display_name` picks override → CSV → built-in → part."""
-
-    overrides: dict[str, str]
-    imported: dict[str, str]
-    plans: dict[str, str]
-
-    def catalog_name(self, sku_id: str, part_number: str) -> str | None:
-        """The friendly name when one is known, else None."""
-        key = sku_id.lower()
-        return self.overrides.get(key) or self.imported.get(key) or builtin_name(part_number)
-
-    def display_name(self, sku_id: str, part_number: str) -> str:
-        """The friendly name, or the part number when none is known."""
-        return self.catalog_name(sku_id, part_number) or part_number
-
-    def plan_name(self, plan_id: str, plan_name: str | None) -> str:
-        """A service plan's friendly name, or its technical name."""
-        return self.plans.get(plan_id.lower()) or plan_name or plan_id
-
-
-def _pairs(session: Session, statement: Select[str, str]) -> dict[str, str]:
-    return {key: value for key, value in session.execute(statement)}
-
-
-def product_names(session: Session) -> ProductNames:
-    """Load the name sources (a few hundred rows) for many lookups."""
-    overrides = _pairs(session, select(ProductNameOverride.sku_id, ProductNameOverride.name))
-    imported = _pairs(session, select(CatalogProduct.sku_id, CatalogProduct.name))
-    plans = _pairs(session, select(CatalogServicePlan.plan_id, CatalogServicePlan.friendly_name))
-    return ProductNames(overrides, imported, plans)
-
-
 def display_name(session: Session, sku_id: str, part_number: str) -> str:
     """One product's friendly name (loads the sources: prefer `product_names` for many)."""
     return product_names(session).display_name(sku_id, part_number)
-
-
-def with_names(session: Session, rows: Iterable[BalanceRow]) -> list[BalanceRow]:
-    """Balance rows with `catalog_name` filled in, so `row.name` is the friendly name."""
-    names = product_names(session)
-    return [
-        dataclasses.replace(row, catalog_name=names.catalog_name(row.sku_id, row.sku_part_number))
-        for row in rows
-    ]
 
 
 def read_source(source: str) -> bytes:

@@ -2,10 +2,16 @@
 
 from __future__ import annotations
 
-from sqlalchemy import select
-from sqlalchemy.orm import Session
+from typing import TYPE_CHECKING
 
-from licensewatch.storage.models.tenants import Tenant
+from sqlalchemy import Connection, select
+
+from licensewatch.storage.core_tables import tenants
+
+if TYPE_CHECKING:
+    from sqlalchemy.orm import Session
+
+    from licensewatch.storage.models.tenants import Tenant
 
 
 class TenantNotFound(LookupError):
@@ -15,7 +21,17 @@ class TenantNotFound(LookupError):
 
 def tenant_by_name(session: Session, name: str) -> Tenant:
     """The tenant of that name (as typed, surrounding blanks ignored), or TenantNotFound."""
+    from licensewatch.storage.models.tenants import Tenant
+
     tenant = session.scalar(select(Tenant).where(Tenant.name == name.strip()))
     if tenant is None:
         raise TenantNotFound(name)
     return tenant
+
+
+def known_tenant_name(connection: Connection, name: str) -> str:
+    """The stored name of the tenant `tenant_by_name` finds (SQLAlchemy Core), or TenantNotFound."""
+    found = connection.scalar(select(tenants.c.name).where(tenants.c.name == name.strip()))
+    if found is None:
+        raise TenantNotFound(name)
+    return str(found)

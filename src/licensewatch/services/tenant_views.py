@@ -5,12 +5,16 @@ from __future__ import annotations
 import datetime as dt
 import json
 from dataclasses import asdict, dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any, TypeAlias
 
-from licensewatch.domain.certificates import ClientCertificate
 from licensewatch.domain.identifiers import check_secret_value
 from licensewatch.graph.clouds import Cloud
-from licensewatch.storage.models.tenants import CredentialKind, Tenant
+from licensewatch.storage.core_tables import CredentialKind
+
+if TYPE_CHECKING:
+    # Type-only: loading certificates imports `cryptography`, which `tenant list` never needs.
+    from licensewatch.domain.certificates import ClientCertificate
+    from licensewatch.storage.models.tenants import Tenant
 
 
 @dataclass(frozen=True)
@@ -28,7 +32,7 @@ class SecretInput:
         return dt.datetime.combine(self.expires, dt.time(), dt.UTC) if self.expires else None
 
 
-NewCredential = SecretInput | ClientCertificate
+NewCredential: TypeAlias = "SecretInput | ClientCertificate"
 
 
 @dataclass(frozen=True)
@@ -94,7 +98,12 @@ class TenantView:
 
 
 def tenant_view(tenant: Tenant) -> TenantView:
-    row = tenant.credential
+    """The view of an ORM tenant (with its credential)."""
+    return view_of(tenant, tenant.credential)
+
+
+def view_of(tenant: Any, row: Any | None) -> TenantView:
+    """The view of a tenant's and its credential's columns: ORM objects or Core rows alike."""
     credential = None
     if row is not None:
         credential = CredentialView(

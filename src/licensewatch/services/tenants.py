@@ -29,6 +29,7 @@ from licensewatch.security.crypto import Keyring
 from licensewatch.security.redaction import register_secret
 from licensewatch.services.audit import append
 from licensewatch.services.tenant_audit import changed_fields, credential_detail
+from licensewatch.services.tenant_list import list_tenants
 from licensewatch.services.tenant_lookup import TenantNotFound as TenantNotFound
 from licensewatch.services.tenant_lookup import tenant_by_name
 from licensewatch.services.tenant_views import CredentialView as CredentialView
@@ -91,8 +92,7 @@ class TenantService:
         return tenant_by_name(session, name)
 
     def list(self) -> list[TenantView]:
-        with session_scope(self.engine, write=False) as session:
-            return [_view(t) for t in session.scalars(select(Tenant).order_by(Tenant.name))]
+        return list_tenants(self.engine)
 
     def show(self, name: str) -> TenantView:
         with session_scope(self.engine, write=False) as session:

@@ -6,14 +6,17 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import Connection, Engine, create_engine, event
 from sqlalchemy.engine import make_url
-from sqlalchemy.orm import Session
 
+from licensewatch.quick_settings import load_basic_settings
 from licensewatch.security.files import secure_sqlite_files
-from licensewatch.settings import load_settings
+
+if TYPE_CHECKING:
+    # The ORM only where a session is asked for: the CLI's reads use Core (issue 12).
+    from sqlalchemy.orm import Session
 
 SQLITE_BUSY_TIMEOUT_MS = 30_000
 # Page cache per connection (allocated on demand). A full sync's publish inserts a whole dataset
@@ -110,14 +113,14 @@ def _sqlite_engine(url: str, *, echo: bool, pooling: Pooling) -> Engine:
 
 def _home() -> Path | None:
     try:
-        return load_settings().home
+        return load_basic_settings().home
     except ValueError:  # invalid settings are reported by whoever uses them, not here
         return None
 
 
 def is_sqlite(bind: Engine | Connection | Session) -> bool:
     """Whether a bind talks to SQLite."""
-    engine = bind.get_bind() if isinstance(bind, Session) else bind
+    engine = bind if isinstance(bind, Engine | Connection) else bind.get_bind()
     return engine.dialect.name == "sqlite"
 
 
@@ -149,6 +152,8 @@ def read_transaction(engine: Engine) -> Iterator[Connection]:
 @contextmanager
 def session_scope(engine: Engine, *, write: bool = True) -> Iterator[Session]:
     """An ORM session in one transaction: committed on success, rolled back on any exception."""
+    from sqlalchemy.orm import Session
+
     with engine.connect() as connection:
         if write:
             connection.execution_options(sqlite_begin="IMMEDIATE")

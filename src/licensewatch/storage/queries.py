@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
 from dataclasses import asdict, dataclass
 from datetime import datetime
 from typing import Any
@@ -10,78 +9,17 @@ from typing import Any
 from sqlalchemy import Connection, ScalarSelect, and_, func, select
 from sqlalchemy.orm import Session
 
-from licensewatch.domain.balance import BalanceRow, build_row
-from licensewatch.domain.units import SubscriptionTotal
+from licensewatch.storage.balance_reads import balance_rows as balance_rows
+from licensewatch.storage.balance_reads import subscription_totals as subscription_totals
 from licensewatch.storage.models import (
     Group,
     LicenceChange,
     Sku,
-    Subscription,
     SyncRun,
     SyncStatus,
     Tenant,
     User,
-    utcnow,
 )
-
-
-def subscription_totals(
-    session: Session, tenant_ids: Sequence[int] | None = None
-) -> dict[tuple[int, str], list[SubscriptionTotal]]:
-    """(tenant id, sku id) → the SKU's subscriptions summed by status and trial flag."""
-    statement = select(
-        Subscription.tenant_id,
-        Subscription.sku_id,
-        Subscription.status,
-        Subscription.is_trial,
-        func.sum(Subscription.total_licenses),
-        func.min(Subscription.next_lifecycle_at),
-    ).group_by(
-        Subscription.tenant_id, Subscription.sku_id, Subscription.status, Subscription.is_trial
-    )
-    if tenant_ids is not None:
-        statement = statement.where(Subscription.tenant_id.in_(tenant_ids))
-    found: dict[tuple[int, str], list[SubscriptionTotal]] = {}
-    for tenant_id, sku_id, status, trial, units, first in session.execute(statement):
-        total = SubscriptionTotal(status, bool(trial), int(units or 0), first)
-        found.setdefault((tenant_id, sku_id), []).append(total)
-    return found
-
-
-def balance_rows(
-    session: Session, tenant_name: str | None = None, *, now: datetime | None = None
-) -> list[BalanceRow]:
-    """Each tenant's SKUs with units, assignments, renewals and trials (domain/balance.py)."""
-    statement = (
-        select(Tenant.name, Sku)
-        .join(Tenant, Tenant.id == Sku.tenant_id)
-        .order_by(Tenant.name, Sku.sku_part_number, Sku.sku_id)
-    )
-    if tenant_name is not None:
-        statement = statement.where(Tenant.name == tenant_name)
-    skus = list(session.execute(statement))
-    subscriptions = subscription_totals(session, sorted({sku.tenant_id for _, sku in skus}))
-    now = now or utcnow()
-    return [
-        build_row(
-            tenant=name,
-            sku_id=sku.sku_id,
-            sku_part_number=sku.sku_part_number,
-            applies_to=sku.applies_to,
-            capability_status=sku.capability_status,
-            enabled=sku.enabled,
-            warning=sku.warning,
-            suspended=sku.suspended,
-            locked_out=sku.locked_out,
-            consumed=sku.consumed,
-            assigned_directly=sku.direct_assigned,
-            assigned_via_groups=sku.group_assigned,
-            assignment_errors=sku.assignment_errors,
-            subscriptions=subscriptions.get((sku.tenant_id, sku.sku_id), ()),
-            now=now,
-        )
-        for name, sku in skus
-    ]
 
 
 def _current_dataset(tenant_id: int) -> ScalarSelect[int | None]:

@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+from datetime import datetime
 from typing import Any, ClassVar
 
-from sqlalchemy import DateTime, MetaData
-from sqlalchemy.engine import Dialect
+from sqlalchemy import MetaData
 from sqlalchemy.orm import DeclarativeBase
-from sqlalchemy.types import TypeDecorator
+
+from licensewatch.storage.coltypes import UTCDateTime as UTCDateTime
+from licensewatch.storage.coltypes import utcnow as utcnow
 
 # Deterministic constraint names: Alembic compares and drops constraints by name on both databases.
 NAMING_CONVENTION = {
@@ -18,32 +19,6 @@ NAMING_CONVENTION = {
     "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
     "pk": "pk_%(table_name)s",
 }
-
-
-class UTCDateTime(TypeDecorator[datetime]):
-    """A timestamp stored in UTC and always returned timezone-aware (SQLite forgets the zone)."""
-
-    impl = DateTime(timezone=True)
-    cache_ok = True
-
-    def process_bind_param(self, value: datetime | None, dialect: Dialect) -> datetime | None:
-        if value is None:
-            return None
-        if value.tzinfo is None:
-            raise ValueError("naive datetimes are ambiguous; pass an aware UTC datetime")
-        value = value.astimezone(UTC)
-        # SQLite stores text: keep it naive UTC so string order equals time order.
-        return value.replace(tzinfo=None) if dialect.name == "sqlite" else value
-
-    def process_result_value(self, value: datetime | None, dialect: Dialect) -> datetime | None:
-        if value is None:
-            return None
-        return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
-
-
-def utcnow() -> datetime:
-    """The storage layer's clock."""
-    return datetime.now(UTC)
 
 
 class Base(DeclarativeBase):

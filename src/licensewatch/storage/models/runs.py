@@ -3,23 +3,14 @@
 from __future__ import annotations
 
 from datetime import datetime
-from enum import StrEnum
 from typing import Any
 
 from sqlalchemy import JSON, ForeignKey, Index, Integer, String, Text
 from sqlalchemy.orm import Mapped, mapped_column
 
 from licensewatch.domain.schedule import SyncKind
+from licensewatch.storage.core_tables import SyncStatus as SyncStatus
 from licensewatch.storage.models.base import Base, utcnow
-
-
-class SyncStatus(StrEnum):
-    """Life cycle of a sync run."""
-
-    NEW = "NEW"
-    RUNNING = "RUNNING"
-    COMPLETED = "COMPLETED"
-    FAILED = "FAILED"
 
 
 class SyncRun(Base):

@@ -3,19 +3,12 @@
 from __future__ import annotations
 
 from datetime import datetime
-from enum import StrEnum
 
 from sqlalchemy import Boolean, ForeignKey, Integer, LargeBinary, String, Text, false
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
+from licensewatch.storage.core_tables import CredentialKind as CredentialKind
 from licensewatch.storage.models.base import Base, utcnow
-
-
-class CredentialKind(StrEnum):
-    """How a tenant's app authenticates."""
-
-    SECRET = "secret"  # noqa: S105 - a kind name, not a secret
-    CERTIFICATE = "certificate"
 
 
 class Tenant(Base):
