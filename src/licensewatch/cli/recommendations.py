@@ -93,14 +93,13 @@ def recommendations(
     """Recommended licence actions per user, most money first, with reason and evidence."""
     if ctx.invoked_subcommand is not None:
         return
-    from licensewatch.intelligence.recommendations import (
-        CSV_COLUMNS,
-        tenant_recommendations,
-        usage_states,
+    from licensewatch.intelligence.read_models.recommendations_readers import (
+        stored_recommendations,
     )
+    from licensewatch.intelligence.recommendations import CSV_COLUMNS, usage_states
 
     with intelligence_engine() as engine:
-        found = tenant_recommendations(engine, tenant)
+        found = stored_recommendations(engine, tenant)
         states = usage_states(engine, tenant)
     if output == OutputFormat.JSON:
         print_json([r.to_dict() for r in found])
