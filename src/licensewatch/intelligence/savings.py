@@ -13,7 +13,7 @@ from datetime import datetime
 from decimal import Decimal
 from typing import Any
 
-from sqlalchemy import Engine
+from sqlalchemy import ColumnElement, Engine
 
 from licensewatch.intelligence.read_models import recommendations_store as store
 from licensewatch.intelligence.read_models.recommendations_readers import (
@@ -62,6 +62,12 @@ class Filters:
     @property
     def active(self) -> bool:
         return bool(self.action or self.product or self.confidence)
+
+    def condition(self, snapshot: Snapshot, kept: list[store.Group]) -> ColumnElement[bool]:
+        """The stored rows these filters keep (`kept`: the summaries' groups they keep)."""
+        return snapshot.condition(
+            kept, action=self.action, confidence=self.confidence, product=self.product
+        )
 
 
 def _sum(into: dict[str, Decimal], rec: Recommendation) -> None:
@@ -168,7 +174,7 @@ def _summed(snapshot: Snapshot, filters: Filters) -> tuple[Savings, list[store.G
         result.add_group(group)
     result.all_products = sorted({g.product for g in groups}, key=str.lower)
     if filters.active:
-        condition = snapshot.condition(kept, filtered=True)
+        condition = filters.condition(snapshot, kept)
         result.users = store.distinct_users(snapshot.session, condition) if kept else 0
     else:
         result.users = sum(snapshot.stored[t.id].users for t in snapshot.tenants)
@@ -191,7 +197,7 @@ def tenant_savings(
 
     def read(snapshot: Snapshot) -> Savings:
         result, kept = _summed(snapshot, filters)
-        condition = snapshot.condition(kept, filtered=filters.active)
+        condition = filters.condition(snapshot, kept)
         if limit is None:
             result.items = list(snapshot.stream(condition))
         elif limit > 0:
@@ -211,7 +217,7 @@ def savings_rows(
         kept = store.matching(
             snapshot.groups(), filters.action, filters.confidence, filters.product
         )
-        return snapshot.stream(snapshot.condition(kept, filtered=filters.active))
+        return snapshot.stream(filters.condition(snapshot, kept))
 
     names = list(tenants)
     return stream_fresh(engine, names, rows, now=now) if names else iter(())

@@ -48,8 +48,16 @@ class Snapshot:
     def usage(self) -> list[UsageState]:
         return [usage_state(self.session, tenant) for tenant in self.tenants]
 
-    def condition(self, kept: Sequence[store.Group], filtered: bool) -> ColumnElement[bool]:
-        return store.where([t.id for t in self.tenants], kept, filtered=filtered)
+    def condition(
+        self,
+        kept: Sequence[store.Group] = (),
+        *,
+        action: str | None = None,
+        confidence: str | None = None,
+        product: str | None = None,
+    ) -> ColumnElement[bool]:
+        pks = [t.id for t in self.tenants]
+        return store.where(pks, kept, action=action, confidence=confidence, product=product)
 
     def token(self) -> str:
         """Names these builds: a cursor from other ones is refused (StaleCursor)."""
@@ -163,9 +171,7 @@ def stored_recommendations(
     """Every stored recommendation of one tenant or of each (by name), in the computed order."""
     found: list[Recommendation] = []
     for name in all_tenant_names(engine, tenant_name):
-        found += read_fresh(
-            engine, [name], lambda s: list(s.stream(s.condition([], False))), now=now
-        )
+        found += read_fresh(engine, [name], lambda s: list(s.stream(s.condition())), now=now)
     return found
 
 

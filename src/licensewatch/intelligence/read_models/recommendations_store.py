@@ -153,19 +153,24 @@ def matching(
 
 
 def where(
-    tenant_pks: Sequence[int], kept: Sequence[Group], *, filtered: bool
+    tenant_pks: Sequence[int],
+    kept: Sequence[Group],
+    *,
+    action: str | None = None,
+    confidence: str | None = None,
+    product: str | None = None,
 ) -> ColumnElement[bool]:
-    """The rows of these tenants in the groups the filters kept (unfiltered: every row)."""
-    tenants = ROWS.c.tenant_id.in_(list(tenant_pks))
-    if not filtered:
-        return tenants
-    if not kept:
-        return false()
-    keys = {(g.action, g.sku_id, g.confidence) for g in kept}
-    kept_rows = (
-        and_(ROWS.c.action == a, ROWS.c.sku_id == s, ROWS.c.confidence == c) for a, s, c in keys
-    )
-    return and_(tenants, or_(*kept_rows))
+    """The rows of these tenants the filters keep (`kept`: the groups `matching` kept, whose
+    SKUs a product filter resolves to)."""
+    condition: ColumnElement[bool] = ROWS.c.tenant_id.in_(list(tenant_pks))
+    if action:
+        condition = and_(condition, ROWS.c.action == action)
+    if confidence:
+        condition = and_(condition, ROWS.c.confidence == confidence)
+    if product:
+        skus = sorted({g.sku_id for g in kept})
+        condition = and_(condition, ROWS.c.sku_id.in_(skus)) if skus else false()
+    return condition
 
 
 def distinct_users(session: Session, condition: ColumnElement[bool]) -> int:
