@@ -24,6 +24,7 @@ from benchmarks.databases import each_size_and_engine, postgres_database, sqlite
 from benchmarks.webdata import build_web
 from licensewatch.intelligence.history import ChangeQuery, change_history
 from licensewatch.intelligence.read_models.recommendations_build import publish_recommendations
+from licensewatch.intelligence.renewals import renewal_plans
 from licensewatch.intelligence.savings import Filters, tenant_savings
 from licensewatch.storage.database import make_engine, session_scope, write_transaction
 from licensewatch.storage.models import Sku
@@ -85,6 +86,9 @@ def _cases(session: Session, ref: TenantRef) -> dict[str, Case]:
         "savings page, action=remove": savings(Filters(action="remove"), 100),
         "dashboard savings card": savings(Filters(), 0),
         "recommendations API (1,000)": savings(Filters(), 1000),
+        "renewal plan (reclaimable from them)": lambda s, r: renewal_plans(
+            s.get_bind().engine, r.name
+        ),
     }
 
 

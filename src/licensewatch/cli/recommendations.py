@@ -121,7 +121,7 @@ def exclude(kind: KindArg, key: KeyArg) -> None:
     """Leave a user, or every holder of a licensed group's licences, out of recommendations."""
     from licensewatch.intelligence.exclusions import exclude_holder
 
-    with intelligence_engine() as engine:
+    with intelligence_engine(changes_inputs=True) as engine:
         label = exclude_holder(engine, kind, key)
     stdout().print(f"{escape(kind)} {escape(label)} is excluded from recommendations.")
 
@@ -131,7 +131,7 @@ def include(kind: KindArg, key: KeyArg) -> None:
     """Stop excluding a user or group."""
     from licensewatch.intelligence.exclusions import include_holder
 
-    with intelligence_engine() as engine:
+    with intelligence_engine(changes_inputs=True) as engine:
         removed = include_holder(engine, kind, key)
     stdout().print("Exclusion removed." if removed else f"That {escape(kind)} was not excluded.")
 
