@@ -4,6 +4,9 @@
 builds W5's tenant (benchmarks/webdata.py) in a throw-away database and times each list and
 page query one request at a time, each in its own read session as a request has (median and
 maximum of 7), printing one Markdown row per query. No server, no clients: the query's own cost.
+The stored recommendations are built first as a publish builds them (its time is printed), then
+read as the Savings page, the dashboard card and the recommendations API read them
+(`benchmarks/web_savings.py` times those requests through the app, before and after).
 """
 
 from __future__ import annotations
@@ -20,7 +23,10 @@ from sqlalchemy.orm import Session
 from benchmarks.databases import each_size_and_engine, postgres_database, sqlite_database
 from benchmarks.webdata import build_web
 from licensewatch.intelligence.history import ChangeQuery, change_history
-from licensewatch.storage.database import make_engine, session_scope
+from licensewatch.intelligence.read_models.recommendations_build import publish_recommendations
+from licensewatch.intelligence.renewals import renewal_plans
+from licensewatch.intelligence.savings import Filters, tenant_savings
+from licensewatch.storage.database import make_engine, session_scope, write_transaction
 from licensewatch.storage.models import Sku
 from licensewatch.web.app import WEB_POOLING
 from licensewatch.web.queries.balance import balance_rows, trends
@@ -43,6 +49,10 @@ def _cases(session: Session, ref: TenantRef) -> dict[str, Case]:
     first_holders = holders(session, ref, big)
     some = users.items[len(users.items) // 2].id
     every = UserFilter()
+
+    def savings(filters: Filters, limit: int) -> Case:
+        return lambda s, r: tenant_savings(s.get_bind().engine, [r.name], filters, limit=limit)
+
     return {
         "users page 1": lambda s, r: search_users(s, [r], every),
         "users next page (cursor)": lambda s, r: search_users(
@@ -71,6 +81,14 @@ def _cases(session: Session, ref: TenantRef) -> dict[str, Case]:
         "product's changes": lambda s, r: change_history(
             s, ChangeQuery(tenant=r.name, sku_id=big), limit=20
         ),
+        # The stored recommendations (their own snapshot, as the Savings page reads them).
+        "savings page (sums + 100)": savings(Filters(), 100),
+        "savings page, action=remove": savings(Filters(action="remove"), 100),
+        "dashboard savings card": savings(Filters(), 0),
+        "recommendations API (1,000)": savings(Filters(), 1000),
+        "renewal plan (reclaimable from them)": lambda s, r: renewal_plans(
+            s.get_bind().engine, r.name
+        ),
     }
 
 
@@ -79,8 +97,12 @@ def run(kind: str, users: int, folder: Path) -> None:
     with database as url:
         engine = make_engine(url)
         started = time.perf_counter()
-        build_web(engine, users)
+        pk = build_web(engine, users)
         print(f"\n{kind}, {users:,} users (built in {time.perf_counter() - started:.0f} s)\n")
+        started = time.perf_counter()
+        with write_transaction(engine) as connection:  # as a publish builds them
+            publish_recommendations(connection, pk)
+        print(f"recommendations stored in {time.perf_counter() - started:.1f} s\n")
         engine.dispose()
         engine = make_engine(url, upgrade=False, pooling=WEB_POOLING)  # as a web worker reads
         try:

@@ -63,3 +63,41 @@ def test_exports_go_through_the_cell_rule(admin: tuple[httpx.Client, str]) -> No
     book.close()
     assert client.get("/savings", params={"confidence": "sure"}).status_code == 422
     assert client.get("/renewals/plan.csv", params={"tenant": "nope"}).status_code == 404
+
+
+def test_the_api_pages_the_stored_recommendations(
+    web: WebEnv, admin: tuple[httpx.Client, str]
+) -> None:
+    with _api(web) as api:
+        everything = api.get("/api/v1/recommendations").json()
+        assert len(everything) > 2
+        assert "x-next-cursor" not in api.get("/api/v1/recommendations").headers
+        seen: list[object] = []
+        params: dict[str, str | int] = {"limit": 2}
+        while True:
+            page = api.get("/api/v1/recommendations", params=params)
+            assert page.status_code == 200
+            seen += page.json()
+            cursor = page.headers.get("x-next-cursor")
+            if cursor is None:
+                break
+            assert 'rel="next"' in page.headers["link"]
+            params = {"limit": 2, "cursor": cursor}
+        assert seen == everything
+        savings = api.get("/api/v1/savings").json()
+        assert savings["recommendations"] == everything
+        assert (savings["count"], savings["next_cursor"]) == (len(everything), None)
+        first = api.get("/api/v1/savings", params={"limit": 2}).json()
+        assert first["count"] == len(everything)  # the sums cover all, the list one page
+        assert first["yearly_saving"] == savings["yearly_saving"]
+        after = api.get("/api/v1/savings", params={"limit": 2, "cursor": first["next_cursor"]})
+        assert first["recommendations"] + after.json()["recommendations"] == everything[:4]
+        assert api.get("/api/v1/recommendations", params={"cursor": "x"}).status_code == 422
+        old = api.get("/api/v1/recommendations", params={"cursor": "000000000000.0.1.0"})
+        assert old.status_code == 409
+        assert api.get("/api/v1/recommendations", params={"limit": 5001}).status_code == 422
+    client, _ = admin
+    assert client.get("/savings", params={"cursor": "000000000000.0.1.0"}).status_code == 409
+    page = client.get("/savings")
+    assert page.status_code == 200
+    assert f'id="saving-count">{len(everything)}<' in page.text

@@ -86,6 +86,9 @@ def daemon(
     """Sync every tenant on its interval (one process; SQLite or PostgreSQL)."""
     from licensewatch.intelligence.alerts import evaluate_alerts
     from licensewatch.intelligence.read_models.build import publish_read_models
+    from licensewatch.intelligence.read_models.recommendations_build import (
+        publish_recommendations,
+    )
     from licensewatch.intelligence.reports import send_due_reports
     from licensewatch.storage.database import make_engine
     from licensewatch.storage.encrypted import keyring_for
@@ -104,6 +107,7 @@ def daemon(
             after_sync=evaluate_alerts,
             send_reports=send_due_reports,
             on_publish=publish_read_models,
+            on_usage=publish_recommendations,
         )
     config = DaemonConfig(concurrency=concurrency, stop_timeout=stop_timeout, once=once)
     runner = Daemon(engine, options, config)
@@ -157,6 +161,9 @@ def worker(
     """A scale-out worker: any number of them, on any machines, sharing one PostgreSQL."""
     from licensewatch.intelligence.alerts import evaluate_alerts
     from licensewatch.intelligence.read_models.build import publish_read_models
+    from licensewatch.intelligence.read_models.recommendations_build import (
+        publish_recommendations,
+    )
     from licensewatch.intelligence.reports import send_due_reports
     from licensewatch.storage.encrypted import keyring_for
     from licensewatch.sync.scheduler import SyncOptions
@@ -183,6 +190,7 @@ def worker(
             after_sync=evaluate_alerts,
             send_reports=send_due_reports,
             on_publish=publish_read_models,
+            on_usage=publish_recommendations,
         )
     config = WorkerConfig(
         concurrency=concurrency,

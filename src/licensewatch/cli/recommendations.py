@@ -93,14 +93,13 @@ def recommendations(
     """Recommended licence actions per user, most money first, with reason and evidence."""
     if ctx.invoked_subcommand is not None:
         return
-    from licensewatch.intelligence.recommendations import (
-        CSV_COLUMNS,
-        tenant_recommendations,
-        usage_states,
+    from licensewatch.intelligence.read_models.recommendations_readers import (
+        stored_recommendations,
     )
+    from licensewatch.intelligence.recommendations import CSV_COLUMNS, usage_states
 
     with intelligence_engine() as engine:
-        found = tenant_recommendations(engine, tenant)
+        found = stored_recommendations(engine, tenant)
         states = usage_states(engine, tenant)
     if output == OutputFormat.JSON:
         print_json([r.to_dict() for r in found])
@@ -122,7 +121,7 @@ def exclude(kind: KindArg, key: KeyArg) -> None:
     """Leave a user, or every holder of a licensed group's licences, out of recommendations."""
     from licensewatch.intelligence.exclusions import exclude_holder
 
-    with intelligence_engine() as engine:
+    with intelligence_engine(changes_inputs=True) as engine:
         label = exclude_holder(engine, kind, key)
     stdout().print(f"{escape(kind)} {escape(label)} is excluded from recommendations.")
 
@@ -132,7 +131,7 @@ def include(kind: KindArg, key: KeyArg) -> None:
     """Stop excluding a user or group."""
     from licensewatch.intelligence.exclusions import include_holder
 
-    with intelligence_engine() as engine:
+    with intelligence_engine(changes_inputs=True) as engine:
         removed = include_holder(engine, kind, key)
     stdout().print("Exclusion removed." if removed else f"That {escape(kind)} was not excluded.")
 

@@ -85,6 +85,9 @@ def sync_tenant(
     connection = service.connection_for(name)
     tenant_pk = service.show(name).id
     from licensewatch.intelligence.read_models.build import publish_read_models
+    from licensewatch.intelligence.read_models.recommendations_build import (
+        publish_recommendations,
+    )
 
     with sync_progress(name, _users_now(service, tenant_pk)) as progress:
         result = run_sync(
@@ -95,6 +98,7 @@ def sync_tenant(
             shards=shards,
             progress=progress,
             on_publish=publish_read_models,
+            on_usage=publish_recommendations,
         )
     if result.ok:
         stdout().print(f"[green]✓[/] {escape(name)}: {escape(summary(result))}")

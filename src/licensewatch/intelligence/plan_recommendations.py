@@ -10,7 +10,8 @@ from licensewatch.domain.identifiers import InvalidInput
 from licensewatch.domain.plans import LineAction, LineSpec, PlanRefused, map_disabled_plans
 from licensewatch.domain.plans import split_plans as split
 from licensewatch.intelligence.plan_builder import service_plans
-from licensewatch.intelligence.recommendations import Action, tenant_recommendations
+from licensewatch.intelligence.read_models.recommendations_readers import stored_recommendations
+from licensewatch.intelligence.recommendations import Action
 from licensewatch.services.plans import NewLine
 from licensewatch.services.tenant_lookup import tenant_by_name
 from licensewatch.storage.database import session_scope
@@ -38,7 +39,7 @@ def recommended_lines(
     with session_scope(engine, write=False) as session:
         tenant = tenant_by_name(session, tenant_name)  # TenantNotFound before any work
         dataset, tenant_pk = tenant.dataset_id, tenant.id
-    found = [r for r in tenant_recommendations(engine, tenant_name) if r.action in wanted]
+    found = [r for r in stored_recommendations(engine, tenant_name) if r.action in wanted]
     if not found:
         raise PlanRefused(
             f"no current recommendation for tenant {tenant_name}"

@@ -23,7 +23,10 @@ from licensewatch.domain.units import USABLE_STATUSES, lifecycle_event
 from licensewatch.intelligence.catalog import product_names
 from licensewatch.intelligence.money import rounded
 from licensewatch.intelligence.prices import load_prices, unit_price
-from licensewatch.intelligence.recommendation_cache import recommendations
+from licensewatch.intelligence.read_models.fingerprint import as_of as day_of
+from licensewatch.intelligence.read_models.recommendations_build import refresh_recommendations
+from licensewatch.intelligence.read_models.recommendations_readers import stored_seats
+from licensewatch.intelligence.recommendations import recommendations_in_session
 from licensewatch.intelligence.recommendations.status import usage_state
 from licensewatch.intelligence.settings import read_settings
 from licensewatch.storage.database import session_scope
@@ -152,14 +155,17 @@ def tenant_plans(
 ) -> list[RenewalPlan]:
     """The plans of one tenant's renewing subscriptions, soonest first.
 
-    `reclaims` default to the tenant's recommendations, read in the same session.
+    `reclaims` default to the tenant's stored recommendations, read in the same session (computed
+    there, as the build would, when they are stale: this session cannot store them).
     """
     renewing = _renewing(session, tenant.id)
     if not renewing:
-        return []  # nothing renews: no need to compute the recommendations
-    if reclaims is None:
-        reclaims = recommendations(session, tenant, now)
+        return []  # nothing renews: no need to read the recommendations
     now = now or utcnow()
+    if reclaims is None:
+        reclaims = stored_seats(session, tenant, now)
+    if reclaims is None:
+        reclaims = recommendations_in_session(session, tenant, now=day_of(now))
     usage = usage_state(session, tenant)
     as_of = usage.as_of if usage.per_user else None  # concealed or missing: no usage used
     percent = int(read_settings(session)["renewal_buffer_percent"])
@@ -260,6 +266,13 @@ def renewal_plans(
     buffer_percent: int | None = None,
 ) -> list[RenewalPlan]:
     """Plans of one tenant by name, or of every tenant (LookupError for an unknown name)."""
+    with session_scope(engine, write=False) as session:
+        ids = select(Tenant.id)
+        if tenant_name is not None:
+            ids = ids.where(Tenant.name == tenant_name)
+        pks = list(session.scalars(ids))
+    for pk in pks:  # stale stored recommendations are rebuilt (and stored) before reading
+        refresh_recommendations(engine, pk, now)
     with session_scope(engine, write=False) as session:
         statement = select(Tenant).order_by(Tenant.name)
         if tenant_name is not None:

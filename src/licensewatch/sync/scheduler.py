@@ -76,6 +76,8 @@ class SyncOptions:
     send_reports: SendReports | None = None
     # The read models (findings, costs) built in each publish transaction.
     on_publish: OnPublish | None = None
+    # The recommendations built in the transaction that stores collected usage reports.
+    on_usage: OnPublish | None = None
 
     def client_factory_or_shared(self) -> ClientFactory | None:
         if self.client_factory is not None or self.http is None:
@@ -199,6 +201,7 @@ def _run(
                 progress=progress,
                 policy=options.policy,
                 on_publish=options.on_publish,
+                on_usage=options.on_usage,
             )
     except SyncAlreadyRunning as exc:
         outcome.outcome = Outcome.BUSY

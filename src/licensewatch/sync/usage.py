@@ -33,6 +33,7 @@ from licensewatch.settings import load_settings
 from licensewatch.storage.database import write_transaction
 from licensewatch.storage.models import utcnow
 from licensewatch.storage.models.usage import UsageCollection, UserUsage
+from licensewatch.sync.work import OnPublish
 
 log = logging.getLogger(__name__)
 
@@ -67,7 +68,11 @@ def _due(engine: Engine, tenant_pk: int, roles: Iterable[str], now: datetime, ho
 
 
 def collect_after_sync(
-    engine: Engine, tenant_pk: int, client: GraphClient, roles: Iterable[str]
+    engine: Engine,
+    tenant_pk: int,
+    client: GraphClient,
+    roles: Iterable[str],
+    on_commit: OnPublish | None = None,
 ) -> UsageOutcome:
     """The sync's hook: collect when enabled and due; never raises (the sync has succeeded)."""
     try:
@@ -77,7 +82,8 @@ def collect_after_sync(
         now = utcnow()
         if not _due(engine, tenant_pk, roles, now, settings.usage_interval_hours):
             return UsageOutcome(SKIPPED, "collected recently")
-        return collect_usage(engine, tenant_pk, client, parse_period(settings.usage_period))
+        period = parse_period(settings.usage_period)
+        return collect_usage(engine, tenant_pk, client, period, on_commit=on_commit)
     except Exception as exc:  # the licence sync's data is committed: usage must not undo it
         # The message only: a traceback would land in the CLI's output of a successful sync.
         log.warning("usage collection for tenant %s failed: %s", tenant_pk, exc)
@@ -91,9 +97,19 @@ def collect_after_sync(
 
 
 def collect_usage(
-    engine: Engine, tenant_pk: int, client: GraphClient, period: Period = DEFAULT_PERIOD
+    engine: Engine,
+    tenant_pk: int,
+    client: GraphClient,
+    period: Period = DEFAULT_PERIOD,
+    *,
+    on_commit: OnPublish | None = None,
 ) -> UsageOutcome:
-    """Read the three per-user reports and store them; the outcome is always recorded."""
+    """Read the three per-user reports and store them; the outcome is always recorded.
+
+    `on_commit` runs in the transaction that stores the rows (the CLI and the web app pass the
+    recommendations' build): they commit together. A failure stores no rows and calls nothing,
+    so the stored recommendations stay those of the last success.
+    """
     now = utcnow()
     try:
         concealed_setting, readable = _concealed_setting(client)
@@ -133,6 +149,8 @@ def collect_usage(
             "counts": counts,
         }
         _upsert(db, tenant_pk, values)
+        if on_commit is not None:
+            on_commit(db, tenant_pk)
     return UsageOutcome(OK, None, len(rows), concealed)
 
 

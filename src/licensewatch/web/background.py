@@ -24,6 +24,9 @@ def run_tenant_sync(engine: Engine, settings: Settings, tenant: str) -> object:
     # Imported here: the pages and the API must not need the sync engine to start.
     from licensewatch.intelligence.alerts import evaluate_alerts
     from licensewatch.intelligence.read_models.build import publish_read_models
+    from licensewatch.intelligence.read_models.recommendations_build import (
+        publish_recommendations,
+    )
     from licensewatch.sync import leases
     from licensewatch.sync.scheduler import SyncOptions, sync_tenant_once
 
@@ -31,7 +34,10 @@ def run_tenant_sync(engine: Engine, settings: Settings, tenant: str) -> object:
     tenant_pk = TenantService(engine, keyring).show(tenant).id
     leases.ensure_schedules(engine)
     options = SyncOptions(
-        keyring=keyring, after_sync=evaluate_alerts, on_publish=publish_read_models
+        keyring=keyring,
+        after_sync=evaluate_alerts,
+        on_publish=publish_read_models,
+        on_usage=publish_recommendations,
     )
     return sync_tenant_once(engine, tenant_pk, options, owner=leases.new_owner(), force=True)
 
@@ -104,6 +110,9 @@ class EmbeddedDaemon:
     def __init__(self, engine: Engine, settings: Settings) -> None:
         from licensewatch.intelligence.alerts import evaluate_alerts
         from licensewatch.intelligence.read_models.build import publish_read_models
+        from licensewatch.intelligence.read_models.recommendations_build import (
+            publish_recommendations,
+        )
         from licensewatch.intelligence.reports import send_due_reports
         from licensewatch.sync.daemon import Daemon
         from licensewatch.sync.scheduler import SyncOptions
@@ -113,6 +122,7 @@ class EmbeddedDaemon:
             after_sync=evaluate_alerts,
             send_reports=send_due_reports,
             on_publish=publish_read_models,
+            on_usage=publish_recommendations,
         )
         self.daemon = Daemon(engine, options)
         self._thread = threading.Thread(target=self.daemon.run, name="daemon", daemon=True)

@@ -15,6 +15,10 @@ from licensewatch.intelligence.findings import findings_in_session
 from licensewatch.intelligence.findings.base import FindingRule
 from licensewatch.intelligence.read_models import costs_store, findings_store
 from licensewatch.intelligence.read_models.fingerprint import Inputs, as_of, load_inputs
+from licensewatch.intelligence.read_models.recommendations_build import (
+    publish_recommendations,
+    refresh_recommendations,
+)
 from licensewatch.storage.database import session_scope
 from licensewatch.storage.models import Tenant, utcnow
 
@@ -103,6 +107,7 @@ def publish_read_models(connection: Connection, tenant_pk: int, /) -> None:
             session.commit()
     except Exception:
         log.exception("tenant %s: the findings and costs read models were not built", tenant_pk)
+    publish_recommendations(connection, tenant_pk)  # its own savepoint
 
 
 def refresh(
@@ -139,3 +144,4 @@ def refresh_read_models(engine: Engine, now: datetime | None = None) -> None:
         tenants = list(session.scalars(select(Tenant.id).order_by(Tenant.id)))
     for tenant_pk in tenants:
         refresh(engine, tenant_pk, now)
+        refresh_recommendations(engine, tenant_pk, now)

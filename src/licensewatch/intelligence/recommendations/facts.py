@@ -98,7 +98,7 @@ class TenantFacts:
     name: str
     now: datetime
     period: Period
-    usage_status: str | None  # the collection's status, None when never collected
+    usage_status: str | None  # `usage_basis` of the collection, None when never collected
     concealed: bool | None
     refresh: date | None  # getOffice365ActiveUserDetail's Report Refresh Date
     sign_in_data: bool | None
@@ -180,6 +180,17 @@ def _latest(*values: datetime | None) -> datetime | None:
     return max(present) if present else None
 
 
+def usage_basis(collection: UsageCollection | None) -> str | None:
+    """The status the rules go by: a failed attempt after a success keeps the rows and dates of
+    that success (`sync/usage.py`), so they are used as they were ("showing the last collected
+    data"), and the stored recommendations need no rebuild for a failure."""
+    if collection is None:
+        return None
+    if collection.status == "failed" and collection.collected_at is not None:
+        return "ok"
+    return collection.status
+
+
 def load_facts(session: Session, tenant: Tenant, now: datetime) -> TenantFacts:
     """Everything the rules need about one tenant, read in the session's snapshot."""
     collection = session.get(UsageCollection, tenant.id)
@@ -195,7 +206,7 @@ def load_facts(session: Session, tenant: Tenant, now: datetime) -> TenantFacts:
         tenant.name,
         now,
         period,
-        collection.status if collection else None,
+        usage_basis(collection),
         collection.concealed if collection else None,
         collection.active_refresh_date if collection else None,
         tenant.sign_in_data,

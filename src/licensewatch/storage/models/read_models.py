@@ -1,10 +1,11 @@
-"""Read models written when a sync publishes: findings per rule with their rows, and costs."""
+"""Read models written when a sync publishes: findings per rule with their rows, costs, and
+recommendations (also after usage collection)."""
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import date, datetime
 
-from sqlalchemy import BigInteger, ForeignKey, Integer, String, Text
+from sqlalchemy import BigInteger, Date, ForeignKey, Index, Integer, String, Text
 from sqlalchemy.orm import Mapped, mapped_column
 
 from licensewatch.storage.models.base import Base
@@ -89,3 +90,50 @@ class CostLine(Base):
     unassigned: Mapped[int] = mapped_column(BigInteger)
     price: Mapped[str | None] = mapped_column(Text)
     costs: Mapped[str] = mapped_column(Text)  # JSON list of costs
+
+
+class RecommendationSummary(Base):
+    """A tenant's recommendations in sum: counts and savings by action and product, as of when.
+
+    `totals` is JSON: one group per (action, product, confidence) with its count and its monthly
+    and yearly savings by currency, so the Savings page's sums (filtered or not) never scan rows.
+    """
+
+    __tablename__ = "recommendation_summaries"
+
+    tenant_id: Mapped[int] = mapped_column(_tenant_fk(), primary_key=True)
+    dataset_id: Mapped[int | None] = mapped_column(Integer)
+    fingerprint: Mapped[str] = mapped_column(String(64))
+    computed_at: Mapped[datetime]
+    build_ms: Mapped[int] = mapped_column(Integer)
+    usage_as_of: Mapped[date | None] = mapped_column(Date)  # the usage reports' refresh date
+    count: Mapped[int] = mapped_column(Integer)
+    users: Mapped[int] = mapped_column(Integer)  # distinct users with a recommendation
+    totals: Mapped[str] = mapped_column(Text)
+
+
+class RecommendationRow(Base):
+    """One recommendation at its position in the tenant's order (most money first: keyset)."""
+
+    __tablename__ = "recommendation_rows"
+    __table_args__ = (Index("ix_recommendation_rows_rank", "rank", "tenant_id", "position"),)
+
+    tenant_id: Mapped[int] = mapped_column(_tenant_fk(), primary_key=True)
+    position: Mapped[int] = mapped_column(Integer, primary_key=True)
+    # Minus the yearly saving in cents (0: none): the order across tenants, ascending.
+    rank: Mapped[int] = mapped_column(BigInteger)
+    user_principal_name: Mapped[str] = mapped_column(Text)
+    display_name: Mapped[str] = mapped_column(Text)
+    action: Mapped[str] = mapped_column(String(20))
+    confidence: Mapped[str] = mapped_column(String(10))
+    sku_id: Mapped[str] = mapped_column(String(64))
+    sku_part_number: Mapped[str] = mapped_column(Text)
+    product_name: Mapped[str] = mapped_column(Text)
+    target_sku_id: Mapped[str | None] = mapped_column(String(64))
+    target_sku_part_number: Mapped[str | None] = mapped_column(Text)
+    target_product_name: Mapped[str | None] = mapped_column(Text)
+    reason: Mapped[str] = mapped_column(Text)
+    evidence: Mapped[str] = mapped_column(Text)  # JSON object, in the rule's order
+    monthly_saving: Mapped[str | None] = mapped_column(String(40))  # exact decimal text
+    yearly_saving: Mapped[str | None] = mapped_column(String(40))
+    currency: Mapped[str | None] = mapped_column(String(3))

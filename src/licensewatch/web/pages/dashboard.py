@@ -39,7 +39,7 @@ def dashboard(request: Request, caller: PageCaller, session: Reader, tenant: str
     combined = combined_rows(rows) if not tenant and len(summaries) > 1 else []
     # The card of the Savings page: its yearly total over the same tenants.
     shown = [summary.name for summary in summaries if not tenant or summary.name == tenant]
-    savings = tenant_savings(engine_of(request), shown)
+    savings = tenant_savings(engine_of(request), shown, limit=0)  # the stored sums only
     return render(
         request,
         "dashboard.html",
@@ -54,7 +54,7 @@ def dashboard(request: Request, caller: PageCaller, session: Reader, tenant: str
         running=app_context(request).launcher.running(session.connection()),
         saving=savings.total,
         saving_unpriced=savings.unpriced,
-        saving_count=len(savings.items),
+        saving_count=savings.count,
         # Usage reports lag: the card says the oldest report date it rests on.
         saving_as_of=min((u.as_of for u in savings.usage if u.as_of), default=None),
     )

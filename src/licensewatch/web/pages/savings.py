@@ -1,14 +1,17 @@
-"""The Savings page: yearly savings by action and product, each user's recommendation, exports."""
+"""The Savings page: yearly savings by action and product, each user's recommendation (a page at
+a time, keyset), exports (streamed from the stored recommendations)."""
 
 from __future__ import annotations
 
-import io
+from collections.abc import Iterator
 from typing import Annotated, Literal
 
 from fastapi import APIRouter, Depends, HTTPException, Request
+from fastapi.responses import StreamingResponse
 from sqlalchemy.orm import Session
 from starlette.responses import Response
 
+from licensewatch.intelligence.read_models.recommendations_readers import PAGE_SIZE, StaleCursor
 from licensewatch.intelligence.recommendations import CSV_COLUMNS
 from licensewatch.intelligence.savings import (
     ACTION_LABELS,
@@ -16,13 +19,15 @@ from licensewatch.intelligence.savings import (
     CONFIDENCES,
     Filters,
     Savings,
+    savings_rows,
     tenant_savings,
 )
 from licensewatch.storage.models.base import utcnow
-from licensewatch.tabular import pick, write_csv, xlsx_bytes
+from licensewatch.tabular import pick, xlsx_bytes
 from licensewatch.web import scope
 from licensewatch.web.auth import PageCaller
 from licensewatch.web.context import engine_of, reader
+from licensewatch.web.exports import csv_chunks
 from licensewatch.web.queries.common import tenant_refs
 from licensewatch.web.templating import render
 
@@ -39,10 +44,30 @@ def filters_of(action: str, product: str, confidence: str) -> Filters:
         raise HTTPException(422, str(error)) from None
 
 
-def visible_savings(request: Request, session: Session, tenant: str) -> Savings:
-    """Every recommendation of the chosen tenant, or of all the caller may see (404 otherwise)."""
-    chosen = scope.chosen(tenant_refs(session), tenant)
-    return tenant_savings(engine_of(request), [ref.name for ref in chosen])
+def visible_names(session: Session, tenant: str) -> list[str]:
+    """The chosen tenant, or all the caller may see (404 otherwise)."""
+    return [ref.name for ref in scope.chosen(tenant_refs(session), tenant)]
+
+
+def visible_savings(
+    request: Request,
+    session: Session,
+    tenant: str,
+    filters: Filters,
+    *,
+    limit: int | None,
+    cursor: str | None = None,
+) -> Savings:
+    """The sums over the caller's tenants and a page of recommendations (None: all of them);
+    409 for a cursor of recommendations recomputed since, 422 for one never returned."""
+    try:
+        return tenant_savings(
+            engine_of(request), visible_names(session, tenant), filters, limit=limit, cursor=cursor
+        )
+    except StaleCursor as error:
+        raise HTTPException(409, str(error)) from None
+    except ValueError as error:
+        raise HTTPException(422, str(error)) from None
 
 
 @router.get("/savings")
@@ -54,9 +79,11 @@ def savings_page(
     action: str = "",
     product: str = "",
     confidence: str = "",
+    cursor: str = "",
 ) -> Response:
-    everything = visible_savings(request, session, tenant)
-    shown = everything.narrow(filters_of(action, product, confidence))
+    """The sums, and the recommendations a page at a time (`cursor`: the next page's start)."""
+    filters = filters_of(action, product, confidence)
+    shown = visible_savings(request, session, tenant, filters, limit=PAGE_SIZE, cursor=cursor)
     return render(
         request,
         "savings.html",
@@ -69,10 +96,12 @@ def savings_page(
         actions=[(a, ACTION_LABELS.get(a, a)) for a in ACTIONS],
         labels=ACTION_LABELS,
         confidences=CONFIDENCES,
-        products=sorted({r.product_name for r in everything.items}, key=str.lower),
+        products=shown.all_products,
         savings=shown,
-        at_stake=everything.total,
-        query=request.url.query,
+        query=request.url.remove_query_params("cursor").query,
+        next_query=request.url.include_query_params(cursor=shown.next_cursor or "").query,
+        paged=bool(cursor),
+        page_size=PAGE_SIZE,
     )
 
 
@@ -87,19 +116,23 @@ def savings_download(
     product: str = "",
     confidence: str = "",
 ) -> Response:
+    """Every recommendation the filters keep, read from the stored rows in batches."""
     filters = filters_of(action, product, confidence)
-    shown = visible_savings(request, session, tenant).narrow(filters)
-    rows = [pick(rec.csv_row(), CSV_COLUMNS) for rec in shown.items]
+    names = visible_names(session, tenant)
+    found = savings_rows(engine_of(request), names, filters)
+    rows = (pick(rec.csv_row(), CSV_COLUMNS) for rec in found)
     stem = f"licensewatch-savings-{tenant or 'all'}-{utcnow():%Y%m%d-%H%M}"
     if fmt == "xlsx":
-        body = xlsx_bytes("savings", CSV_COLUMNS, rows)
+        body = xlsx_bytes("savings", CSV_COLUMNS, rows)  # write-only: rows are not held
         disposition = f'attachment; filename="{stem}.xlsx"'
         return Response(body, media_type=XLSX, headers={"content-disposition": disposition})
-    out = io.StringIO()
-    out.write("\ufeff")  # a BOM so Excel opens the UTF-8 file with the right encoding
-    write_csv(out, CSV_COLUMNS, rows)
-    return Response(
-        out.getvalue(),
+
+    def chunks() -> Iterator[str]:
+        yield "\ufeff"  # a BOM so Excel opens the UTF-8 file with the right encoding
+        yield from csv_chunks(list(CSV_COLUMNS), rows)
+
+    return StreamingResponse(
+        chunks(),
         media_type="text/csv; charset=utf-8",
         headers={"content-disposition": f'attachment; filename="{stem}.csv"'},
     )
