@@ -11,9 +11,11 @@ from hypothesis import strategies as st
 from licensewatch.domain.renewal_plan import (
     Demand,
     Renewing,
+    TrendSums,
     buffer_seats,
     growth_seats,
     plan_renewals,
+    trend_from_sums,
     trend_per_month,
 )
 
@@ -57,6 +59,33 @@ def test_trend_is_the_least_squares_slope_per_30_days() -> None:
     assert trend_per_month(points) == pytest.approx(3.0)
     assert trend_per_month([(day(0), 5)]) == 0.0
     assert trend_per_month([(day(0), 5), (day(0.1), 50)]) == 0.0  # minutes apart: no trend
+
+
+def sums_of(points: list[tuple[float, int]]) -> TrendSums:
+    xs = [x for x, _ in points]
+    return TrendSums(
+        len(points),
+        sum(xs),
+        float(sum(y for _, y in points)),
+        sum(x * x for x in xs),
+        sum(x * y for x, y in points),
+        max(xs) - min(xs) if xs else 0.0,
+    )
+
+
+@given(
+    st.lists(
+        st.tuples(
+            st.integers(min_value=0, max_value=90 * 1440).map(lambda minute: minute / 1440),
+            st.integers(min_value=0, max_value=300_000),
+        ),
+        max_size=200,
+    )
+)
+def test_the_slope_from_sums_is_the_slope_from_points(points: list[tuple[float, int]]) -> None:
+    """What the database aggregates gives the same trend as the snapshots one by one."""
+    from_points = trend_per_month([(day(x), y) for x, y in points])
+    assert trend_from_sums(sums_of(points)) == pytest.approx(from_points, abs=2e-3, rel=1e-6)
 
 
 def test_buffer_rounds_up_and_refuses_a_bad_percent() -> None:

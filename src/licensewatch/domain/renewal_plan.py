@@ -104,6 +104,29 @@ def trend_per_month(points: Iterable[tuple[datetime, int]]) -> float:
     return round(slope * DAYS_PER_MONTH, 4)
 
 
+@dataclass(frozen=True, slots=True)
+class TrendSums:
+    """What a least-squares slope needs, summed by the database: x in days, y in holders."""
+
+    n: int
+    sum_x: float
+    sum_y: float
+    sum_xx: float
+    sum_xy: float
+    span_days: float  # the last snapshot's x minus the first's
+
+
+def trend_from_sums(sums: TrendSums) -> float:
+    """`trend_per_month` from sums over the snapshots instead of the snapshots themselves."""
+    if sums.n < 2 or sums.span_days < MIN_TREND_DAYS:
+        return 0.0
+    spread = sums.n * sums.sum_xx - sums.sum_x**2
+    if spread <= 0:
+        return 0.0
+    slope = (sums.n * sums.sum_xy - sums.sum_x * sums.sum_y) / spread
+    return round(slope * DAYS_PER_MONTH, 4)
+
+
 def plan_renewals(
     demand: Demand,
     purchased: int,
