@@ -7,6 +7,7 @@ from typing import Any
 
 from sqlalchemy import Connection, Row, delete, select, update
 
+from licensewatch.domain.changed_users import ChangedUsers
 from licensewatch.graph.errors import GraphProtocolError
 from licensewatch.storage.database import write_transaction
 from licensewatch.storage.models import SyncRun, Tenant, utcnow
@@ -18,7 +19,7 @@ from licensewatch.storage.writers import (
     write_user_licenses,
     write_users,
 )
-from licensewatch.sync import changes, collectors, licence_states
+from licensewatch.sync import changes, collectors, licence_states, user_inputs
 from licensewatch.sync.changes import Assignment, AssignmentState, ChangeLog, Counts, UserState
 from licensewatch.sync.work import SyncWork, set_counts
 
@@ -55,6 +56,8 @@ class DeltaSync(SyncWork):
     # Set when some users' licence states could not be read: their stored states were kept and
     # the deltaLink is dropped, so the next run is a full sync that reconciles them.
     reconcile = False
+    # The userPrincipalNames of the users this run replaced or removed, as stored and as written.
+    touched: set[str | None]
 
     def run(self) -> None:
         """Apply the changes since the stored deltaLink; raises on any failure (nothing stored)."""
@@ -73,6 +76,10 @@ class DeltaSync(SyncWork):
                 sku_id: (row["direct_assigned"], row["group_assigned"], row["assignment_errors"])
                 for sku_id, row in before.items()
             }
+            previous = connection.scalar(
+                select(Tenant.updated_at).where(Tenant.id == self.tenant_id)
+            )
+            self.touched = set()
             history = ChangeLog(self.tenant_id, self.run_id, utcnow())
             new_link: str | None = None
             for page in self.client.iter_pages(link):
@@ -92,6 +99,10 @@ class DeltaSync(SyncWork):
                 set_counts(sku, known.get(sku["sku_id"], (0, 0, 0)))
             history.units(before, inventory.skus)
             now = utcnow()
+            # Products, plans or groups that changed reach every user's findings: rebuild them.
+            same = user_inputs.stored_facts(connection, self.tenant_id) == (
+                user_inputs.inventory_facts(inventory)
+            )
             self.publish(connection, inventory, now)
             self.changes += history.flush(connection)
             if self.reconcile:
@@ -101,7 +112,8 @@ class DeltaSync(SyncWork):
             if inventory.organization_name is not None:
                 values["organization_name"] = inventory.organization_name
             connection.execute(update(Tenant).where(Tenant.id == self.tenant_id).values(values))
-            self.published(connection)
+            changed = ChangedUsers(frozenset(self.touched), previous) if same else None
+            self.published(connection, changed)
             self.complete(connection, now)
             if self.reconcile:  # a note on the completed run, as the delta fallbacks write
                 connection.execute(
@@ -142,6 +154,7 @@ class DeltaSync(SyncWork):
             old = users.get(uid)
             before = None
             if old is not None:
+                self.touched.add(old.user_principal_name)
                 before = UserState(
                     old.user_principal_name, old.account_enabled, licences.get(uid, {})
                 )
@@ -163,6 +176,7 @@ class DeltaSync(SyncWork):
                 licence_rows.extend(mine.values())
                 states_now = {key: (r[_STATE_AT], r[_ERROR_AT]) for key, r in mine.items()}
                 after = UserState(row[_UPN_AT], row[_ENABLED_AT], states_now)
+                self.touched.add(row[_UPN_AT])
             reason = collectors.text(collectors.mapping(removed).get("reason"))
             history.user(uid, before, after, removed=reason, restored=uid in restored)
             changes.adjust(totals, before, after)

@@ -64,6 +64,8 @@ def direct_and_group(context: Context) -> Finding:
         )
         .order_by(User.user_principal_name, direct.sku_id, group_name)
     )
+    if context.only is not None:
+        statement = statement.where(context.chosen())
     if context.excluded:
         statement = statement.where(direct.sku_id.not_in(context.excluded))
     rows = [
@@ -186,6 +188,8 @@ def _holders_of_both(
             first.state.in_(ASSIGNED_STATES),
         )
     )
+    if context.only is not None:
+        statement = statement.where(context.chosen())
     holders: dict[str, tuple[Any, Any, dict[str, set[str | None]]]] = {}
     for uid, upn, display, rare_disabled, common_disabled in context.session.execute(statement):
         by_sku = holders.setdefault(uid, (upn, display, {rare: set(), common: set()}))[2]
@@ -217,7 +221,8 @@ def overlapping_products(context: Context) -> Finding:
     rows: list[tuple[object, ...]] = []
     if pairs:
         plans = _user_plans(context, {p[0] for p in pairs} | {p[2] for p in pairs})
-        counts = _holder_counts(context)
+        # A few users (incremental): their UPNs drive the join, no SKU is the rarer one.
+        counts = _holder_counts(context) if context.only is None else {}
         for covered_id, covered_part, covering_id, covering_part in pairs:
             if {covered_id, covering_id} & context.excluded:
                 continue
@@ -255,6 +260,8 @@ def assignment_errors(context: Context) -> Finding:
         )
         .order_by(User.user_principal_name, UserLicense.sku_id)
     )
+    if context.only is not None:
+        statement = statement.where(context.chosen())
     if context.excluded:
         statement = statement.where(UserLicense.sku_id.not_in(context.excluded))
     rows = []

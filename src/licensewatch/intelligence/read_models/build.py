@@ -10,11 +10,13 @@ from datetime import datetime
 from sqlalchemy import Connection, Engine, select
 from sqlalchemy.orm import Session
 
+from licensewatch.domain.changed_users import ChangedUsers
 from licensewatch.intelligence.costs import tenant_costs
 from licensewatch.intelligence.findings import findings_in_session
 from licensewatch.intelligence.findings.base import FindingRule
 from licensewatch.intelligence.read_models import costs_store, findings_store
 from licensewatch.intelligence.read_models.fingerprint import Inputs, as_of, load_inputs
+from licensewatch.intelligence.read_models.incremental import update_changed_users
 from licensewatch.storage.database import session_scope
 from licensewatch.storage.models import Tenant, utcnow
 
@@ -85,9 +87,13 @@ def _ms(started: float) -> int:
     return int((time.perf_counter() - started) * 1000)
 
 
-def publish_read_models(connection: Connection, tenant_pk: int, /) -> None:
+def publish_read_models(
+    connection: Connection, tenant_pk: int, /, changed: ChangedUsers | None = None
+) -> None:
     """The sync's publish callback: every read model of the tenant, in the publish transaction.
 
+    After a delta (`changed`), the user rules stored for the previous dataset follow the changed
+    users only (`incremental`); the other rules and the costs are built in full.
     Inside a savepoint: a failing build is logged and undone, the sync still publishes, and the
     fingerprints (which name the new dataset) make the first reader rebuild it.
     """
@@ -99,7 +105,11 @@ def publish_read_models(connection: Connection, tenant_pk: int, /) -> None:
         ) as session:
             tenant = session.get(Tenant, tenant_pk)
             if tenant is not None:
-                build(session, tenant, utcnow(), rules=ALL_RULES, costs=True)
+                now = utcnow()
+                rules = ALL_RULES
+                if changed is not None:
+                    rules = tuple(update_changed_users(session, tenant, now, changed))
+                build(session, tenant, now, rules=rules, costs=True)
             session.commit()
     except Exception:
         log.exception("tenant %s: the findings and costs read models were not built", tenant_pk)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import BigInteger, ForeignKey, Integer, String, Text
+from sqlalchemy import BigInteger, ForeignKey, Index, Integer, String, Text
 from sqlalchemy.orm import Mapped, mapped_column
 
 from licensewatch.storage.models.base import Base
@@ -40,9 +40,11 @@ class FindingSummary(Base):
 
 
 class FindingRow(Base):
-    """One affected user or product of a rule, at its position in the rule's order (keyset)."""
+    """One affected user or product of a rule: product rules are read by position, user rules
+    by key (their userPrincipalName order), so a delta can replace one user's row in place."""
 
     __tablename__ = "finding_rows"
+    __table_args__ = (Index("ix_finding_rows_tenant_id_rule_key", "tenant_id", "rule", "key"),)
 
     tenant_id: Mapped[int] = mapped_column(_tenant_fk(), primary_key=True)
     rule: Mapped[str] = mapped_column(String(40), primary_key=True)
