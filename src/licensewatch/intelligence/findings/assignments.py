@@ -189,7 +189,9 @@ def _holders_of_both(
         )
     )
     if context.only is not None:
-        statement = statement.where(context.chosen())
+        # A few users (incremental update): their ids, found by UPN, drive the join.
+        chosen = select(User.id).where(User.dataset_id == context.dataset_id, context.chosen())
+        statement = statement.where(context.chosen(), first.user_id.in_(chosen.scalar_subquery()))
     holders: dict[str, tuple[Any, Any, dict[str, set[str | None]]]] = {}
     for uid, upn, display, rare_disabled, common_disabled in context.session.execute(statement):
         by_sku = holders.setdefault(uid, (upn, display, {rare: set(), common: set()}))[2]

@@ -5,13 +5,14 @@ licences alone (plus tenant-level inputs: product names, plans, groups, prices, 
 settings, the day). When none of those changed since the stored build, the rows of the other
 users stay true: the rows under the changed users' old and new names are deleted, those users
 are computed again and inserted, and the summary follows (count by difference, money summed
-again from the rows in order, so it is the very Decimal a full build adds up). Everything else
+by difference when that is exact, else again from the rows in order: `total.py`). Everything else
 (product rules, costs, and any rule whose stored build is not the previous dataset's) is left to
 the full build.
 """
 
 from __future__ import annotations
 
+import logging
 import time
 from collections.abc import Iterator
 from dataclasses import replace
@@ -24,7 +25,9 @@ from sqlalchemy.orm import Session
 from licensewatch.domain.changed_users import ChangedUsers
 from licensewatch.intelligence.findings import findings_in_session
 from licensewatch.intelligence.findings.base import Finding, FindingRule
-from licensewatch.intelligence.read_models.codec import cost_sum, cost_text
+from licensewatch.intelligence.money import Cost
+from licensewatch.intelligence.prices import load_prices
+from licensewatch.intelligence.read_models.codec import cost_text, cost_value
 from licensewatch.intelligence.read_models.findings_store import (
     ROW_COLUMNS,
     ROWS,
@@ -34,10 +37,12 @@ from licensewatch.intelligence.read_models.findings_store import (
     summaries,
 )
 from licensewatch.intelligence.read_models.fingerprint import as_of, load_inputs
+from licensewatch.intelligence.read_models.total import exponents, new_total
 from licensewatch.storage.models import Tenant, utcnow
 from licensewatch.storage.models.read_models import FindingSummary
 from licensewatch.storage.writers import bulk_insert
 
+log = logging.getLogger(__name__)
 # More changed names than this: a full build costs about as much, in one statement per rule
 # instead of long IN lists (and SQLite's bound-parameter limit stays far away).
 MAX_CHANGED = 5000
@@ -70,13 +75,15 @@ def update_changed_users(
             session, tenant, now=as_of(now), rules=set(follow), only=changed.principal_names
         )
         keys = sorted({name or "" for name in changed.principal_names})
+        steps = exponents(load_prices(session).values())
         connection = session.connection()
         values: dict[FindingRule, dict[str, Any]] = {}
         for finding in found:
             if finding.unavailable is not None:  # (not for a rule stored as available)
                 follow.pop(finding.rule)
                 continue
-            values[finding.rule] = _replace(connection, follow[finding.rule], finding, keys)
+            summary = follow[finding.rule]
+            values[finding.rule] = _replace(connection, summary, finding, keys, steps)
         common = {"dataset_id": tenant.dataset_id, "computed_at": utcnow(), "unavailable": None}
         common["build_ms"] = int((time.perf_counter() - started) * 1000)
         for rule, changes in values.items():
@@ -86,6 +93,10 @@ def update_changed_users(
                 .values(fingerprint=inputs.finding(rule), **common, **changes)
             )
         session.expire_all()  # the summaries were changed underneath the loaded objects
+        log.debug(
+            "tenant %s: %d rules follow %d changed users in %d ms",
+            *(tenant.id, len(values), len(changed.principal_names), common["build_ms"]),
+        )
     return [rule for rule in everything if rule not in follow]
 
 
@@ -95,25 +106,30 @@ def _chunks(keys: list[str]) -> Iterator[list[str]]:
 
 
 def _replace(
-    connection: Connection, summary: FindingSummary, finding: Finding, keys: list[str]
+    connection: Connection,
+    summary: FindingSummary,
+    finding: Finding,
+    keys: list[str],
+    steps: dict[str, int] | None,
 ) -> dict[str, Any]:
     """The rows under these keys replaced by the changed users' rows now; returns the summary's
-    new values: counts by difference, the money summed again from every row in key order."""
+    new values: counts and money by difference (`total.py`)."""
     mine = (ROWS.c.tenant_id == summary.tenant_id) & (ROWS.c.rule == summary.rule)
-    removed = 0
+    before: list[Cost] = []
     for chunk in _chunks(keys):
-        removed += connection.execute(delete(ROWS).where(mine, ROWS.c.key.in_(chunk))).rowcount
+        under = (mine, ROWS.c.key.in_(chunk))
+        before += map(cost_value, connection.scalars(select(ROWS.c.cost).where(*under)))
+        connection.execute(delete(ROWS).where(*under))
+    removed = len(before)
     last = connection.scalar(select(func.max(ROWS.c.position)).where(mine))
     first = 0 if last is None else last + 1  # positions only identify the rows of a user rule
     rows = row_tuples(summary.tenant_id, finding.rule, finding.affected, first)
     bulk_insert(connection, ROWS, ROW_COLUMNS, rows)
     added = len(finding.affected)
     cost = None
-    if finding.cost is not None:
-        # Not old total - removed + added: a full build adds its rows up in key order, and
-        # Decimal sums of non-terminating monthly prices round, so only that order is exact.
-        texts = connection.scalars(select(ROWS.c.cost).where(mine).order_by(ROWS.c.key))
-        cost = cost_text(cost_sum(texts))
+    if finding.cost is not None and summary.cost is not None:
+        now = [a.cost for a in finding.affected]
+        cost = cost_text(new_total(connection, mine, cost_value(summary.cost), before, now, steps))
     return {
         "title": finding.title,
         "subject": finding.subject,
