@@ -28,6 +28,7 @@ from licensewatch.graph.connection import GraphConnection
 from licensewatch.graph.retry import RetryPolicy
 from licensewatch.intelligence.findings import FindingRule, compute_findings
 from licensewatch.intelligence.prices import set_price
+from licensewatch.intelligence.read_models import costs_delta
 from licensewatch.intelligence.read_models import incremental as incremental_module
 from licensewatch.intelligence.read_models.build import ALL_RULES, build, publish_read_models
 from licensewatch.intelligence.read_models.findings_store import USER_RULES
@@ -36,6 +37,7 @@ from licensewatch.intelligence.read_models.readers import stored_findings
 from licensewatch.storage.database import session_scope
 from licensewatch.storage.models import Tenant, utcnow
 from licensewatch.storage.models.read_models import (
+    CostHolder,
     CostLine,
     CostSummary,
     FindingRow,
@@ -124,6 +126,13 @@ class World:
                 .order_by(CostLine.section, CostLine.position)
             )
             found["cost_lines"] = [tuple(line) for line in lines]
+            holders = session.execute(
+                select(CostHolder.attribute, CostHolder.label, CostHolder.sku_id)
+                .add_columns(CostHolder.holders)
+                .where(CostHolder.tenant_id == self.pk)
+                .order_by(CostHolder.attribute, CostHolder.label, CostHolder.sku_id)
+            )
+            found["cost_holders"] = [tuple(row) for row in holders]
             return found
 
     def rebuilt(self) -> dict[str, Any]:
@@ -220,9 +229,10 @@ def test_incremental_updates_equal_a_full_rebuild(
     caplog: pytest.LogCaptureFixture,
 ) -> None:
     caplog.set_level(logging.DEBUG, logger=incremental_module.__name__)
+    caplog.set_level(logging.DEBUG, logger=costs_delta.__name__)
     world = _prepared(World(make_emulator, engine, tmp_path, scenario, seed), prices)
     rng = random.Random(f"incremental:{scenario}:{seed}")
-    followed = False
+    followed = costs_followed = False
     for round_ in range(4):
         _mutate(world.tenant, rng, rng.choice([1, 3, 8]))
         world.passed.clear()
@@ -232,6 +242,7 @@ def test_incremental_updates_equal_a_full_rebuild(
         assert len(world.passed) == 1
         assert world.passed[0] is not None, "a delta passes the changed users"
         followed = followed or "7 rules follow" in caplog.text
+        costs_followed = costs_followed or "the costs follow" in caplog.text
         incremental = world.stored()
         assert incremental == world.rebuilt(), f"round {round_}"
         # What readers show equals a computation from scratch (no rebuild by the reader).
@@ -239,6 +250,7 @@ def test_incremental_updates_equal_a_full_rebuild(
         shown = stored_findings(world.engine, world.tenant.domain, now=now, limit=None)
         assert shown == compute_findings(world.engine, world.pk, now=as_of(now))
     assert followed, "every user rule was updated in place, not rebuilt"
+    assert costs_followed, "the costs were moved by the changed users, not rebuilt"
 
 
 def test_changed_products_or_groups_rebuild_everything(

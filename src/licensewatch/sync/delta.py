@@ -7,7 +7,7 @@ from typing import Any
 
 from sqlalchemy import Connection, Row, delete, select, update
 
-from licensewatch.domain.changed_users import ChangedUsers
+from licensewatch.domain.changed_users import ATTRIBUTES, ChangedUsers, UserBefore
 from licensewatch.graph.errors import GraphProtocolError
 from licensewatch.storage.database import write_transaction
 from licensewatch.storage.models import SyncRun, Tenant, utcnow
@@ -56,8 +56,11 @@ class DeltaSync(SyncWork):
     # Set when some users' licence states could not be read: their stored states were kept and
     # the deltaLink is dropped, so the next run is a full sync that reconciles them.
     reconcile = False
-    # The userPrincipalNames of the users this run replaced or removed, as stored and as written.
+    # The userPrincipalNames of the users this run replaced or removed, as stored and as written;
+    # their ids; and what those that existed were before this run (the first time each is seen).
     touched: set[str | None]
+    changed_ids: set[str]
+    before: dict[str, UserBefore]
 
     def run(self) -> None:
         """Apply the changes since the stored deltaLink; raises on any failure (nothing stored)."""
@@ -79,7 +82,7 @@ class DeltaSync(SyncWork):
             previous = connection.scalar(
                 select(Tenant.updated_at).where(Tenant.id == self.tenant_id)
             )
-            self.touched = set()
+            self.touched, self.changed_ids, self.before = set(), set(), {}
             history = ChangeLog(self.tenant_id, self.run_id, utcnow())
             new_link: str | None = None
             for page in self.client.iter_pages(link):
@@ -112,7 +115,10 @@ class DeltaSync(SyncWork):
             if inventory.organization_name is not None:
                 values["organization_name"] = inventory.organization_name
             connection.execute(update(Tenant).where(Tenant.id == self.tenant_id).values(values))
-            changed = ChangedUsers(frozenset(self.touched), previous) if same else None
+            changed = None
+            if same:
+                ids = frozenset(self.changed_ids)
+                changed = ChangedUsers(frozenset(self.touched), previous, ids, self.before)
             self.published(connection, changed)
             self.complete(connection, now)
             if self.reconcile:  # a note on the completed run, as the delta fallbacks write
@@ -153,6 +159,10 @@ class DeltaSync(SyncWork):
         for uid, item in latest.items():
             old = users.get(uid)
             before = None
+            if uid not in self.changed_ids:  # as stored before this run, not by an earlier page
+                self.changed_ids.add(uid)
+                if old is not None:
+                    self.before[uid] = _before(old, licences.get(uid, {}))
             if old is not None:
                 self.touched.add(old.user_principal_name)
                 before = UserState(
@@ -208,6 +218,7 @@ def _current(
     for chunk in _chunks(ids):
         mine = (u.dataset_id == dataset) & u.id.in_(chunk)
         columns = (u.id, u.user_principal_name, u.account_enabled, *(u[c] for c in _SIGN_IN))
+        columns += tuple(u[name] for name in ATTRIBUTES)
         users.update((row.id, row) for row in connection.execute(select(*columns).where(mine)))
         held = (lic.dataset_id == dataset) & lic.user_id.in_(chunk)
         statement = select(*(lic[name] for name in USER_LICENSE_COLUMNS)).where(held)
@@ -219,6 +230,11 @@ def _current(
         connection.execute(delete(USER_LICENSES).where(held))
         connection.execute(delete(USERS).where(mine))
     return users, licences, rows
+
+
+def _before(old: Row[Any], licences: dict[Assignment, AssignmentState]) -> UserBefore:
+    held = frozenset(sku for (sku, _), (state, _) in licences.items() if changes.held(state))
+    return UserBefore(tuple(getattr(old, name) for name in ATTRIBUTES), held)
 
 
 def _keep_sign_in(row: tuple[Any, ...], old: Row[Any]) -> tuple[Any, ...]:

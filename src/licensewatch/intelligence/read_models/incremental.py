@@ -6,8 +6,8 @@ settings, the day). When none of those changed since the stored build, the rows 
 users stay true: the rows under the changed users' old and new names are deleted, those users
 are computed again and inserted, and the summary follows (count by difference, money summed
 by difference when that is exact, else again from the rows in order: `total.py`). Everything else
-(product rules, costs, and any rule whose stored build is not the previous dataset's) is left to
-the full build.
+(product rules, and any rule whose stored build is not the previous dataset's) is left to the
+full build; the costs follow the same users in `costs_delta.py`.
 """
 
 from __future__ import annotations
@@ -36,7 +36,7 @@ from licensewatch.intelligence.read_models.findings_store import (
     row_tuples,
     summaries,
 )
-from licensewatch.intelligence.read_models.fingerprint import as_of, load_inputs
+from licensewatch.intelligence.read_models.fingerprint import Inputs, as_of, load_inputs
 from licensewatch.intelligence.read_models.total import exponents, new_total
 from licensewatch.storage.models import Tenant, utcnow
 from licensewatch.storage.models.read_models import FindingSummary
@@ -49,18 +49,31 @@ MAX_CHANGED = 5000
 _CHUNK = 500
 
 
-def update_changed_users(
+def both_inputs(
     session: Session, tenant: Tenant, now: datetime, changed: ChangedUsers
+) -> tuple[Inputs, Inputs] | None:
+    """The inputs now, and the same with the previous dataset (None: too many changed users).
+
+    A read model stored with the second's fingerprint was computed from the previous dataset
+    and today's other inputs: nothing but the changed users differs from what it describes.
+    """
+    if len(changed.principal_names) > MAX_CHANGED or len(changed.ids) > MAX_CHANGED:
+        return None
+    inputs = load_inputs(session, tenant, now)
+    return inputs, replace(inputs, data=(*inputs.data[:-1], changed.previous_updated_at))
+
+
+def update_changed_users(
+    session: Session,
+    tenant: Tenant,
+    now: datetime,
+    changed: ChangedUsers,
+    inputs: Inputs,
+    previous: Inputs,
 ) -> list[FindingRule]:
     """Update in place every user rule stored for the previous dataset; returns the rules left
     for a full build (in their order)."""
     everything = list(FindingRule)
-    if len(changed.principal_names) > MAX_CHANGED:
-        return everything
-    inputs = load_inputs(session, tenant, now)
-    # The fingerprint a rule stored for the previous dataset and today's other inputs: equal
-    # only when nothing but the changed users differs from what its rows were computed from.
-    previous = replace(inputs, data=(*inputs.data[:-1], changed.previous_updated_at))
     stored = summaries(session, tenant.id)
     follow = {
         rule: summary

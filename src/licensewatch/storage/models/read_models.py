@@ -91,3 +91,20 @@ class CostLine(Base):
     unassigned: Mapped[int] = mapped_column(BigInteger)
     price: Mapped[str | None] = mapped_column(Text)
     costs: Mapped[str] = mapped_column(Text)  # JSON list of costs
+
+
+class CostHolder(Base):
+    """How many users with one value of a breakdown's attribute hold one product (assigned).
+
+    The costs' breakdowns are computed from these counts, so a delta moves the counts of the
+    users it changed (their old values and products out, their new ones in) instead of grouping
+    every user of the tenant again.
+    """
+
+    __tablename__ = "cost_holders"
+
+    tenant_id: Mapped[int] = mapped_column(_tenant_fk(), primary_key=True)
+    attribute: Mapped[str] = mapped_column(String(40), primary_key=True)
+    label: Mapped[str] = mapped_column(String(200), primary_key=True)
+    sku_id: Mapped[str] = mapped_column(String(36), primary_key=True)
+    holders: Mapped[int] = mapped_column(BigInteger)
