@@ -142,19 +142,21 @@ def position_of(summary: FindingSummary, cursor: str | None) -> int | str | None
     if not cursor:
         return None
     build, _, after = cursor.partition(".")
-    by_key = _by_key(summary)
-    if by_key and after.startswith("k"):
+    key: int | str
+    if after.isdigit():
+        key = int(after)
+    elif after.startswith("k"):
         try:
             text = after[1:]
-            key: int | str = base64.urlsafe_b64decode(text + "=" * (-len(text) % 4)).decode()
+            key = base64.urlsafe_b64decode(text + "=" * (-len(text) % 4)).decode()
         except (binascii.Error, UnicodeDecodeError, ValueError):
             raise ValueError(f"cursor {cursor!r} is not one this API returned") from None
-    elif not by_key and after.isdigit():
-        key = int(after)
     else:
         raise ValueError(f"cursor {cursor!r} is not one this API returned")
     if build != summary.fingerprint[:16]:
         raise StaleCursor("the findings were recomputed since this cursor: start again")
+    if isinstance(key, str) != _by_key(summary):  # (a cursor of another rule's kind)
+        raise ValueError(f"cursor {cursor!r} is not one this API returned")
     return key
 
 

@@ -23,6 +23,7 @@ from licensewatch.intelligence.read_models.codec import cost_sum, cost_value
 from licensewatch.intelligence.read_models.findings_store import ROWS
 
 _EXACT = Context(prec=28, traps=[Inexact])  # the default precision, refusing to round
+_FIRST = 20  # candidate rows read before all of them
 _DIGITS = 26  # a total this long or longer: fall back (partial sums must fit 28 digits)
 
 
@@ -105,10 +106,11 @@ def _held(
     """Whether a stored row's money still has this currency or unpriced product (the LIKE
     narrows the rows, the parse decides: a name may contain the other's text)."""
     pattern = "%" + token.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%"
-    result = connection.execute(
-        select(ROWS.c.cost).where(mine, ROWS.c.cost.like(pattern, escape="\\"))
-    )
-    try:
-        return any(test(cost_value(text)) for (text,) in result)
-    finally:
-        result.close()
+    statement = select(ROWS.c.cost).where(mine, ROWS.c.cost.like(pattern, escape="\\"))
+    # The first few candidates nearly always decide (a currency or product many rows share); the
+    # driver would fetch every candidate of an unlimited query before the first is looked at.
+    for limit in (_FIRST, None):
+        texts = connection.scalars(statement.limit(limit))
+        if any(test(cost_value(text)) for text in texts):
+            return True
+    return False
