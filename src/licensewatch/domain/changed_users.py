@@ -8,6 +8,9 @@ from datetime import datetime
 
 # The user attributes costs can be broken down by (columns of `users`, `CostAttribute`).
 ATTRIBUTES = ("department", "country", "company_name", "cost_center", "usage_location", "job_title")
+# More changed users than this: the read models are rebuilt (as fast, and a delta need not keep
+# what each of them was).
+MOST_FOLLOWED = 5000
 
 
 @dataclass(frozen=True, slots=True)

@@ -7,7 +7,12 @@ from typing import Any
 
 from sqlalchemy import Connection, Row, delete, select, update
 
-from licensewatch.domain.changed_users import ATTRIBUTES, ChangedUsers, UserBefore
+from licensewatch.domain.changed_users import (
+    ATTRIBUTES,
+    MOST_FOLLOWED,
+    ChangedUsers,
+    UserBefore,
+)
 from licensewatch.graph.errors import GraphProtocolError
 from licensewatch.storage.database import write_transaction
 from licensewatch.storage.models import SyncRun, Tenant, utcnow
@@ -61,6 +66,24 @@ class DeltaSync(SyncWork):
     touched: set[str | None]
     changed_ids: set[str]
     before: dict[str, UserBefore]
+    following: bool  # False past MOST_FOLLOWED users: the read models are rebuilt instead
+
+    def _follow(
+        self, uid: str, old: Row[Any] | None, licences: dict[Assignment, AssignmentState]
+    ) -> None:
+        """Remember a changed user for the read models (what it was: the first time it is seen,
+        not as an earlier page of this run wrote it)."""
+        if not self.following:
+            return
+        if uid not in self.changed_ids:
+            self.changed_ids.add(uid)
+            if old is not None:
+                self.before[uid] = _before(old, licences)
+        if old is not None:
+            self.touched.add(old.user_principal_name)
+        if len(self.changed_ids) > MOST_FOLLOWED:
+            self.following = False
+            self.touched, self.changed_ids, self.before = set(), set(), {}
 
     def run(self) -> None:
         """Apply the changes since the stored deltaLink; raises on any failure (nothing stored)."""
@@ -83,6 +106,7 @@ class DeltaSync(SyncWork):
                 select(Tenant.updated_at).where(Tenant.id == self.tenant_id)
             )
             self.touched, self.changed_ids, self.before = set(), set(), {}
+            self.following = True
             history = ChangeLog(self.tenant_id, self.run_id, utcnow())
             new_link: str | None = None
             for page in self.client.iter_pages(link):
@@ -116,7 +140,7 @@ class DeltaSync(SyncWork):
                 values["organization_name"] = inventory.organization_name
             connection.execute(update(Tenant).where(Tenant.id == self.tenant_id).values(values))
             changed = None
-            if same:
+            if same and self.following:
                 ids = frozenset(self.changed_ids)
                 changed = ChangedUsers(frozenset(self.touched), previous, ids, self.before)
             self.published(connection, changed)
@@ -159,12 +183,8 @@ class DeltaSync(SyncWork):
         for uid, item in latest.items():
             old = users.get(uid)
             before = None
-            if uid not in self.changed_ids:  # as stored before this run, not by an earlier page
-                self.changed_ids.add(uid)
-                if old is not None:
-                    self.before[uid] = _before(old, licences.get(uid, {}))
+            self._follow(uid, old, licences.get(uid, {}))
             if old is not None:
-                self.touched.add(old.user_principal_name)
                 before = UserState(
                     old.user_principal_name, old.account_enabled, licences.get(uid, {})
                 )
@@ -186,7 +206,8 @@ class DeltaSync(SyncWork):
                 licence_rows.extend(mine.values())
                 states_now = {key: (r[_STATE_AT], r[_ERROR_AT]) for key, r in mine.items()}
                 after = UserState(row[_UPN_AT], row[_ENABLED_AT], states_now)
-                self.touched.add(row[_UPN_AT])
+                if self.following:
+                    self.touched.add(row[_UPN_AT])
             reason = collectors.text(collectors.mapping(removed).get("reason"))
             history.user(uid, before, after, removed=reason, restored=uid in restored)
             changes.adjust(totals, before, after)

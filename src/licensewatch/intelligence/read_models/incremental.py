@@ -22,7 +22,7 @@ from typing import Any
 from sqlalchemy import Connection, delete, func, select, update
 from sqlalchemy.orm import Session
 
-from licensewatch.domain.changed_users import ChangedUsers
+from licensewatch.domain.changed_users import MOST_FOLLOWED, ChangedUsers
 from licensewatch.intelligence.findings import findings_in_session
 from licensewatch.intelligence.findings.base import Finding, FindingRule
 from licensewatch.intelligence.money import Cost
@@ -45,7 +45,7 @@ from licensewatch.storage.writers import bulk_insert
 log = logging.getLogger(__name__)
 # More changed names than this: a full build costs about as much, in one statement per rule
 # instead of long IN lists (and SQLite's bound-parameter limit stays far away).
-MAX_CHANGED = 5000
+MAX_CHANGED = MOST_FOLLOWED
 _CHUNK = 500
 
 
