@@ -19,6 +19,8 @@ from licensewatch.storage.queries import balance_rows
 
 ASSIGNED_STATES = ("Active", "ActiveWithError")
 NONE_LABEL = "(not set)"
+# Users holding a product per (attribute, value's label, sku_id): what the breakdowns add up.
+Holders = dict[tuple[str, str, str], int]
 
 
 @dataclass
@@ -84,11 +86,13 @@ def attributes(session: Session) -> list[CostAttribute]:
     return base + ([chosen] if chosen not in base else [])
 
 
-def tenant_costs(session: Session, tenant: Tenant) -> TenantCosts:
+def tenant_costs(session: Session, tenant: Tenant, holders: Holders | None = None) -> TenantCosts:
     """Costs of one tenant's current dataset: paid products only (domain/balance.py numbers).
 
     Purchased is the paid usable units (grace included, trial seats never), unassigned the paid
-    seats nobody holds; free and tenant-wide SKUs cost nothing per seat and are left out.
+    seats nobody holds; free and tenant-wide SKUs cost nothing per seat and are left out. The
+    breakdowns come from `holders` (`holder_counts` when not given: a stored read model passes
+    the counts a delta moved).
     """
     names, prices = product_names(session), load_prices(session)
     result = TenantCosts(tenant.name)
@@ -122,7 +126,10 @@ def tenant_costs(session: Session, tenant: Tenant) -> TenantCosts:
         result.products.append(line)
     # The biggest spend first; products without a price after those with one, by name.
     result.products.sort(key=lambda p: (p.purchased_cost.sort_key(), p.price is None, p.name))
-    result.breakdowns.update(_breakdowns(session, tenant, attributes(session)))
+    chosen = attributes(session)
+    if holders is None:
+        holders = holder_counts(session, tenant, chosen)
+    result.breakdowns.update(_breakdowns(session, tenant, chosen, holders))
     return result
 
 
@@ -132,43 +139,59 @@ def _price_text(price: Price | None, monthly: Decimal | None) -> str | None:
     return "free" if monthly == 0 else None
 
 
-def _breakdowns(
-    session: Session, tenant: Tenant, chosen: list[CostAttribute]
-) -> dict[str, list[tuple[str, int, Cost]]]:
-    """Holders and cost per value of each attribute, from one pass over the licences.
+def holder_counts(session: Session, tenant: Tenant, chosen: list[CostAttribute]) -> Holders:
+    """Users holding each product per value of each attribute, from one pass over the licences.
 
     Grouped by every attribute at once (one scan instead of one per attribute: issue 18, 1M
     users); a user has one value of each, so summing the groups per value stays exact.
     """
-    names, prices = product_names(session), load_prices(session)
     columns = [getattr(User, attribute.value) for attribute in chosen]
     statement = (
-        select(*columns, UserLicense.sku_id, Sku.sku_part_number)
+        select(*columns, UserLicense.sku_id)
         .add_columns(func.count(func.distinct(UserLicense.user_id)))
         .join(
             UserLicense,
             and_(UserLicense.dataset_id == User.dataset_id, UserLicense.user_id == User.id),
         )
-        .outerjoin(Sku, and_(Sku.tenant_id == tenant.id, Sku.sku_id == UserLicense.sku_id))
         .where(User.dataset_id == tenant.dataset_id, UserLicense.state.in_(ASSIGNED_STATES))
-        .group_by(*columns, UserLicense.sku_id, Sku.sku_part_number)
+        .group_by(*columns, UserLicense.sku_id)
     )
-    lines: list[dict[str, tuple[int, Cost]]] = [{} for _ in chosen]
+    counts: Holders = {}
     for row in session.execute(statement):
-        sku_id, part, holders = row[-3], row[-2], int(row[-1])
+        sku_id, holders = row[-2], int(row[-1])
+        for attribute, value in zip(chosen, row[: len(chosen)], strict=True):
+            key = (attribute.value, label_of(value), sku_id)
+            counts[key] = counts.get(key, 0) + holders
+    return counts
+
+
+def label_of(value: str | None) -> str:
+    return value or NONE_LABEL
+
+
+def _breakdowns(
+    session: Session, tenant: Tenant, chosen: list[CostAttribute], holders: Holders
+) -> dict[str, list[tuple[str, int, Cost]]]:
+    """Holders and cost per value of each attribute: each value's products added in SKU order
+    (one order, whether the counts were grouped now or moved by a delta)."""
+    names, prices = product_names(session), load_prices(session)
+    statement = select(Sku.sku_id, Sku.sku_part_number).where(Sku.tenant_id == tenant.id)
+    parts: dict[str, str | None] = {sku_id: part for sku_id, part in session.execute(statement)}
+    lines: dict[str, dict[str, tuple[int, Cost]]] = {a.value: {} for a in chosen}
+    for (attribute, label, sku_id), count in sorted(holders.items()):
+        if attribute not in lines or count <= 0:
+            continue
+        part = parts.get(sku_id)
         monthly, currency = unit_price(prices, sku_id, part)
-        name = names.display_name(sku_id, part or sku_id)
-        for index, value in enumerate(row[: len(chosen)]):
-            label = value or NONE_LABEL
-            units, cost = lines[index].get(label, (0, Cost()))
-            cost.add(monthly, currency, holders, name)
-            lines[index][label] = (units + holders, cost)
+        units, cost = lines[attribute].get(label, (0, Cost()))
+        cost.add(monthly, currency, count, names.display_name(sku_id, part or sku_id))
+        lines[attribute][label] = (units + count, cost)
     return {
-        attribute.value: sorted(
+        attribute: sorted(
             ((label, units, cost) for label, (units, cost) in found.items()),
             key=lambda line: (-sum(line[2].amounts.values()), line[0]),
         )
-        for attribute, found in zip(chosen, lines, strict=True)
+        for attribute, found in lines.items()
     }
 
 

@@ -7,6 +7,12 @@ from typing import Any
 
 from sqlalchemy import Connection, Row, delete, select, update
 
+from licensewatch.domain.changed_users import (
+    ATTRIBUTES,
+    MOST_FOLLOWED,
+    ChangedUsers,
+    UserBefore,
+)
 from licensewatch.graph.errors import GraphProtocolError
 from licensewatch.storage.database import write_transaction
 from licensewatch.storage.models import SyncRun, Tenant, utcnow
@@ -18,7 +24,7 @@ from licensewatch.storage.writers import (
     write_user_licenses,
     write_users,
 )
-from licensewatch.sync import changes, collectors, licence_states
+from licensewatch.sync import changes, collectors, licence_states, user_inputs
 from licensewatch.sync.changes import Assignment, AssignmentState, ChangeLog, Counts, UserState
 from licensewatch.sync.work import SyncWork, set_counts
 
@@ -55,6 +61,29 @@ class DeltaSync(SyncWork):
     # Set when some users' licence states could not be read: their stored states were kept and
     # the deltaLink is dropped, so the next run is a full sync that reconciles them.
     reconcile = False
+    # The userPrincipalNames of the users this run replaced or removed, as stored and as written;
+    # their ids; and what those that existed were before this run (the first time each is seen).
+    touched: set[str | None]
+    changed_ids: set[str]
+    before: dict[str, UserBefore]
+    following: bool  # False past MOST_FOLLOWED users: the read models are rebuilt instead
+
+    def _follow(
+        self, uid: str, old: Row[Any] | None, licences: dict[Assignment, AssignmentState]
+    ) -> None:
+        """Remember a changed user for the read models (what it was: the first time it is seen,
+        not as an earlier page of this run wrote it)."""
+        if not self.following:
+            return
+        if uid not in self.changed_ids:
+            self.changed_ids.add(uid)
+            if old is not None:
+                self.before[uid] = _before(old, licences)
+        if old is not None:
+            self.touched.add(old.user_principal_name)
+        if len(self.changed_ids) > MOST_FOLLOWED:
+            self.following = False
+            self.touched, self.changed_ids, self.before = set(), set(), {}
 
     def run(self) -> None:
         """Apply the changes since the stored deltaLink; raises on any failure (nothing stored)."""
@@ -73,6 +102,11 @@ class DeltaSync(SyncWork):
                 sku_id: (row["direct_assigned"], row["group_assigned"], row["assignment_errors"])
                 for sku_id, row in before.items()
             }
+            previous = connection.scalar(
+                select(Tenant.updated_at).where(Tenant.id == self.tenant_id)
+            )
+            self.touched, self.changed_ids, self.before = set(), set(), {}
+            self.following = True
             history = ChangeLog(self.tenant_id, self.run_id, utcnow())
             new_link: str | None = None
             for page in self.client.iter_pages(link):
@@ -92,6 +126,10 @@ class DeltaSync(SyncWork):
                 set_counts(sku, known.get(sku["sku_id"], (0, 0, 0)))
             history.units(before, inventory.skus)
             now = utcnow()
+            # Products, plans or groups that changed reach every user's findings: rebuild them.
+            same = user_inputs.stored_facts(connection, self.tenant_id) == (
+                user_inputs.inventory_facts(inventory)
+            )
             self.publish(connection, inventory, now)
             self.changes += history.flush(connection)
             if self.reconcile:
@@ -101,7 +139,11 @@ class DeltaSync(SyncWork):
             if inventory.organization_name is not None:
                 values["organization_name"] = inventory.organization_name
             connection.execute(update(Tenant).where(Tenant.id == self.tenant_id).values(values))
-            self.published(connection)
+            changed = None
+            if same and self.following:
+                ids = frozenset(self.changed_ids)
+                changed = ChangedUsers(frozenset(self.touched), previous, ids, self.before)
+            self.published(connection, changed)
             self.complete(connection, now)
             if self.reconcile:  # a note on the completed run, as the delta fallbacks write
                 connection.execute(
@@ -141,6 +183,7 @@ class DeltaSync(SyncWork):
         for uid, item in latest.items():
             old = users.get(uid)
             before = None
+            self._follow(uid, old, licences.get(uid, {}))
             if old is not None:
                 before = UserState(
                     old.user_principal_name, old.account_enabled, licences.get(uid, {})
@@ -163,6 +206,8 @@ class DeltaSync(SyncWork):
                 licence_rows.extend(mine.values())
                 states_now = {key: (r[_STATE_AT], r[_ERROR_AT]) for key, r in mine.items()}
                 after = UserState(row[_UPN_AT], row[_ENABLED_AT], states_now)
+                if self.following:
+                    self.touched.add(row[_UPN_AT])
             reason = collectors.text(collectors.mapping(removed).get("reason"))
             history.user(uid, before, after, removed=reason, restored=uid in restored)
             changes.adjust(totals, before, after)
@@ -194,6 +239,7 @@ def _current(
     for chunk in _chunks(ids):
         mine = (u.dataset_id == dataset) & u.id.in_(chunk)
         columns = (u.id, u.user_principal_name, u.account_enabled, *(u[c] for c in _SIGN_IN))
+        columns += tuple(u[name] for name in ATTRIBUTES)
         users.update((row.id, row) for row in connection.execute(select(*columns).where(mine)))
         held = (lic.dataset_id == dataset) & lic.user_id.in_(chunk)
         statement = select(*(lic[name] for name in USER_LICENSE_COLUMNS)).where(held)
@@ -205,6 +251,11 @@ def _current(
         connection.execute(delete(USER_LICENSES).where(held))
         connection.execute(delete(USERS).where(mine))
     return users, licences, rows
+
+
+def _before(old: Row[Any], licences: dict[Assignment, AssignmentState]) -> UserBefore:
+    held = frozenset(sku for (sku, _), (state, _) in licences.items() if changes.held(state))
+    return UserBefore(tuple(getattr(old, name) for name in ATTRIBUTES), held)
 
 
 def _keep_sign_in(row: tuple[Any, ...], old: Row[Any]) -> tuple[Any, ...]:

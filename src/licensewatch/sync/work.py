@@ -12,6 +12,7 @@ from typing import Any, Protocol
 
 from sqlalchemy import Connection, Engine, delete, insert, select, update
 
+from licensewatch.domain.changed_users import ChangedUsers
 from licensewatch.graph.client import GraphClient
 from licensewatch.storage.models import (
     Group,
@@ -36,9 +37,12 @@ _INVENTORY_POOL = ThreadPoolExecutor(64, thread_name_prefix="graph-inventory")
 class OnPublish(Protocol):
     """Runs inside the transaction that publishes a tenant's dataset (full or delta), after the
     tenant row names it: the caller passes the read models' build (`intelligence` is a layer
-    beside `sync`), so they commit, or roll back, with the data they describe."""
+    beside `sync`), so they commit, or roll back, with the data they describe. A delta passes
+    the users it changed (`changed`), so that the read models can follow those users only."""
 
-    def __call__(self, connection: Connection, tenant_pk: int, /) -> object: ...
+    def __call__(
+        self, connection: Connection, tenant_pk: int, /, changed: ChangedUsers | None = None
+    ) -> object: ...
 
 
 @dataclass(slots=True)
@@ -144,12 +148,16 @@ class SyncWork:
         if snapshot:
             connection.execute(insert(SkuSnapshot), snapshot)
 
-    def published(self, connection: Connection) -> None:
+    def published(self, connection: Connection, changed: ChangedUsers | None = None) -> None:
         """The dataset is in place (uncommitted): let the caller's callback build on it."""
         # No progress report here: its callback may write (a lease renewal) on another
         # connection, which this open write transaction would block on SQLite.
-        if self.on_publish is not None:
+        if self.on_publish is None:
+            return
+        if changed is None:  # a full publish: callbacks written before `changed` work as ever
             self.on_publish(connection, self.tenant_id)
+        else:
+            self.on_publish(connection, self.tenant_id, changed=changed)
 
     def complete(self, connection: Connection, now: datetime) -> None:
         """Mark the run COMPLETED with its counters (inside the committing transaction)."""

@@ -70,8 +70,10 @@ def findings_in_session(
     lapse_days: int | None = None,
     for_alerts: bool = False,
     rules: set[FindingRule] | None = None,
+    only: frozenset[str | None] | None = None,
 ) -> list[Finding]:
-    """Every rule's finding for a tenant, in the session's snapshot."""
+    """Every rule's finding for a tenant, in the session's snapshot (of the users whose
+    userPrincipalName is in `only` when given: the user rules' rows of those users)."""
     settings = read_settings(session)
     context = Context(
         session=session,
@@ -85,6 +87,7 @@ def findings_in_session(
         now=now or utcnow(),
         inactive_days=inactive_days or int(settings["inactive_days"]),
         lapse_days=lapse_days or int(settings["lapse_days"]),
+        only=only,
     )
     return [rule(context) for key, rule in RULES.items() if rules is None or key in rules]
 

@@ -64,6 +64,8 @@ def direct_and_group(context: Context) -> Finding:
         )
         .order_by(User.user_principal_name, direct.sku_id, group_name)
     )
+    if context.only is not None:
+        statement = statement.where(context.chosen())
     if context.excluded:
         statement = statement.where(direct.sku_id.not_in(context.excluded))
     rows = [
@@ -156,7 +158,11 @@ def _holder_counts(context: Context) -> dict[str, int]:
 
 
 def _holders_of_both(
-    context: Context, covered_id: str, covering_id: str, counts: dict[str, int]
+    context: Context,
+    covered_id: str,
+    covering_id: str,
+    counts: dict[str, int],
+    users: list[str] | None,
 ) -> list[tuple[Any, Any, dict[str, list[str | None]]]]:
     """(UPN, display name, {sku: disabled plans of each assignment}) of users holding both SKUs.
 
@@ -186,6 +192,8 @@ def _holders_of_both(
             first.state.in_(ASSIGNED_STATES),
         )
     )
+    if users is not None:  # a few users (incremental update): their ids drive the join
+        statement = statement.where(first.user_id.in_(users))
     holders: dict[str, tuple[Any, Any, dict[str, set[str | None]]]] = {}
     for uid, upn, display, rare_disabled, common_disabled in context.session.execute(statement):
         by_sku = holders.setdefault(uid, (upn, display, {rare: set(), common: set()}))[2]
@@ -217,12 +225,18 @@ def overlapping_products(context: Context) -> Finding:
     rows: list[tuple[object, ...]] = []
     if pairs:
         plans = _user_plans(context, {p[0] for p in pairs} | {p[2] for p in pairs})
-        counts = _holder_counts(context)
+        users: list[str] | None = None
+        if context.only is None:
+            counts = _holder_counts(context)
+        else:  # a few users (incremental): their ids drive the join, no SKU is the rarer one
+            chosen = select(User.id).where(User.dataset_id == context.dataset_id, context.chosen())
+            counts, users = {}, sorted(context.session.scalars(chosen))
         for covered_id, covered_part, covering_id, covering_part in pairs:
             if {covered_id, covering_id} & context.excluded:
                 continue
             inside = context.name(covering_id, covering_part)
-            for upn, display, by_sku in _holders_of_both(context, covered_id, covering_id, counts):
+            both = _holders_of_both(context, covered_id, covering_id, counts, users)
+            for upn, display, by_sku in both:
                 needed = plans[covered_id] - _disabled(by_sku[covered_id])
                 enabled = plans[covering_id] - _disabled(by_sku[covering_id])
                 if needed <= enabled:
@@ -255,6 +269,8 @@ def assignment_errors(context: Context) -> Finding:
         )
         .order_by(User.user_principal_name, UserLicense.sku_id)
     )
+    if context.only is not None:
+        statement = statement.where(context.chosen())
     if context.excluded:
         statement = statement.where(UserLicense.sku_id.not_in(context.excluded))
     rows = []

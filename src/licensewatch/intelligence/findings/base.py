@@ -9,7 +9,7 @@ from decimal import Decimal
 from enum import StrEnum
 from typing import Any
 
-from sqlalchemy import Select, and_, select
+from sqlalchemy import ColumnElement, Select, and_, or_, select, true
 from sqlalchemy.orm import Session
 
 from licensewatch.intelligence.catalog import ProductNames
@@ -138,6 +138,19 @@ class Context:
     now: datetime
     inactive_days: int
     lapse_days: int
+    # Only the users with these userPrincipalNames (an incremental update of the stored rows
+    # after a delta; None: every user). A user rule lists them completely: its rows are per UPN.
+    only: frozenset[str | None] | None = None
+
+    def chosen(self) -> ColumnElement[bool]:
+        """The filter on users a user rule applies: everyone, or the users in `only`."""
+        if self.only is None:
+            return true()
+        names = sorted(name for name in self.only if name)
+        chosen: ColumnElement[bool] = User.user_principal_name.in_(names)
+        if None in self.only or "" in self.only:  # both are stored under the key ""
+            chosen = or_(chosen, User.user_principal_name.is_(None), User.user_principal_name == "")
+        return chosen
 
     def name(self, sku_id: str, part: str | None) -> str:
         return self.names.display_name(sku_id, part or sku_id)
@@ -170,6 +183,8 @@ class Context:
             .where(User.dataset_id == self.dataset_id, UserLicense.state.in_(ASSIGNED_STATES))
             .order_by(User.user_principal_name, UserLicense.sku_id)
         )
+        if self.only is not None:
+            statement = statement.where(self.chosen())
         if self.excluded:
             statement = statement.where(UserLicense.sku_id.not_in(self.excluded))
         return statement

@@ -10,11 +10,17 @@ from datetime import datetime
 from sqlalchemy import Connection, Engine, select
 from sqlalchemy.orm import Session
 
-from licensewatch.intelligence.costs import tenant_costs
+from licensewatch.domain.changed_users import ChangedUsers
+from licensewatch.intelligence.costs import attributes, holder_counts, tenant_costs
 from licensewatch.intelligence.findings import findings_in_session
 from licensewatch.intelligence.findings.base import FindingRule
 from licensewatch.intelligence.read_models import costs_store, findings_store
+from licensewatch.intelligence.read_models.costs_delta import update_costs
 from licensewatch.intelligence.read_models.fingerprint import Inputs, as_of, load_inputs
+from licensewatch.intelligence.read_models.incremental import (
+    both_inputs,
+    update_changed_users,
+)
 from licensewatch.intelligence.read_models.recommendations_build import (
     publish_recommendations,
     refresh_recommendations,
@@ -73,7 +79,9 @@ def build(
         )
     if costs:
         started = time.perf_counter()
-        result = tenant_costs(session, tenant)
+        holders = holder_counts(session, tenant, attributes(session))
+        result = tenant_costs(session, tenant, holders)
+        costs_store.write_holders(session, tenant.id, holders)
         costs_store.write_costs(
             session,
             tenant.id,
@@ -89,9 +97,14 @@ def _ms(started: float) -> int:
     return int((time.perf_counter() - started) * 1000)
 
 
-def publish_read_models(connection: Connection, tenant_pk: int, /) -> None:
+def publish_read_models(
+    connection: Connection, tenant_pk: int, /, changed: ChangedUsers | None = None
+) -> None:
     """The sync's publish callback: every read model of the tenant, in the publish transaction.
 
+    After a delta (`changed`), the user rules and the costs stored for the previous dataset
+    follow the changed users only (`incremental`, `costs_delta`); the other rules are built in
+    full (a few rows each).
     Inside a savepoint: a failing build is logged and undone, the sync still publishes, and the
     fingerprints (which name the new dataset) make the first reader rebuild it.
     """
@@ -103,7 +116,12 @@ def publish_read_models(connection: Connection, tenant_pk: int, /) -> None:
         ) as session:
             tenant = session.get(Tenant, tenant_pk)
             if tenant is not None:
-                build(session, tenant, utcnow(), rules=ALL_RULES, costs=True)
+                now = utcnow()
+                rules, costs = ALL_RULES, True
+                if changed is not None and (inputs := both_inputs(session, tenant, now, changed)):
+                    rules = tuple(update_changed_users(session, tenant, now, changed, *inputs))
+                    costs = not update_costs(session, tenant, *inputs, changed)
+                build(session, tenant, now, rules=rules, costs=costs)
             session.commit()
     except Exception:
         log.exception("tenant %s: the findings and costs read models were not built", tenant_pk)

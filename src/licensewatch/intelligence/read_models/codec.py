@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from collections.abc import Iterable
 from decimal import Decimal
 from functools import lru_cache
 from typing import Any
@@ -63,3 +64,16 @@ def _parsed_names(text: str) -> tuple[str, ...]:
 
 def names_value(text: str) -> list[str]:
     return list(_parsed_names(text))
+
+
+def cost_sum(texts: Iterable[str]) -> Cost:
+    """The total of stored row costs, added in the given order exactly as `Cost.merge` would
+    (a rule's total is its rows merged in order: the same additions give the same Decimal)."""
+    total = Cost()
+    amounts, unpriced = total.amounts, total.unpriced
+    for text in texts:
+        parsed, names = _parsed_cost(text)
+        for currency, amount in parsed:
+            amounts[currency] = amounts.get(currency, Decimal(0)) + amount
+        unpriced |= names
+    return total

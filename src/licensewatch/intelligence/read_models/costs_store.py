@@ -5,20 +5,22 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Table, delete, insert, select
+from sqlalchemy import Table, bindparam, delete, insert, select
 from sqlalchemy.orm import Session
 
-from licensewatch.intelligence.costs import ProductCost, TenantCosts, attributes
+from licensewatch.intelligence.costs import Holders, ProductCost, TenantCosts, attributes
 from licensewatch.intelligence.read_models.codec import (
     cost_text,
     cost_value,
     costs_text,
     costs_value,
 )
-from licensewatch.storage.models.read_models import CostLine, CostSummary
+from licensewatch.storage.models.read_models import CostHolder, CostLine, CostSummary
 from licensewatch.storage.writers import bulk_insert
 
 LINES: Table = CostLine.__table__  # type: ignore[assignment]
+HOLDERS: Table = CostHolder.__table__  # type: ignore[assignment]
+HOLDER_COLUMNS = ("tenant_id", "attribute", "label", "sku_id", "holders")
 LINE_COLUMNS: tuple[str, ...] = ("tenant_id", "section", "position", "key", "name")
 LINE_COLUMNS += ("purchased", "assigned", "unassigned", "price", "costs")
 PRODUCTS = "products"
@@ -64,6 +66,36 @@ def write_costs(
             for n, (value, units, cost) in enumerate(values)
         ]
     bulk_insert(connection, LINES, LINE_COLUMNS, lines)
+
+
+def write_holders(session: Session, tenant_pk: int, holders: Holders) -> None:
+    """Replace the holder counts the breakdowns were computed from (a full build)."""
+    connection = session.connection()
+    connection.execute(delete(HOLDERS).where(HOLDERS.c.tenant_id == tenant_pk))
+    rows = ((tenant_pk, *key, count) for key, count in sorted(holders.items()) if count > 0)
+    bulk_insert(connection, HOLDERS, HOLDER_COLUMNS, rows)
+
+
+def read_holders(session: Session, tenant_pk: int) -> Holders:
+    statement = select(HOLDERS.c.attribute, HOLDERS.c.label, HOLDERS.c.sku_id, HOLDERS.c.holders)
+    rows = session.execute(statement.where(HOLDERS.c.tenant_id == tenant_pk))
+    return {(attribute, label, sku): count for attribute, label, sku, count in rows}
+
+
+def move_holders(session: Session, tenant_pk: int, holders: Holders, keys: set[Any]) -> None:
+    """Store the counts of these keys as they are in `holders` now (a delta moved them)."""
+    connection = session.connection()
+    if keys:
+        statement = delete(HOLDERS).where(
+            HOLDERS.c.tenant_id == tenant_pk,
+            HOLDERS.c.attribute == bindparam("moved_attribute"),
+            HOLDERS.c.label == bindparam("moved_label"),
+            HOLDERS.c.sku_id == bindparam("moved_sku"),
+        )
+        names = ("moved_attribute", "moved_label", "moved_sku")
+        connection.execute(statement, [dict(zip(names, key, strict=True)) for key in sorted(keys)])
+    rows = [(tenant_pk, *key, holders[key]) for key in sorted(keys) if holders.get(key, 0) > 0]
+    bulk_insert(connection, HOLDERS, HOLDER_COLUMNS, rows)
 
 
 def summary(session: Session, tenant_pk: int) -> CostSummary | None:

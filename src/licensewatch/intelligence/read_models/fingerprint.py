@@ -30,7 +30,7 @@ from licensewatch.storage.models.intelligence import (
 )
 
 # Bumped when a rule's code changes what it stores: every stored read model is then stale.
-VERSION = 1
+VERSION = 2  # 2: the costs store their holder counts (cost_holders)
 # Rules whose result depends on the day (inactive: the cutoff; lapsing: the horizon).
 DATED = {
     FindingRule.INACTIVE_USERS: "inactive_days",

@@ -82,7 +82,7 @@ def stored_findings(
         stored = {key: every[key] for key in rules}
         found = {key: findings_store.finding_of(stored[key], tenant.name) for key in rules}
         if limit is not None and limit > 0 and cursor is None:
-            pages = findings_store.first_pages(session, stored, limit)  # one query, every rule
+            pages = findings_store.first_pages(session, stored, limit)  # few queries, every rule
             for key, (affected, next_cursor) in pages.items():
                 found[key].affected, found[key].next_cursor = affected, next_cursor
         elif limit != 0:

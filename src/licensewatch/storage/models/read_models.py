@@ -41,9 +41,11 @@ class FindingSummary(Base):
 
 
 class FindingRow(Base):
-    """One affected user or product of a rule, at its position in the rule's order (keyset)."""
+    """One affected user or product of a rule: product rules are read by position, user rules
+    by key (their userPrincipalName order), so a delta can replace one user's row in place."""
 
     __tablename__ = "finding_rows"
+    __table_args__ = (Index("ix_finding_rows_tenant_id_rule_key", "tenant_id", "rule", "key"),)
 
     tenant_id: Mapped[int] = mapped_column(_tenant_fk(), primary_key=True)
     rule: Mapped[str] = mapped_column(String(40), primary_key=True)
@@ -137,3 +139,20 @@ class RecommendationRow(Base):
     monthly_saving: Mapped[str | None] = mapped_column(String(40))  # exact decimal text
     yearly_saving: Mapped[str | None] = mapped_column(String(40))
     currency: Mapped[str | None] = mapped_column(String(3))
+
+
+class CostHolder(Base):
+    """How many users with one value of a breakdown's attribute hold one product (assigned).
+
+    The costs' breakdowns are computed from these counts, so a delta moves the counts of the
+    users it changed (their old values and products out, their new ones in) instead of grouping
+    every user of the tenant again.
+    """
+
+    __tablename__ = "cost_holders"
+
+    tenant_id: Mapped[int] = mapped_column(_tenant_fk(), primary_key=True)
+    attribute: Mapped[str] = mapped_column(String(40), primary_key=True)
+    label: Mapped[str] = mapped_column(String(200), primary_key=True)
+    sku_id: Mapped[str] = mapped_column(String(36), primary_key=True)
+    holders: Mapped[int] = mapped_column(BigInteger)
