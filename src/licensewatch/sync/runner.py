@@ -35,7 +35,7 @@ from licensewatch.sync.outcome import (
 )
 from licensewatch.sync.outcome import collect, drop_dataset, fail
 from licensewatch.sync.usage import collect_after_sync
-from licensewatch.sync.work import OnPublish, SyncProgress
+from licensewatch.sync.work import OnPublish, OnUsage, SyncProgress
 
 log = logging.getLogger(__name__)
 
@@ -73,7 +73,7 @@ def run_sync(
     policy: SchedulePolicy | None = None,
     shards: int = 1,
     on_publish: OnPublish | None = None,
-    on_usage: OnPublish | None = None,
+    on_usage: OnUsage | None = None,
 ) -> SyncResult:
     """One tenant's sync, full or delta ("auto": as `domain.schedule.sync_kind` decides).
 

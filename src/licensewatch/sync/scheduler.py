@@ -28,7 +28,7 @@ from licensewatch.storage.models import SyncRun, SyncStatus, Tenant, TenantSched
 from licensewatch.sync import leases
 from licensewatch.sync.http_pool import SharedHttp
 from licensewatch.sync.runner import ClientFactory, SyncAlreadyRunning, SyncResult, run_sync
-from licensewatch.sync.work import OnPublish, SyncProgress
+from licensewatch.sync.work import OnPublish, OnUsage, SyncProgress
 
 log = logging.getLogger(__name__)
 BUSY_RETRY = timedelta(minutes=1)  # another process runs the tenant: look again soon
@@ -77,7 +77,7 @@ class SyncOptions:
     # The read models (findings, costs) built in each publish transaction.
     on_publish: OnPublish | None = None
     # The recommendations built in the transaction that stores collected usage reports.
-    on_usage: OnPublish | None = None
+    on_usage: OnUsage | None = None
 
     def client_factory_or_shared(self) -> ClientFactory | None:
         if self.client_factory is not None or self.http is None:

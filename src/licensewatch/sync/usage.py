@@ -33,7 +33,7 @@ from licensewatch.settings import load_settings
 from licensewatch.storage.database import write_transaction
 from licensewatch.storage.models import utcnow
 from licensewatch.storage.models.usage import UsageCollection, UserUsage
-from licensewatch.sync.work import OnPublish
+from licensewatch.sync.work import OnUsage
 
 log = logging.getLogger(__name__)
 
@@ -72,7 +72,7 @@ def collect_after_sync(
     tenant_pk: int,
     client: GraphClient,
     roles: Iterable[str],
-    on_commit: OnPublish | None = None,
+    on_commit: OnUsage | None = None,
 ) -> UsageOutcome:
     """The sync's hook: collect when enabled and due; never raises (the sync has succeeded)."""
     try:
@@ -102,7 +102,7 @@ def collect_usage(
     client: GraphClient,
     period: Period = DEFAULT_PERIOD,
     *,
-    on_commit: OnPublish | None = None,
+    on_commit: OnUsage | None = None,
 ) -> UsageOutcome:
     """Read the three per-user reports and store them; the outcome is always recorded.
 

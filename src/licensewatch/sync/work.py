@@ -45,6 +45,10 @@ class OnPublish(Protocol):
     ) -> object: ...
 
 
+# Runs inside the transaction that stores a tenant's usage reports (the recommendations' build).
+OnUsage = Callable[[Connection, int], object]
+
+
 @dataclass(slots=True)
 class SyncProgress:
     """What a progress callback sees after each step."""
