@@ -11,9 +11,6 @@ from starlette.responses import Response
 
 from licensewatch.intelligence.recommendations import CSV_COLUMNS
 from licensewatch.intelligence.savings import (
-    ACTION_LABELS,
-    ACTIONS,
-    CONFIDENCES,
     Filters,
     Savings,
     tenant_savings,
@@ -24,7 +21,6 @@ from licensewatch.web import scope
 from licensewatch.web.auth import PageCaller
 from licensewatch.web.context import engine_of, reader
 from licensewatch.web.queries.common import tenant_refs
-from licensewatch.web.templating import render
 
 router = APIRouter()
 Reader = Annotated[Session, Depends(reader)]
@@ -43,37 +39,6 @@ def visible_savings(request: Request, session: Session, tenant: str) -> Savings:
     """Every recommendation of the chosen tenant, or of all the caller may see (404 otherwise)."""
     chosen = scope.chosen(tenant_refs(session), tenant)
     return tenant_savings(engine_of(request), [ref.name for ref in chosen])
-
-
-@router.get("/savings")
-def savings_page(
-    request: Request,
-    caller: PageCaller,
-    session: Reader,
-    tenant: str = "",
-    action: str = "",
-    product: str = "",
-    confidence: str = "",
-) -> Response:
-    everything = visible_savings(request, session, tenant)
-    shown = everything.narrow(filters_of(action, product, confidence))
-    return render(
-        request,
-        "savings.html",
-        caller,
-        tenants=tenant_refs(session),
-        selected=tenant,
-        action=action,
-        product=product,
-        confidence=confidence,
-        actions=[(a, ACTION_LABELS.get(a, a)) for a in ACTIONS],
-        labels=ACTION_LABELS,
-        confidences=CONFIDENCES,
-        products=sorted({r.product_name for r in everything.items}, key=str.lower),
-        savings=shown,
-        at_stake=everything.total,
-        query=request.url.query,
-    )
 
 
 @router.get("/savings/export.{fmt}")
