@@ -133,6 +133,7 @@ CHANGES = Resource(
 )
 AUDIT = Resource(
     name="get_audit",
+    response_model=list[dict[str, Any]],
     api_path="/audit",
     page_path="/audit",
     params=AuditParams,

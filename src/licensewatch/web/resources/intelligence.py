@@ -131,6 +131,7 @@ def dicts(ask: Ask[Any], items: list[Any]) -> list[Any]:
 # rule is a missing page) until the page and the API agree on them.
 FINDINGS = Resource(
     name="get_findings",
+    response_model=list[Any],
     api_path="/findings",
     params=FindingParams,
     load=load_findings,
@@ -142,6 +143,7 @@ FINDINGS = Resource(
 )
 COSTS = Resource(
     name="get_costs",
+    response_model=list[Any],
     api_path="/costs",
     page_path="/costs",
     params=TenantParams,
@@ -155,6 +157,7 @@ COSTS = Resource(
 # API only: the savings page (resources/renewals.py) lists the recommendations with totals.
 RECOMMENDATIONS = Resource(
     name="get_recommendations",
+    response_model=list[Any],
     api_path="/recommendations",
     params=RecommendationParams,
     load=load_recommendations,
@@ -165,6 +168,7 @@ RECOMMENDATIONS = Resource(
 )
 USAGE = Resource(
     name="get_usage",
+    response_model=list[Any],
     api_path="/usage",
     params=TenantParams,
     load=lambda ask: _per_tenant(ask, lambda t: usage_states(engine_of(ask.request), t)),
@@ -175,6 +179,7 @@ USAGE = Resource(
 # API only: the catalogue page (web/pages/intelligence.py) is the prices' and names' editor.
 CATALOG = Resource(
     name="get_catalog",
+    response_model=list[Any],
     api_path="/catalog",
     params=CatalogParams,
     load=lambda ask: scope.seen_in_scope(
@@ -187,6 +192,7 @@ CATALOG = Resource(
 )
 PRICES = Resource(
     name="get_prices",
+    response_model=list[Any],
     api_path="/prices",
     params=NoParams,
     load=lambda ask: list(load_prices(ask.session).values()),
@@ -196,6 +202,7 @@ PRICES = Resource(
 )
 ALERTS = Resource(
     name="get_alerts",
+    response_model=dict[str, Any],
     api_path="/alerts",
     params=AlertParams,
     load=load_alerts,

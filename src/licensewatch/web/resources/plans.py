@@ -48,6 +48,7 @@ def plan_page(ask: Ask[NoParams], plan: PlanView) -> dict[str, Any]:
 
 PLANS = Resource(
     name="get_plans",
+    response_model=list[dict[str, Any]],
     api_path="/plans",
     page_path="/plans",
     params=NoParams,
@@ -60,6 +61,7 @@ PLANS = Resource(
 )
 PLAN = Resource(
     name="get_plan",
+    response_model=dict[str, Any],
     api_path="/plans/{plan_id}",
     page_path="/plans/{plan_id}",
     params=NoParams,

@@ -109,6 +109,7 @@ RENEWALS = Resource(
 )
 SAVINGS = Resource(
     name="get_savings",
+    response_model=dict[str, Any],
     api_path="/savings",
     page_path="/savings",
     params=SavingsParams,
