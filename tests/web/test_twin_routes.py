@@ -29,7 +29,7 @@ from licensewatch.storage.models.accounts import Role
 from licensewatch.sync.runner import run_sync
 from licensewatch.web import create_app
 from licensewatch.web.resources import RESOURCES
-from licensewatch.web.twins import API_PREFIX, Resource
+from licensewatch.web.twins import API_PREFIX, Resource, api_reads
 from web_fixtures import SyncRecorder, sign_in
 from web_seed import seed_plan
 from web_server import serve_in_thread
@@ -167,7 +167,7 @@ def test_the_three_routes_take_the_same_parameters(synced: Synced, res: Resource
 
 
 def test_every_api_read_is_declared(synced: Synced) -> None:
-    declared = {API_PREFIX + res.api_path for res in RESOURCES}
+    declared = api_reads(RESOURCES)
     served = {path for path in _get_routes(synced.app) if path.startswith(API_PREFIX + "/")}
     assert sorted(served - declared) == []  # an /api/v1 GET route outside web/resources
     assert sorted(declared - served) == []

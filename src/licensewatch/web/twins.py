@@ -103,7 +103,7 @@ def _endpoint(
     signature = [
         Parameter(
             name,
-            Parameter.KEYWORD_ONLY,
+            KEYWORD,
             annotation=resource.path_types.get(name, Annotated[str, Path()]),
         )
         for name in path_names(path)
@@ -111,14 +111,12 @@ def _endpoint(
     signature += [
         Parameter("request", KEYWORD, annotation=Request),
         # The caller first: the session's tenant scope reads it (web/context.reader).
-        Parameter("caller", Parameter.KEYWORD_ONLY, annotation=Annotated[Caller, Depends(caller)]),
-        Parameter(
-            "session", Parameter.KEYWORD_ONLY, annotation=Annotated[Session, Depends(reader)]
-        ),
+        Parameter("caller", KEYWORD, annotation=Annotated[Caller, Depends(caller)]),
+        Parameter("session", KEYWORD, annotation=Annotated[Session, Depends(reader)]),
     ]
     if with_params:
         query = Annotated[resource.params, Query()]  # type: ignore[name-defined]
-        signature.append(Parameter("params", Parameter.KEYWORD_ONLY, annotation=query))
+        signature.append(Parameter("params", KEYWORD, annotation=query))
     endpoint.__signature__ = Signature(signature)  # type: ignore[attr-defined]
     endpoint.__name__ = resource.name
     endpoint.__doc__ = resource.doc
