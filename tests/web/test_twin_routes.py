@@ -43,6 +43,8 @@ QUERIES: dict[str, list[dict[str, str]]] = {
     "get_changes": [{"limit": "2"}],
     "get_savings": [{"action": "remove"}],
     "get_audit": [{"limit": "3"}],
+    "get_catalog": [{"unknown": "true"}],
+    "get_alerts": [{"limit": "5"}],
 }
 
 

@@ -29,6 +29,7 @@ ADMIN_PAGES = {
     "/alerts",
     "/audit",
     "/audit.json",  # a page's JSON twin (web/twins.py) has the page's access checks
+    "/alerts.json",
 }
 # Admin-only reads of the API (alert rules and destinations, the audit log).
 ADMIN_API_READS = {"/api/v1/alerts", "/api/v1/audit"}

@@ -25,7 +25,13 @@ from licensewatch.intelligence.recommendations import (
 )
 from licensewatch.web import scope
 from licensewatch.web.context import engine_of
-from licensewatch.web.pages.intelligence import chosen_tenant, price_note_of, visible_tenants
+from licensewatch.web.pages.intelligence import (
+    alerts_context,
+    catalog_context,
+    chosen_tenant,
+    price_note_of,
+    visible_tenants,
+)
 from licensewatch.web.twins import Ask, NoParams, Resource
 
 T = TypeVar("T")
@@ -176,8 +182,11 @@ USAGE = Resource(
     tag="recommendations",
     doc="Per tenant: usage reports as of which date, or why there are none and the fix.",
 )
-# API only: the catalogue page (web/pages/intelligence.py) is the prices' and names' editor.
+# The page adds the prices and exclusions its forms edit (web/pages/intelligence.py).
 CATALOG = Resource(
+    page_path="/catalog",
+    template="catalog.html",
+    page=lambda ask, products: catalog_context(ask.session, products),
     name="get_catalog",
     response_model=list[Any],
     api_path="/catalog",
@@ -201,6 +210,9 @@ PRICES = Resource(
     doc="",
 )
 ALERTS = Resource(
+    page_path="/alerts",
+    template="alerts.html",
+    page=lambda ask, view: {**view, **alerts_context(ask.request, ask.session)},
     name="get_alerts",
     response_model=dict[str, Any],
     api_path="/alerts",
