@@ -28,6 +28,8 @@ ADMIN_PAGES = {
     "/accounts",
     "/alerts",
     "/audit",
+    "/audit.json",  # a page's JSON twin (web/twins.py) has the page's access checks
+    "/alerts.json",
 }
 # Admin-only reads of the API (alert rules and destinations, the audit log).
 ADMIN_API_READS = {"/api/v1/alerts", "/api/v1/audit"}
@@ -82,6 +84,9 @@ def test_anonymous_is_sent_to_sign_in_or_gets_401(web: WebEnv, anonymous: httpx.
         if path.startswith("/api/"):
             assert response.status_code == 401, (method, path)
             assert response.headers["www-authenticate"].startswith("Bearer")
+        elif path.endswith(".json"):  # a page's JSON twin: no sign-in form for a script
+            assert response.status_code == 401, (method, path)
+            assert response.json()["detail"]
         else:
             assert response.status_code == 303, (method, path, response.status_code)
             assert response.headers["location"].startswith("/login?next="), (method, path)

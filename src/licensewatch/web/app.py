@@ -24,7 +24,6 @@ from licensewatch.storage.database import Pooling, make_engine
 from licensewatch.web import api, pages
 from licensewatch.web.acting import ActingMiddleware
 from licensewatch.web.api import intelligence as intelligence_api
-from licensewatch.web.api import recommendations as recommendations_api
 from licensewatch.web.auth import Caller, LoginRequired, session_caller
 from licensewatch.web.background import (
     EmbeddedDaemon,
@@ -36,9 +35,11 @@ from licensewatch.web.context import AppContext
 from licensewatch.web.pages import findings as findings_pages
 from licensewatch.web.pages import intelligence as intelligence_pages
 from licensewatch.web.queries.keyset import BadCursor
+from licensewatch.web.resources import RESOURCES
 from licensewatch.web.security import SecurityHeadersMiddleware, add_security_headers
 from licensewatch.web.templating import render
 from licensewatch.web.timing import ServerTimingMiddleware
+from licensewatch.web.twins import JSON_SUFFIX, api_router, page_router
 
 STATIC = Path(__file__).parent / "static"
 # A worker's connections: 4 MiB of SQLite page cache each instead of a sync's 40 MiB (the
@@ -93,12 +94,14 @@ def create_app(
         app.add_middleware(ProxyHeadersMiddleware, trusted_hosts=settings.trusted_proxy_list)
     app.mount("/static", StaticFiles(directory=STATIC), name="static")
     # The OpenAPI document (and /api/docs) describes the REST API only, not the HTML forms.
+    # The twins first: a page's `/x/{id}.json` must not reach another module's `/x/{id}`.
+    app.include_router(page_router(RESOURCES), include_in_schema=False)
     app.include_router(pages.router, include_in_schema=False)
+    app.include_router(api_router(RESOURCES))
     app.include_router(api.router)
     app.include_router(intelligence_pages.router, include_in_schema=False)
     app.include_router(findings_pages.router, include_in_schema=False)
     app.include_router(intelligence_api.router)
-    app.include_router(recommendations_api.router)
     _add_error_handlers(app)
     return app
 
@@ -114,12 +117,16 @@ def sign_in_limits(settings: Settings) -> SignInLimits:
 
 
 def _wants_json(request: Request) -> bool:
-    return request.url.path.startswith("/api/")
+    """The API and the pages' `.json` twins answer errors in JSON."""
+    path = request.url.path
+    return path.startswith("/api/") or path.endswith(JSON_SUFFIX)
 
 
 def _add_error_handlers(app: FastAPI) -> None:
     @app.exception_handler(LoginRequired)
     async def login_required(request: Request, _exc: LoginRequired) -> Response:
+        if _wants_json(request):  # a script reading a page's `.json`: no sign-in form
+            return JSONResponse({"detail": "sign in first (a session cookie)"}, 401)
         target = request.url.path + (f"?{request.url.query}" if request.url.query else "")
         return RedirectResponse(f"/login?next={quote(target)}", 303)
 

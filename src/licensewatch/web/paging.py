@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Annotated
 
 from fastapi import Query
+from pydantic import Field
 
 from licensewatch.web.queries.keyset import MAX_CURSOR
 
@@ -20,6 +21,19 @@ Offset = Annotated[
 Cursor = Annotated[
     str,
     Query(
+        max_length=MAX_CURSOR,
+        description="the `next_cursor` of the previous page: the next page starts after it",
+    ),
+]
+
+# The same bounds as fields of a resource's parameter model (web/twins.py).
+LimitField = Annotated[int, Field(ge=1, le=500)]
+OffsetField = Annotated[
+    int, Field(ge=0, le=MAX_OFFSET, description=f"rows to skip (at most {MAX_OFFSET}: use cursor)")
+]
+CursorField = Annotated[
+    str,
+    Field(
         max_length=MAX_CURSOR,
         description="the `next_cursor` of the previous page: the next page starts after it",
     ),

@@ -1,21 +1,11 @@
-"""The REST API under /api/v1: JSON twins of the pages, built from the same read models."""
+"""The REST API under /api/v1: its writes (its reads are the pages' twins, web/resources)."""
 
 from __future__ import annotations
 
 from fastapi import APIRouter
 
-from licensewatch.web.api import (
-    audit,
-    changes,
-    inventory,
-    plans,
-    renewals,
-    runs,
-    savings,
-    tenants,
-    users,
-)
+from licensewatch.web.api import plans, runs
 
 router = APIRouter(prefix="/api/v1")
-for module in (tenants, inventory, renewals, savings, users, runs, changes, audit, plans):
+for module in (runs, plans):
     router.include_router(module.router)

@@ -10,11 +10,11 @@ from pydantic import BaseModel, Field
 
 from licensewatch.domain.identifiers import InvalidInput
 from licensewatch.domain.plans import PlanRefused
-from licensewatch.services.plans import approve_plan, create_plan, list_plans, undo_plan
+from licensewatch.services.plans import approve_plan, create_plan, undo_plan
 from licensewatch.services.tenant_lookup import TenantNotFound
-from licensewatch.web.auth import ApiAdmin, ApiCaller
-from licensewatch.web.context import caller_scope, engine_of
-from licensewatch.web.plan_views import PlanId, actor_of, plan_json, start_apply, visible_plan
+from licensewatch.web.auth import ApiAdmin
+from licensewatch.web.context import engine_of
+from licensewatch.web.plan_views import PlanId, actor_of, start_apply, visible_plan
 from licensewatch.web.scope import check
 
 router = APIRouter(tags=["plans"])
@@ -32,20 +32,6 @@ class NewPlan(BaseModel):
     )
     to: str | None = Field(None, max_length=200, description="swap to this SKU instead")
     users: list[str] = Field(default_factory=list, max_length=5000, description="UPNs or ids")
-
-
-@router.get("/plans")
-def get_plans(request: Request, caller: ApiCaller) -> list[dict[str, Any]]:
-    """Change plans, newest first (status, saving, line counts by state)."""
-    scope = caller_scope(request)
-    plans = list_plans(engine_of(request), sorted(scope) if scope is not None else None)
-    return [plan.to_dict() for plan in plans]
-
-
-@router.get("/plans/{plan_id}")
-def get_plan(plan_id: PlanId, request: Request, caller: ApiCaller) -> dict[str, Any]:
-    """One plan with its lines: change, saving, state, Graph's request-id or error."""
-    return plan_json(engine_of(request), visible_plan(request, plan_id))
 
 
 def _refused(error: Exception) -> HTTPException:

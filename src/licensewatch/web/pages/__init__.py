@@ -7,7 +7,6 @@ from fastapi import APIRouter
 from licensewatch.web.pages import (
     accounts,
     apidocs,
-    audit,
     changes,
     dashboard,
     downloads,
@@ -20,7 +19,6 @@ from licensewatch.web.pages import (
     savings,
     sso,
     tenants,
-    users,
 )
 
 router = APIRouter()
@@ -33,12 +31,10 @@ MODULES = (
     inventory,
     renewals,
     savings,
-    users,
     changes,
     onboarding,
     tenants,
     accounts,
-    audit,
     plans,
     downloads,
     apidocs,

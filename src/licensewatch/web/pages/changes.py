@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from typing import Annotated
-from urllib.parse import urlencode
 
 from fastapi import APIRouter, Depends, HTTPException, Request
 from fastapi.responses import StreamingResponse
@@ -12,25 +11,21 @@ from sqlalchemy import Engine
 from sqlalchemy.orm import Session
 from starlette.responses import Response
 
-from licensewatch.intelligence.history import ChangeQuery, kind_label
+from licensewatch.intelligence.history import ChangeQuery
 from licensewatch.services.audit import note
 from licensewatch.storage.database import session_scope
 from licensewatch.storage.models import ChangeKind
 from licensewatch.storage.models.base import utcnow
-from licensewatch.web import exports, scope
+from licensewatch.web import exports
 from licensewatch.web.auth import PageCaller
 from licensewatch.web.context import engine_of, reader
-from licensewatch.web.paging import Cursor, Offset
 from licensewatch.web.queries.changes import (
     BadFilter,
     ChangeFilter,
     all_changes,
-    change_page,
     in_scope,
 )
 from licensewatch.web.queries.common import tenant_refs
-from licensewatch.web.queries.products import product_choices
-from licensewatch.web.templating import render
 
 router = APIRouter()
 Reader = Annotated[Session, Depends(reader)]
@@ -53,7 +48,7 @@ def change_filter(
 Filters = Annotated[ChangeFilter, Depends(change_filter)]
 
 
-def _query(session: Session, filters: ChangeFilter) -> ChangeQuery:
+def checked_query(session: Session, filters: ChangeFilter) -> ChangeQuery:
     if filters.tenant and not tenant_refs(session, filters.tenant):
         raise HTTPException(404, f"No tenant named {filters.tenant!r}.")
     if filters.kind and filters.kind not in {k.value for k in ChangeKind}:
@@ -64,37 +59,12 @@ def _query(session: Session, filters: ChangeFilter) -> ChangeQuery:
         raise HTTPException(422, str(error)) from None
 
 
-@router.get("/changes")
-def changes_page(
-    request: Request,
-    caller: PageCaller,
-    session: Reader,
-    filters: Filters,
-    offset: Offset = 0,
-    cursor: Cursor = "",
-) -> Response:
-    query = _query(session, filters)
-    refs = tenant_refs(session)
-    return render(
-        request,
-        "changes.html",
-        caller,
-        tenants=refs,
-        filters=filters,
-        products=product_choices(session, scope.chosen(refs, filters.tenant)),
-        kinds=[(k.value, kind_label(k.value)) for k in ChangeKind],
-        page=change_page(session, query, limit=PAGE_SIZE, offset=offset, cursor=cursor),
-        query=urlencode(filters.params()),
-        cursor=cursor,
-    )
-
-
 @router.get("/changes.csv")
 def changes_csv(
     request: Request, caller: PageCaller, session: Reader, filters: Filters
 ) -> Response:
     # Scoped here, in the request's session: the stream reads in a session of its own.
-    query = _query(session, filters)
+    query = checked_query(session, filters)
     stem = f"licensewatch-changes-{filters.tenant or 'all'}-{utcnow():%Y%m%d-%H%M}"
     detail = {"dataset": "changes", "format": "csv", "tenant": filters.tenant or "all"}
     note(engine_of(request), "export.downloaded", detail)

@@ -11,13 +11,10 @@ from sqlalchemy.orm import Session
 from starlette.responses import Response
 
 from licensewatch.intelligence.savings import tenant_savings
-from licensewatch.web import scope
 from licensewatch.web.auth import AdminForm, PageCaller
 from licensewatch.web.context import app_context, engine_of, reader
-from licensewatch.web.paging import Cursor, Offset
 from licensewatch.web.queries.balance import balance_rows, combined_rows, totals, trends
 from licensewatch.web.queries.common import tenant_refs
-from licensewatch.web.queries.runs import sync_runs
 from licensewatch.web.queries.tenants import tenant_summaries
 from licensewatch.web.templating import render
 
@@ -67,28 +64,3 @@ def sync_now(name: str, request: Request, caller: AdminForm, session: Reader) ->
     started = app_context(request).launcher.launch(name)
     notice = "started" if started else "running"
     return RedirectResponse(f"/sync?tenant={quote(name)}&notice={notice}", 303)
-
-
-@router.get("/sync")
-def runs_page(
-    request: Request,
-    caller: PageCaller,
-    session: Reader,
-    tenant: str = "",
-    offset: Offset = 0,
-    cursor: Cursor = "",
-    notice: str = "",
-) -> Response:
-    refs = tenant_refs(session)
-    chosen = scope.chosen(refs, tenant)
-    return render(
-        request,
-        "sync.html",
-        caller,
-        tenants=refs,
-        selected=tenant,
-        page=sync_runs(session, chosen, limit=50, offset=offset, cursor=cursor),
-        cursor=cursor,
-        notice=notice,
-        running=app_context(request).launcher.running(session.connection()),
-    )

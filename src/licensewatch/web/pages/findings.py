@@ -14,7 +14,6 @@ from licensewatch.intelligence.read_models.findings_store import StaleCursor
 from licensewatch.intelligence.read_models.readers import (
     PAGE_SIZE,
     findings_csv,
-    stored_costs,
     stored_findings,
 )
 from licensewatch.storage.models import utcnow
@@ -91,20 +90,4 @@ def findings_export(request: Request, caller: PageCaller, tenant: str = "") -> R
         chunks(),
         media_type="text/csv; charset=utf-8",
         headers={"content-disposition": f'attachment; filename="{stem}.csv"'},
-    )
-
-
-@router.get("/costs")
-def costs_page(request: Request, caller: PageCaller, tenant: str = "") -> Response:
-    engine = engine_of(request)
-    chosen = chosen_tenant(request, tenant)
-    results = scope.per_tenant(request, chosen, lambda t: stored_costs(engine, t))
-    return render(
-        request,
-        "costs.html",
-        caller,
-        costs=results,
-        tenants=visible_tenants(request),
-        selected=tenant,
-        price_note=price_note_of(request),
     )

@@ -9,6 +9,7 @@ from typing import Any
 from fastapi import APIRouter, HTTPException, Request
 from fastapi.responses import RedirectResponse
 from sqlalchemy import select
+from sqlalchemy.orm import Session
 from starlette.concurrency import run_in_threadpool
 from starlette.responses import Response
 
@@ -20,7 +21,7 @@ from licensewatch.intelligence.alerts.rules import (
     list_rules,
     remove_rule,
 )
-from licensewatch.intelligence.catalog import seen_products, set_name
+from licensewatch.intelligence.catalog import SeenProduct, seen_products, set_name
 from licensewatch.intelligence.exclusions import exclude, exclusions, include
 from licensewatch.intelligence.price_note import price_note
 from licensewatch.intelligence.prices import load_prices, set_price
@@ -37,7 +38,7 @@ from licensewatch.services.audit import note
 from licensewatch.storage.database import session_scope
 from licensewatch.storage.models import Tenant
 from licensewatch.web import scope
-from licensewatch.web.auth import AdminForm, PageAdmin, PageCaller
+from licensewatch.web.auth import AdminForm, PageCaller
 from licensewatch.web.context import caller_scope, engine_of
 from licensewatch.web.security import policy_with_style_hashes
 from licensewatch.web.templating import render
@@ -72,28 +73,22 @@ def _one_for_report(request: Request, tenant: str) -> str | None:
     return chosen
 
 
+def catalog_context(session: Session, products: list[SeenProduct]) -> dict[str, Any]:
+    """The catalogue page's context around its products (GET: web/resources/intelligence.py)."""
+    return {
+        "products": products,
+        "prices": load_prices(session),
+        "excluded": exclusions(session),
+        "price_note": price_note(session),
+    }
+
+
 def _catalog(request: Request, caller: Any, status_code: int = 200, **extra: Any) -> Response:
+    """The page again after a refused change, with its error."""
     with session_scope(engine_of(request), write=False) as session:
         products = scope.seen_in_scope(request, seen_products(session))
-        prices = load_prices(session)
-        excluded = exclusions(session)
-        note = price_note(session)
-    return render(
-        request,
-        "catalog.html",
-        caller,
-        status_code=status_code,
-        products=products,
-        prices=prices,
-        excluded=excluded,
-        price_note=note,
-        **extra,
-    )
-
-
-@router.get("/catalog")
-def catalog_page(request: Request, caller: PageCaller) -> Response:
-    return _catalog(request, caller)
+        context = catalog_context(session, products)
+    return render(request, "catalog.html", caller, status_code=status_code, **context, **extra)
 
 
 async def _admin_change(
@@ -152,28 +147,22 @@ async def catalog_exclusion(request: Request, caller: AdminForm) -> Response:
     return await _admin_change(request, caller, change, "/catalog")
 
 
+def alerts_context(request: Request, session: Session) -> dict[str, Any]:
+    """The alerts page's form choices around its rules and log (GET: web/resources)."""
+    return {
+        "destinations": [(d.name, d.kind, d.target) for d in list_destinations(session)],
+        "kinds": [k.value for k in AlertKind],
+        "tenants": visible_tenants(request),
+    }
+
+
 def _alerts(request: Request, caller: Any, status_code: int = 200, **extra: Any) -> Response:
+    """The page again after a refused change, with its error."""
     engine = engine_of(request)
     with session_scope(engine, write=False) as session:
-        rules = list_rules(session)
-        destinations = [(d.name, d.kind, d.target) for d in list_destinations(session)]
-    return render(
-        request,
-        "alerts.html",
-        caller,
-        status_code=status_code,
-        rules=rules,
-        destinations=destinations,
-        log=alert_log(engine, 100),
-        kinds=[k.value for k in AlertKind],
-        tenants=visible_tenants(request),
-        **extra,
-    )
-
-
-@router.get("/alerts")
-def alerts_page(request: Request, caller: PageAdmin) -> Response:
-    return _alerts(request, caller)
+        context = {"rules": list_rules(session), "log": alert_log(engine, 100)}
+        context |= alerts_context(request, session)
+    return render(request, "alerts.html", caller, status_code=status_code, **context, **extra)
 
 
 @router.post("/alerts/rules")

@@ -11,24 +11,19 @@ from licensewatch.domain.plans import PlanRefused
 from licensewatch.services.plans import (
     approve_plan,
     create_plan,
-    list_plans,
     set_write_access,
     undo_plan,
 )
 from licensewatch.services.tenant_lookup import TenantNotFound
-from licensewatch.services.tenants import TenantService
-from licensewatch.web.auth import AdminForm, PageCaller
-from licensewatch.web.context import caller_scope, engine_of
+from licensewatch.web.auth import AdminForm
+from licensewatch.web.context import engine_of
 from licensewatch.web.plan_views import (
     PlanId,
     actor_of,
-    applying,
-    sku_names,
     start_apply,
     visible_plan,
 )
-from licensewatch.web.scope import check, visible
-from licensewatch.web.templating import render
+from licensewatch.web.scope import check
 
 router = APIRouter()
 NOTICES = {
@@ -36,15 +31,6 @@ NOTICES = {
     "applying": "Applying: each line's state updates as Microsoft answers. Reload to follow.",
     "undo": "Undo plan created and applying.",
 }
-
-
-@router.get("/plans")
-def plans_page(request: Request, caller: PageCaller, error: str = "") -> Response:
-    scope = caller_scope(request)
-    engine = engine_of(request)
-    plans = list_plans(engine, sorted(scope) if scope is not None else None)
-    tenants = visible(request, [t.name for t in TenantService(engine).list()])
-    return render(request, "plans.html", caller, plans=plans, tenants=tenants, error=error)
 
 
 @router.post("/plans/new")
@@ -69,24 +55,6 @@ async def new_plan(request: Request, caller: AdminForm) -> Response:
 
         return RedirectResponse(f"/plans?{urlencode({'error': str(error.args[0])})}", 303)
     return RedirectResponse(f"/plans/{plan_id}", 303)
-
-
-@router.get("/plans/{plan_id}")
-def plan_page(
-    plan_id: PlanId, request: Request, caller: PageCaller, notice: str = "", error: str = ""
-) -> Response:
-    plan = visible_plan(request, plan_id)
-    return render(
-        request,
-        "plan.html",
-        caller,
-        nav="/plans",
-        plan=plan,
-        names=sku_names(engine_of(request), plan),
-        running=applying(plan_id),
-        notice=NOTICES.get(notice, ""),
-        error=error,
-    )
 
 
 def _back(plan_id: int, **query: str) -> RedirectResponse:

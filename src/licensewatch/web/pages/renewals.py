@@ -9,16 +9,13 @@ from fastapi import APIRouter, Depends, Request
 from sqlalchemy.orm import Session
 from starlette.responses import Response
 
-from licensewatch.intelligence.renewal_calendar import calendar, totals
 from licensewatch.intelligence.renewals import PLAN_COLUMNS, RenewalPlan, renewal_plans
 from licensewatch.storage.models.base import utcnow
 from licensewatch.tabular import write_csv, xlsx_bytes
 from licensewatch.web import scope
 from licensewatch.web.auth import PageCaller
 from licensewatch.web.context import engine_of, reader
-from licensewatch.web.queries import products
 from licensewatch.web.queries.common import tenant_refs
-from licensewatch.web.templating import render
 
 router = APIRouter()
 Reader = Annotated[Session, Depends(reader)]
@@ -32,27 +29,6 @@ def visible_plans(request: Request, session: Session, tenant: str) -> list[Renew
     plans = [plan for ref in chosen for plan in renewal_plans(engine, ref.name)]
     plans.sort(key=lambda p: (p.renews_at, p.tenant.lower(), p.product.lower()))
     return plans
-
-
-@router.get("/renewals")
-def renewals_page(
-    request: Request, caller: PageCaller, session: Reader, tenant: str = ""
-) -> Response:
-    refs = tenant_refs(session)
-    chosen = scope.chosen(refs, tenant)
-    plans = visible_plans(request, session, tenant)
-    months = calendar(plans, utcnow())
-    return render(
-        request,
-        "renewals.html",
-        caller,
-        tenants=refs,
-        selected=tenant,
-        plans=plans,
-        months=months,
-        total=totals(months),
-        subscriptions=products.subscription_rows(session, chosen),
-    )
 
 
 @router.get("/renewals/plan.{fmt}")

@@ -11,12 +11,9 @@ from fastapi.responses import StreamingResponse
 from sqlalchemy.orm import Session
 from starlette.responses import Response
 
-from licensewatch.intelligence.read_models.recommendations_readers import PAGE_SIZE, StaleCursor
+from licensewatch.intelligence.read_models.recommendations_readers import StaleCursor
 from licensewatch.intelligence.recommendations import CSV_COLUMNS
 from licensewatch.intelligence.savings import (
-    ACTION_LABELS,
-    ACTIONS,
-    CONFIDENCES,
     Filters,
     Savings,
     savings_rows,
@@ -29,7 +26,6 @@ from licensewatch.web.auth import PageCaller
 from licensewatch.web.context import engine_of, reader
 from licensewatch.web.exports import csv_chunks
 from licensewatch.web.queries.common import tenant_refs
-from licensewatch.web.templating import render
 
 router = APIRouter()
 Reader = Annotated[Session, Depends(reader)]
@@ -68,41 +64,6 @@ def visible_savings(
         raise HTTPException(409, str(error)) from None
     except ValueError as error:
         raise HTTPException(422, str(error)) from None
-
-
-@router.get("/savings")
-def savings_page(
-    request: Request,
-    caller: PageCaller,
-    session: Reader,
-    tenant: str = "",
-    action: str = "",
-    product: str = "",
-    confidence: str = "",
-    cursor: str = "",
-) -> Response:
-    """The sums, and the recommendations a page at a time (`cursor`: the next page's start)."""
-    filters = filters_of(action, product, confidence)
-    shown = visible_savings(request, session, tenant, filters, limit=PAGE_SIZE, cursor=cursor)
-    return render(
-        request,
-        "savings.html",
-        caller,
-        tenants=tenant_refs(session),
-        selected=tenant,
-        action=action,
-        product=product,
-        confidence=confidence,
-        actions=[(a, ACTION_LABELS.get(a, a)) for a in ACTIONS],
-        labels=ACTION_LABELS,
-        confidences=CONFIDENCES,
-        products=shown.all_products,
-        savings=shown,
-        query=request.url.remove_query_params("cursor").query,
-        next_query=request.url.include_query_params(cursor=shown.next_cursor or "").query,
-        paged=bool(cursor),
-        page_size=PAGE_SIZE,
-    )
 
 
 @router.get("/savings/export.{fmt}")

@@ -14,20 +14,13 @@ from starlette.responses import Response
 from licensewatch.domain.identifiers import InvalidInput
 from licensewatch.graph.diagnostics import DiagnosticReport
 from licensewatch.services.tenants import TenantNotFound, TenantSettings, TenantView
-from licensewatch.web.auth import AdminForm, Caller, PageAdmin, PageCaller
+from licensewatch.web.auth import AdminForm, Caller, PageAdmin
 from licensewatch.web.context import reader
 from licensewatch.web.pages.onboarding import credential_form, tenant_service
-from licensewatch.web.queries.tenants import tenant_summaries
 from licensewatch.web.templating import render
 
 router = APIRouter()
 Reader = Annotated[Session, Depends(reader)]
-
-
-@router.get("/tenants")
-def tenants_page(request: Request, caller: PageCaller, session: Reader) -> Response:
-    summaries = tenant_summaries(session, with_credentials=caller.is_admin)
-    return render(request, "tenants.html", caller, tenants=summaries)
 
 
 def _view(request: Request, name: str) -> TenantView:
