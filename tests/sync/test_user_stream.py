@@ -103,21 +103,3 @@ def test_user_export_columns_come_from_the_stream() -> None:
     assert tuple(own) == user_stream.EXPORTED
     assert "department" in own
     assert "mail" not in own
-
-
-def test_bare_rows_are_the_whole_rows_less_the_runs_constants() -> None:
-    """SQLite's staging binds bare rows; the publish adds dataset_id and tenant_id."""
-    states = [{"skuId": "s", "state": "Active", "error": "None", "disabledPlans": []}]
-    page = [_user("a", licenseAssignmentStates=states), {**_user("b"), "assignedLicenses": []}]
-    page.append({**_user("c"), "assignedLicenses": [{"skuId": "t", "disabledPlans": ["p"]}]})
-    whole: tuple[list[tuple[Any, ...]], list[tuple[Any, ...]]] = ([], [])
-    bare: tuple[list[tuple[Any, ...]], list[tuple[Any, ...]]] = ([], [])
-    row_builder.builder_for(with_sign_in=True, encoding="sqlite")(page, 1, 2, None, *whole)
-    row_builder.builder_for(with_sign_in=True, encoding="sqlite", bare=True)(
-        page, 1, 2, None, *bare
-    )
-    tenant_at = USER_COLUMNS.index("tenant_id")
-    assert [(1, r[0], 2, *r[1:]) for r in bare[0]] == whole[0]
-    assert all(row[tenant_at] == 2 for row in whole[0])
-    assert [(1, *r) for r in bare[1]] == whole[1]
-    assert [r[1] for r in bare[1]] == ["s", "t"]

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from datetime import UTC, datetime
 from typing import Any
 
@@ -52,7 +52,6 @@ def bulk_insert(
     *,
     order_by: int | None = None,
     encoded: bool = False,
-    constants: Mapping[str, int] | None = None,
 ) -> int:
     """Insert row tuples (in `columns` order) inside the caller's transaction; returns the count.
 
@@ -60,14 +59,10 @@ def bulk_insert(
     column in key order, so each index page is visited once per batch instead of at random.
     `encoded` (SQLite): timestamps are already its stored text (`sync/row_builder.py`), so no
     value is converted here. PostgreSQL takes aware datetimes (binary COPY).
-    `constants` (SQLite): integer columns the same in every row, written into the statement
-    instead of being bound per row (`columns` then leaves them out).
     """
     if order_by is not None:
         rows = sorted(rows, key=lambda row: row[order_by] or "")
     if connection.dialect.name == "postgresql":
-        if constants:
-            raise ValueError("constants are inlined on SQLite only; COPY takes whole rows")
         return _copy(connection, table, columns, rows)
     converters = [] if encoded else [index for index, _ in _sqlite_converters(table, columns)]
     batch: list[Row]
@@ -83,10 +78,7 @@ def bulk_insert(
         batch = rows if isinstance(rows, list) else list(rows)
     if not batch:
         return 0
-    if constants:
-        statement = _with_constants(connection, table, columns, constants)
-    else:
-        statement = _insert_sql(connection, table, columns)
+    statement = _insert_sql(connection, table, columns)
     cursor = connection.connection.driver_connection.cursor()  # type: ignore[union-attr]
     try:
         # The raw cursor skips SQLAlchemy's per-value bind processing (done above, once).
@@ -107,16 +99,6 @@ def _insert_sql(connection: Connection, table: Table, columns: Sequence[str]) ->
         compiled = insert(table).compile(dialect=connection.dialect, column_keys=list(columns))
         statement = _STATEMENTS[key] = str(compiled)
     return statement
-
-
-def _with_constants(
-    connection: Connection, table: Table, columns: Sequence[str], constants: Mapping[str, int]
-) -> str:
-    """INSERT with the constants as integer literals (ints, never data) and `?` for the rest."""
-    quote = connection.dialect.identifier_preparer.quote
-    names = ", ".join(quote(name) for name in (*constants, *columns))
-    values = ", ".join([*(str(int(value)) for value in constants.values()), *("?" * len(columns))])
-    return f"INSERT INTO {quote(table.name)} ({names}) VALUES ({values})"  # noqa: S608
 
 
 # The binary COPY format of each column, by its type on PostgreSQL (varchar takes text's).

@@ -20,7 +20,7 @@ from licensewatch.storage.models import (
     utcnow,
 )
 from licensewatch.storage.queries import upn_share_starts
-from licensewatch.storage.staging import UserStaging
+from licensewatch.storage.staging import UserStaging, write_direct
 from licensewatch.sync import changes, collectors, dataset_diff, row_builder, user_stream
 from licensewatch.sync.batch_writer import Batch, BatchWriter
 from licensewatch.sync.shards import boundaries_from_sample, iter_user_pages_sharded
@@ -49,7 +49,7 @@ class FullSync(SyncWork):
         """Collect everything and commit the new dataset; raises on any failure."""
         inventory = self.read_inventory(self.fetch_delta_link)
         inventory.tenant_guid = inventory.tenant_guid or token_tenant
-        with UserStaging(self.engine, dataset_id=self.run_id, tenant_id=self.tenant_id) as staging:
+        with UserStaging(self.engine) as staging:
             self.stream_users(staging, with_sign_in=collectors.SIGN_IN_PERMISSION in roles)
             self.commit(staging, inventory)
 
@@ -105,7 +105,7 @@ class FullSync(SyncWork):
             staging.publish(connection)
             if self.direct is not None:
                 users, licences = self.direct
-                staging.write_direct(connection, users, licences)
+                write_direct(connection, users, licences, encoded=True)
                 self.users_read += len(users)
                 self.direct = None
             counts = changes.sku_aggregates(connection, self.run_id)
@@ -164,9 +164,7 @@ class FullSync(SyncWork):
         built while the last batch is written. Batches bound memory and keep the run's heartbeat
         fresh; larger ones also mean fewer commits, which PostgreSQL's COPY still pays for.
         """
-        build = row_builder.builder_for(
-            with_sign_in=with_sign_in, encoding=staging.encoding, bare=staging.bare
-        )
+        build = row_builder.builder_for(with_sign_in=with_sign_in, encoding=staging.encoding)
         dataset, tenant = self.run_id, self.tenant_id
         users: list[tuple[Any, ...]] = []
         licences: list[tuple[Any, ...]] = []

@@ -105,10 +105,8 @@ def license_error(value: Any) -> str | None:
     return None if error in NO_ERROR else error
 
 
-def assigned_licence_rows(lead: tuple[Any, ...], user_id: str, assigned: Any, rows: Rows) -> None:
-    """Rows from assignedLicenses when licenseAssignmentStates is missing: direct, active.
-
-    `lead`: the values before the user id, `(dataset_id,)` or none for bare rows."""
+def assigned_licence_rows(dataset_id: int, user_id: str, assigned: Any, rows: Rows) -> None:
+    """Rows from assignedLicenses when licenseAssignmentStates is missing: direct, active."""
     if not isinstance(assigned, list):
         return
     for licence in assigned:
@@ -118,7 +116,7 @@ def assigned_licence_rows(lead: tuple[Any, ...], user_id: str, assigned: Any, ro
         sku_id = clean_text(sku_id) if sku_id.__class__ is str else None
         if sku_id:
             plans = joined(licence.get("disabledPlans"))
-            rows.append((*lead, user_id, sku_id, None, "Active", None, plans))
+            rows.append((dataset_id, user_id, sku_id, None, "Active", None, plans))
 
 
 def compact_key(uid: str) -> int | str:
@@ -146,7 +144,7 @@ _LICENCES = """
                     error = state.get("error")
                     plans = state.get("disabledPlans")
                     licences_append((
-                        LEAD uid, sku,
+                        dataset, uid, sku,
                         group if group and group.__class__ is str else None,
                         status if status.__class__ is str else None,
                         None if error.__class__ is not str or error in NO_ERROR
@@ -154,7 +152,7 @@ _LICENCES = """
                         "" if plans == [] else joined(plans),
                     ))
         else:
-            assigned_licence_rows(LEAD_TUPLE, uid, user.get("assignedLicenses"), licences)
+            assigned_licence_rows(dataset, uid, user.get("assignedLicenses"), licences)
 """
 
 
@@ -172,15 +170,10 @@ def _value(index: int, field: user_stream.Field) -> str:
 
 
 @cache
-def page_builder(
-    properties: frozenset[str], encoding: Encoding, *, bare: bool = False
-) -> PageBuilder:
+def page_builder(properties: frozenset[str], encoding: Encoding) -> PageBuilder:
     """The compiled builder for users read with these `$select` properties, in this encoding.
 
-    Made once per (`$select`, encoding, shape) and kept: a property not selected is a constant
-    None. `bare` rows leave out the run's constants (users: dataset_id and tenant_id; licences:
-    dataset_id), which SQLite's staging adds once at the publish (storage/staging.py): fewer
-    values bound per user.
+    Made once per (`$select`, encoding) and kept: a property not selected is a constant None.
     """
     reads: list[str] = []
     values: list[str] = []
@@ -203,11 +196,7 @@ def page_builder(
             reads.append(f"v{index} = user.get({parent!r})")
         values.append(_value(index, field))
     body = "\n        ".join(reads)
-    row = ",\n            ".join(
-        ["uid", *values] if bare else ["dataset", "uid", "tenant", *values]
-    )
-    licences = _LICENCES.replace("LEAD_TUPLE", "()" if bare else "(dataset,)")
-    licences = licences.replace("LEAD ", "" if bare else "dataset, ")
+    row = ",\n            ".join(["dataset", "uid", "tenant", *values])
     source = f"""
 def build(items, dataset, tenant, seen, users, licences):
     users_append, licences_append = users.append, licences.append
@@ -229,7 +218,7 @@ def build(items, dataset, tenant, seen, users, licences):
             {row},
         ))
         taken += 1
-{licences}
+{_LICENCES}
     return taken
 """
     namespace: dict[str, Any] = {
@@ -244,16 +233,14 @@ def build(items, dataset, tenant, seen, users, licences):
     }
     # The source is built from the declaration above, never from data: nothing Graph sends
     # reaches it. A generated loop is the only way to inline every field's check.
-    name = f"<user rows {sorted(properties)} {encoding}{' bare' if bare else ''}>"
-    exec(compile(source, name, "exec"), namespace)  # noqa: S102
+    exec(compile(source, f"<user rows {sorted(properties)} {encoding}>", "exec"), namespace)  # noqa: S102
     builder: PageBuilder = namespace["build"]
     return builder
 
 
-def builder_for(*, with_sign_in: bool, encoding: Encoding, bare: bool = False) -> PageBuilder:
+def builder_for(*, with_sign_in: bool, encoding: Encoding) -> PageBuilder:
     """The builder of a /users read with (or without) signInActivity."""
-    properties = frozenset(user_stream.properties(with_sign_in=with_sign_in))
-    return page_builder(properties, encoding, bare=bare)
+    return page_builder(frozenset(user_stream.properties(with_sign_in=with_sign_in)), encoding)
 
 
 # Every property: what `collectors.user_row` reads whatever the `$select` was.
