@@ -2,9 +2,9 @@
 
 Order: tenant by tenant (by name), and within a tenant by lower-cased user principal name
 (users without one first, by id); a search lists the UPN prefix matches, then the
-display-name-only matches (web/queries/search.py). Each tenant is walked on its own index (web/queries/walk.py): one
-ordered index range cannot serve several datasets, and sorting them together would read every
-user of every tenant on each page.
+display-name-only matches (web/queries/search.py). Each tenant is walked on its own index
+(web/queries/walk.py): one ordered index range cannot serve several datasets, and sorting them
+together would read every user of every tenant on each page.
 """
 
 from __future__ import annotations
