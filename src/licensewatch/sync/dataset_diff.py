@@ -28,6 +28,7 @@ from sqlalchemy import (
     literal_column,
     null,
     select,
+    true,
 )
 
 from licensewatch.storage.models import ChangeKind
@@ -58,13 +59,18 @@ def record_dataset_diff(connection: Connection, history: ChangeLog, old: int, ne
         (ChangeKind.ACCOUNT_DISABLED, _flag(before, True) & _flag(after, False)),
     ]
     joined = after.outerjoin(before, and_(before.c.dataset_id == old, before.c.id == after.c.id))
+    # The WHERE lets the database drop unchanged users before the CASE (both flags set and equal).
+    moved = absent | (before.c.account_enabled != after.c.account_enabled)
     source = select(after.c.id, after.c.user_principal_name, _NULL, _NULL, _NO_JSON)
-    _insert(connection, history, rules, source.select_from(joined).where(after.c.dataset_id == new))
+    source = source.select_from(joined).where(after.c.dataset_id == new, moved)
+    _insert(connection, history, rules, source)
     mine, other = USERS.alias("mine"), USERS.alias("other")
+    # NOT EXISTS in the WHERE, not in a CASE: PostgreSQL plans it as an anti-join (in a CASE it
+    # probed the index once per user: 1.1 s at 30k against 0.06 s).
     gone = ~exists().where(other.c.dataset_id == new, other.c.id == mine.c.id)
     source = select(mine.c.id, mine.c.user_principal_name, _NULL, _NULL, _NO_JSON)
-    source = source.where(mine.c.dataset_id == old)
-    _insert(connection, history, [(ChangeKind.USER_DELETED, gone)], source)
+    source = source.where(mine.c.dataset_id == old, gone)
+    _insert(connection, history, [(ChangeKind.USER_DELETED, true())], source)
     # rowcount of INSERT … SELECT is -1 on psycopg: count what this run wrote (indexed columns).
     written = select(func.count()).where(
         CHANGES.c.tenant_id == history.tenant_id,
