@@ -14,7 +14,7 @@ from licensewatch.storage.models import SyncRun, SyncStatus, Tenant, User
 from licensewatch.storage.models.base import utcnow
 from licensewatch.web.queries.common import tenant_refs
 from licensewatch.web.queries.search import NAME_KEY, UPN_KEY, fold, starts_with
-from licensewatch.web.queries.user_list import UserFilter, search_users
+from licensewatch.web.queries.user_list import UserFilter, search_users, user_runs
 
 PEOPLE = [
     ("anna.berg@contoso.example", "Anna Berg"),
@@ -50,6 +50,12 @@ def _found(engine: Engine, term: str) -> list[str]:
     with session_scope(engine, write=False) as session:
         page = search_users(session, tenant_refs(session), UserFilter(search=term), limit=500)
         return sorted(u.user_principal_name or "" for u in page.items)
+
+
+def _listed(engine: Engine) -> list[str]:
+    with session_scope(engine, write=False) as session:
+        page = search_users(session, tenant_refs(session), UserFilter(), limit=500)
+        return [u.user_principal_name or "" for u in page.items]
 
 
 def test_search_matches_prefixes_in_any_case(engine: Engine) -> None:
@@ -123,11 +129,15 @@ def test_search_combines_with_the_other_filters(engine: Engine) -> None:
     assert [u.user_principal_name for u in page.items] == ["jdoe@contoso.example"]
 
 
-def _plan(session: Session, key: ColumnElement[Any]) -> str:
-    """The plan of one run of `search_rows`: the users whose `key` starts with "anna"."""
+def _plan(session: Session, key: ColumnElement[Any], *, search: bool = True) -> str:
+    """The plan of one run of `search_rows`: the users whose `key` starts with "anna" (or, not
+    `search`, the users list's run of every user with a UPN)."""
+    within = (
+        starts_with(key, fold(session, "anna")) if search else User.user_principal_name.is_not(None)
+    )
     statement = (
         select(User.id, User.user_principal_name)
-        .where(User.dataset_id == 1, starts_with(key, fold(session, "anna")))
+        .where(User.dataset_id == 1, within)
         .order_by(key, User.id)
         .limit(51)
     )
@@ -151,6 +161,20 @@ def test_search_reads_the_lower_name_indexes(engine: Engine) -> None:
         by_upn, by_name = _plan(session, UPN_KEY), _plan(session, NAME_KEY)
     assert "ix_users_search_upn" in by_upn, by_upn
     assert "ix_users_search_name" in by_name, by_name
+
+
+def test_the_users_list_walks_the_same_upn_index(engine: Engine) -> None:
+    """One UPN index serves the list and the search (migration 0014 dropped the raw one)."""
+    _seed(engine)
+    with engine.begin() as connection:
+        connection.exec_driver_sql("ANALYZE users")
+    with session_scope(engine, write=False) as session:
+        listed = _plan(session, UPN_KEY, search=False)
+        assert [run.key for run in user_runs(session, "")][1] is UPN_KEY
+    assert "ix_users_search_upn" in listed, listed
+    if engine.dialect.name == "sqlite":  # PostgreSQL's order follows its collation
+        page = _listed(engine)
+        assert page == sorted(page, key=str.lower)
 
 
 @pytest.mark.parametrize("term", ["a\U0010ffff", "a\ud7ff"])

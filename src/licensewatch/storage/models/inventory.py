@@ -121,9 +121,6 @@ class User(Base):
     """A user as of one dataset (a full sync's run id); readers follow tenants.dataset_id."""
 
     __tablename__ = "users"
-    __table_args__ = (
-        Index("ix_users_dataset_id_user_principal_name", "dataset_id", "user_principal_name"),
-    )
 
     dataset_id: Mapped[int] = mapped_column(_dataset_fk(), primary_key=True)
     id: Mapped[str] = mapped_column(GUID, primary_key=True)
@@ -147,7 +144,8 @@ class User(Base):
     last_successful_sign_in_at: Mapped[datetime | None]
 
 
-# The web app's user search: case-insensitive prefix ranges (migration 0005).
+# The web app's users list and search: case-insensitive order and prefix ranges (migrations 0005,
+# 0014: the only UPN index; a second one on the raw UPN cost every sync's writes).
 Index("ix_users_search_upn", User.dataset_id, func.lower(User.user_principal_name))
 Index("ix_users_search_name", User.dataset_id, func.lower(User.display_name))
 

@@ -1,10 +1,10 @@
 """The users list and search: filters, keyset pages tenant by tenant, a bounded read per page.
 
-Order: tenant by tenant (by name), and within a tenant by user principal name (users without
-one first, by id); a search lists the UPN prefix matches, then the display-name-only matches
-(web/queries/search.py). Each tenant is walked on its own index (web/queries/walk.py): one
-ordered index range cannot serve several datasets, and sorting them together would read every
-user of every tenant on each page.
+Order: tenant by tenant (by name), and within a tenant by lower-cased user principal name
+(users without one first, by id); a search lists the UPN prefix matches, then the
+display-name-only matches (web/queries/search.py). Each tenant is walked on its own index
+(web/queries/walk.py): one ordered index range cannot serve several datasets, and sorting them
+together would read every user of every tenant on each page.
 """
 
 from __future__ import annotations
@@ -44,8 +44,9 @@ class UserFilter:
 def user_runs(session: Session, search: str) -> list[Run]:
     """The runs of the list: every user by UPN, or a search's two runs of prefix matches."""
     if not search.strip():
+        # By lower-cased UPN, as the search's first run: one index (migration 0016) serves both.
         upn = User.user_principal_name
-        return [Run(User.id, (upn.is_(None),)), Run(upn, (upn.is_not(None),))]
+        return [Run(User.id, (upn.is_(None),)), Run(UPN_KEY, (upn.is_not(None),))]
     folded = fold(session, search)
     by_upn = starts_with(UPN_KEY, folded)
     # NOT of a NULL UPN's comparison is NULL, not true: such users are name-only matches.
