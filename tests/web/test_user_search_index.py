@@ -164,7 +164,7 @@ def test_search_reads_the_lower_name_indexes(engine: Engine) -> None:
 
 
 def test_the_users_list_walks_the_same_upn_index(engine: Engine) -> None:
-    """One UPN index serves the list and the search (migration 0014 dropped the raw one)."""
+    """One UPN index serves the list and the search (migration 0016 dropped the raw one)."""
     _seed(engine)
     with engine.begin() as connection:
         connection.exec_driver_sql("ANALYZE users")

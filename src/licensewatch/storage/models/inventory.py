@@ -145,7 +145,7 @@ class User(Base):
 
 
 # The web app's users list and search: case-insensitive order and prefix ranges (migrations 0005,
-# 0014: the only UPN index; a second one on the raw UPN cost every sync's writes).
+# 0016: the only UPN index; a second one on the raw UPN cost every sync's writes).
 Index("ix_users_search_upn", User.dataset_id, func.lower(User.user_principal_name))
 Index("ix_users_search_name", User.dataset_id, func.lower(User.display_name))
 
