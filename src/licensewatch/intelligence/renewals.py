@@ -9,21 +9,19 @@ from __future__ import annotations
 
 from collections import defaultdict
 from collections.abc import Iterable
-from datetime import UTC, date, datetime, timedelta
+from datetime import date, datetime
 from decimal import Decimal
 from typing import Any, Protocol
 
 from pydantic import BaseModel
-from sqlalchemy import ColumnElement, Engine, Float, cast, func, literal, select
+from sqlalchemy import Engine, select
 from sqlalchemy.orm import Session
 
 from licensewatch.domain.renewal_plan import (
     Demand,
     Renewing,
     SeatPlan,
-    TrendSums,
     plan_renewals,
-    trend_from_sums,
 )
 from licensewatch.domain.units import USABLE_STATUSES, lifecycle_event
 from licensewatch.intelligence.catalog import product_names
@@ -34,12 +32,12 @@ from licensewatch.intelligence.read_models.recommendations_build import refresh_
 from licensewatch.intelligence.read_models.recommendations_readers import stored_seats
 from licensewatch.intelligence.recommendations import recommendations_in_session
 from licensewatch.intelligence.recommendations.status import usage_state
+from licensewatch.intelligence.renewal_growth import growth_per_month
 from licensewatch.intelligence.settings import read_settings
 from licensewatch.storage.database import session_scope
-from licensewatch.storage.models import SkuSnapshot, Subscription, Tenant, utcnow
+from licensewatch.storage.models import Subscription, Tenant, utcnow
 from licensewatch.storage.queries import balance_rows
 
-HISTORY = timedelta(days=90)  # the window growth is measured over
 # Actions whose user gives back a unit of the recommendation's SKU. A duplicate assignment
 # (direct and through a group) holds one unit only (consumedUnits counts users): removing the
 # direct one frees none, so `remove_duplicate` never makes a seat reclaimable.
@@ -123,43 +121,6 @@ def reclaim_counts(recommendations: Iterable[Reclaim]) -> dict[str, tuple[int, i
     }
 
 
-def _days_after(start: datetime, dialect: str) -> ColumnElement[float]:
-    """A snapshot's time as days after `start`, computed by the database."""
-    if dialect == "sqlite":  # naive UTC text (storage/coltypes.py)
-        text_start = start.astimezone(UTC).strftime("%Y-%m-%d %H:%M:%S.%f")
-        return func.julianday(SkuSnapshot.captured_at) - func.julianday(literal(text_start))
-    epoch = cast(func.extract("epoch", SkuSnapshot.captured_at), Float)
-    return cast((epoch - literal(start.timestamp(), Float)) / 86400.0, Float)
-
-
-def _growth(session: Session, tenant_pk: int, now: datetime) -> dict[str, float]:
-    """SKU id → holders per 30 days over the last 90 days of snapshots.
-
-    The slope's sums are aggregated by the database: a daemon syncing every 15 minutes leaves
-    8,640 snapshots per product in 90 days, which a request must not read one by one.
-    """
-    start = now - HISTORY
-    x = _days_after(start, session.get_bind().dialect.name)
-    y = cast(SkuSnapshot.consumed, Float)
-    statement = (
-        select(
-            SkuSnapshot.sku_id,
-            func.count(),
-            func.sum(x),
-            func.sum(y),
-            func.sum(x * x),
-            func.sum(x * y),
-            func.max(x) - func.min(x),
-        )
-        .where(SkuSnapshot.tenant_id == tenant_pk, SkuSnapshot.captured_at >= start)
-        .group_by(SkuSnapshot.sku_id)
-    )
-    return {
-        sku_id: trend_from_sums(TrendSums(n, *(float(v or 0) for v in sums)))
-        for sku_id, n, *sums in session.execute(statement)
-    }
-
-
 def _renewing(session: Session, tenant_pk: int) -> dict[str, list[tuple[Subscription, str]]]:
     """SKU id → its paid Enabled/Warning subscriptions with a date and units (domain/units.py)."""
     found: dict[str, list[tuple[Subscription, str]]] = defaultdict(list)
@@ -203,7 +164,7 @@ def tenant_plans(
     percent = int(read_settings(session)["renewal_buffer_percent"])
     percent = percent if buffer_percent is None else buffer_percent
     names, prices = product_names(session), load_prices(session)
-    counts, growth = reclaim_counts(reclaims), _growth(session, tenant.id, now)
+    counts, growth = reclaim_counts(reclaims), growth_per_month(session, tenant, now)
     plans: list[RenewalPlan] = []
     for row in balance_rows(session, tenant.name, now=now):
         subs = renewing.get(row.sku_id)
