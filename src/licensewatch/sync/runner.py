@@ -19,6 +19,7 @@ from licensewatch.graph.client import GraphClient
 from licensewatch.graph.connection import GraphConnection
 from licensewatch.graph.diagnostics import REQUIRED_ROLES
 from licensewatch.graph.errors import DeltaTokenExpired
+from licensewatch.settings import Settings
 from licensewatch.storage.database import write_transaction
 from licensewatch.storage.models import (
     SyncKind,
@@ -73,12 +74,14 @@ def run_sync(
     policy: SchedulePolicy | None = None,
     shards: int = 1,
     on_publish: OnPublish | None = None,
+    settings: Settings | None = None,
 ) -> SyncResult:
     """One tenant's sync, full or delta ("auto": as `domain.schedule.sync_kind` decides).
 
     An expired or unusable deltaLink falls back to a full sync in the same run (noted on it).
     Failures return a FAILED result (Ctrl-C: recorded, re-raised). `on_publish` runs inside
     the publishing transaction (the CLI and the web app pass the read models' build).
+    `settings`: the process's (usage reports), when it read them once; else read per sync.
     """
     kind, note = choose_kind(engine, tenant_pk, mode, policy or SchedulePolicy())
     run_id = start_run(engine, tenant_pk, kind)
@@ -116,7 +119,7 @@ def run_sync(
     else:
         # The licence data is committed: usage reports ride along (daily at most, never fatal,
         # and outside the `except` above, which would drop the dataset just made current).
-        collect_after_sync(engine, tenant_pk, client, token.roles)
+        collect_after_sync(engine, tenant_pk, client, token.roles, settings)
     finally:
         _ACTIVE_RUNS.discard(run_id)
         if client is not None:

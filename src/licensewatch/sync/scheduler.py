@@ -199,6 +199,7 @@ def _run(
                 progress=progress,
                 policy=options.policy,
                 on_publish=options.on_publish,
+                settings=options.http.settings if options.http is not None else None,
             )
     except SyncAlreadyRunning as exc:
         outcome.outcome = Outcome.BUSY

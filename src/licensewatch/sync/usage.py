@@ -29,7 +29,7 @@ from licensewatch.domain.usage_csv import (
 from licensewatch.graph.client import GraphClient
 from licensewatch.graph.errors import GraphAuthorizationError, GraphError
 from licensewatch.graph.reports import Report, download_report, names_concealed
-from licensewatch.settings import load_settings
+from licensewatch.settings import Settings, load_settings
 from licensewatch.storage.database import write_transaction
 from licensewatch.storage.models import utcnow
 from licensewatch.storage.models.usage import UsageCollection, UserUsage
@@ -67,11 +67,18 @@ def _due(engine: Engine, tenant_pk: int, roles: Iterable[str], now: datetime, ho
 
 
 def collect_after_sync(
-    engine: Engine, tenant_pk: int, client: GraphClient, roles: Iterable[str]
+    engine: Engine,
+    tenant_pk: int,
+    client: GraphClient,
+    roles: Iterable[str],
+    settings: Settings | None = None,
 ) -> UsageOutcome:
-    """The sync's hook: collect when enabled and due; never raises (the sync has succeeded)."""
+    """The sync's hook: collect when enabled and due; never raises (the sync has succeeded).
+
+    `settings`: the process's, read once (daemon, worker); else the environment is read now.
+    """
     try:
-        settings = load_settings()
+        settings = settings or load_settings()
         if not settings.usage_reports:
             return UsageOutcome(SKIPPED, "usage reports are switched off")
         now = utcnow()
