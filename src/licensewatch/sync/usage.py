@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from typing import Any
 
-from sqlalchemy import Engine, delete, insert, select, update
+from sqlalchemy import Engine, Integer, bindparam, delete, insert, select, update
 
 from licensewatch.domain.usage import DEFAULT_PERIOD, Period, parse_period
 from licensewatch.domain.usage_csv import (
@@ -53,13 +53,15 @@ class UsageOutcome:
     concealed: bool | None = None
 
 
+# Asked after every sync (mostly to hear "collected recently"): built once.
+_LAST_ATTEMPT = select(UsageCollection.attempted_at, UsageCollection.status).where(
+    UsageCollection.tenant_id == bindparam("pk", type_=Integer())
+)
+
+
 def _due(engine: Engine, tenant_pk: int, roles: Iterable[str], now: datetime, hours: float) -> bool:
     with engine.connect() as db:
-        row = db.execute(
-            select(UsageCollection.attempted_at, UsageCollection.status).where(
-                UsageCollection.tenant_id == tenant_pk
-            )
-        ).one_or_none()
+        row = db.execute(_LAST_ATTEMPT, {"pk": tenant_pk}).one_or_none()
     if row is None or now - row.attempted_at >= timedelta(hours=hours):
         return True
     # Consent granted since the last attempt: do not make the admin wait a day to see it work.
