@@ -79,12 +79,20 @@ class TokenProviders:
                 )
                 self._kept[key] = (provider, now)  # replaces an old credential's app at once
                 self._kept.move_to_end(key)
-                while len(self._kept) > self._capacity:
-                    self._kept.popitem(last=False)
+                self._drop_unused(now)
                 self.built += 1
                 return provider
         provider.invalidate()  # the previous sync's token stays behind (outside the lock above)
         return provider
+
+    def _drop_unused(self, now: float) -> None:
+        """The least recently used beyond capacity, and any too old to be handed out again: a
+        removed tenant's credential does not stay in memory for the life of the process."""
+        while self._kept:
+            _, built_at = next(iter(self._kept.values()))
+            if len(self._kept) <= self._capacity and now - built_at < self._max_age:
+                break
+            self._kept.popitem(last=False)
 
     def _still_good(
         self, kept: tuple[TokenProvider, float], connection: GraphConnection, now: float
