@@ -17,7 +17,7 @@ def http() -> Iterator[httpx.Client]:
         yield client
 
 
-FIRST_SECRET = "s3cret~value"  # noqa: S105 - a made-up test value
+FIRST_SECRET = "s3cret~value"
 
 
 def connection(tenant: str, secret: str = FIRST_SECRET) -> GraphConnection:
