@@ -77,6 +77,12 @@ class TokenProvider:
         self._adapter: MsalHttpAdapter | None = None
         self._current: AccessToken | None = None
         self._margin = 300.0
+        self._failed = False  # the last acquisition failed (MSAL may replay it from its cache)
+
+    @property
+    def reusable(self) -> bool:
+        """Built and its last token request answered: worth keeping for the tenant's next sync."""
+        return self._app is not None and not self._failed
 
     def token(self) -> AccessToken:
         """A valid token (cached until near expiry); AuthError with a cause and fix otherwise."""
@@ -84,7 +90,9 @@ class TokenProvider:
             current, now = self._current, time.time()
             if current is not None and current.expires_on - now > self._margin:
                 return current
+            self._failed = True  # until the answer is a token
             self._current = token = self._acquire()
+            self._failed = False
             # Like MSAL: renew 5 min early; short lifetimes (emulator) renew in their last tenth.
             self._margin = min(300.0, max(0.0, token.expires_on - now) / 10)
             return token

@@ -11,6 +11,7 @@ from licensewatch.graph.client import GraphClient
 from licensewatch.graph.connection import GraphConnection
 from licensewatch.graph.http import build_http_client
 from licensewatch.graph.retry import policy_from_settings
+from licensewatch.graph.token_providers import TokenProviders
 from licensewatch.settings import load_settings
 
 # Per sync: up to five inventory reads at once plus the user page being prefetched.
@@ -30,12 +31,14 @@ class SharedHttp:
         self._timeout = timeout
         # Read once per process, not per sync: parsing the LICENSEWATCH_* settings cost a
         # small tenant's sync about as much as its users (they change only with a restart).
-        settings = load_settings()
+        self.settings = settings = load_settings()
         self._retry = policy_from_settings(settings)
         self._rewrite_links = settings.graph_link_rewrite
         self._clients: dict[str | None, httpx.Client] = {}
         self._lock = threading.Lock()
         self._closed = False
+        # Each tenant's MSAL app outlives its sync: the tenant's discovery once per process.
+        self.tokens = TokenProviders(self.client)
 
     def client(self, ca_bundle: str | None) -> httpx.Client:
         with self._lock:
@@ -51,9 +54,11 @@ class SharedHttp:
             return found
 
     def graph_client(self, connection: GraphConnection) -> GraphClient:
-        """A GraphClient on the shared connections (closing it leaves them open)."""
+        """A GraphClient on the shared connections and the tenant's kept MSAL app (closing it
+        leaves both open)."""
         return GraphClient(
             connection,
+            token_provider=self.tokens.for_sync(connection),
             http=self.client(connection.ca_bundle),
             timeout=self._timeout,
             retry=self._retry,
@@ -64,5 +69,6 @@ class SharedHttp:
         with self._lock:
             self._closed = True
             clients, self._clients = list(self._clients.values()), {}
+        self.tokens.clear()
         for client in clients:
             client.close()

@@ -8,7 +8,18 @@ import uuid
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from sqlalchemy import ColumnElement, Connection, Engine, exists, literal, or_, select, update
+from sqlalchemy import (
+    ColumnElement,
+    Connection,
+    Engine,
+    Update,
+    bindparam,
+    exists,
+    literal,
+    or_,
+    select,
+    update,
+)
 from sqlalchemy.dialects import postgresql, sqlite
 
 from licensewatch.storage.database import write_transaction
@@ -48,15 +59,37 @@ def ensure_schedules(engine: Engine) -> int:
     return max(added, 0)  # psycopg reports -1 when nothing was inserted
 
 
-def _take(
-    db: Connection, tenant_pk: int, owner: str, expires: datetime, *conditions: ColumnElement[bool]
-) -> bool:
-    statement = (
-        update(TenantSchedule)
-        .where(TenantSchedule.tenant_id == tenant_pk, *conditions)
-        .values(lease_owner=owner, lease_expires_at=expires)
+def _lease_update(*conditions: ColumnElement[bool]) -> Update:
+    """Set the lease of tenant `:pk` to `:owner` until `:expires` where the conditions hold.
+
+    Built once at import: a fleet takes, renews and releases thousands of leases, and building
+    and keying the same statement cost more CPU than the database took to run it.
+    """
+    s = TenantSchedule
+    return (
+        update(s)
+        .where(s.tenant_id == bindparam("pk"), *conditions)
+        .values(
+            lease_owner=bindparam("owner", type_=s.lease_owner.type),
+            lease_expires_at=bindparam("expires", type_=s.lease_expires_at.type),
+        )
     )
-    return db.execute(statement).rowcount == 1
+
+
+_NOW = bindparam("now", type_=TenantSchedule.lease_expires_at.type)
+_FREE = or_(
+    TenantSchedule.lease_owner.is_(None),
+    TenantSchedule.lease_expires_at.is_(None),
+    TenantSchedule.lease_expires_at < _NOW,
+)
+_DUE = or_(TenantSchedule.next_sync_at.is_(None), TenantSchedule.next_sync_at <= _NOW)
+_OURS = _lease_update(TenantSchedule.lease_owner == bindparam("owner"))
+_TAKE_FREE = _lease_update(_FREE)
+_TAKE_FREE_DUE = _lease_update(_FREE, _DUE)
+
+
+def _take(db: Connection, statement: Update, **values: object) -> bool:
+    return db.execute(statement, values).rowcount == 1
 
 
 def claim(
@@ -78,20 +111,11 @@ def claim(
     now = utcnow()
     expires = now + ttl
     with write_transaction(engine) as db:
-        if _take(db, tenant_pk, owner, expires, TenantSchedule.lease_owner == owner):
+        if _take(db, _OURS, pk=tenant_pk, owner=owner, expires=expires):
             held = Claim(tenant_pk, owner, resumed=True)
         else:
-            conditions = [
-                or_(
-                    TenantSchedule.lease_owner.is_(None),
-                    TenantSchedule.lease_expires_at.is_(None),
-                    TenantSchedule.lease_expires_at < now,
-                )
-            ]
-            if due_only:
-                next_at = TenantSchedule.next_sync_at
-                conditions.append(or_(next_at.is_(None), next_at <= now))
-            if not _take(db, tenant_pk, owner, expires, *conditions):
+            free = _TAKE_FREE_DUE if due_only else _TAKE_FREE
+            if not _take(db, free, pk=tenant_pk, owner=owner, expires=expires, now=now):
                 return None
             held = Claim(tenant_pk, owner, resumed=False)
         if abandon_dead:
@@ -102,7 +126,7 @@ def claim(
 def renew(engine: Engine, tenant_pk: int, owner: str, ttl: timedelta = DEFAULT_LEASE_TTL) -> bool:
     """Push the lease's expiry out; False when it is no longer ours (expired and taken over)."""
     with write_transaction(engine) as db:
-        return _take(db, tenant_pk, owner, utcnow() + ttl, TenantSchedule.lease_owner == owner)
+        return _take(db, _OURS, pk=tenant_pk, owner=owner, expires=utcnow() + ttl)
 
 
 def release(engine: Engine, tenant_pk: int, owner: str) -> bool:
@@ -138,21 +162,29 @@ def abandon_dead_runs(engine: Engine, held: Claim, ttl: timedelta = DEFAULT_LEAS
         return _abandon(db, held, ttl, utcnow())
 
 
-def _abandon(db: Connection, held: Claim, ttl: timedelta, now: datetime) -> int:
-    conditions: list[ColumnElement[bool]] = [
-        SyncRun.tenant_id == held.tenant_pk,
-        SyncRun.status == SyncStatus.RUNNING,
-    ]
-    if not held.resumed:
-        conditions.append(or_(SyncRun.heartbeat_at.is_(None), SyncRun.heartbeat_at < now - ttl))
-    statement = (
-        update(SyncRun)
-        .where(*conditions)
-        .values(
-            status=SyncStatus.FAILED,
-            finished_at=now,
-            error_kind="abandoned",
-            error_message="the worker holding this tenant stopped without finishing",
-        )
+_ABANDON_VALUES = {
+    "status": SyncStatus.FAILED,
+    "finished_at": bindparam("now", type_=SyncRun.finished_at.type),
+    "error_kind": "abandoned",
+    "error_message": "the worker holding this tenant stopped without finishing",
+}
+_RUNNING = (SyncRun.tenant_id == bindparam("pk"), SyncRun.status == SyncStatus.RUNNING)
+_ABANDON_RESUMED = update(SyncRun).where(*_RUNNING).values(_ABANDON_VALUES)
+_ABANDON_STALE = (
+    update(SyncRun)
+    .where(
+        *_RUNNING,
+        or_(
+            SyncRun.heartbeat_at.is_(None),
+            SyncRun.heartbeat_at < bindparam("stale", type_=SyncRun.heartbeat_at.type),
+        ),
     )
-    return db.execute(statement).rowcount
+    .values(_ABANDON_VALUES)
+)
+
+
+def _abandon(db: Connection, held: Claim, ttl: timedelta, now: datetime) -> int:
+    if held.resumed:
+        return db.execute(_ABANDON_RESUMED, {"pk": held.tenant_pk, "now": now}).rowcount
+    values = {"pk": held.tenant_pk, "now": now, "stale": now - ttl}
+    return db.execute(_ABANDON_STALE, values).rowcount

@@ -11,7 +11,7 @@ from collections.abc import Callable
 from datetime import timedelta
 from typing import Literal
 
-from sqlalchemy import Engine, insert, select, update
+from sqlalchemy import Engine, Integer, bindparam, insert, select, update
 
 from licensewatch.domain import schedule
 from licensewatch.domain.schedule import SchedulePolicy
@@ -19,6 +19,7 @@ from licensewatch.graph.client import GraphClient
 from licensewatch.graph.connection import GraphConnection
 from licensewatch.graph.diagnostics import REQUIRED_ROLES
 from licensewatch.graph.errors import DeltaTokenExpired
+from licensewatch.settings import Settings
 from licensewatch.storage.database import write_transaction
 from licensewatch.storage.models import (
     SyncKind,
@@ -74,6 +75,7 @@ def run_sync(
     shards: int = 1,
     on_publish: OnPublish | None = None,
     on_usage: OnUsage | None = None,
+    settings: Settings | None = None,
 ) -> SyncResult:
     """One tenant's sync, full or delta ("auto": as `domain.schedule.sync_kind` decides).
 
@@ -81,6 +83,7 @@ def run_sync(
     Failures return a FAILED result (Ctrl-C: recorded, re-raised). `on_publish` runs inside
     the publishing transaction (the CLI and the web app pass the read models' build), `on_usage`
     inside the one that stores collected usage reports (the recommendations' build).
+    `settings`: the process's (usage reports), when it read them once; else read per sync.
     """
     kind, note = choose_kind(engine, tenant_pk, mode, policy or SchedulePolicy())
     run_id = start_run(engine, tenant_pk, kind)
@@ -118,7 +121,7 @@ def run_sync(
     else:
         # The licence data is committed: usage reports ride along (daily at most, never fatal,
         # and outside the `except` above, which would drop the dataset just made current).
-        collect_after_sync(engine, tenant_pk, client, token.roles, on_usage)
+        collect_after_sync(engine, tenant_pk, client, token.roles, on_usage, settings)
     finally:
         _ACTIVE_RUNS.discard(run_id)
         if client is not None:
@@ -133,6 +136,36 @@ def run_sync(
     return result
 
 
+# The run record's statements, built once: for a fleet of small tenants, building and keying
+# them per sync cost more CPU than the database took to run them.
+_PK = bindparam("pk", type_=Integer())
+_SYNC_STATE = select(Tenant.delta_link, Tenant.dataset_id, Tenant.last_full_sync_at).where(
+    Tenant.id == _PK
+)
+_TENANT = select(Tenant.id).where(Tenant.id == _PK)
+_TENANT_LOCKED = _TENANT.with_for_update()
+_RUNNING = select(SyncRun.id, SyncRun.heartbeat_at, SyncRun.worker).where(
+    SyncRun.tenant_id == _PK, SyncRun.status == SyncStatus.RUNNING
+)
+_NEW_RUN = (
+    insert(SyncRun)
+    .values(
+        status=SyncStatus.RUNNING, users_read=0, pages_read=0, requests=0, retries=0, throttled=0
+    )
+    .returning(SyncRun.id)
+)
+_DATASET = select(Tenant.dataset_id).where(Tenant.id == _PK)
+# Only full runs create datasets (a delta changes the current one in place): listing every run
+# made the IN list grow with each delta. (Probing each run with EXISTS instead made PostgreSQL
+# plan a sequential scan per probe: a dataset_id has ~all the rows.)
+_FULL_RUNS_BUT = select(SyncRun.id).where(
+    SyncRun.tenant_id == _PK,
+    SyncRun.kind == SyncKind.FULL,
+    SyncRun.id != bindparam("keep"),
+    SyncRun.id != bindparam("current"),
+)
+
+
 def choose_kind(
     engine: Engine, tenant_pk: int, mode: Mode, policy: SchedulePolicy
 ) -> tuple[SyncKind, str | None]:
@@ -142,8 +175,7 @@ def choose_kind(
     if mode not in ("auto", "delta"):
         raise ValueError(f"mode must be auto, full or delta, not {mode!r}")
     with engine.connect() as db:
-        statement = select(Tenant.delta_link, Tenant.dataset_id, Tenant.last_full_sync_at)
-        row = db.execute(statement.where(Tenant.id == tenant_pk)).one_or_none()
+        row = db.execute(_SYNC_STATE, {"pk": tenant_pk}).one_or_none()
     if row is None:
         return SyncKind.FULL, None  # start_run reports the missing tenant
     usable = row.delta_link is not None and row.dataset_id is not None
@@ -178,16 +210,10 @@ def start_run(engine: Engine, tenant_pk: int, kind: SyncKind = SyncKind.FULL) ->
     """Open the RUNNING run row (its own committed transaction); refuse a concurrent sync."""
     now = utcnow()
     with write_transaction(engine) as db:
-        lock = select(Tenant.id).where(Tenant.id == tenant_pk)
-        if db.dialect.name == "postgresql":
-            lock = lock.with_for_update()
-        if db.execute(lock).one_or_none() is None:
+        lock = _TENANT_LOCKED if db.dialect.name == "postgresql" else _TENANT
+        if db.execute(lock, {"pk": tenant_pk}).one_or_none() is None:
             raise LookupError(f"no tenant with id {tenant_pk}")
-        running = db.execute(
-            select(SyncRun.id, SyncRun.heartbeat_at, SyncRun.worker).where(
-                SyncRun.tenant_id == tenant_pk, SyncRun.status == SyncStatus.RUNNING
-            )
-        ).all()
+        running = db.execute(_RUNNING, {"pk": tenant_pk}).all()
         for other, heartbeat, worker in running:
             fresh = heartbeat is not None and now - heartbeat < STALE_AFTER
             if fresh and _may_be_alive(other, worker):
@@ -202,24 +228,11 @@ def start_run(engine: Engine, tenant_pk: int, kind: SyncKind = SyncKind.FULL) ->
                     error_message="the worker stopped without finishing (no heartbeat)",
                 )
             )
-        run = db.execute(
-            insert(SyncRun)
-            .values(
-                tenant_id=tenant_pk,
-                kind=kind,
-                status=SyncStatus.RUNNING,
-                started_at=now,
-                heartbeat_at=now,
-                worker=f"{socket.gethostname()}:{os.getpid()}",
-                users_read=0,
-                pages_read=0,
-                requests=0,
-                retries=0,
-                throttled=0,
-            )
-            .returning(SyncRun.id)
-        )
-        run_id: int = run.scalar_one()
+        worker = f"{socket.gethostname()}:{os.getpid()}"
+        run = {"tenant_id": tenant_pk, "kind": kind, "worker": worker}
+        run_id: int = db.execute(
+            _NEW_RUN, {**run, "started_at": now, "heartbeat_at": now}
+        ).scalar_one()
     _ACTIVE_RUNS.add(run_id)
     return run_id
 
@@ -245,19 +258,9 @@ def _may_be_alive(run_id: int, worker: str | None) -> bool:
 def remove_orphans(engine: Engine, tenant_pk: int, keep_run: int) -> int:
     """Delete user rows of this tenant's datasets that nothing points at (killed or failed runs)."""
     with write_transaction(engine) as db:
-        current = db.scalar(select(Tenant.dataset_id).where(Tenant.id == tenant_pk))
-        # Only full runs create datasets (a delta changes the current one in place): listing
-        # every run made the IN list grow with each delta. (Probing each run with EXISTS instead
-        # made PostgreSQL plan a sequential scan per probe: a dataset_id has ~all the rows.)
-        orphans = db.scalars(
-            select(SyncRun.id).where(
-                SyncRun.tenant_id == tenant_pk,
-                SyncRun.kind == SyncKind.FULL,
-                SyncRun.id != keep_run,
-                SyncRun.id != (current if current is not None else -1),
-            )
-        ).all()
-        return delete_datasets(db, orphans)
+        current = db.scalar(_DATASET, {"pk": tenant_pk})
+        values = {"pk": tenant_pk, "keep": keep_run, "current": -1 if current is None else current}
+        return delete_datasets(db, db.scalars(_FULL_RUNS_BUT, values).all())
 
 
 def _refresh_statistics(engine: Engine, users: int) -> None:

@@ -10,9 +10,9 @@ from contextlib import nullcontext
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from enum import StrEnum
-from typing import Any, Protocol
+from typing import Protocol
 
-from sqlalchemy import Engine, insert, select, update
+from sqlalchemy import Engine, Update, bindparam, insert, select, update
 from sqlalchemy.orm import joinedload
 
 from licensewatch.domain.schedule import (
@@ -202,6 +202,7 @@ def _run(
                 policy=options.policy,
                 on_publish=options.on_publish,
                 on_usage=options.on_usage,
+                settings=options.http.settings if options.http is not None else None,
             )
     except SyncAlreadyRunning as exc:
         outcome.outcome = Outcome.BUSY
@@ -238,44 +239,56 @@ def _failed_run(engine: Engine, tenant_pk: int, exc: Exception) -> int | None:
         return None
 
 
+_SCHEDULE_ROW = (
+    select(TenantSchedule.consecutive_failures, Tenant.sync_interval_seconds)
+    .join(Tenant, Tenant.id == TenantSchedule.tenant_id)
+    .where(TenantSchedule.tenant_id == bindparam("pk"))
+)
+
+
+def _schedule_update(*columns: str) -> Update:
+    """Release tenant `:pk`'s lease (if still `:owner`'s) and set `columns` (bound as v_NAME)."""
+    s, table = TenantSchedule, TenantSchedule.__table__
+    values = {name: bindparam(f"v_{name}", type_=table.c[name].type) for name in columns}
+    where = (s.tenant_id == bindparam("pk"), s.lease_owner == bindparam("owner"))
+    return update(s).where(*where).values(lease_owner=None, lease_expires_at=None, **values)
+
+
+# Built once (a fleet saves thousands of schedules): by outcome, the columns it sets.
+_SAVE_SUCCESS = _schedule_update("next_sync_at", "consecutive_failures", "last_success_at")
+_SAVE_FAILURE = _schedule_update("next_sync_at", "consecutive_failures", "last_failure_at")
+_SAVE_NEXT = _schedule_update("next_sync_at")
+
+
 def _record(
     engine: Engine, outcome: TenantOutcome, options: SyncOptions, owner: str
 ) -> datetime | None:
     """Persist when the tenant runs next and release the lease, in one transaction."""
     now = utcnow()
-    s = TenantSchedule
     with write_transaction(engine) as db:
-        row = db.execute(
-            select(s.consecutive_failures, Tenant.sync_interval_seconds)
-            .join(Tenant, Tenant.id == s.tenant_id)
-            .where(s.tenant_id == outcome.tenant_pk)
-        ).one_or_none()
+        row = db.execute(_SCHEDULE_ROW, {"pk": outcome.tenant_pk}).one_or_none()
         if row is None:
             return None  # the tenant was removed during its sync
         failures, interval = row[0] or 0, row[1]
-        values: dict[str, Any] = {"lease_owner": None, "lease_expires_at": None}
+        statement, values = _SAVE_NEXT, dict[str, object]()
         if outcome.outcome == Outcome.COMPLETED:
             period = timedelta(seconds=interval) if interval else None
-            values["next_sync_at"] = next_run_after_success(
-                now, options.policy, period, options.rng
-            )
-            values.update(consecutive_failures=0, last_success_at=now)
+            next_at = next_run_after_success(now, options.policy, period, options.rng)
+            statement, failures, values["v_last_success_at"] = _SAVE_SUCCESS, 0, now
         elif outcome.outcome == Outcome.FAILED:
             failures += 1
-            values["next_sync_at"] = next_run_after_failure(
-                now, failures, options.policy, options.rng
-            )
-            values.update(consecutive_failures=failures, last_failure_at=now)
+            next_at = next_run_after_failure(now, failures, options.policy, options.rng)
+            statement, values["v_last_failure_at"] = _SAVE_FAILURE, now
         elif outcome.outcome == Outcome.CANCELLED:
-            values["next_sync_at"] = now  # stopped by a shutdown: due again at once
+            next_at = now  # stopped by a shutdown: due again at once
         else:
-            values["next_sync_at"] = now + BUSY_RETRY
-        changed = db.execute(
-            update(s).where(s.tenant_id == outcome.tenant_pk, s.lease_owner == owner).values(values)
-        ).rowcount
+            next_at = now + BUSY_RETRY
+        values.update(pk=outcome.tenant_pk, owner=owner, v_next_sync_at=next_at)
+        if statement is not _SAVE_NEXT:
+            values["v_consecutive_failures"] = failures
+        changed = db.execute(statement, values).rowcount
     if not changed:
         log.warning("tenant %s: lease lost before the schedule was saved", outcome.tenant_pk)
-    next_at: datetime = values["next_sync_at"]
     return next_at
 
 

@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from typing import Any
 
-from sqlalchemy import Engine, delete, insert, select, update
+from sqlalchemy import Engine, Integer, bindparam, delete, insert, select, update
 
 from licensewatch.domain.usage import DEFAULT_PERIOD, Period, parse_period
 from licensewatch.domain.usage_csv import (
@@ -29,7 +29,7 @@ from licensewatch.domain.usage_csv import (
 from licensewatch.graph.client import GraphClient
 from licensewatch.graph.errors import GraphAuthorizationError, GraphError
 from licensewatch.graph.reports import Report, download_report, names_concealed
-from licensewatch.settings import load_settings
+from licensewatch.settings import Settings, load_settings
 from licensewatch.storage.database import write_transaction
 from licensewatch.storage.models import utcnow
 from licensewatch.storage.models.usage import UsageCollection, UserUsage
@@ -54,13 +54,15 @@ class UsageOutcome:
     concealed: bool | None = None
 
 
+# Asked after every sync (mostly to hear "collected recently"): built once.
+_LAST_ATTEMPT = select(UsageCollection.attempted_at, UsageCollection.status).where(
+    UsageCollection.tenant_id == bindparam("pk", type_=Integer())
+)
+
+
 def _due(engine: Engine, tenant_pk: int, roles: Iterable[str], now: datetime, hours: float) -> bool:
     with engine.connect() as db:
-        row = db.execute(
-            select(UsageCollection.attempted_at, UsageCollection.status).where(
-                UsageCollection.tenant_id == tenant_pk
-            )
-        ).one_or_none()
+        row = db.execute(_LAST_ATTEMPT, {"pk": tenant_pk}).one_or_none()
     if row is None or now - row.attempted_at >= timedelta(hours=hours):
         return True
     # Consent granted since the last attempt: do not make the admin wait a day to see it work.
@@ -73,10 +75,14 @@ def collect_after_sync(
     client: GraphClient,
     roles: Iterable[str],
     on_commit: OnUsage | None = None,
+    settings: Settings | None = None,
 ) -> UsageOutcome:
-    """The sync's hook: collect when enabled and due; never raises (the sync has succeeded)."""
+    """The sync's hook: collect when enabled and due; never raises (the sync has succeeded).
+
+    `settings`: the process's, read once (daemon, worker); else the environment is read now.
+    """
     try:
-        settings = load_settings()
+        settings = settings or load_settings()
         if not settings.usage_reports:
             return UsageOutcome(SKIPPED, "usage reports are switched off")
         now = utcnow()

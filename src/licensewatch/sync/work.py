@@ -10,7 +10,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any, Protocol
 
-from sqlalchemy import Connection, Engine, delete, insert, select, update
+from sqlalchemy import Connection, Engine, Integer, bindparam, delete, insert, select, update
 
 from licensewatch.domain.changed_users import ChangedUsers
 from licensewatch.graph.client import GraphClient
@@ -32,6 +32,18 @@ KEEP_REQUEST_IDS = 20
 # then reused): five new threads per sync were a visible share of a small tenant's CPU in a
 # fleet. 64: sixteen concurrent syncs never queue behind each other (no task waits on another).
 _INVENTORY_POOL = ThreadPoolExecutor(64, thread_name_prefix="graph-inventory")
+
+
+# The publish's statements, built once: for a fleet of small tenants, building and keying them
+# per sync cost more CPU than the database took to run them.
+_TENANT, _RUN = bindparam("tenant", type_=Integer()), bindparam("run", type_=Integer())
+_INVENTORY = (SkuServicePlan, GroupLicense, Sku, Subscription, Group)  # children first
+_CLEAR = [delete(model).where(model.tenant_id == _TENANT) for model in _INVENTORY]
+_ADD = {model: insert(model) for model in (*_INVENTORY, SkuSnapshot)}
+_COMPLETE = update(SyncRun).where(SyncRun.id == _RUN).values(status=SyncStatus.COMPLETED)
+_POINTERS = select(Tenant.dataset_id, Tenant.delta_link).where(Tenant.id == _TENANT)
+_POINTERS_LOCKED = _POINTERS.with_for_update()
+_RUN_STATUS = select(SyncRun.status).where(SyncRun.id == _RUN)
 
 
 class OnPublish(Protocol):
@@ -132,8 +144,8 @@ class SyncWork:
     def publish(self, connection: Connection, inventory: Inventory, now: datetime) -> None:
         """Replace SKUs, plans, subscriptions and groups; snapshot the SKUs' units."""
         tenant = self.tenant_id
-        for model in (SkuServicePlan, GroupLicense, Sku, Subscription, Group):
-            connection.execute(delete(model).where(model.tenant_id == tenant))
+        for clear in _CLEAR:
+            connection.execute(clear, {"tenant": tenant})
         for model, rows in (
             (Sku, inventory.skus),
             (SkuServicePlan, inventory.plans),
@@ -142,7 +154,7 @@ class SyncWork:
             (GroupLicense, inventory.group_licenses),
         ):
             if rows:
-                connection.execute(insert(model), rows)
+                connection.execute(_ADD[model], rows)
         snapshot = [
             {"run_id": self.run_id, "tenant_id": tenant, "sku_id": sku["sku_id"]}
             | {"captured_at": now}
@@ -150,7 +162,7 @@ class SyncWork:
             for sku in inventory.skus
         ]
         if snapshot:
-            connection.execute(insert(SkuSnapshot), snapshot)
+            connection.execute(_ADD[SkuSnapshot], snapshot)
 
     def published(self, connection: Connection, changed: ChangedUsers | None = None) -> None:
         """The dataset is in place (uncommitted): let the caller's callback build on it."""
@@ -167,31 +179,29 @@ class SyncWork:
         """Mark the run COMPLETED with its counters (inside the committing transaction)."""
         stats = self.client.stats
         connection.execute(
-            update(SyncRun)
-            .where(SyncRun.id == self.run_id)
-            .values(
-                status=SyncStatus.COMPLETED,
-                finished_at=now,
-                users_read=self.users_read,
-                pages_read=self.pages_read,
-                heartbeat_at=now,
-                request_ids=self.request_ids[-KEEP_REQUEST_IDS:],
-                duration_ms=int((time.monotonic() - self.started) * 1000),
-                requests=stats.requests,
-                retries=stats.retries,
-                throttled=stats.throttled,
-            )
+            _COMPLETE,
+            {
+                "run": self.run_id,
+                "finished_at": now,
+                "users_read": self.users_read,
+                "pages_read": self.pages_read,
+                "heartbeat_at": now,
+                "request_ids": self.request_ids[-KEEP_REQUEST_IDS:],
+                "duration_ms": int((time.monotonic() - self.started) * 1000),
+                "requests": stats.requests,
+                "retries": stats.retries,
+                "throttled": stats.throttled,
+            },
         )
 
     def lock_tenant(self, connection: Connection) -> tuple[int | None, str | None]:
         """(current dataset, stored deltaLink), row-locked; refuses a run no longer RUNNING."""
-        statement = select(Tenant.dataset_id, Tenant.delta_link).where(Tenant.id == self.tenant_id)
-        if connection.dialect.name == "postgresql":
-            statement = statement.with_for_update()
-        row = connection.execute(statement).one_or_none()
+        locked = connection.dialect.name == "postgresql"
+        statement = _POINTERS_LOCKED if locked else _POINTERS
+        row = connection.execute(statement, {"tenant": self.tenant_id}).one_or_none()
         if row is None:
             raise LookupError(f"tenant {self.tenant_id} was deleted during the sync")
-        status = connection.scalar(select(SyncRun.status).where(SyncRun.id == self.run_id))
+        status = connection.scalar(_RUN_STATUS, {"run": self.run_id})
         if status != SyncStatus.RUNNING:
             raise RuntimeError(f"run {self.run_id} is {status}, no longer RUNNING")
         return row[0], row[1]
