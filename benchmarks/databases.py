@@ -12,6 +12,9 @@ from pathlib import Path
 
 import psycopg
 from psycopg import sql
+from sqlalchemy import Engine
+
+from licensewatch.storage.database import make_engine
 
 PG_HOST = os.environ.get("LICENSEWATCH_BENCH_PGHOST", "127.0.0.1")
 PG_PORT = int(os.environ.get("LICENSEWATCH_BENCH_PGPORT", "5432"))
@@ -82,3 +85,16 @@ def each_size_and_engine(
                     continue
                 run(kind, users, Path(folder))
     return 0
+
+
+@contextmanager
+def bench_engine(kind: str, folder: Path) -> Iterator[Engine]:
+    """An engine on a new database of this kind ("sqlite" in `folder`, or "postgresql"), dropped
+    with its data afterwards."""
+    database = postgres_database() if kind == "postgresql" else sqlite_database(folder)
+    with database as url:
+        engine = make_engine(url)
+        try:
+            yield engine
+        finally:
+            engine.dispose()

@@ -18,12 +18,12 @@ from pathlib import Path
 
 from sqlalchemy import Engine, delete, select, text, update
 
-from benchmarks.databases import each_size_and_engine, postgres_database, sqlite_database
+from benchmarks.databases import bench_engine, each_size_and_engine
 from benchmarks.findings import build
 from licensewatch.domain.changed_users import ChangedUsers
 from licensewatch.intelligence.prices import set_price
 from licensewatch.intelligence.read_models.build import publish_read_models
-from licensewatch.storage.database import make_engine, write_transaction
+from licensewatch.storage.database import write_transaction
 from licensewatch.storage.models import Tenant, User, UserLicense, utcnow
 
 CHANGED = 100
@@ -73,32 +73,27 @@ def _changed_and_published(
 
 
 def run(kind: str, users: int, folder: Path) -> None:
-    database = postgres_database() if kind == "postgresql" else sqlite_database(folder)
-    with database as url:
-        engine = make_engine(url)
-        try:
-            started = time.perf_counter()
-            tenant_pk = build(engine, users)
-            set_price(engine, "SPE_E3", "36.00", "EUR", "monthly")
-            set_price(engine, "SPE_E5", "684.00", "EUR", "annual")  # monthly 57.00
-            with write_transaction(engine) as connection:
-                publish_read_models(connection, tenant_pk)
-            with engine.begin() as connection:
-                connection.execute(text("ANALYZE"))
-            built = time.perf_counter() - started
-            print(f"\n{kind}, {users:,} users (built in {built:.0f} s)\n")
-            print("| database | users | publish of a 100-user delta | median s | max s |")
-            print("|---|---|---|---|---|")
-            rng = random.Random(7)
-            took: dict[str, list[float]] = {"full": [], "incremental": []}
-            for _ in range(ROUNDS):
-                for mode in took:
-                    took[mode].append(_round(engine, tenant_pk, users, rng, mode))
-            for mode, times in took.items():
-                median, worst = statistics.median(times), max(times)
-                print(f"| {kind} | {users:,} | {mode} | {median:.2f} | {worst:.2f} |", flush=True)
-        finally:
-            engine.dispose()
+    with bench_engine(kind, folder) as engine:
+        started = time.perf_counter()
+        tenant_pk = build(engine, users)
+        set_price(engine, "SPE_E3", "36.00", "EUR", "monthly")
+        set_price(engine, "SPE_E5", "684.00", "EUR", "annual")  # monthly 57.00
+        with write_transaction(engine) as connection:
+            publish_read_models(connection, tenant_pk)
+        with engine.begin() as connection:
+            connection.execute(text("ANALYZE"))
+        built = time.perf_counter() - started
+        print(f"\n{kind}, {users:,} users (built in {built:.0f} s)\n")
+        print("| database | users | publish of a 100-user delta | median s | max s |")
+        print("|---|---|---|---|---|")
+        rng = random.Random(7)
+        took: dict[str, list[float]] = {"full": [], "incremental": []}
+        for _ in range(ROUNDS):
+            for mode in took:
+                took[mode].append(_round(engine, tenant_pk, users, rng, mode))
+        for mode, times in took.items():
+            median, worst = statistics.median(times), max(times)
+            print(f"| {kind} | {users:,} | {mode} | {median:.2f} | {worst:.2f} |", flush=True)
 
 
 def main(argv: list[str] | None = None) -> int:

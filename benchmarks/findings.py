@@ -23,7 +23,7 @@ from typing import Any
 
 from sqlalchemy import Engine, func, insert, select, text
 
-from benchmarks.databases import each_size_and_engine, postgres_database, sqlite_database
+from benchmarks.databases import bench_engine, each_size_and_engine
 from licensewatch.emulator.products import builtin_catalog
 from licensewatch.intelligence.findings import FindingRule
 from licensewatch.intelligence.read_models.build import publish_read_models
@@ -32,7 +32,7 @@ from licensewatch.intelligence.read_models.readers import (
     stored_costs,
     stored_findings,
 )
-from licensewatch.storage.database import is_sqlite, make_engine, session_scope, write_transaction
+from licensewatch.storage.database import is_sqlite, session_scope, write_transaction
 from licensewatch.storage.models import (
     Group,
     Sku,
@@ -189,18 +189,13 @@ def reader_cost(engine: Engine, tenant: str) -> Iterator[tuple[str, float, int]]
 
 
 def run(kind: str, users: int, folder: Path) -> None:
-    database = postgres_database() if kind == "postgresql" else sqlite_database(folder)
-    with database as url:
-        engine = make_engine(url)
-        try:
-            started = time.perf_counter()
-            pk = build(engine, users)
-            backend = "sqlite" if is_sqlite(engine) else "postgresql"
-            print(f"\n{backend}, {users:,} users (built in {time.perf_counter() - started:.0f} s)")
-            for what, seconds, count in [*build_cost(engine, pk), *reader_cost(engine, "bench")]:
-                print(f"  {what:<36} {seconds * 1000:>9.1f} ms  ({count:,})", flush=True)
-        finally:
-            engine.dispose()
+    with bench_engine(kind, folder) as engine:
+        started = time.perf_counter()
+        pk = build(engine, users)
+        backend = "sqlite" if is_sqlite(engine) else "postgresql"
+        print(f"\n{backend}, {users:,} users (built in {time.perf_counter() - started:.0f} s)")
+        for what, seconds, count in [*build_cost(engine, pk), *reader_cost(engine, "bench")]:
+            print(f"  {what:<36} {seconds * 1000:>9.1f} ms  ({count:,})", flush=True)
 
 
 def main(argv: list[str] | None = None) -> int:

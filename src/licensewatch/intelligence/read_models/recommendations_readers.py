@@ -13,6 +13,7 @@ from sqlalchemy import ColumnElement, Engine, select
 from sqlalchemy.orm import Session
 
 from licensewatch.intelligence.read_models import recommendations_store as store
+from licensewatch.intelligence.read_models.readers import tenant_names
 from licensewatch.intelligence.read_models.recommendations_build import (
     fingerprint_now,
     refresh_recommendations,
@@ -153,24 +154,12 @@ def _tenants(session: Session, names: Sequence[str]) -> list[Tenant]:
     return [found[name] for name in names]
 
 
-def all_tenant_names(engine: Engine, tenant_name: str | None = None) -> list[str]:
-    """The tenant asked for (LookupError when there is none), or every tenant by name."""
-    with session_scope(engine, write=False) as session:
-        statement = select(Tenant.name).order_by(Tenant.name)
-        if tenant_name is not None:
-            statement = statement.where(Tenant.name == tenant_name)
-        names = list(session.scalars(statement))
-    if tenant_name is not None and not names:
-        raise LookupError(f"no tenant named {tenant_name!r}")
-    return names
-
-
 def stored_recommendations(
     engine: Engine, tenant_name: str | None = None, *, now: datetime | None = None
 ) -> list[Recommendation]:
     """Every stored recommendation of one tenant or of each (by name), in the computed order."""
     found: list[Recommendation] = []
-    for name in all_tenant_names(engine, tenant_name):
+    for name in tenant_names(engine, tenant_name):
         found += read_fresh(engine, [name], lambda s: list(s.stream(s.condition())), now=now)
     return found
 
