@@ -7,10 +7,12 @@ top, less what the SKU's other subscriptions keep providing.
 
 from __future__ import annotations
 
+from collections import defaultdict
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from math import ceil
+from typing import Protocol
 
 DAYS_PER_MONTH = 30
 MAX_BUFFER_PERCENT = 100
@@ -161,3 +163,39 @@ def plan_renewals(
         )
         units[sub.id] = recommended  # renewed at the plan: later renewals count on it
     return plans
+
+
+# Actions whose user gives back a unit of the recommendation's SKU. A duplicate assignment
+# (direct and through a group) holds one unit only (consumedUnits counts users): removing the
+# direct one frees none, so `remove_duplicate` never makes a seat reclaimable.
+FREES_A_SEAT = frozenset({"remove", "downgrade", "remove_addon"})
+
+
+class Reclaim(Protocol):
+    """What the planner reads of a recommendation (intelligence.recommendations)."""
+
+    @property
+    def user_principal_name(self) -> str: ...
+    @property
+    def action(self) -> str: ...
+    @property
+    def sku_id(self) -> str: ...
+    @property
+    def target_sku_id(self) -> str | None: ...
+
+
+def reclaim_counts(recommendations: Iterable[Reclaim]) -> dict[str, tuple[int, int]]:
+    """SKU id → (holders whose seat is freed, holders a downgrade moves onto it), distinct users."""
+    freed: dict[str, set[str]] = defaultdict(set)
+    incoming: dict[str, set[str]] = defaultdict(set)
+    for rec in recommendations:
+        if rec.action not in FREES_A_SEAT:
+            continue
+        user = rec.user_principal_name.lower()
+        freed[rec.sku_id].add(user)
+        if rec.action == "downgrade" and rec.target_sku_id:
+            incoming[rec.target_sku_id].add(user)
+    return {
+        sku: (len(freed.get(sku, ())), len(incoming.get(sku, ())))
+        for sku in freed.keys() | incoming.keys()
+    }

@@ -11,7 +11,7 @@ from collections import defaultdict
 from collections.abc import Iterable
 from datetime import date, datetime
 from decimal import Decimal
-from typing import Any, Protocol
+from typing import Any
 
 from pydantic import BaseModel
 from sqlalchemy import Engine, select
@@ -19,9 +19,11 @@ from sqlalchemy.orm import Session
 
 from licensewatch.domain.renewal_plan import (
     Demand,
+    Reclaim,
     Renewing,
     SeatPlan,
     plan_renewals,
+    reclaim_counts,
 )
 from licensewatch.domain.units import USABLE_STATUSES, lifecycle_event
 from licensewatch.intelligence.catalog import product_names
@@ -29,7 +31,7 @@ from licensewatch.intelligence.money import rounded
 from licensewatch.intelligence.prices import load_prices, unit_price
 from licensewatch.intelligence.read_models.fingerprint import as_of as day_of
 from licensewatch.intelligence.read_models.recommendations_build import refresh_recommendations
-from licensewatch.intelligence.read_models.recommendations_readers import stored_seats
+from licensewatch.intelligence.read_models.recommendations_readers import stored_seat_counts
 from licensewatch.intelligence.recommendations import recommendations_in_session
 from licensewatch.intelligence.recommendations.status import usage_state
 from licensewatch.intelligence.renewal_growth import growth_per_month
@@ -38,10 +40,6 @@ from licensewatch.storage.database import session_scope
 from licensewatch.storage.models import Subscription, Tenant, utcnow
 from licensewatch.storage.queries import balance_rows
 
-# Actions whose user gives back a unit of the recommendation's SKU. A duplicate assignment
-# (direct and through a group) holds one unit only (consumedUnits counts users): removing the
-# direct one frees none, so `remove_duplicate` never makes a seat reclaimable.
-FREES_A_SEAT = frozenset({"remove", "downgrade", "remove_addon"})
 PLAN_COLUMNS = [
     "tenant", "product", "sku_part_number", "sku_id", "subscription_id", "status", "event",
     "renews_at", "days_left", "purchased", "subscription_units", "other_units", "assigned",
@@ -49,19 +47,6 @@ PLAN_COLUMNS = [
     "recommended", "change", "currency", "unit_price_monthly", "renewal_yearly",
     "monthly_saving", "yearly_saving", "usage_as_of",
 ]  # fmt: skip
-
-
-class Reclaim(Protocol):
-    """What the planner reads of a recommendation (intelligence.recommendations)."""
-
-    @property
-    def user_principal_name(self) -> str: ...
-    @property
-    def action(self) -> str: ...
-    @property
-    def sku_id(self) -> str: ...
-    @property
-    def target_sku_id(self) -> str | None: ...
 
 
 class RenewalPlan(BaseModel):
@@ -104,23 +89,6 @@ class RenewalPlan(BaseModel):
         return [data[column] for column in PLAN_COLUMNS]
 
 
-def reclaim_counts(recommendations: Iterable[Reclaim]) -> dict[str, tuple[int, int]]:
-    """SKU id → (holders whose seat is freed, holders a downgrade moves onto it), distinct users."""
-    freed: dict[str, set[str]] = defaultdict(set)
-    incoming: dict[str, set[str]] = defaultdict(set)
-    for rec in recommendations:
-        if rec.action not in FREES_A_SEAT:
-            continue
-        user = rec.user_principal_name.lower()
-        freed[rec.sku_id].add(user)
-        if rec.action == "downgrade" and rec.target_sku_id:
-            incoming[rec.target_sku_id].add(user)
-    return {
-        sku: (len(freed.get(sku, ())), len(incoming.get(sku, ())))
-        for sku in freed.keys() | incoming.keys()
-    }
-
-
 def _renewing(session: Session, tenant_pk: int) -> dict[str, list[tuple[Subscription, str]]]:
     """SKU id → its paid Enabled/Warning subscriptions with a date and units (domain/units.py)."""
     found: dict[str, list[tuple[Subscription, str]]] = defaultdict(list)
@@ -155,16 +123,17 @@ def tenant_plans(
     if not renewing:
         return []  # nothing renews: no need to read the recommendations
     now = now or utcnow()
-    if reclaims is None:
-        reclaims = stored_seats(session, tenant, now)
-    if reclaims is None:
-        reclaims = recommendations_in_session(session, tenant, now=day_of(now))
+    counts = None if reclaims is not None else stored_seat_counts(session, tenant, now)
+    if counts is None:
+        if reclaims is None:
+            reclaims = recommendations_in_session(session, tenant, now=day_of(now))
+        counts = reclaim_counts(reclaims)
     usage = usage_state(session, tenant)
     as_of = usage.as_of if usage.per_user else None  # concealed or missing: no usage used
     percent = int(read_settings(session)["renewal_buffer_percent"])
     percent = percent if buffer_percent is None else buffer_percent
     names, prices = product_names(session), load_prices(session)
-    counts, growth = reclaim_counts(reclaims), growth_per_month(session, tenant, now)
+    growth = growth_per_month(session, tenant, now)
     plans: list[RenewalPlan] = []
     for row in balance_rows(session, tenant.name, now=now):
         subs = renewing.get(row.sku_id)

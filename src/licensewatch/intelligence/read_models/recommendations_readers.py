@@ -164,8 +164,10 @@ def stored_recommendations(
     return found
 
 
-def stored_seats(session: Session, tenant: Tenant, now: datetime | None = None) -> list[Any] | None:
-    """(user, action, SKU, target) of the tenant's stored recommendations; None when stale."""
-    if fresh_in(session, [tenant], now or utcnow()) is None:
-        return None
-    return list(store.seat_rows(session, tenant.id))
+def stored_seat_counts(
+    session: Session, tenant: Tenant, now: datetime | None = None
+) -> dict[str, tuple[int, int]] | None:
+    """SKU id → (seats freed, seats a downgrade brings), stored with the recommendations; None
+    when they are stale."""
+    snapshot = fresh_in(session, [tenant], now or utcnow())
+    return None if snapshot is None else store.seat_counts(snapshot.stored[tenant.id])

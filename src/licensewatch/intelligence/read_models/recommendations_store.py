@@ -13,6 +13,7 @@ from typing import Any
 from sqlalchemy import ColumnElement, Table, and_, delete, false, func, insert, or_, select
 from sqlalchemy.orm import Session
 
+from licensewatch.domain.renewal_plan import reclaim_counts
 from licensewatch.intelligence.recommendations.model import Recommendation
 from licensewatch.storage.models.read_models import RecommendationRow, RecommendationSummary
 from licensewatch.storage.writers import bulk_insert
@@ -103,6 +104,7 @@ def write_recommendations(
             count=len(recs),
             users=len({r.user_principal_name.lower() for r in recs}),
             totals=json.dumps(_groups(recs), separators=(",", ":"), ensure_ascii=False),
+            seats=json.dumps(reclaim_counts(recs), separators=(",", ":")),
         )
     )
     rows = (
@@ -241,9 +243,6 @@ def stream(session: Session, condition: ColumnElement[bool], *, single: bool) ->
         key = key_of(rows[-1])
 
 
-def seat_rows(session: Session, tenant_pk: int) -> Iterator[Any]:
-    """(user, action, SKU, target) of every recommendation: what the renewal plan counts."""
-    statement = select(
-        ROWS.c.user_principal_name, ROWS.c.action, ROWS.c.sku_id, ROWS.c.target_sku_id
-    ).where(ROWS.c.tenant_id == tenant_pk)
-    return iter(session.execute(statement))
+def seat_counts(summary: RecommendationSummary) -> dict[str, tuple[int, int]]:
+    """SKU id → (seats the recommendations free, seats downgrades bring), as stored at build."""
+    return {sku: (freed, incoming) for sku, (freed, incoming) in json.loads(summary.seats).items()}

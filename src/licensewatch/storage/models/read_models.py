@@ -112,6 +112,9 @@ class RecommendationSummary(Base):
     count: Mapped[int] = mapped_column(Integer)
     users: Mapped[int] = mapped_column(Integer)  # distinct users with a recommendation
     totals: Mapped[str] = mapped_column(Text)
+    # JSON: SKU id → [distinct users a recommendation frees a seat of, users a downgrade moves
+    # onto it] (domain/renewal_plan.reclaim_counts): what the renewal plan reads.
+    seats: Mapped[str] = mapped_column(Text)
 
 
 class RecommendationRow(Base):

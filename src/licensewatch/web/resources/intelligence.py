@@ -14,6 +14,8 @@ from licensewatch.intelligence.alerts.rules import list_rules
 from licensewatch.intelligence.catalog import seen_products, unknown_products
 from licensewatch.intelligence.costs import TenantCosts
 from licensewatch.intelligence.findings import FindingRule
+from licensewatch.intelligence.findings.base import Finding
+from licensewatch.intelligence.findings.ranking import by_money, total_at_stake
 from licensewatch.intelligence.prices import load_prices
 from licensewatch.intelligence.read_models.findings_store import StaleCursor
 from licensewatch.intelligence.read_models.readers import PAGE_SIZE, stored_costs, stored_findings
@@ -58,8 +60,9 @@ class FindingParams(BaseModel):
     limit: int = PAGE_SIZE
 
 
-def load_findings(ask: Ask[FindingParams]) -> list[Any]:
+def load_findings(ask: Ask[FindingParams]) -> list[Finding]:
     p, engine = ask.params, engine_of(ask.request)
+    chosen_tenant(ask.request, p.tenant or "")  # the page's 404 for a hidden tenant
     if not 0 <= p.limit <= MAX_LIMIT:
         raise HTTPException(422, f"limit must be between 0 and {MAX_LIMIT}")
     if p.cursor and (p.rule is None or p.tenant is None):
@@ -72,6 +75,21 @@ def load_findings(ask: Ask[FindingParams]) -> list[Any]:
         raise HTTPException(409, str(error)) from None
     except ValueError as error:
         raise HTTPException(422, str(error)) from None
+
+
+def findings_page(ask: Ask[FindingParams], findings: list[Finding]) -> dict[str, Any]:
+    """The rules most money first; `rule` narrows to one, `cursor` is a later page of it."""
+    ranked = by_money(findings)
+    return {
+        "findings": ranked,
+        "total": total_at_stake(ranked),
+        "price_note": price_note_of(ask.request),
+        "tenants": visible_tenants(ask.request),
+        "selected": ask.params.tenant or "",
+        "rule": ask.params.rule,
+        "paged": bool(ask.params.cursor),
+        "page_size": ask.params.limit,
+    }
 
 
 def load_costs(ask: Ask[TenantParams]) -> list[TenantCosts]:
@@ -142,15 +160,16 @@ def dicts(ask: Ask[Any], items: list[Any]) -> list[Any]:
     return [item.to_dict() for item in items]
 
 
-# API only: the findings page keeps its own checks (a rule's page needs a tenant; an unknown
-# rule is a missing page) until the page and the API agree on them.
 FINDINGS = Resource(
     name="get_findings",
     response_model=list[Any],
     api_path="/findings",
+    page_path="/findings",
     params=FindingParams,
     load=load_findings,
     dump=dicts,
+    template="findings.html",
+    page=findings_page,
     tag="intelligence",
     doc="Every rule per tenant: count, money, fix, and the first `limit` affected users (by UPN) "
     "or products (0: none, at most 5000). `next_cursor` pages one rule: pass it back as "

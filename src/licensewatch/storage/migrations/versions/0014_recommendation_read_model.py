@@ -28,6 +28,7 @@ def upgrade() -> None:
         sa.Column("count", sa.Integer(), nullable=False),
         sa.Column("users", sa.Integer(), nullable=False),
         sa.Column("totals", sa.Text(), nullable=False),
+        sa.Column("seats", sa.Text(), nullable=False),
         _tenant("recommendation_summaries"),
         sa.PrimaryKeyConstraint("tenant_id", name=op.f("pk_recommendation_summaries")),
     )
