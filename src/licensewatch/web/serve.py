@@ -9,6 +9,8 @@ from fastapi import FastAPI
 from licensewatch.settings import load_settings
 from licensewatch.storage.database import make_engine
 
+WORKER_HEALTHCHECK_SECONDS = 60
+
 
 def default_workers() -> int:
     """The CPU count (what `serve --workers` defaults to)."""
@@ -61,6 +63,10 @@ def run(host: str, port: int, *, workers: int, with_daemon: bool) -> None:
             port=port,
             log_level="warning",
             proxy_headers=False,
+            # A worker imports the app and opens its pool before it answers uvicorn's health
+            # check; on a busy host that took more than uvicorn's 5 s, and SIGHUP then kept the
+            # old worker ("not ready in time") or a hung-looking one was killed mid-request.
+            timeout_worker_healthcheck=WORKER_HEALTHCHECK_SECONDS,
         )
     finally:
         if daemon is not None:
