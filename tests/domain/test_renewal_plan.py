@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 
 import pytest
@@ -15,6 +16,7 @@ from licensewatch.domain.renewal_plan import (
     buffer_seats,
     growth_seats,
     plan_renewals,
+    reclaim_counts,
     trend_from_sums,
     trend_per_month,
 )
@@ -165,3 +167,27 @@ def test_growth_is_never_negative_and_capped_at_a_year(per_month: float, days: f
 def test_a_flat_series_has_no_trend(points: list[tuple[float, int]]) -> None:
     flat = [(day(offset), 42) for offset, _ in points]
     assert trend_per_month(flat) == pytest.approx(0.0, abs=1e-6)
+
+
+@dataclass(frozen=True)
+class Rec:
+    user_principal_name: str
+    action: str
+    sku_id: str
+    target_sku_id: str | None = None
+
+
+def test_reclaimable_counts_units_as_microsoft_consumes_them() -> None:
+    """consumedUnits is "the number of licenses that have been assigned" per user
+    (https://learn.microsoft.com/graph/api/resources/subscribedsku), and a product a user holds
+    directly and through a group uses one license
+    (https://learn.microsoft.com/entra/identity/users/licensing-group-advanced): removing the
+    direct duplicate frees no unit, and one user with two recommendations frees one."""
+    recs = [
+        Rec("Ann@contoso.com", "remove", "E3"),
+        Rec("ann@contoso.com", "remove_addon", "E3"),  # the same user, another case
+        Rec("bob@contoso.com", "remove_duplicate", "E3"),  # direct + group: one unit
+        Rec("cy@contoso.com", "downgrade", "E5", "E3"),
+        Rec("di@contoso.com", "downgrade", "E5", "E3"),
+    ]
+    assert reclaim_counts(recs) == {"E3": (1, 2), "E5": (2, 0)}
