@@ -16,7 +16,7 @@ from licensewatch.security.files import secure_sqlite_files
 from licensewatch.storage.sqlite_reader import SQLITE_BUSY_TIMEOUT_MS
 
 if TYPE_CHECKING:
-    # The ORM only where a session is asked for: the CLI's reads use Core (issue 12).
+    # The ORM only where a session is asked for: the CLI's quick reads run plain SQL (issue 12).
     from sqlalchemy.orm import Session
 
 # Page cache per connection (allocated on demand). A full sync's publish inserts a whole dataset
