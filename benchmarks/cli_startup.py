@@ -21,12 +21,16 @@ from dataclasses import dataclass
 from pathlib import Path
 
 BASELINE = ("-c", "import typer")
-# What any quick read cannot go below while it runs a Typer command over SQLAlchemy: Typer's
-# parameter coercion (typer._adapters imports pydantic) and SQLAlchemy Core with its SQLite dialect.
+# What a quick read cannot go below while it runs a Typer command over SQLAlchemy: Typer's
+# parameter coercion (typer._adapters imports pydantic) and SQLAlchemy Core with its SQLite dialect
+# (PostgreSQL's reads still pay it) ...
 FLOOR = ("-c", "import typer, typer._adapters, sqlalchemy, sqlalchemy.dialects.sqlite")
+# ... and on SQLite, where they read through the standard library's sqlite3 (cli/database.py).
+FLOOR_SQLITE3 = ("-c", "import typer, typer._adapters, sqlite3")
 COMMANDS: dict[str, tuple[str, ...]] = {
     "import typer": BASELINE,
     "floor: typer command + SQLAlchemy Core": FLOOR,
+    "floor: typer command + sqlite3": FLOOR_SQLITE3,
     "--help": ("-m", "licensewatch", "--help"),
     "balance": ("-m", "licensewatch", "balance"),
     "status": ("-m", "licensewatch", "status"),

@@ -113,17 +113,16 @@ def balance(
     wide: WideOpt = False,
 ) -> None:
     """Licence balance per SKU: purchased (grace beside), trial, lapsed, assigned, available."""
-    # SQLAlchemy Core only: the ORM models cost more to import than the query (issue 12).
-    from licensewatch.cli.database import database
+    # Plain SQL: on SQLite, no SQLAlchemy to import (issue 12; cli/database.py).
+    from licensewatch.cli.database import read_snapshot
     from licensewatch.intelligence.names import with_names
     from licensewatch.services.tenant_lookup import known_tenant_name
     from licensewatch.storage.balance_reads import balance_rows
-    from licensewatch.storage.database import read_transaction
 
-    with expected_errors(), database() as engine, read_transaction(engine) as connection:
+    with expected_errors(), read_snapshot() as bind:
         if tenant is not None:
-            tenant = known_tenant_name(connection, tenant)
-        rows = with_names(connection, balance_rows(connection, tenant_name=tenant))
+            tenant = known_tenant_name(bind, tenant)
+        rows = with_names(bind, balance_rows(bind, tenant_name=tenant))
     if output == OutputFormat.JSON:
         print_json([row.to_dict() for row in rows])
     elif output == OutputFormat.CSV:

@@ -15,7 +15,6 @@ from enum import StrEnum
 from typing import TYPE_CHECKING, Any, NoReturn
 
 import typer
-from sqlalchemy.exc import OperationalError
 
 from licensewatch.basic_settings import BasicSettings
 from licensewatch.logging_setup import configure_logging
@@ -108,6 +107,8 @@ _USAGE_ERRORS = (
     ("licensewatch.security.crypto", "SecretKeyError"),
 )
 _FAILED_ERRORS = (("licensewatch.security.crypto", "DecryptionError"),)
+# SQLAlchemy's wraps sqlite3's; a quick read on SQLite raises sqlite3's own (cli/database.py).
+_UNREACHABLE = (("sqlalchemy.exc", "OperationalError"), ("sqlite3", "OperationalError"))
 
 
 def _loaded(names: Sequence[tuple[str, str]]) -> tuple[type[BaseException], ...]:
@@ -128,9 +129,10 @@ def expected_errors() -> Iterator[None]:
         fail(message_of(error), ExitCode.USAGE)
     except _loaded(_FAILED_ERRORS) as error:
         fail(str(error), ExitCode.FAILED)
-    except OperationalError as error:
+    except _loaded(_UNREACHABLE) as error:
+        reason = getattr(error, "orig", error)
         fail(
-            f"database unreachable: {str(error.orig).strip().splitlines()[0]}",
+            f"database unreachable: {str(reason).strip().splitlines()[0]}",
             ExitCode.FAILED,
             fix="check LICENSEWATCH_DATABASE_URL and that the database server is running",
         )

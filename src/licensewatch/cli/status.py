@@ -76,13 +76,13 @@ def status(
     wide: WideOpt = False,
 ) -> None:
     """Per tenant: last success, last error and cause, next run, users, failures, lease."""
-    from licensewatch.cli.database import database
+    from licensewatch.cli.database import read_snapshot
     from licensewatch.observability.fleet import tenant_status
-    from licensewatch.storage.coltypes import utcnow
+    from licensewatch.storage.clock import utcnow
 
-    with expected_errors(), database() as engine:
+    with expected_errors(), read_snapshot() as bind:
         now = utcnow()
-        rows = tenant_status(engine, now)
+        rows = tenant_status(bind, now)
     if output == OutputFormat.JSON:
         print_json([row.to_dict() for row in rows])
     elif output == OutputFormat.CSV:

@@ -158,11 +158,11 @@ def _list_line(view: TenantView) -> Line:
 @tenant_app.command("list")
 def list_(output: FormatOpt = OutputFormat.TABLE, wide: WideOpt = False) -> None:
     """List the tenants (no secrets, ever)."""
-    from licensewatch.cli.database import database
+    from licensewatch.cli.database import read_snapshot
     from licensewatch.services.tenant_list import list_tenants
 
-    with expected_errors(), database() as engine:
-        views = list_tenants(engine)
+    with expected_errors(), read_snapshot() as bind:
+        views = list_tenants(bind)
     if output == OutputFormat.JSON:
         print_json([view.to_dict() for view in views])
         return

@@ -1,24 +1,18 @@
-"""Friendly product names as read (SQLAlchemy Core): overrides, Microsoft's CSV, built-in names."""
+"""Friendly product names as read (plain SQL): overrides, Microsoft's CSV, built-in names."""
 
 from __future__ import annotations
 
 import dataclasses
 from collections.abc import Iterable
 from dataclasses import dataclass
-from typing import TYPE_CHECKING
-
-from sqlalchemy import Connection, Select, select
 
 from licensewatch.domain.balance import BalanceRow
 from licensewatch.intelligence.builtin_names import builtin_name
-from licensewatch.storage.core_tables import (
-    catalog_products,
-    catalog_service_plans,
-    product_name_overrides,
-)
+from licensewatch.storage.plain_sql import Bind, rows
 
-if TYPE_CHECKING:
-    from sqlalchemy.orm import Session
+OVERRIDES_SQL = "SELECT sku_id, name FROM product_name_overrides"
+IMPORTED_SQL = "SELECT sku_id, name FROM catalog_products"
+PLANS_SQL = "SELECT plan_id, friendly_name FROM catalog_service_plans"
 
 
 @dataclass(frozen=True)
@@ -43,25 +37,21 @@ class ProductNames:
         return self.plans.get(plan_id.lower()) or plan_name or plan_id
 
 
-def _pairs(bind: Connection | Session, statement: Select[str, str]) -> dict[str, str]:
-    return {key: value for key, value in bind.execute(statement)}
+def _pairs(bind: Bind, sql: str) -> dict[str, str]:
+    return {key: value for key, value in rows(bind, sql)}
 
 
-def product_names(bind: Connection | Session) -> ProductNames:
+def product_names(bind: Bind) -> ProductNames:
     """Load the name sources (a few hundred rows) for many lookups."""
-    overrides = product_name_overrides.c
-    plans = catalog_service_plans.c
     return ProductNames(
-        _pairs(bind, select(overrides.sku_id, overrides.name)),
-        _pairs(bind, select(catalog_products.c.sku_id, catalog_products.c.name)),
-        _pairs(bind, select(plans.plan_id, plans.friendly_name)),
+        _pairs(bind, OVERRIDES_SQL), _pairs(bind, IMPORTED_SQL), _pairs(bind, PLANS_SQL)
     )
 
 
-def with_names(bind: Connection | Session, rows: Iterable[BalanceRow]) -> list[BalanceRow]:
+def with_names(bind: Bind, balance: Iterable[BalanceRow]) -> list[BalanceRow]:
     """Balance rows with `catalog_name` filled in, so `row.name` is the friendly name."""
     names = product_names(bind)
     return [
         dataclasses.replace(row, catalog_name=names.catalog_name(row.sku_id, row.sku_part_number))
-        for row in rows
+        for row in balance
     ]

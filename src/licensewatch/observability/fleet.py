@@ -1,4 +1,4 @@
-"""Fleet status per tenant (for `licensewatch status`): SQLAlchemy Core, no ORM models."""
+"""Fleet status per tenant (for `licensewatch status`): plain SQL, on sqlite3 or SQLAlchemy."""
 
 from __future__ import annotations
 
@@ -6,12 +6,24 @@ from dataclasses import asdict, dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Engine, func, select
+from licensewatch.storage.kinds import SyncStatus
+from licensewatch.storage.plain_sql import Bind, rows, utc
 
-from licensewatch.storage.core_tables import SyncStatus, sync_runs, tenant_schedules
-from licensewatch.storage.core_tables import tenants as tenant_table
-from licensewatch.storage.core_tables import users as users_table
-from licensewatch.storage.database import read_transaction
+TENANTS_SQL = (
+    "SELECT t.id, t.name, t.delta_link_at, s.next_sync_at, s.consecutive_failures,"
+    " s.last_success_at, s.lease_owner, s.lease_expires_at"
+    " FROM tenants AS t LEFT OUTER JOIN tenant_schedules AS s ON s.tenant_id = t.id"
+    " ORDER BY t.name"
+)
+USERS_SQL = (
+    "SELECT t.id, count(u.id) FROM tenants AS t"
+    " JOIN users AS u ON u.tenant_id = t.id AND u.dataset_id = t.dataset_id GROUP BY t.id"
+)
+LATEST_RUN_SQL = (  # each tenant's latest run in a status
+    "SELECT r.tenant_id, r.finished_at, r.duration_ms, r.error_kind, r.error_message"
+    " FROM sync_runs AS r JOIN (SELECT tenant_id, max(id) AS run_id FROM sync_runs"
+    " WHERE status = :status GROUP BY tenant_id) AS newest ON newest.run_id = r.id"
+)
 
 
 @dataclass(frozen=True, slots=True)
@@ -40,78 +52,53 @@ class TenantStatus:
         }
 
 
-def tenant_status(engine: Engine, now: datetime) -> list[TenantStatus]:
-    """One row per tenant, ordered by name; a few grouped queries whatever the tenant count."""
-    s, t, u = tenant_schedules.c, tenant_table.c, users_table.c
-    with read_transaction(engine) as db:
-        tenants = db.execute(
-            select(
-                t.id,
-                t.name,
-                t.delta_link_at,
-                t.dataset_id,
-                s.next_sync_at,
-                s.consecutive_failures,
-                s.last_success_at,
-                s.lease_owner,
-                s.lease_expires_at,
-            )
-            .select_from(tenant_table.outerjoin(tenant_schedules, s.tenant_id == t.id))
-            .order_by(t.name)
-        ).all()
-        users: dict[int, int] = dict(
-            db.execute(
-                select(t.id, func.count(u.id))
-                .select_from(
-                    tenant_table.join(
-                        users_table, (u.tenant_id == t.id) & (u.dataset_id == t.dataset_id)
-                    )
-                )
-                .group_by(t.id)
-            ).all()
-        )
-        failed = _latest(db, SyncStatus.FAILED)
-        completed = _latest(db, SyncStatus.COMPLETED)
-    rows = []
-    for row in tenants:
-        error = failed.get(row.id)
-        success = completed.get(row.id)
-        failures = row.consecutive_failures or 0
-        rows.append(
+def tenant_status(bind: Bind, now: datetime) -> list[TenantStatus]:
+    """One row per tenant, ordered by name; a few grouped queries whatever the tenant count.
+
+    `bind` holds one read transaction (`read_transaction`, or the CLI's sqlite3 snapshot).
+    """
+    tenants = rows(bind, TENANTS_SQL)
+    users: dict[int, int] = {tenant_id: int(count) for tenant_id, count in rows(bind, USERS_SQL)}
+    failed = _latest(bind, SyncStatus.FAILED)
+    completed = _latest(bind, SyncStatus.COMPLETED)
+    found = []
+    for tenant_id, name, delta_at, next_at, failures, success_at, owner, expires in tenants:
+        error = failed.get(tenant_id)
+        success = completed.get(tenant_id)
+        failures = failures or 0
+        delta_link_at = utc(delta_at)
+        found.append(
             TenantStatus(
-                id=row.id,
-                name=row.name,
-                last_success_at=row.last_success_at or (success.finished_at if success else None),
+                id=tenant_id,
+                name=name,
+                last_success_at=utc(success_at) or (success.finished_at if success else None),
                 last_error_at=error.finished_at if error else None,
                 last_error=f"{error.error_kind}: {error.error_message}" if error else None,
                 failing=failures > 0,
                 consecutive_failures=failures,
-                next_sync_at=row.next_sync_at,
-                delta_link_at=row.delta_link_at,
-                delta_age_seconds=(now - row.delta_link_at).total_seconds()
-                if row.delta_link_at
-                else None,
-                users=int(users.get(row.id, 0)),
+                next_sync_at=utc(next_at),
+                delta_link_at=delta_link_at,
+                delta_age_seconds=(now - delta_link_at).total_seconds() if delta_link_at else None,
+                users=users.get(tenant_id, 0),
                 last_duration_seconds=success.duration_ms / 1000
                 if success and success.duration_ms is not None
                 else None,
-                lease_owner=row.lease_owner,
-                lease_expires_at=row.lease_expires_at,
+                lease_owner=owner,
+                lease_expires_at=utc(expires),
             )
         )
-    return rows
+    return found
 
 
-def _latest(db: Any, status: SyncStatus) -> dict[int, Any]:
+@dataclass(frozen=True, slots=True)
+class _Run:
+    finished_at: datetime | None
+    duration_ms: int | None
+    error_kind: str | None
+    error_message: str | None
+
+
+def _latest(bind: Bind, status: SyncStatus) -> dict[int, _Run]:
     """Each tenant's latest run in a status."""
-    r = sync_runs.c
-    newest = (
-        select(r.tenant_id, func.max(r.id).label("run_id"))
-        .where(r.status == status)
-        .group_by(r.tenant_id)
-        .subquery()
-    )
-    statement = select(
-        r.tenant_id, r.finished_at, r.duration_ms, r.error_kind, r.error_message
-    ).join(newest, newest.c.run_id == r.id)
-    return {row.tenant_id: row for row in db.execute(statement)}
+    found = rows(bind, LATEST_RUN_SQL, {"status": status.value})
+    return {tenant_id: _Run(utc(at), ms, kind, text) for tenant_id, at, ms, kind, text in found}

@@ -4,9 +4,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-from sqlalchemy import Connection, select
-
-from licensewatch.storage.core_tables import tenants
+from licensewatch.storage.plain_sql import Bind, rows
 
 if TYPE_CHECKING:
     from sqlalchemy.orm import Session
@@ -21,6 +19,8 @@ class TenantNotFound(LookupError):
 
 def tenant_by_name(session: Session, name: str) -> Tenant:
     """The tenant of that name (as typed, surrounding blanks ignored), or TenantNotFound."""
+    from sqlalchemy import select
+
     from licensewatch.storage.models.tenants import Tenant
 
     tenant = session.scalar(select(Tenant).where(Tenant.name == name.strip()))
@@ -29,9 +29,9 @@ def tenant_by_name(session: Session, name: str) -> Tenant:
     return tenant
 
 
-def known_tenant_name(connection: Connection, name: str) -> str:
-    """The stored name of the tenant `tenant_by_name` finds (SQLAlchemy Core), or TenantNotFound."""
-    found = connection.scalar(select(tenants.c.name).where(tenants.c.name == name.strip()))
-    if found is None:
+def known_tenant_name(bind: Bind, name: str) -> str:
+    """The stored name of the tenant `tenant_by_name` finds (plain SQL), or TenantNotFound."""
+    found = rows(bind, "SELECT name FROM tenants WHERE name = :name", {"name": name.strip()})
+    if not found:
         raise TenantNotFound(name)
-    return str(found)
+    return str(found[0][0])

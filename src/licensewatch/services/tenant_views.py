@@ -9,7 +9,7 @@ from typing import TYPE_CHECKING, Any, TypeAlias
 
 from licensewatch.domain.identifiers import check_secret_value
 from licensewatch.graph.clouds import Cloud
-from licensewatch.storage.core_tables import CredentialKind
+from licensewatch.storage.kinds import CredentialKind
 
 if TYPE_CHECKING:
     # Type-only: loading certificates imports `cryptography`, which `tenant list` never needs.

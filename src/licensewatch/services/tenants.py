@@ -38,7 +38,7 @@ from licensewatch.services.tenant_views import SecretInput as SecretInput
 from licensewatch.services.tenant_views import TenantSettings as TenantSettings
 from licensewatch.services.tenant_views import TenantView as TenantView
 from licensewatch.services.tenant_views import tenant_view as _view
-from licensewatch.storage.database import session_scope
+from licensewatch.storage.database import read_transaction, session_scope
 from licensewatch.storage.encrypted import keyring_for
 from licensewatch.storage.models.tenants import Credential as CredentialRow
 from licensewatch.storage.models.tenants import CredentialKind, Tenant
@@ -92,7 +92,8 @@ class TenantService:
         return tenant_by_name(session, name)
 
     def list(self) -> list[TenantView]:
-        return list_tenants(self.engine)
+        with read_transaction(self.engine) as connection:
+            return list_tenants(connection)
 
     def show(self, name: str) -> TenantView:
         with session_scope(self.engine, write=False) as session:

@@ -1,76 +1,65 @@
-"""The licence balance's queries in SQLAlchemy Core: the CLI, the web app and reports share them."""
+"""The licence balance's queries in plain SQL: the CLI (sqlite3 or SQLAlchemy), web and reports."""
 
 from __future__ import annotations
 
-from collections.abc import Sequence
 from datetime import datetime
-from typing import TYPE_CHECKING
-
-from sqlalchemy import Connection, func, select
 
 from licensewatch.domain.balance import BalanceRow, build_row
 from licensewatch.domain.units import SubscriptionTotal
-from licensewatch.storage.coltypes import utcnow
-from licensewatch.storage.core_tables import skus, subscriptions, tenants
+from licensewatch.storage.clock import utcnow
+from licensewatch.storage.plain_sql import Bind, flag, rows, utc
 
-if TYPE_CHECKING:
-    from sqlalchemy.orm import Session
+_BY_NAME = " WHERE t.name = :tenant"  # appended when one tenant is asked for
+SKUS_SQL = (
+    "SELECT t.name, k.tenant_id, k.sku_id, k.sku_part_number, k.applies_to,"
+    " k.capability_status, k.enabled, k.warning, k.suspended, k.locked_out, k.consumed,"
+    " k.direct_assigned, k.group_assigned, k.assignment_errors"
+    " FROM skus AS k JOIN tenants AS t ON t.id = k.tenant_id{where}"
+    " ORDER BY t.name, k.sku_part_number, k.sku_id"
+)
+# build_row's arguments in the order SKUS_SQL selects them (tenant_id: the subscriptions' key).
+_SKU_FIELDS = (
+    "tenant", "tenant_id", "sku_id", "sku_part_number", "applies_to", "capability_status",
+    "enabled", "warning", "suspended", "locked_out", "consumed", "assigned_directly",
+    "assigned_via_groups", "assignment_errors",
+)  # fmt: skip
+SUBSCRIPTIONS_SQL = (
+    "SELECT s.tenant_id, s.sku_id, s.status, s.is_trial, sum(s.total_licenses),"
+    " min(s.next_lifecycle_at)"
+    " FROM subscriptions AS s JOIN tenants AS t ON t.id = s.tenant_id{where}"
+    " GROUP BY s.tenant_id, s.sku_id, s.status, s.is_trial"
+)
+
+
+def _sql(template: str, tenant_name: str | None) -> tuple[str, dict[str, str]]:
+    if tenant_name is None:
+        return template.format(where=""), {}
+    return template.format(where=_BY_NAME), {"tenant": tenant_name}
 
 
 def subscription_totals(
-    bind: Connection | Session, tenant_ids: Sequence[int] | None = None
+    bind: Bind, tenant_name: str | None = None
 ) -> dict[tuple[int, str], list[SubscriptionTotal]]:
     """(tenant id, sku id) → the SKU's subscriptions summed by status and trial flag."""
-    s = subscriptions.c
-    statement = select(
-        s.tenant_id,
-        s.sku_id,
-        s.status,
-        s.is_trial,
-        func.sum(s.total_licenses),
-        func.min(s.next_lifecycle_at),
-    ).group_by(s.tenant_id, s.sku_id, s.status, s.is_trial)
-    if tenant_ids is not None:
-        statement = statement.where(s.tenant_id.in_(tenant_ids))
     found: dict[tuple[int, str], list[SubscriptionTotal]] = {}
-    for tenant_id, sku_id, status, trial, units, first in bind.execute(statement):
-        total = SubscriptionTotal(status, bool(trial), int(units or 0), first)
+    for tenant_id, sku_id, status, trial, units, first in rows(
+        bind, *_sql(SUBSCRIPTIONS_SQL, tenant_name)
+    ):
+        total = SubscriptionTotal(status, bool(flag(trial)), int(units or 0), utc(first))
         found.setdefault((tenant_id, sku_id), []).append(total)
     return found
 
 
 def balance_rows(
-    bind: Connection | Session, tenant_name: str | None = None, *, now: datetime | None = None
+    bind: Bind, tenant_name: str | None = None, *, now: datetime | None = None
 ) -> list[BalanceRow]:
     """Each tenant's SKUs with units, assignments, renewals and trials (domain/balance.py)."""
-    k = skus.c
-    statement = (
-        select(tenants.c.name.label("tenant"), skus)
-        .join(tenants, tenants.c.id == k.tenant_id)
-        .order_by(tenants.c.name, k.sku_part_number, k.sku_id)
-    )
-    if tenant_name is not None:
-        statement = statement.where(tenants.c.name == tenant_name)
-    rows = list(bind.execute(statement))
-    totals = subscription_totals(bind, sorted({row.tenant_id for row in rows}))
+    found = rows(bind, *_sql(SKUS_SQL, tenant_name))
+    totals = subscription_totals(bind, tenant_name) if found else {}
     now = now or utcnow()
-    return [
-        build_row(
-            tenant=row.tenant,
-            sku_id=row.sku_id,
-            sku_part_number=row.sku_part_number,
-            applies_to=row.applies_to,
-            capability_status=row.capability_status,
-            enabled=row.enabled,
-            warning=row.warning,
-            suspended=row.suspended,
-            locked_out=row.locked_out,
-            consumed=row.consumed,
-            assigned_directly=row.direct_assigned,
-            assigned_via_groups=row.group_assigned,
-            assignment_errors=row.assignment_errors,
-            subscriptions=totals.get((row.tenant_id, row.sku_id), ()),
-            now=now,
-        )
-        for row in rows
-    ]
+    balance = []
+    for row in found:
+        values = dict(zip(_SKU_FIELDS, row, strict=True))
+        key = (values.pop("tenant_id"), values["sku_id"])
+        balance.append(build_row(**values, subscriptions=totals.get(key, ()), now=now))
+    return balance

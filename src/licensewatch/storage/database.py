@@ -13,12 +13,12 @@ from sqlalchemy.engine import make_url
 
 from licensewatch.quick_settings import load_basic_settings
 from licensewatch.security.files import secure_sqlite_files
+from licensewatch.storage.sqlite_reader import SQLITE_BUSY_TIMEOUT_MS
 
 if TYPE_CHECKING:
-    # The ORM only where a session is asked for: the CLI's reads use Core (issue 12).
+    # The ORM only where a session is asked for: the CLI's quick reads run plain SQL (issue 12).
     from sqlalchemy.orm import Session
 
-SQLITE_BUSY_TIMEOUT_MS = 30_000
 # Page cache per connection (allocated on demand). A full sync's publish inserts a whole dataset
 # into the indexes in one transaction: 40 MiB keeps a 300k-user publish in memory and a sync
 # process under 200 MB (64 MiB took it to ~217 MB for little speed).

@@ -1,18 +1,22 @@
 """Whether a database is at the shipped schema, answered without importing Alembic.
 
 Every command opens the database through `make_engine`, which migrates it; importing Alembic
-only to learn that nothing is to do cost a short CLI command about a fifth of its start-up.
+only to learn that nothing is to do cost a short CLI command about a fifth of its start-up. The
+quick reads' sqlite3 path (`storage/sqlite_reader.py`) asks the same question without SQLAlchemy.
 """
 
 from __future__ import annotations
 
 import re
+import sqlite3
 from functools import cache
 from pathlib import Path
+from typing import TYPE_CHECKING
 
-from sqlalchemy import Engine, text
-from sqlalchemy.exc import DBAPIError
+if TYPE_CHECKING:
+    from sqlalchemy import Engine
 
+VERSION_SQL = "SELECT version_num FROM alembic_version"
 VERSIONS_DIR = Path(__file__).parent / "migrations" / "versions"
 _ASSIGNMENT = re.compile(r'^(revision|down_revision)\s*=\s*(None|"[^"]*"|\'[^\']*\')\s*$', re.M)
 
@@ -38,10 +42,22 @@ def shipped_head() -> str | None:
 
 def stored_revision(engine: Engine) -> str | None:
     """The one revision recorded in the database; None when absent, several or unreadable."""
+    from sqlalchemy import text
+    from sqlalchemy.exc import DBAPIError
+
     try:
         with engine.connect() as connection:
-            rows = connection.execute(text("SELECT version_num FROM alembic_version")).all()
+            rows = connection.execute(text(VERSION_SQL)).all()
     except DBAPIError:  # never migrated: no alembic_version table
+        return None
+    return str(rows[0][0]) if len(rows) == 1 else None
+
+
+def sqlite_revision(connection: sqlite3.Connection) -> str | None:
+    """`stored_revision` read through the standard library's sqlite3 (the CLI's quick reads)."""
+    try:
+        rows = connection.execute(VERSION_SQL).fetchall()
+    except sqlite3.Error:
         return None
     return str(rows[0][0]) if len(rows) == 1 else None
 

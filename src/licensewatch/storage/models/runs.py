@@ -9,7 +9,7 @@ from sqlalchemy import JSON, ForeignKey, Index, Integer, String, Text
 from sqlalchemy.orm import Mapped, mapped_column
 
 from licensewatch.domain.schedule import SyncKind
-from licensewatch.storage.core_tables import SyncStatus as SyncStatus
+from licensewatch.storage.kinds import SyncStatus as SyncStatus
 from licensewatch.storage.models.base import Base, utcnow
 
 

@@ -7,7 +7,7 @@ from datetime import datetime
 from sqlalchemy import Boolean, ForeignKey, Integer, LargeBinary, String, Text, false
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from licensewatch.storage.core_tables import CredentialKind as CredentialKind
+from licensewatch.storage.kinds import CredentialKind as CredentialKind
 from licensewatch.storage.models.base import Base, utcnow
 
 
