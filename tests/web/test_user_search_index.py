@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 import pytest
-from sqlalchemy import ColumnElement, Engine, Select, select, text, update
+from sqlalchemy import ClauseElement, ColumnElement, Engine, select, text, update
 from sqlalchemy.orm import Session
 
 from database_fixtures import add_tenant
@@ -149,7 +149,7 @@ def _plan(session: Session, key: ColumnElement[Any], *, search: bool = True) -> 
     return _explain(session, statement)
 
 
-def _explain(session: Session, statement: Select[Any]) -> str:
+def _explain(session: Session, statement: ClauseElement) -> str:
     """The plan of a statement: SQLite's EXPLAIN QUERY PLAN, PostgreSQL's EXPLAIN (no scans)."""
     dialect = session.get_bind().dialect
     if dialect.name == "sqlite":
