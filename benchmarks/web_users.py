@@ -5,9 +5,9 @@ builds W5's tenant (benchmarks/webdata.py) in a throw-away database, signs in, a
 users request W5 asks (page and API, page 1, next page, search, unlicensed) through the FastAPI
 app in-process (Starlette's test client: routing, auth, queries, template; no socket), after
 one warm-up, printing the app's own time (its `Server-Timing` header, as W5 reports "server")
-as median and maximum of 9. `--file PATH` times an existing SQLite database built the same way
-instead (as it is: no upgrade; `benchmarks/webdata.py` writes one), e.g. before and after a
-migration on the same data.
+as median and maximum of 9. `--file PATH` (or a SQLAlchemy URL) times an existing database built
+the same way instead (as it is: no upgrade; `benchmarks/webdata.py` writes one), e.g. before and
+after a migration on the same data.
 """
 
 from __future__ import annotations
@@ -100,11 +100,13 @@ def run(kind: str, users: int, folder: Path) -> None:
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(add_help=False)
-    parser.add_argument("--file", type=Path)
+    parser.add_argument("--file")
     known, rest = parser.parse_known_args(argv)
     if known.file is not None:
         with tempfile.TemporaryDirectory(prefix="lw-bench-") as home:
-            time_requests(f"sqlite:///{known.file}", f"sqlite {known.file.name}", Path(home))
+            file: str = known.file
+            url = file if "://" in file else f"sqlite:///{file}"
+            time_requests(url, url.rsplit("/", 1)[-1], Path(home))
         return 0
     return each_size_and_engine("python -m benchmarks.web_users", __doc__, "300000", run, rest)
 
