@@ -5,16 +5,21 @@ from __future__ import annotations
 from typing import Any
 
 import pytest
-from sqlalchemy import ColumnElement, Engine, select, text, update
+from sqlalchemy import ClauseElement, ColumnElement, Engine, select, text, update
 from sqlalchemy.orm import Session
 
 from database_fixtures import add_tenant
 from licensewatch.storage.database import session_scope
-from licensewatch.storage.models import SyncRun, SyncStatus, Tenant, User
+from licensewatch.storage.models import SyncRun, SyncStatus, Tenant, User, UserLicense
 from licensewatch.storage.models.base import utcnow
 from licensewatch.web.queries.common import tenant_refs
 from licensewatch.web.queries.search import NAME_KEY, UPN_KEY, fold, starts_with
-from licensewatch.web.queries.user_list import UserFilter, search_users, user_runs
+from licensewatch.web.queries.user_list import (
+    UserFilter,
+    search_users,
+    user_conditions,
+    user_runs,
+)
 
 PEOPLE = [
     ("anna.berg@contoso.example", "Anna Berg"),
@@ -141,12 +146,17 @@ def _plan(session: Session, key: ColumnElement[Any], *, search: bool = True) -> 
         .order_by(key, User.id)
         .limit(51)
     )
+    return _explain(session, statement)
+
+
+def _explain(session: Session, statement: ClauseElement) -> str:
+    """The plan of a statement: SQLite's EXPLAIN QUERY PLAN, PostgreSQL's EXPLAIN (no scans)."""
     dialect = session.get_bind().dialect
     if dialect.name == "sqlite":
         compiled = statement.compile(dialect=dialect, compile_kwargs={"literal_binds": True})
         rows = session.execute(text(f"EXPLAIN QUERY PLAN {compiled}")).all()
         return "\n".join(str(row[-1]) for row in rows)
-    compiled = statement.compile(dialect=dialect)
+    compiled = statement.compile(dialect=dialect, compile_kwargs={"render_postcompile": True})
     connection = session.connection()
     connection.exec_driver_sql("SET LOCAL enable_seqscan = off")
     rows = connection.exec_driver_sql(f"EXPLAIN {compiled}", compiled.params).all()
@@ -175,6 +185,42 @@ def test_the_users_list_walks_the_same_upn_index(engine: Engine) -> None:
     if engine.dialect.name == "sqlite":  # PostgreSQL's order follows its collation
         page = _listed(engine)
         assert page == sorted(page, key=str.lower)
+
+
+def test_page_one_seeks_the_users_without_a_upn(engine: Engine) -> None:
+    """The list's first run (users without a UPN, by id) reads a partial index of only them
+    (migration 0017), not every user of the dataset by primary key."""
+    _seed(engine)
+    with engine.begin() as connection:
+        connection.exec_driver_sql("ANALYZE users")
+    with session_scope(engine, write=False) as session:
+        first = user_runs(session, "")[0]
+        statement = (
+            select(User.id, User.user_principal_name)
+            .where(User.dataset_id == 1, *first.within)
+            .order_by(first.key, User.id)
+            .limit(51)
+        )
+        plan = _explain(session, statement)
+    assert "ix_users_without_upn" in plan, plan
+
+
+def test_the_licensed_filter_probes_an_index(engine: Engine) -> None:
+    """ "Holds an assigned licence" is one index probe per user; on SQLite from the index alone."""
+    _seed(engine)
+    with session_scope(engine) as session:
+        session.add(
+            UserLicense(dataset_id=1, user_id="00000000-0000-0000-0000-000000000000",
+                        sku_id="00000000-0000-0000-0000-0000000000aa", state="Active")
+        )  # fmt: skip
+    with engine.begin() as connection:
+        connection.exec_driver_sql("ANALYZE user_licenses")
+    with session_scope(engine, write=False) as session:
+        (unlicensed,) = user_conditions(UserFilter(licensed="no"))
+        plan = _explain(session, select(User.id).where(User.dataset_id == 1, unlicensed))
+    assert "ix_user_licenses_user_state" in plan, plan
+    if engine.dialect.name == "sqlite":
+        assert "COVERING INDEX ix_user_licenses_user_state" in plan, plan
 
 
 @pytest.mark.parametrize("term", ["a\U0010ffff", "a\ud7ff"])

@@ -148,6 +148,12 @@ class User(Base):
 # 0016: the only UPN index; a second one on the raw UPN cost every sync's writes).
 Index("ix_users_search_upn", User.dataset_id, func.lower(User.user_principal_name))
 Index("ix_users_search_name", User.dataset_id, func.lower(User.display_name))
+# The list's first run, the users without a UPN by id (migration 0017): a partial index holds
+# only them (none, in a real directory), so page 1 seeks it instead of reading every user.
+_NO_UPN = User.user_principal_name.is_(None)
+Index(
+    "ix_users_without_upn", User.dataset_id, User.id, sqlite_where=_NO_UPN, postgresql_where=_NO_UPN
+)
 
 
 class UserLicense(Base):
@@ -157,7 +163,9 @@ class UserLicense(Base):
     # No database primary key: assigned_by_group is NULL for direct rows; the table is bulk-loaded.
     __table_args__ = (
         Index("ix_user_licenses_dataset_id_sku_id", "dataset_id", "sku_id"),
-        Index("ix_user_licenses_dataset_id_user_id", "dataset_id", "user_id"),
+        # With the state (migration 0017): "holds an assigned licence" (the users list's
+        # licensed filter, one probe per user) is answered from the index alone.
+        Index("ix_user_licenses_user_state", "dataset_id", "user_id", "state"),
     )
 
     dataset_id: Mapped[int] = mapped_column(_dataset_fk())

@@ -12,7 +12,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import ColumnElement, and_, exists, func, or_
+from sqlalchemy import ColumnElement, func, literal, or_, select
 from sqlalchemy.orm import Session
 
 from licensewatch.intelligence.catalog import product_names
@@ -56,14 +56,15 @@ def user_runs(session: Session, search: str) -> list[Run]:
 
 def user_conditions(filters: UserFilter) -> list[ColumnElement[bool]]:
     """The filters other than the search, as conditions on each user."""
-    holds = and_(
-        UserLicense.dataset_id == User.dataset_id, UserLicense.user_id == User.id, ASSIGNED
-    )
+    mine = (UserLicense.dataset_id == User.dataset_id, UserLicense.user_id == User.id)
+    # SELECT 1, not SELECT *: SQLite then answers the probe from ix_user_licenses_user_state
+    # alone (migration 0017), without reading the licence row.
+    held = select(literal(1)).where(*mine, ASSIGNED).exists()
     found: list[ColumnElement[bool]] = []
     if filters.licensed == "yes":
-        found.append(exists().where(holds))
+        found.append(held)
     elif filters.licensed == "no":
-        found.append(~exists().where(holds))
+        found.append(~held)
     if filters.state in ("enabled", "disabled"):
         found.append(User.account_enabled.is_(filters.state == "enabled"))
     if filters.kind == "guest":
@@ -75,7 +76,8 @@ def user_conditions(filters: UserFilter) -> list[ColumnElement[bool]]:
     if filters.country.strip():
         found.append(func.lower(User.country) == filters.country.strip().lower())
     if filters.sku_id.strip():
-        found.append(exists().where(holds, UserLicense.sku_id == filters.sku_id.strip()))
+        sku = UserLicense.sku_id == filters.sku_id.strip()
+        found.append(select(literal(1)).where(*mine, ASSIGNED, sku).exists())
     return found
 
 
