@@ -9,34 +9,39 @@ row keeps only its live rows); of the rows kept, each report's last row of the u
 from __future__ import annotations
 
 import uuid
-from collections.abc import Mapping, Sequence
-from datetime import datetime, timedelta
+from collections.abc import Callable
+from datetime import date, datetime, timedelta
 from typing import Any
 
-from sqlalchemy import Connection, Engine, delete, insert, text
+from sqlalchemy import Connection, Engine, Table, delete, text
 
 from licensewatch.storage.database import write_transaction
 from licensewatch.storage.models.usage import UsageStaging
+from licensewatch.storage.writers import Row, bulk_insert
 
 ACTIVE, APPS, MAILBOXES = 0, 1, 2
 STALE_AFTER = timedelta(days=1)  # a crashed attempt's rows are swept by the tenant's next one
 _STAMP = "%Y%m%dT%H%M%S"
-
-_INSERT = insert(UsageStaging)
+_TABLE: Table = UsageStaging.__table__  # type: ignore[assignment]
+_KEYS = ("attempt", "report", "seq", "tenant_id", "user_key", "is_deleted")
+# A staged row: the keys, then its report's columns in this order (the sync's row builders);
+# in the table's column order, as SQLite's bulk INSERT binds by position in that order.
+COLUMNS: dict[int, tuple[str, ...]] = {
+    ACTIVE: (
+        *_KEYS, "display_name", "report_refresh_date", "exchange_last", "onedrive_last",
+        "sharepoint_last", "skype_last", "yammer_last", "teams_last",
+    ),
+    APPS: (*_KEYS, "apps_last", "windows", "mac", "mobile", "web", "apps_used"),
+    MAILBOXES: (
+        *_KEYS, "mailbox_last", "storage_used_bytes", "prohibit_send_receive_quota_bytes",
+        "item_count",
+    ),
+}  # fmt: skip
+# One sort of the attempt's rows: per user, whether any row is live (then only live rows count),
+# and per user, report and deletedness the last row; the kept rows (at most one per report) are
+# folded into the user's row. Booleans are compared as 0/1: PostgreSQL has no MAX(boolean).
 _MERGE = text(
     """
-    WITH staged AS (
-        SELECT * FROM usage_staging WHERE attempt = :attempt
-    ), keys AS (
-        SELECT user_key, MIN(CASE WHEN is_deleted THEN 1 ELSE 0 END) AS dead
-        FROM staged GROUP BY user_key
-    ), kept AS (
-        SELECT s.*, ROW_NUMBER() OVER (
-            PARTITION BY s.user_key, s.report ORDER BY s.seq DESC
-        ) AS latest
-        FROM staged s JOIN keys k ON k.user_key = s.user_key
-        WHERE (CASE WHEN s.is_deleted THEN 1 ELSE 0 END) = k.dead
-    )
     INSERT INTO user_usage (
         tenant_id, user_principal_name, display_name, is_deleted, report_refresh_date,
         exchange_last, onedrive_last, sharepoint_last, skype_last, yammer_last, teams_last,
@@ -45,17 +50,36 @@ _MERGE = text(
         item_count
     )
     SELECT
-        :tenant, k.user_key, a.display_name, k.dead = 1, a.report_refresh_date,
-        a.exchange_last, a.onedrive_last, a.sharepoint_last, a.skype_last, a.yammer_last,
-        a.teams_last,
-        p.user_key IS NOT NULL, p.apps_last, COALESCE(p.windows, FALSE),
-        COALESCE(p.mac, FALSE), COALESCE(p.mobile, FALSE), COALESCE(p.web, FALSE), p.apps_used,
-        m.user_key IS NOT NULL, m.mailbox_last, m.storage_used_bytes,
-        m.prohibit_send_receive_quota_bytes, m.item_count
-    FROM keys k
-    LEFT JOIN kept a ON a.user_key = k.user_key AND a.report = 0 AND a.latest = 1
-    LEFT JOIN kept p ON p.user_key = k.user_key AND p.report = 1 AND p.latest = 1
-    LEFT JOIN kept m ON m.user_key = k.user_key AND m.report = 2 AND m.latest = 1
+        :tenant, user_key, MAX(CASE WHEN report = 0 THEN display_name END), MIN(dead) = 1,
+        MAX(CASE WHEN report = 0 THEN report_refresh_date END),
+        MAX(CASE WHEN report = 0 THEN exchange_last END),
+        MAX(CASE WHEN report = 0 THEN onedrive_last END),
+        MAX(CASE WHEN report = 0 THEN sharepoint_last END),
+        MAX(CASE WHEN report = 0 THEN skype_last END),
+        MAX(CASE WHEN report = 0 THEN yammer_last END),
+        MAX(CASE WHEN report = 0 THEN teams_last END),
+        MAX(CASE WHEN report = 1 THEN 1 ELSE 0 END) = 1,
+        MAX(CASE WHEN report = 1 THEN apps_last END),
+        MAX(CASE WHEN report = 1 AND windows THEN 1 ELSE 0 END) = 1,
+        MAX(CASE WHEN report = 1 AND mac THEN 1 ELSE 0 END) = 1,
+        MAX(CASE WHEN report = 1 AND mobile THEN 1 ELSE 0 END) = 1,
+        MAX(CASE WHEN report = 1 AND web THEN 1 ELSE 0 END) = 1,
+        MAX(CASE WHEN report = 1 THEN apps_used END),
+        MAX(CASE WHEN report = 2 THEN 1 ELSE 0 END) = 1,
+        MAX(CASE WHEN report = 2 THEN mailbox_last END),
+        MAX(CASE WHEN report = 2 THEN storage_used_bytes END),
+        MAX(CASE WHEN report = 2 THEN prohibit_send_receive_quota_bytes END),
+        MAX(CASE WHEN report = 2 THEN item_count END)
+    FROM (
+        SELECT s.*,
+            MIN(CASE WHEN is_deleted THEN 1 ELSE 0 END) OVER (PARTITION BY user_key) AS dead,
+            ROW_NUMBER() OVER (
+                PARTITION BY user_key, report, is_deleted ORDER BY seq DESC
+            ) AS latest
+        FROM usage_staging s WHERE attempt = :attempt
+    ) ranked
+    WHERE latest = 1 AND (CASE WHEN is_deleted THEN 1 ELSE 0 END) = dead
+    GROUP BY user_key
     """
 )
 
@@ -76,11 +100,18 @@ def sweep_stale(engine: Engine, tenant_pk: int, now: datetime) -> None:
         )
 
 
-def stage(engine: Engine, rows: Sequence[Mapping[str, Any]]) -> None:
-    """One batch of rows (each with attempt, report, seq, tenant_id, user_key), committed."""
+def date_encoder(engine: Engine) -> Callable[[date | None], Any]:
+    """How staged rows carry dates: SQLite's stored text, or dates for PostgreSQL's COPY."""
+    if engine.dialect.name == "sqlite":
+        return lambda day: None if day is None else day.isoformat()
+    return lambda day: day
+
+
+def stage(engine: Engine, report: int, rows: list[Row]) -> None:
+    """One committed batch of a report's rows, as tuples in `COLUMNS[report]` order."""
     if rows:
         with write_transaction(engine) as db:
-            db.execute(_INSERT, list(rows))
+            bulk_insert(db, _TABLE, COLUMNS[report], rows, encoded=True)
 
 
 def merge(db: Connection, tenant_pk: int, attempt: str) -> int:

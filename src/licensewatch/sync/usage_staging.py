@@ -7,66 +7,77 @@ Concealed names (hashed UPNs) are tallied but never staged when the setting says
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Iterator
+from datetime import date
 from typing import Any
 
 from sqlalchemy import Engine
 
 from licensewatch.domain.usage import Period
-from licensewatch.domain.usage_csv import iter_active_users, iter_app_users, iter_mailboxes
+from licensewatch.domain.usage_csv import (
+    ActiveUserRow,
+    AppUserRow,
+    MailboxRow,
+    iter_active_users,
+    iter_app_users,
+    iter_mailboxes,
+)
 from licensewatch.domain.usage_tally import UsageTally
 from licensewatch.graph.client import GraphClient
 from licensewatch.graph.reports import Report, open_report
-from licensewatch.storage.usage_staging import ACTIVE, APPS, MAILBOXES, stage
+from licensewatch.storage.usage_staging import ACTIVE, APPS, MAILBOXES, date_encoder, stage
 
 BATCH = 2000  # staged rows per insert and commit
 
-_Staged = Iterator[tuple[str, bool, dict[str, Any]]]  # (UPN, deleted, the report's columns)
-_Rows = Callable[[Iterable[bytes], UsageTally], _Staged]
+Staged = Iterator[tuple[str, bool, tuple[Any, ...]]]  # UPN, deleted, the report's columns
+Encode = Callable[[date | None], Any]
 
 
-def _active(chunks: Iterable[bytes], tally: UsageTally) -> _Staged:
-    for row in iter_active_users(chunks):
+def active_values(rows: Iterable[ActiveUserRow], tally: UsageTally, day: Encode) -> Staged:
+    """Each active-users row tallied, and its staged columns (`COLUMNS[ACTIVE]` after the keys)."""
+    for row in rows:
         tally.active(row)
-        values = {
-            "display_name": row.display_name[:400] or None,
-            "report_refresh_date": row.refresh,
-            "exchange_last": row.exchange,
-            "onedrive_last": row.onedrive,
-            "sharepoint_last": row.sharepoint,
-            "skype_last": row.skype,
-            "yammer_last": row.yammer,
-            "teams_last": row.teams,
-        }
-        yield row.upn, row.is_deleted, values
+        yield row.upn, row.is_deleted, (
+            row.display_name[:400] or None, day(row.refresh), day(row.exchange),
+            day(row.onedrive), day(row.sharepoint), day(row.skype), day(row.yammer),
+            day(row.teams),
+        )  # fmt: skip
 
 
-def _apps(chunks: Iterable[bytes], tally: UsageTally) -> _Staged:
-    for row in iter_app_users(chunks):
+def app_values(rows: Iterable[AppUserRow], tally: UsageTally, day: Encode) -> Staged:
+    """Each apps row tallied, and its staged columns."""
+    for row in rows:
         tally.app(row)
-        values = {
-            "apps_last": row.last_activity,
-            "windows": row.windows,
-            "mac": row.mac,
-            "mobile": row.mobile,
-            "web": row.web,
-            "apps_used": ",".join(row.apps)[:200] or None,
-        }
-        yield row.upn, False, values
+        yield row.upn, False, (
+            day(row.last_activity), row.windows, row.mac, row.mobile, row.web,
+            ",".join(row.apps)[:200] or None,
+        )  # fmt: skip
 
 
-def _mailboxes(chunks: Iterable[bytes], tally: UsageTally) -> _Staged:
-    for row in iter_mailboxes(chunks):
+def mailbox_values(rows: Iterable[MailboxRow], tally: UsageTally, day: Encode) -> Staged:
+    """Each mailbox row tallied, and its staged columns."""
+    for row in rows:
         tally.mailbox(row)
-        values = {
-            "mailbox_last": row.last_activity,
-            "storage_used_bytes": row.storage_used,
-            "item_count": row.item_count,
-            "prohibit_send_receive_quota_bytes": row.prohibit_send_receive_quota,
-        }
-        yield row.upn, row.is_deleted, values
+        yield row.upn, row.is_deleted, (
+            day(row.last_activity), row.storage_used, row.prohibit_send_receive_quota,
+            row.item_count,
+        )  # fmt: skip
 
 
-_REPORTS: tuple[tuple[Report, int, _Rows], ...] = (
+def _active(chunks: Iterable[bytes], tally: UsageTally, day: Encode) -> Staged:
+    return active_values(iter_active_users(chunks), tally, day)
+
+
+def _apps(chunks: Iterable[bytes], tally: UsageTally, day: Encode) -> Staged:
+    return app_values(iter_app_users(chunks), tally, day)
+
+
+def _mailboxes(chunks: Iterable[bytes], tally: UsageTally, day: Encode) -> Staged:
+    return mailbox_values(iter_mailboxes(chunks), tally, day)
+
+
+_REPORTS: tuple[
+    tuple[Report, int, Callable[[Iterable[bytes], UsageTally, Encode], Staged]], ...
+] = (
     (Report.ACTIVE_USERS, ACTIVE, _active),
     (Report.APP_USERS, APPS, _apps),
     (Report.MAILBOXES, MAILBOXES, _mailboxes),
@@ -84,26 +95,19 @@ def stream_reports(
 ) -> UsageTally:
     """Read the three reports in turn; stage their rows under `attempt` when `staged`."""
     tally = UsageTally()
+    day = date_encoder(engine)
     for report, number, rows in _REPORTS:
-        batch: list[dict[str, Any]] = []
+        batch: list[tuple[Any, ...]] = []
         with open_report(client, report, period.value) as chunks:
-            for seq, (upn, deleted, values) in enumerate(rows(chunks, tally)):
+            for seq, (upn, deleted, values) in enumerate(rows(chunks, tally, day)):
                 if not staged:
                     continue
                 key = upn.strip().lower()[:400]
                 if not key:
                     continue
-                values.update(
-                    attempt=attempt,
-                    report=number,
-                    seq=seq,
-                    tenant_id=tenant_pk,
-                    user_key=key,
-                    is_deleted=deleted,
-                )
-                batch.append(values)
+                batch.append((attempt, number, seq, tenant_pk, key, deleted, *values))
                 if len(batch) >= BATCH:
-                    stage(engine, batch)
+                    stage(engine, number, batch)
                     batch = []
-        stage(engine, batch)
+        stage(engine, number, batch)
     return tally
