@@ -14,7 +14,7 @@ import csv
 import io
 from collections.abc import Callable, Iterable, Iterator
 from datetime import date
-from itertools import chain
+from itertools import chain, compress
 from operator import itemgetter
 from typing import Any, NamedTuple, TypeVar
 
@@ -111,12 +111,14 @@ class _Columns:
         if missing:
             raise UsageReportError(f"{report}: the CSV has no column {', '.join(missing)!r}")
         self._index = {k: i for i, k in enumerate(keys)}  # a repeated name: its last column
-        self.width = len(keys) + 1  # a line is padded to here: the last cell stands for "absent"
+        self.absent = len(keys)  # where a line's missing column reads an empty cell
+        self.width = 0  # the cells a line needs (set by the getters): shorter ones are padded
 
     def getter(self, names: tuple[str, ...]) -> Callable[[list[str]], Any]:
         """The cells of `names` (at least two) from a padded line, as one tuple."""
-        absent = self.width - 1
-        return itemgetter(*(self._index.get(name, absent) for name in names))
+        indices = [self._index.get(name, self.absent) for name in names]
+        self.width = max(self.width, *(i + 1 for i in indices))
+        return itemgetter(*indices)
 
 
 def _open(
@@ -128,16 +130,17 @@ def _open(
     if header is None:
         return None
     columns = _Columns(header, report, required)
-    return columns, _padded(reader, columns.width)
+    return columns, _padded(reader, columns)
 
 
-def _padded(reader: Iterator[list[str]], width: int) -> Iterator[list[str]]:
-    """Each non-blank line, padded to `width` cells with empty ones."""
+def _padded(reader: Iterator[list[str]], columns: _Columns) -> Iterator[list[str]]:
+    """Each non-blank line, padded with empty cells to the columns the getters read."""
+    width = columns.width  # read at the first line, once the getters are made
     for line in reader:
         if not line or (not line[0].strip() and not any(cell.strip() for cell in line)):
             continue  # a trailing blank line
         if len(line) < width:
-            line.extend([""] * (width - len(line)))
+            line += [""] * (width - len(line))
         yield line
 
 
@@ -147,23 +150,22 @@ def _text(cell: str) -> str:
     return cell.strip() if cell.isprintable() else clean_text(cell).strip()
 
 
-def _cached(convert: Callable[[str], _T]) -> Callable[[str], _T]:
-    seen: dict[str, _T] = {}
+class _Converted(dict[str, _T]):
+    """Cell text -> its value, converted on the first sight only (`converted[cell]`)."""
 
-    def lookup(cell: str) -> _T:
-        try:
-            return seen[cell]
-        except KeyError:
-            value = convert(_text(cell))
-            if len(seen) >= _CACHED:
-                seen.clear()
-            seen[cell] = value
-            return value
+    def __init__(self, convert: Callable[[str], _T]) -> None:
+        super().__init__()
+        self._convert = convert
 
-    return lookup
+    def __missing__(self, cell: str) -> _T:
+        value = self._convert(_text(cell))
+        if len(self) >= _CACHED:
+            self.clear()
+        self[cell] = value
+        return value
 
 
-def _dates(report: str) -> Callable[[str], date | None]:
+def _dates(report: str) -> _Converted[date | None]:
     def parse(text: str) -> date | None:
         if not text:
             return None
@@ -172,11 +174,11 @@ def _dates(report: str) -> Callable[[str], date | None]:
         except ValueError:
             raise UsageReportError(f"{report}: {text!r} is not a date (YYYY-MM-DD)") from None
 
-    return _cached(parse)
+    return _Converted(parse)
 
 
-def _flags() -> Callable[[str], bool]:
-    return _cached(lambda text: text.lower() in {"true", "yes", "1"})
+def _flags() -> _Converted[bool]:
+    return _Converted(lambda text: text.lower() in {"true", "yes", "1"})
 
 
 def _int(cell: str, report: str) -> int | None:
@@ -206,8 +208,8 @@ def iter_active_users(chunks: Iterable[bytes]) -> Iterator[ActiveUserRow]:
     for line in lines:
         refresh, upn, name, deleted, ex, od, sp, sk, ya, te = get(line)
         yield ActiveUserRow(
-            day(refresh), _text(upn), _text(name), flag(deleted),
-            day(ex), day(od), day(sp), day(sk), day(ya), day(te),
+            day[refresh], _text(upn), _text(name), flag[deleted],
+            day[ex], day[od], day[sp], day[sk], day[ya], day[te],
         )  # fmt: skip
 
 
@@ -222,10 +224,10 @@ def iter_app_users(chunks: Iterable[bytes]) -> Iterator[AppUserRow]:
     day, flag = _dates(_APPS), _flags()
     for line in lines:
         cells = get(line)
-        used = tuple(app for app, cell in zip(APPS, cells[8:], strict=True) if flag(cell))
+        used = tuple(compress(APPS, map(flag.__getitem__, cells[8:])))
         yield AppUserRow(
-            day(cells[0]), _text(cells[1]), day(cells[2]), day(cells[3]),
-            flag(cells[4]), flag(cells[5]), flag(cells[6]), flag(cells[7]), used,
+            day[cells[0]], _text(cells[1]), day[cells[2]], day[cells[3]],
+            flag[cells[4]], flag[cells[5]], flag[cells[6]], flag[cells[7]], used,
         )  # fmt: skip
 
 
@@ -242,7 +244,7 @@ def iter_mailboxes(chunks: Iterable[bytes]) -> Iterator[MailboxRow]:
     for line in lines:
         refresh, upn, name, deleted, last, items, used, limit = get(line)
         yield MailboxRow(
-            day(refresh), _text(upn), _text(name), flag(deleted), day(last),
+            day[refresh], _text(upn), _text(name), flag[deleted], day[last],
             _int(items, _MAILBOX), _int(used, _MAILBOX), _int(limit, _MAILBOX),
         )  # fmt: skip
 

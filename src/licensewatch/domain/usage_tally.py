@@ -43,11 +43,10 @@ class UsageTally:
         if row.is_deleted:
             return
         self._live += 1
-        latest: date | None = None
-        for counter, when in zip(self._by_workload, row[4:], strict=True):
+        dates = row[4:]
+        for counter, when in zip(self._by_workload, dates, strict=True):
             counter[when] += 1
-            latest = _later(latest, when)
-        self._by_last_any[latest] += 1
+        self._by_last_any[max(filter(None, dates), default=None)] += 1
 
     def app(self, row: AppUserRow) -> None:
         self.refresh[1] = _later(self.refresh[1], row.refresh)
