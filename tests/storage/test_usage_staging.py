@@ -16,11 +16,11 @@ from licensewatch.storage.database import read_transaction, write_transaction
 from licensewatch.storage.models.usage import UsageStaging, UserUsage
 from licensewatch.storage.usage_staging import (
     COLUMNS,
+    Stager,
     date_encoder,
     drop,
     merge,
     new_attempt,
-    stage,
 )
 from licensewatch.sync import usage_staging as streaming
 
@@ -130,6 +130,7 @@ def test_the_sql_merge_equals_the_in_memory_merge(engine: Engine, seed: int) -> 
     pk = add_tenant(engine, f"t{seed}")
     attempt = new_attempt(datetime(2026, 12, 3, tzinfo=UTC))
     tally, day = UsageTally(), date_encoder(engine)
+    stager = Stager(engine, batch=7)  # several batches, and some rows left for the merge
     staged = (
         (0, streaming.active_values(active, tally, day)),
         (1, streaming.app_values(apps, tally, day)),
@@ -140,9 +141,10 @@ def test_the_sql_merge_equals_the_in_memory_merge(engine: Engine, seed: int) -> 
         for seq, (upn, deleted, values) in enumerate(values_of):
             if key := upn.strip().lower()[:400]:
                 batch.append((attempt, number, seq, pk, key, deleted, *values))
-        for start in range(0, len(batch), 7):  # several batches
-            stage(engine, number, batch[start : start + 7])
+        for row in batch:
+            stager.add(number, row)
     with write_transaction(engine) as db:
+        stager.finish(db)
         merged = merge(db, pk, attempt)
         drop(db, attempt)
     expected = _reference(active, apps, boxes)

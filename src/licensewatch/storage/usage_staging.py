@@ -89,29 +89,50 @@ def new_attempt(now: datetime) -> str:
     return f"{now:{_STAMP}}-{uuid.uuid4().hex[:16]}"
 
 
-def sweep_stale(engine: Engine, tenant_pk: int, now: datetime) -> None:
+def sweep_stale(db: Connection, tenant_pk: int, now: datetime) -> None:
     """Drop rows a crashed attempt of this tenant left (older than `STALE_AFTER`)."""
     cutoff = f"{now - STALE_AFTER:{_STAMP}}"
-    with write_transaction(engine) as db:
-        db.execute(
-            delete(UsageStaging).where(
-                UsageStaging.tenant_id == tenant_pk, UsageStaging.attempt < cutoff
-            )
+    db.execute(
+        delete(UsageStaging).where(
+            UsageStaging.tenant_id == tenant_pk, UsageStaging.attempt < cutoff
         )
+    )
 
 
-def date_encoder(engine: Engine) -> Callable[[date | None], Any]:
+def date_encoder(engine: Engine | None) -> Callable[[date | None], Any]:
     """How staged rows carry dates: SQLite's stored text, or dates for PostgreSQL's COPY."""
-    if engine.dialect.name == "sqlite":
+    if engine is not None and engine.dialect.name == "sqlite":
         return lambda day: None if day is None else day.isoformat()
     return lambda day: day
 
 
-def stage(engine: Engine, report: int, rows: list[Row]) -> None:
-    """One committed batch of a report's rows, as tuples in `COLUMNS[report]` order."""
-    if rows:
-        with write_transaction(engine) as db:
-            bulk_insert(db, _TABLE, COLUMNS[report], rows, encoded=True)
+class Stager:
+    """Rows waiting to be staged: written `batch` rows at a time in a transaction of their own,
+    the rest by `finish` in the caller's (a small tenant's rows never cost a transaction)."""
+
+    def __init__(self, engine: Engine, batch: int) -> None:
+        self.engine, self.batch = engine, batch
+        self.pending: dict[int, list[Row]] = {ACTIVE: [], APPS: [], MAILBOXES: []}
+        self.count = 0
+        self.flushed = False  # some rows are committed (a failure must drop them)
+
+    def add(self, report: int, row: Row) -> None:
+        self.pending[report].append(row)
+        self.count += 1
+        if self.count >= self.batch:
+            with write_transaction(self.engine) as db:
+                if db.dialect.name == "postgresql":  # rows nothing reads before the final commit
+                    db.exec_driver_sql("SET LOCAL synchronous_commit TO OFF")
+                self.finish(db)
+            self.flushed = True
+
+    def finish(self, db: Connection) -> None:
+        """Write the pending rows in the caller's transaction."""
+        for report, rows in self.pending.items():
+            if rows:
+                bulk_insert(db, _TABLE, COLUMNS[report], rows, encoded=True)
+                rows.clear()
+        self.count = 0
 
 
 def merge(db: Connection, tenant_pk: int, attempt: str) -> int:

@@ -25,8 +25,15 @@ from licensewatch.settings import Settings, load_settings
 from licensewatch.storage.database import write_transaction
 from licensewatch.storage.models import utcnow
 from licensewatch.storage.models.usage import UsageCollection, UserUsage
-from licensewatch.storage.usage_staging import discard, drop, merge, new_attempt, sweep_stale
-from licensewatch.sync.usage_staging import stream_reports
+from licensewatch.storage.usage_staging import (
+    Stager,
+    discard,
+    drop,
+    merge,
+    new_attempt,
+    sweep_stale,
+)
+from licensewatch.sync.usage_staging import new_stager, stream_reports
 from licensewatch.sync.work import OnUsage
 
 log = logging.getLogger(__name__)
@@ -114,36 +121,38 @@ def collect_usage(
     """
     now = utcnow()
     attempt = new_attempt(now)
-    staged = False
+    stager: Stager | None = None
     try:
         concealed_setting, readable = _concealed_setting(client)
         # Known hashed names are never staged: only the tenant-wide counts are kept.
-        staged = not concealed_setting
-        if staged:
-            sweep_stale(engine, tenant_pk, now)
-        tally = stream_reports(engine, client, period, tenant_pk, attempt, staged=staged)
+        stager = None if concealed_setting else new_stager(engine)
+        tally = stream_reports(stager, client, period, tenant_pk, attempt)
     except GraphAuthorizationError as exc:
-        _discard(engine, attempt, staged)
+        _discard(engine, attempt, stager)
         _record_failure(engine, tenant_pk, period, now, MISSING_PERMISSION, MISSING_REPORTS)
         log.info("usage reports of tenant %s: missing permission (%s)", tenant_pk, exc)
         return UsageOutcome(MISSING_PERMISSION, MISSING_REPORTS)
     except (GraphError, UsageReportError) as exc:
-        _discard(engine, attempt, staged)
+        _discard(engine, attempt, stager)
         message = f"usage reports could not be read: {exc}"
         _record_failure(engine, tenant_pk, period, now, FAILED, message)
         log.warning("tenant %s: %s", tenant_pk, message)
         return UsageOutcome(FAILED, message)
     except BaseException:
-        _discard(engine, attempt, staged)
+        _discard(engine, attempt, stager)
         raise
     # Hashed names have no "@": trust the rows when the setting could not be read (or disagrees).
     concealed = bool(concealed_setting) or tally.concealed_rows
     try:
         with write_transaction(engine) as db:
             db.execute(delete(UserUsage).where(UserUsage.tenant_id == tenant_pk))
-            users = 0 if concealed or not staged else merge(db, tenant_pk, attempt)
-            if staged:
+            users = 0
+            if stager is not None:
+                stager.finish(db)
+                if not concealed:
+                    users = merge(db, tenant_pk, attempt)
                 drop(db, attempt)
+                sweep_stale(db, tenant_pk, now)  # what a crashed attempt left
             values: dict[str, Any] = {
                 "period": period.value,
                 "attempted_at": now,
@@ -161,14 +170,14 @@ def collect_usage(
             if on_commit is not None:
                 on_commit(db, tenant_pk)
     except BaseException:
-        _discard(engine, attempt, staged)
+        _discard(engine, attempt, stager)
         raise
     return UsageOutcome(OK, None, users, concealed)
 
 
-def _discard(engine: Engine, attempt: str, staged: bool) -> None:
-    """Drop a failed attempt's staged rows; the stored usage was never touched."""
-    if not staged:
+def _discard(engine: Engine, attempt: str, stager: Stager | None) -> None:
+    """Drop a failed attempt's committed staged rows; the stored usage was never touched."""
+    if stager is None or not stager.flushed:
         return
     try:
         discard(engine, attempt)

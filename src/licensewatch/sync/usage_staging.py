@@ -24,9 +24,9 @@ from licensewatch.domain.usage_csv import (
 from licensewatch.domain.usage_tally import UsageTally
 from licensewatch.graph.client import GraphClient
 from licensewatch.graph.reports import Report, open_report
-from licensewatch.storage.usage_staging import ACTIVE, APPS, MAILBOXES, date_encoder, stage
+from licensewatch.storage.usage_staging import ACTIVE, APPS, MAILBOXES, Stager, date_encoder
 
-BATCH = 2000  # staged rows per insert and commit
+BATCH = 5000  # staged rows per transaction (the last ones are written with the merge)
 
 Staged = Iterator[tuple[str, bool, tuple[Any, ...]]]  # UPN, deleted, the report's columns
 Encode = Callable[[date | None], Any]
@@ -84,30 +84,22 @@ _REPORTS: tuple[
 )
 
 
+def new_stager(engine: Engine) -> Stager:
+    """A stager of `BATCH` rows per transaction."""
+    return Stager(engine, BATCH)
+
+
 def stream_reports(
-    engine: Engine,
-    client: GraphClient,
-    period: Period,
-    tenant_pk: int,
-    attempt: str,
-    *,
-    staged: bool,
+    stager: Stager | None, client: GraphClient, period: Period, tenant_pk: int, attempt: str
 ) -> UsageTally:
-    """Read the three reports in turn; stage their rows under `attempt` when `staged`."""
+    """Read the three reports in turn; hand their rows to `stager` (None: tally only)."""
     tally = UsageTally()
-    day = date_encoder(engine)
+    day = date_encoder(stager.engine if stager else None)
     for report, number, rows in _REPORTS:
-        batch: list[tuple[Any, ...]] = []
         with open_report(client, report, period.value) as chunks:
             for seq, (upn, deleted, values) in enumerate(rows(chunks, tally, day)):
-                if not staged:
+                if stager is None:
                     continue
-                key = upn.strip().lower()[:400]
-                if not key:
-                    continue
-                batch.append((attempt, number, seq, tenant_pk, key, deleted, *values))
-                if len(batch) >= BATCH:
-                    stage(engine, number, batch)
-                    batch = []
-        stage(engine, number, batch)
+                if key := upn.strip().lower()[:400]:
+                    stager.add(number, (attempt, number, seq, tenant_pk, key, deleted, *values))
     return tally
