@@ -44,13 +44,13 @@ def usage(spec: dict[str, Any]) -> dict[str, Any]:
     with GraphClient(connection_from(spec["connection"])) as client:
         client.token()  # the token is the sync's, not the usage step's
         for attempt in range(int(spec.get("repeat", 1))):
-            profile = spec.get("profile") if attempt == 0 else None
+            profile: str | None = spec.get("profile") if attempt == 0 else None
             profiler = cProfile.Profile() if profile else None
             wall, cpu = time.perf_counter(), time.process_time()
             if profiler is not None:
                 profiler.enable()
             outcome = collect_usage(engine, tenant_pk, client, Period.D90)
-            if profiler is not None:
+            if profiler is not None and profile is not None:
                 profiler.disable()
                 profiler.dump_stats(profile)
             wall, cpu = time.perf_counter() - wall, time.process_time() - cpu

@@ -102,7 +102,10 @@ def _world(rng: random.Random) -> tuple[list[ActiveUserRow], list[AppUserRow], l
             name(),
             day(),
             day(),
-            *(rng.random() < 0.5 for _ in range(4)),
+            rng.random() < 0.5,
+            rng.random() < 0.5,
+            rng.random() < 0.5,
+            rng.random() < 0.5,
             tuple(rng.sample(("outlook", "word", "teams"), rng.randrange(4))),
         )
         for _ in range(rng.randrange(25))
