@@ -44,7 +44,8 @@ def usage(spec: dict[str, Any]) -> dict[str, Any]:
     with GraphClient(connection_from(spec["connection"])) as client:
         client.token()  # the token is the sync's, not the usage step's
         for attempt in range(int(spec.get("repeat", 1))):
-            profile: str | None = spec.get("profile") if attempt == 0 else None
+            last = attempt == int(spec.get("repeat", 1)) - 1
+            profile: str | None = spec.get("profile") if last else None
             profiler = cProfile.Profile() if profile else None
             wall, cpu = time.perf_counter(), time.process_time()
             if profiler is not None:
@@ -67,7 +68,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--sizes", default="50,100000", help="users, comma-separated")
     parser.add_argument("--store", default="sqlite", help="sqlite,postgresql")
     parser.add_argument("--repeat", type=int, default=3, help="collections per child (fastest)")
-    parser.add_argument("--profile-dir", type=Path, help="cProfile the first collection here")
+    parser.add_argument("--profile-dir", type=Path, help="cProfile the last collection here")
     args = parser.parse_args(argv)
     print("| users | store | CPU s (fastest) | CPU s (first) | wall s | rows |", end="")
     print(" RSS before MiB | peak RSS MiB |")
