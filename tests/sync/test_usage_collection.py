@@ -256,3 +256,31 @@ def test_a_download_broken_mid_report_keeps_the_last_good_usage(
     with _client(connect(emulator, tenant)) as client:
         assert collect_usage(engine, pk, client, Period.D90).status == "ok"
     assert _stored(engine, pk) == stored  # the same reports give the same rows
+
+
+def test_a_failure_in_the_storing_transaction_keeps_the_last_good_usage(
+    make_emulator: EmulatorFactory,
+    engine: Engine,
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    _world, emulator, tenants = _msp(make_emulator, tmp_path)
+    tenant = tenants[0]
+    pk = add_tenant(engine, tenant.domain, tenant.tenant_id)
+    _sync(engine, emulator, tenant, pk)
+    before, stored = _collection(engine, pk), _stored(engine, pk)
+    monkeypatch.setattr(usage_staging, "BATCH", 2)  # rows staged and committed before the merge
+
+    def failing(_db: object, _tenant: int) -> None:
+        raise RuntimeError("the recommendations' build failed")
+
+    with (
+        _client(connect(emulator, tenant)) as client,
+        pytest.raises(RuntimeError, match="build failed"),
+    ):
+        collect_usage(engine, pk, client, Period.D90, on_commit=failing)
+    assert _stored(engine, pk) == stored
+    after = _collection(engine, pk)
+    assert (after.collected_at, after.counts) == (before.collected_at, before.counts)
+    with session_scope(engine, write=False) as session:
+        assert session.scalar(select(func.count()).select_from(UsageStaging)) == 0

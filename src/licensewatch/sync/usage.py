@@ -9,12 +9,13 @@ the rows already stored. Concealed names (hashed UPNs) are never stored per user
 from __future__ import annotations
 
 import logging
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import Engine, Integer, bindparam, delete, insert, select, update
+from sqlalchemy import Connection, Engine, Integer, bindparam, delete, insert, select, update
 
 from licensewatch.domain.usage import DEFAULT_PERIOD, Period, parse_period
 from licensewatch.domain.usage_csv import UsageReportError
@@ -143,36 +144,54 @@ def collect_usage(
         raise
     # Hashed names have no "@": trust the rows when the setting could not be read (or disagrees).
     concealed = bool(concealed_setting) or tally.concealed_rows
+    with _discarded_on_failure(engine, attempt, stager), write_transaction(engine) as db:
+        db.execute(delete(UserUsage).where(UserUsage.tenant_id == tenant_pk))
+        users = _merge_staged(db, stager, tenant_pk, attempt, concealed, now)
+        values: dict[str, Any] = {
+            "period": period.value,
+            "attempted_at": now,
+            "collected_at": now,
+            "status": OK,
+            "message": None,
+            "concealed": concealed,
+            "settings_readable": readable,
+            "active_refresh_date": tally.refresh[0],
+            "apps_refresh_date": tally.refresh[1],
+            "mailbox_refresh_date": tally.refresh[2],
+            "counts": tally.counts(period),
+        }
+        _upsert(db, tenant_pk, values)
+        if on_commit is not None:
+            on_commit(db, tenant_pk)
+    return UsageOutcome(OK, None, users, concealed)
+
+
+def _merge_staged(
+    db: Connection,
+    stager: Stager | None,
+    tenant_pk: int,
+    attempt: str,
+    concealed: bool,
+    now: datetime,
+) -> int:
+    """The attempt's staged rows merged into `user_usage` (none when concealed), then dropped."""
+    if stager is None:
+        return 0
+    stager.finish(db)
+    users = 0 if concealed else merge(db, tenant_pk, attempt)
+    drop(db, attempt)
+    sweep_stale(db, tenant_pk, now)  # what a crashed attempt left
+    return users
+
+
+@contextmanager
+def _discarded_on_failure(engine: Engine, attempt: str, stager: Stager | None) -> Iterator[None]:
+    """Around the final transaction: its failure drops the rows staged before it."""
     try:
-        with write_transaction(engine) as db:
-            db.execute(delete(UserUsage).where(UserUsage.tenant_id == tenant_pk))
-            users = 0
-            if stager is not None:
-                stager.finish(db)
-                if not concealed:
-                    users = merge(db, tenant_pk, attempt)
-                drop(db, attempt)
-                sweep_stale(db, tenant_pk, now)  # what a crashed attempt left
-            values: dict[str, Any] = {
-                "period": period.value,
-                "attempted_at": now,
-                "collected_at": now,
-                "status": OK,
-                "message": None,
-                "concealed": concealed,
-                "settings_readable": readable,
-                "active_refresh_date": tally.refresh[0],
-                "apps_refresh_date": tally.refresh[1],
-                "mailbox_refresh_date": tally.refresh[2],
-                "counts": tally.counts(period),
-            }
-            _upsert(db, tenant_pk, values)
-            if on_commit is not None:
-                on_commit(db, tenant_pk)
+        yield
     except BaseException:
         _discard(engine, attempt, stager)
         raise
-    return UsageOutcome(OK, None, users, concealed)
 
 
 def _discard(engine: Engine, attempt: str, stager: Stager | None) -> None:
