@@ -232,7 +232,7 @@ def test_a_download_broken_mid_report_keeps_the_last_good_usage(
             return
         streamed.append(chunk_size)
         for number, chunk in enumerate(iter_bytes(self, chunk_size)):
-            if len(streamed) == 3 and number == 8:
+            if len(streamed) >= 3 and number == 8:  # every attempt at the mailbox report
                 raise httpx.ReadError("connection reset by peer")
             yield chunk
 
@@ -241,7 +241,7 @@ def test_a_download_broken_mid_report_keeps_the_last_good_usage(
         outcome = collect_usage(engine, pk, client, Period.D30)
     assert outcome.status == "failed"
     assert "getMailboxUsageDetail download was interrupted" in (outcome.message or "")
-    assert len(streamed) == 3
+    assert len(streamed) == 2 + usage_staging.DOWNLOAD_ATTEMPTS  # read again, then given up
     after = _collection(engine, pk)
     assert (after.status, after.collected_at, after.period, after.counts) == (
         "failed",
@@ -282,5 +282,41 @@ def test_a_failure_in_the_storing_transaction_keeps_the_last_good_usage(
     assert _stored(engine, pk) == stored
     after = _collection(engine, pk)
     assert (after.collected_at, after.counts) == (before.collected_at, before.counts)
+    with session_scope(engine, write=False) as session:
+        assert session.scalar(select(func.count()).select_from(UsageStaging)) == 0
+
+
+def test_a_download_broken_once_is_read_again_from_its_start(
+    make_emulator: EmulatorFactory,
+    engine: Engine,
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    _world, emulator, tenants = _msp(make_emulator, tmp_path)
+    tenant = tenants[0]
+    pk = add_tenant(engine, tenant.domain, tenant.tenant_id)
+    _sync(engine, emulator, tenant, pk)
+    before, stored = _collection(engine, pk), _stored(engine, pk)
+    monkeypatch.setattr(reports, "_CHUNK", 64)
+    monkeypatch.setattr(usage_staging, "BATCH", 2)
+    streamed: list[int] = []
+    iter_bytes = httpx.Response.iter_bytes
+
+    def breaking(self: httpx.Response, chunk_size: int | None = None) -> Iterator[bytes]:
+        if chunk_size is not None:
+            streamed.append(chunk_size)
+        for number, chunk in enumerate(iter_bytes(self, chunk_size)):
+            if len(streamed) == 1 and number == 8:  # the active users' first download only
+                raise httpx.ReadError("connection reset by peer")
+            yield chunk
+
+    monkeypatch.setattr(httpx.Response, "iter_bytes", breaking)
+    with _client(connect(emulator, tenant)) as client:
+        outcome = collect_usage(engine, pk, client, Period.D90)
+    assert outcome.status == "ok"
+    assert len(streamed) == 4
+    # Nothing of the broken download counted twice: the same rows and counts as before.
+    assert _stored(engine, pk) == stored
+    assert _collection(engine, pk).counts == before.counts
     with session_scope(engine, write=False) as session:
         assert session.scalar(select(func.count()).select_from(UsageStaging)) == 0

@@ -26,14 +26,23 @@ class UsageTally:
 
     def __init__(self) -> None:
         self.refresh: list[date | None] = [None, None, None]  # active, apps, mailboxes
-        self.active_rows = 0
-        self.hashed_names = True  # until a UPN with "@" shows up (hashed names have none)
-        self._live = 0
-        self._by_workload: list[Counter[date | None]] = [Counter() for _ in WORKLOADS]
-        self._by_last_any: Counter[date | None] = Counter()  # a live user's latest activity
-        self._platforms = [0, 0, 0, 0]
-        self._mailboxes = 0
-        self._mailbox_bytes = 0
+        for report in range(3):
+            self.forget(report)
+
+    def forget(self, report: int) -> None:
+        """Start a report's tally again (0 active users, 1 apps, 2 mailboxes): read anew."""
+        self.refresh[report] = None
+        if report == 0:
+            self.active_rows = 0
+            self.hashed_names = True  # until a UPN with "@" shows up (hashed names have none)
+            self._live = 0
+            self._by_workload: list[Counter[date | None]] = [Counter() for _ in WORKLOADS]
+            self._by_last_any: Counter[date | None] = Counter()  # a live user's latest activity
+        elif report == 1:
+            self._platforms = [0, 0, 0, 0]
+        else:
+            self._mailboxes = 0
+            self._mailbox_bytes = 0
 
     def active(self, row: ActiveUserRow) -> None:
         self.active_rows += 1

@@ -22,6 +22,10 @@ REPORT_SETTINGS_PATH = "/admin/reportSettings"
 _CHUNK = 256 * 1024  # bytes handed to the parser at a time
 
 
+class DownloadInterrupted(GraphProtocolError):
+    """The connection broke while a report's file was streaming: that report may be read again."""
+
+
 class Report(StrEnum):
     """The per-user reports a collection reads (Graph v1.0 reportRoot functions)."""
 
@@ -40,8 +44,8 @@ def open_report(client: GraphClient, report: Report, period: str) -> Iterator[It
     """The report's CSV as byte chunks read as they arrive: Graph's redirect followed without the
     bearer token, the download streamed (a tenant's report is never held whole in memory).
 
-    A connection lost while the body streams raises `GraphProtocolError` (the collection fails
-    and keeps the last good rows; the next one asks for a new link).
+    A connection lost while the body streams raises `DownloadInterrupted` (the caller may ask
+    for the report again: a new link, the file from its start).
     """
     path = report_path(report, period)
     response = client.get_response(path, headers={"Accept": "text/csv, application/octet-stream"})
@@ -88,8 +92,8 @@ def open_report(client: GraphClient, report: Report, period: str) -> Iterator[It
 def _chunks(body: httpx.Response, report: Report, url: str) -> Iterator[bytes]:
     try:
         yield from body.iter_bytes(_CHUNK)
-    except httpx.HTTPError as exc:  # the connection broke mid-file: no retry can resume it
-        raise GraphProtocolError(
+    except httpx.HTTPError as exc:  # the connection broke mid-file: no retry can resume it here
+        raise DownloadInterrupted(
             f"the {report.value} download was interrupted ({type(exc).__name__})", url=url
         ) from None
 

@@ -126,6 +126,18 @@ class Stager:
                 self.finish(db)
             self.flushed = True
 
+    def forget(self, report: int, attempt: str) -> None:
+        """Drop a report's rows staged so far (pending and committed): it is read anew."""
+        self.count -= len(self.pending[report])
+        self.pending[report].clear()
+        if self.flushed:
+            with write_transaction(self.engine) as db:
+                db.execute(
+                    delete(UsageStaging).where(
+                        UsageStaging.attempt == attempt, UsageStaging.report == report
+                    )
+                )
+
     def finish(self, db: Connection) -> None:
         """Write the pending rows in the caller's transaction."""
         for report, rows in self.pending.items():

@@ -6,6 +6,7 @@ Concealed names (hashed UPNs) are tallied but never staged when the setting says
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Callable, Iterable, Iterator
 from datetime import date
 from typing import Any
@@ -23,10 +24,12 @@ from licensewatch.domain.usage_csv import (
 )
 from licensewatch.domain.usage_tally import UsageTally
 from licensewatch.graph.client import GraphClient
-from licensewatch.graph.reports import Report, open_report
+from licensewatch.graph.reports import DownloadInterrupted, Report, open_report
 from licensewatch.storage.usage_staging import ACTIVE, APPS, MAILBOXES, Stager, date_encoder
 
 BATCH = 5000  # staged rows per transaction (the last ones are written with the merge)
+DOWNLOAD_ATTEMPTS = 3  # a report whose download broke mid-file is read again, from its start
+log = logging.getLogger(__name__)
 
 Staged = Iterator[tuple[str, bool, tuple[Any, ...]]]  # UPN, deleted, the report's columns
 Encode = Callable[[date | None], Any]
@@ -96,10 +99,24 @@ def stream_reports(
     tally = UsageTally()
     day = date_encoder(stager.engine if stager else None)
     for report, number, rows in _REPORTS:
-        with open_report(client, report, period.value) as chunks:
-            for seq, (upn, deleted, values) in enumerate(rows(chunks, tally, day)):
-                if stager is None:
-                    continue
-                if key := upn.strip().lower()[:400]:
-                    stager.add(number, (attempt, number, seq, tenant_pk, key, deleted, *values))
+        for tries in range(1, DOWNLOAD_ATTEMPTS + 1):
+            try:
+                with open_report(client, report, period.value) as chunks:
+                    for seq, (upn, deleted, values) in enumerate(rows(chunks, tally, day)):
+                        if stager is None:
+                            continue
+                        if key := upn.strip().lower()[:400]:
+                            row = (attempt, number, seq, tenant_pk, key, deleted, *values)
+                            stager.add(number, row)
+                break
+            except DownloadInterrupted as exc:
+                if tries == DOWNLOAD_ATTEMPTS:
+                    raise
+                # A broken file cannot be resumed: the report is asked for again, from scratch.
+                log.warning(
+                    "%s; reading it again (attempt %d of %d)", exc, tries + 1, DOWNLOAD_ATTEMPTS
+                )
+                tally.forget(number)
+                if stager is not None:
+                    stager.forget(number, attempt)
     return tally
