@@ -7,13 +7,14 @@ import logging
 import sys
 from pathlib import Path
 
-from benchmarks import delta_child, readers, syncer
+from benchmarks import delta_child, readers, syncer, usage_collect
 
 MODES = {
     "sync": syncer.sync,
     "delta": delta_child.delta,
     "floor": readers.floor,
     "msgraph": readers.msgraph,
+    "usage": usage_collect.usage,
 }
 
 

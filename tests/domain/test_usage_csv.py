@@ -44,9 +44,9 @@ def test_active_users_with_bom_crlf_empty_cells_and_quoted_commas() -> None:
         "Smith, Anna",
         False,
     )
-    assert parsed.last["exchange"] == date(2026, 11, 29)
-    assert parsed.last["onedrive"] is None
-    assert parsed.last["teams"] == date(2026, 11, 28)
+    assert parsed.exchange == date(2026, 11, 29)
+    assert parsed.onedrive is None
+    assert parsed.teams == date(2026, 11, 28)
 
 
 def test_apps_and_mailboxes() -> None:

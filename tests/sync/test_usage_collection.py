@@ -3,10 +3,13 @@ missing permission, throttling, daily gating, and failures that never fail the l
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from datetime import timedelta
 from pathlib import Path
 from typing import cast
 
+import httpx
+import pytest
 from sqlalchemy import Engine, func, select
 from starlette.applications import Starlette
 
@@ -18,11 +21,13 @@ from licensewatch.emulator.seed import build_world
 from licensewatch.emulator.server import RunningEmulator
 from licensewatch.emulator.state import Tenant, World
 from licensewatch.emulator.usage_reports import conceal, refresh_date
+from licensewatch.graph import reports
 from licensewatch.graph.client import GraphClient
 from licensewatch.graph.connection import GraphConnection
 from licensewatch.graph.retry import RetryPolicy
 from licensewatch.storage.database import session_scope
-from licensewatch.storage.models.usage import UsageCollection, UserUsage
+from licensewatch.storage.models.usage import UsageCollection, UsageStaging, UserUsage
+from licensewatch.sync import usage_staging
 from licensewatch.sync.runner import SyncResult, run_sync
 from licensewatch.sync.usage import collect_usage
 
@@ -190,3 +195,128 @@ def test_a_failed_collection_keeps_the_stored_usage(
     )
     assert after.attempted_at - before.attempted_at < timedelta(minutes=5)
     assert _rows(engine, pk) == stored
+
+
+def _stored(engine: Engine, pk: int) -> list[tuple[object, ...]]:
+    with session_scope(engine, write=False) as session:
+        rows = session.execute(
+            select(UserUsage.__table__)
+            .where(UserUsage.tenant_id == pk)
+            .order_by(UserUsage.user_principal_name)
+        )
+        return [tuple(row) for row in rows]
+
+
+def test_a_download_broken_mid_report_keeps_the_last_good_usage(
+    make_emulator: EmulatorFactory,
+    engine: Engine,
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    _world, emulator, tenants = _msp(make_emulator, tmp_path)
+    tenant = tenants[0]
+    pk = add_tenant(engine, tenant.domain, tenant.tenant_id)
+    _sync(engine, emulator, tenant, pk)
+    before, stored = _collection(engine, pk), _stored(engine, pk)
+    assert stored
+    # Small chunks and batches: two reports and part of the third are staged (and committed)
+    # before the connection breaks in the middle of the mailbox report's body.
+    monkeypatch.setattr(reports, "_CHUNK", 64)
+    monkeypatch.setattr(usage_staging, "BATCH", 2)
+    streamed: list[int] = []
+    iter_bytes = httpx.Response.iter_bytes
+
+    def breaking(self: httpx.Response, chunk_size: int | None = None) -> Iterator[bytes]:
+        if chunk_size is None:  # a response read whole (not a report download)
+            yield from iter_bytes(self, chunk_size)
+            return
+        streamed.append(chunk_size)
+        for number, chunk in enumerate(iter_bytes(self, chunk_size)):
+            if len(streamed) >= 3 and number == 8:  # every attempt at the mailbox report
+                raise httpx.ReadError("connection reset by peer")
+            yield chunk
+
+    monkeypatch.setattr(httpx.Response, "iter_bytes", breaking)
+    with _client(connect(emulator, tenant)) as client:
+        outcome = collect_usage(engine, pk, client, Period.D30)
+    assert outcome.status == "failed"
+    assert "getMailboxUsageDetail download was interrupted" in (outcome.message or "")
+    assert len(streamed) == 2 + usage_staging.DOWNLOAD_ATTEMPTS  # read again, then given up
+    after = _collection(engine, pk)
+    assert (after.status, after.collected_at, after.period, after.counts) == (
+        "failed",
+        before.collected_at,
+        before.period,
+        before.counts,
+    )
+    assert _stored(engine, pk) == stored  # every stored row as it was
+    with session_scope(engine, write=False) as session:  # and nothing left staged
+        assert session.scalar(select(func.count()).select_from(UsageStaging)) == 0
+    monkeypatch.setattr(httpx.Response, "iter_bytes", iter_bytes)
+    with _client(connect(emulator, tenant)) as client:
+        assert collect_usage(engine, pk, client, Period.D90).status == "ok"
+    assert _stored(engine, pk) == stored  # the same reports give the same rows
+
+
+def test_a_failure_in_the_storing_transaction_keeps_the_last_good_usage(
+    make_emulator: EmulatorFactory,
+    engine: Engine,
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    _world, emulator, tenants = _msp(make_emulator, tmp_path)
+    tenant = tenants[0]
+    pk = add_tenant(engine, tenant.domain, tenant.tenant_id)
+    _sync(engine, emulator, tenant, pk)
+    before, stored = _collection(engine, pk), _stored(engine, pk)
+    monkeypatch.setattr(usage_staging, "BATCH", 2)  # rows staged and committed before the merge
+
+    def failing(_db: object, _tenant: int) -> None:
+        raise RuntimeError("the recommendations' build failed")
+
+    with (
+        _client(connect(emulator, tenant)) as client,
+        pytest.raises(RuntimeError, match="build failed"),
+    ):
+        collect_usage(engine, pk, client, Period.D90, on_commit=failing)
+    assert _stored(engine, pk) == stored
+    after = _collection(engine, pk)
+    assert (after.collected_at, after.counts) == (before.collected_at, before.counts)
+    with session_scope(engine, write=False) as session:
+        assert session.scalar(select(func.count()).select_from(UsageStaging)) == 0
+
+
+def test_a_download_broken_once_is_read_again_from_its_start(
+    make_emulator: EmulatorFactory,
+    engine: Engine,
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    _world, emulator, tenants = _msp(make_emulator, tmp_path)
+    tenant = tenants[0]
+    pk = add_tenant(engine, tenant.domain, tenant.tenant_id)
+    _sync(engine, emulator, tenant, pk)
+    before, stored = _collection(engine, pk), _stored(engine, pk)
+    monkeypatch.setattr(reports, "_CHUNK", 64)
+    monkeypatch.setattr(usage_staging, "BATCH", 2)
+    streamed: list[int] = []
+    iter_bytes = httpx.Response.iter_bytes
+
+    def breaking(self: httpx.Response, chunk_size: int | None = None) -> Iterator[bytes]:
+        if chunk_size is not None:
+            streamed.append(chunk_size)
+        for number, chunk in enumerate(iter_bytes(self, chunk_size)):
+            if len(streamed) == 1 and number == 8:  # the active users' first download only
+                raise httpx.ReadError("connection reset by peer")
+            yield chunk
+
+    monkeypatch.setattr(httpx.Response, "iter_bytes", breaking)
+    with _client(connect(emulator, tenant)) as client:
+        outcome = collect_usage(engine, pk, client, Period.D90)
+    assert outcome.status == "ok"
+    assert len(streamed) == 4
+    # Nothing of the broken download counted twice: the same rows and counts as before.
+    assert _stored(engine, pk) == stored
+    assert _collection(engine, pk).counts == before.counts
+    with session_scope(engine, write=False) as session:
+        assert session.scalar(select(func.count()).select_from(UsageStaging)) == 0

@@ -7,7 +7,8 @@ import random
 import threading
 import time
 import uuid
-from collections.abc import Callable, Generator
+from collections.abc import Callable, Generator, Iterator
+from contextlib import contextmanager
 from types import TracebackType
 from typing import Any
 from urllib.parse import urlsplit
@@ -125,6 +126,21 @@ class GraphClient:
         """
         return self._resumable(url, None, headers, None, authenticated=False)
 
+    @contextmanager
+    def stream_preauthenticated(
+        self, url: str, headers: Headers = None
+    ) -> Iterator[httpx.Response]:
+        """`get_preauthenticated` with the body left unread: the caller reads it as it arrives.
+
+        Statuses and retries are decided on the headers (an error body is read, it is small);
+        a failure while the body streams is the caller's (`httpx.TransportError`).
+        """
+        response = self._resumable(url, None, headers, None, authenticated=False, stream=True)
+        try:
+            yield response
+        finally:
+            response.close()
+
     def count_users(self, filter: str | None = None) -> int:
         """Users in the tenant (optionally matching an OData filter) via /users/$count."""
         params = {"$filter": filter} if filter else None
@@ -239,6 +255,7 @@ class GraphClient:
         cancel: threading.Event | None,
         *,
         authenticated: bool = True,
+        stream: bool = False,
     ) -> httpx.Response:
         """`_send`, and when a request gave up on a transient failure: pause, then ask again.
 
@@ -247,7 +264,9 @@ class GraphClient:
         """
         while True:
             try:
-                return self._send(url, params, headers, cancel, authenticated=authenticated)
+                return self._send(
+                    url, params, headers, cancel, authenticated=authenticated, stream=stream
+                )
             except GraphError as exc:
                 pause = max(self._retry.pause, exc.retry_after or 0.0)
                 if not exc.retryable or not self.budget.spend(pause):
@@ -290,6 +309,7 @@ class GraphClient:
         authenticated: bool = True,
         method: str = "GET",
         content: bytes | None = None,
+        stream: bool = False,
     ) -> httpx.Response:
         policy, attempt, waited, refreshed = self._retry, 0, 0.0, not authenticated
         write = method != "GET"
@@ -308,9 +328,17 @@ class GraphClient:
             shown = url if authenticated else host_only(url)
             started = time.perf_counter()
             try:
-                response = self._http.request(
-                    method, url, params=params, headers=sent, content=content
-                )
+                if stream:  # a large download: its body is read by the caller, as it arrives
+                    request = self._http.build_request(
+                        method, url, params=params, headers=sent, content=content
+                    )
+                    response = self._http.send(request, stream=True)
+                    if response.status_code >= 400:
+                        response.read()  # an error's body is small and tells what failed
+                else:
+                    response = self._http.request(
+                        method, url, params=params, headers=sent, content=content
+                    )
             except httpx.TransportError as exc:
                 self._count(requests=1)
                 self._notify(method, shown, started, attempt, None, crid, error=repr(exc))
@@ -327,7 +355,11 @@ class GraphClient:
                     raise error from exc
                 waited += self._pause(delay, cancel)
                 continue
-            status, size = response.status_code, len(response.content)
+            status = response.status_code
+            if stream and status < 400:  # unread yet: its announced length, if any
+                size = int(response.headers.get("content-length") or 0)
+            else:
+                size = len(response.content)
             self._count(requests=1, bytes=size, throttled=int(status == 429))
             request_id = response.headers.get("request-id")
             self._notify(

@@ -7,14 +7,23 @@ Microsoft Learn). The download is fetched without the bearer token, with the sam
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from contextlib import ExitStack, contextmanager
 from enum import StrEnum
 from urllib.parse import urljoin, urlsplit
+
+import httpx
 
 from licensewatch.graph.client import GraphClient
 from licensewatch.graph.errors import GraphAuthorizationError, GraphProtocolError
 
 _REDIRECTS = frozenset({301, 302, 303, 307, 308})
 REPORT_SETTINGS_PATH = "/admin/reportSettings"
+_CHUNK = 256 * 1024  # bytes handed to the parser at a time
+
+
+class DownloadInterrupted(GraphProtocolError):
+    """The connection broke while a report's file was streaming: that report may be read again."""
 
 
 class Report(StrEnum):
@@ -30,13 +39,20 @@ def report_path(report: Report, period: str) -> str:
     return f"/reports/{report.value}(period='{period}')"
 
 
-def download_report(client: GraphClient, report: Report, period: str) -> bytes:
-    """The report's CSV bytes: follow Graph's redirect without the bearer token."""
+@contextmanager
+def open_report(client: GraphClient, report: Report, period: str) -> Iterator[Iterator[bytes]]:
+    """The report's CSV as byte chunks read as they arrive: Graph's redirect followed without the
+    bearer token, the download streamed (a tenant's report is never held whole in memory).
+
+    A connection lost while the body streams raises `DownloadInterrupted` (the caller may ask
+    for the report again: a new link, the file from its start).
+    """
     path = report_path(report, period)
     response = client.get_response(path, headers={"Accept": "text/csv, application/octet-stream"})
     status = response.status_code
     if status == 200:
-        return response.content  # an endpoint that serves the file itself (no redirect)
+        yield iter((response.content,))  # an endpoint that serves the file itself (no redirect)
+        return
     location = response.headers.get("location")
     if status not in _REDIRECTS or not location:
         raise GraphProtocolError(
@@ -52,22 +68,34 @@ def download_report(client: GraphClient, report: Report, period: str) -> bytes:
             status=status,
             url=client.url(path),
         )
+    with ExitStack() as stack:
+        try:
+            body = stack.enter_context(
+                client.stream_preauthenticated(target, headers={"Accept": "*/*"})
+            )
+        except GraphAuthorizationError as exc:
+            # The link expired or was refused: a download problem, never a missing permission.
+            raise GraphProtocolError(
+                f"the {report.value} download link was refused ({exc.status}); it expires after "
+                "a few minutes: the next collection asks for a new one",
+                status=exc.status,
+            ) from None
+        if body.status_code != 200:
+            raise GraphProtocolError(
+                f"the {report.value} download answered HTTP {body.status_code}",
+                status=body.status_code,
+                url=client.url(path),  # the download URL itself is a credential: never shown
+            )
+        yield _chunks(body, report, client.url(path))
+
+
+def _chunks(body: httpx.Response, report: Report, url: str) -> Iterator[bytes]:
     try:
-        download = client.get_preauthenticated(target, headers={"Accept": "*/*"})
-    except GraphAuthorizationError as exc:
-        # The link expired or was refused: a download problem, never a missing permission.
-        raise GraphProtocolError(
-            f"the {report.value} download link was refused ({exc.status}); it expires after a "
-            "few minutes: the next collection asks for a new one",
-            status=exc.status,
+        yield from body.iter_bytes(_CHUNK)
+    except httpx.HTTPError as exc:  # the connection broke mid-file: no retry can resume it here
+        raise DownloadInterrupted(
+            f"the {report.value} download was interrupted ({type(exc).__name__})", url=url
         ) from None
-    if download.status_code != 200:
-        raise GraphProtocolError(
-            f"the {report.value} download answered HTTP {download.status_code}",
-            status=download.status_code,
-            url=client.url(path),  # the download URL itself is a credential: never shown
-        )
-    return download.content
 
 
 def names_concealed(client: GraphClient) -> bool:

@@ -105,7 +105,9 @@ def _insert_sql(connection: Connection, table: Table, columns: Sequence[str]) ->
 _BINARY_TYPES = {
     "INTEGER": "int4",
     "BIGINT": "int8",
+    "SMALLINT": "int2",
     "BOOLEAN": "bool",
+    "DATE": "date",
     "TEXT": "text",
     "VARCHAR": "text",
     "TIMESTAMP WITH TIME ZONE": "timestamptz",

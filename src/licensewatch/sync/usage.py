@@ -9,30 +9,32 @@ the rows already stored. Concealed names (hashed UPNs) are never stored per user
 from __future__ import annotations
 
 import logging
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
-from datetime import date, datetime, timedelta
+from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import Engine, Integer, bindparam, delete, insert, select, update
+from sqlalchemy import Connection, Engine, Integer, bindparam, delete, insert, select, update
 
 from licensewatch.domain.usage import DEFAULT_PERIOD, Period, parse_period
-from licensewatch.domain.usage_csv import (
-    ActiveUserRow,
-    AppUserRow,
-    MailboxRow,
-    UsageReportError,
-    parse_active_users,
-    parse_app_users,
-    parse_mailboxes,
-)
+from licensewatch.domain.usage_csv import UsageReportError
 from licensewatch.graph.client import GraphClient
 from licensewatch.graph.errors import GraphAuthorizationError, GraphError
-from licensewatch.graph.reports import Report, download_report, names_concealed
+from licensewatch.graph.reports import names_concealed
 from licensewatch.settings import Settings, load_settings
 from licensewatch.storage.database import write_transaction
 from licensewatch.storage.models import utcnow
 from licensewatch.storage.models.usage import UsageCollection, UserUsage
+from licensewatch.storage.usage_staging import (
+    Stager,
+    discard,
+    drop,
+    merge,
+    new_attempt,
+    sweep_stale,
+)
+from licensewatch.sync.usage_staging import new_stager, stream_reports
 from licensewatch.sync.work import OnUsage
 
 log = logging.getLogger(__name__)
@@ -114,33 +116,37 @@ def collect_usage(
 
     `on_commit` runs in the transaction that stores the rows (the CLI and the web app pass the
     recommendations' build): they commit together. A failure stores no rows and calls nothing,
-    so the stored recommendations stay those of the last success.
+    so the stored recommendations stay those of the last success. The reports stream into
+    staging rows of this attempt (never the stored ones), merged into `user_usage` in that
+    transaction; a failed attempt's staged rows are dropped.
     """
     now = utcnow()
+    attempt = new_attempt(now)
+    stager: Stager | None = None
     try:
         concealed_setting, readable = _concealed_setting(client)
-        active = parse_active_users(download_report(client, Report.ACTIVE_USERS, period.value))
-        apps = parse_app_users(download_report(client, Report.APP_USERS, period.value))
-        mailboxes = parse_mailboxes(download_report(client, Report.MAILBOXES, period.value))
+        # Known hashed names are never staged: only the tenant-wide counts are kept.
+        stager = None if concealed_setting else new_stager(engine)
+        tally = stream_reports(stager, client, period, tenant_pk, attempt)
     except GraphAuthorizationError as exc:
+        _discard(engine, attempt, stager)
         _record_failure(engine, tenant_pk, period, now, MISSING_PERMISSION, MISSING_REPORTS)
         log.info("usage reports of tenant %s: missing permission (%s)", tenant_pk, exc)
         return UsageOutcome(MISSING_PERMISSION, MISSING_REPORTS)
     except (GraphError, UsageReportError) as exc:
+        _discard(engine, attempt, stager)
         message = f"usage reports could not be read: {exc}"
         _record_failure(engine, tenant_pk, period, now, FAILED, message)
         log.warning("tenant %s: %s", tenant_pk, message)
         return UsageOutcome(FAILED, message)
+    except BaseException:
+        _discard(engine, attempt, stager)
+        raise
     # Hashed names have no "@": trust the rows when the setting could not be read (or disagrees).
-    inferred = bool(active) and not any("@" in row.upn for row in active)
-    concealed = bool(concealed_setting) or inferred
-    rows = [] if concealed else _merge(active, apps, mailboxes)
-    refresh = [_refresh(active), _refresh(apps), _refresh(mailboxes)]
-    counts = _counts(active, apps, mailboxes, period)
-    with write_transaction(engine) as db:
+    concealed = bool(concealed_setting) or tally.concealed_rows
+    with _discarded_on_failure(engine, attempt, stager), write_transaction(engine) as db:
         db.execute(delete(UserUsage).where(UserUsage.tenant_id == tenant_pk))
-        if rows:
-            db.execute(insert(UserUsage), [{"tenant_id": tenant_pk, **row} for row in rows])
+        users = _merge_staged(db, stager, tenant_pk, attempt, concealed, now)
         values: dict[str, Any] = {
             "period": period.value,
             "attempted_at": now,
@@ -149,15 +155,53 @@ def collect_usage(
             "message": None,
             "concealed": concealed,
             "settings_readable": readable,
-            "active_refresh_date": refresh[0],
-            "apps_refresh_date": refresh[1],
-            "mailbox_refresh_date": refresh[2],
-            "counts": counts,
+            "active_refresh_date": tally.refresh[0],
+            "apps_refresh_date": tally.refresh[1],
+            "mailbox_refresh_date": tally.refresh[2],
+            "counts": tally.counts(period),
         }
         _upsert(db, tenant_pk, values)
         if on_commit is not None:
             on_commit(db, tenant_pk)
-    return UsageOutcome(OK, None, len(rows), concealed)
+    return UsageOutcome(OK, None, users, concealed)
+
+
+def _merge_staged(
+    db: Connection,
+    stager: Stager | None,
+    tenant_pk: int,
+    attempt: str,
+    concealed: bool,
+    now: datetime,
+) -> int:
+    """The attempt's staged rows merged into `user_usage` (none when concealed), then dropped."""
+    if stager is None:
+        return 0
+    stager.finish(db)
+    users = 0 if concealed else merge(db, tenant_pk, attempt)
+    drop(db, attempt)
+    sweep_stale(db, tenant_pk, now)  # what a crashed attempt left
+    return users
+
+
+@contextmanager
+def _discarded_on_failure(engine: Engine, attempt: str, stager: Stager | None) -> Iterator[None]:
+    """Around the final transaction: its failure drops the rows staged before it."""
+    try:
+        yield
+    except BaseException:
+        _discard(engine, attempt, stager)
+        raise
+
+
+def _discard(engine: Engine, attempt: str, stager: Stager | None) -> None:
+    """Drop a failed attempt's committed staged rows; the stored usage was never touched."""
+    if stager is None or not stager.flushed:
+        return
+    try:
+        discard(engine, attempt)
+    except Exception:  # the database itself may be what failed: the next attempt sweeps them
+        log.debug("could not drop the staged usage rows", exc_info=True)
 
 
 def _concealed_setting(client: GraphClient) -> tuple[bool | None, bool]:
@@ -193,97 +237,3 @@ def _record_failure(
         if exists is None:
             values.update(period=period.value, counts={}, collected_at=None)
         _upsert(db, tenant_pk, values)
-
-
-def _refresh(rows: list[ActiveUserRow] | list[AppUserRow] | list[MailboxRow]) -> date | None:
-    dates = [row.refresh for row in rows if row.refresh is not None]
-    return max(dates) if dates else None
-
-
-def _blank(upn: str) -> dict[str, Any]:
-    return {
-        "user_principal_name": upn,
-        "display_name": None,
-        "is_deleted": False,
-        "report_refresh_date": None,
-        **{f"{w}_last": None for w in ("exchange", "onedrive", "sharepoint", "skype")},
-        "yammer_last": None,
-        "teams_last": None,
-        "apps_seen": False,
-        "apps_last": None,
-        "windows": False,
-        "mac": False,
-        "mobile": False,
-        "web": False,
-        "apps_used": None,
-        "mailbox_seen": False,
-        "mailbox_last": None,
-        "storage_used_bytes": None,
-        "prohibit_send_receive_quota_bytes": None,
-        "item_count": None,
-    }
-
-
-def _merge(
-    active: list[ActiveUserRow], apps: list[AppUserRow], mailboxes: list[MailboxRow]
-) -> list[dict[str, Any]]:
-    """One row per lower-cased UPN (a deleted user's row never hides a live one's)."""
-    rows: dict[str, dict[str, Any]] = {}
-
-    def row_for(upn: str, deleted: bool = False) -> dict[str, Any] | None:
-        key = upn.strip().lower()[:400]
-        if not key:
-            return None
-        row = rows.get(key)
-        if row is None:
-            row = rows[key] = _blank(key)
-            row["is_deleted"] = deleted
-        elif row["is_deleted"] and not deleted:
-            row.update(_blank(key))
-        elif deleted and not row["is_deleted"]:
-            return None
-        return row
-
-    for item in active:
-        row = row_for(item.upn, item.is_deleted)
-        if row is not None:
-            row["display_name"] = item.display_name[:400] or None
-            row["report_refresh_date"] = item.refresh
-            for workload, when in item.last.items():
-                row[f"{workload}_last"] = when
-    for app in apps:
-        row = row_for(app.upn)
-        if row is not None:
-            row.update(apps_seen=True, apps_last=app.last_activity, windows=app.windows)
-            row.update(mac=app.mac, mobile=app.mobile, web=app.web)
-            row["apps_used"] = ",".join(app.apps)[:200] or None
-    for box in mailboxes:
-        row = row_for(box.upn, box.is_deleted)
-        if row is not None:
-            row.update(mailbox_seen=True, mailbox_last=box.last_activity)
-            row.update(storage_used_bytes=box.storage_used, item_count=box.item_count)
-            row["prohibit_send_receive_quota_bytes"] = box.prohibit_send_receive_quota
-    return list(rows.values())
-
-
-def _counts(
-    active: list[ActiveUserRow], apps: list[AppUserRow], mailboxes: list[MailboxRow], period: Period
-) -> dict[str, int]:
-    """Tenant-wide counts: right even with concealed names (nothing is joined to users)."""
-    refresh = _refresh(active)
-    start = refresh - timedelta(days=period.days) if refresh else None
-    live = [row for row in active if not row.is_deleted]
-    counts = {"users": len(live)}
-    any_active = 0
-    for workload in ("exchange", "onedrive", "sharepoint", "skype", "yammer", "teams"):
-        n = sum(1 for r in live if start and (r.last[workload] or date.min) >= start)
-        counts[f"active_{workload}"] = n
-    for r in live:
-        any_active += any(start and (when or date.min) >= start for when in r.last.values())
-    counts["active_any"] = any_active
-    counts["inactive"] = len(live) - any_active
-    for platform in ("windows", "mac", "mobile", "web"):
-        counts[f"apps_{platform}"] = sum(1 for a in apps if getattr(a, platform))
-    counts["mailboxes"] = sum(1 for m in mailboxes if not m.is_deleted)
-    counts["mailbox_bytes"] = sum(m.storage_used or 0 for m in mailboxes if not m.is_deleted)
-    return counts

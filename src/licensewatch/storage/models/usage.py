@@ -5,7 +5,17 @@ from __future__ import annotations
 from datetime import date, datetime
 from typing import Any
 
-from sqlalchemy import JSON, BigInteger, Boolean, Date, ForeignKey, Integer, String, Text
+from sqlalchemy import (
+    JSON,
+    BigInteger,
+    Boolean,
+    Date,
+    ForeignKey,
+    Integer,
+    SmallInteger,
+    String,
+    Text,
+)
 from sqlalchemy.orm import Mapped, mapped_column
 
 from licensewatch.storage.models.base import Base
@@ -82,3 +92,39 @@ class RecommendationExclusion(Base):
     key: Mapped[str] = mapped_column(String(400), primary_key=True)  # lower-cased UPN | group id
     label: Mapped[str | None] = mapped_column(String(400))
     created_at: Mapped[datetime]
+
+
+class UsageStaging(Base):
+    """A report row staged while its file streams in, until the collection merges all three.
+
+    Keyed by the collection attempt (`<UTC timestamp>-<random>`, so a crashed attempt's rows can
+    be swept by age), the report (0 active users, 1 apps, 2 mailboxes) and the row's place in
+    its file (a later row of the same user wins, as in the reports). Only the merge reads it.
+    """
+
+    __tablename__ = "usage_staging"
+
+    attempt: Mapped[str] = mapped_column(String(40), primary_key=True)
+    report: Mapped[int] = mapped_column(SmallInteger, primary_key=True)
+    seq: Mapped[int] = mapped_column(Integer, primary_key=True)
+    tenant_id: Mapped[int] = mapped_column(ForeignKey("tenants.id", ondelete="CASCADE"))
+    user_key: Mapped[str] = mapped_column(String(400))  # lower-cased UPN
+    is_deleted: Mapped[bool] = mapped_column(Boolean, default=False)
+    display_name: Mapped[str | None] = mapped_column(String(400))
+    report_refresh_date: Mapped[date | None] = mapped_column(Date)
+    exchange_last: Mapped[date | None] = mapped_column(Date)
+    onedrive_last: Mapped[date | None] = mapped_column(Date)
+    sharepoint_last: Mapped[date | None] = mapped_column(Date)
+    skype_last: Mapped[date | None] = mapped_column(Date)
+    yammer_last: Mapped[date | None] = mapped_column(Date)
+    teams_last: Mapped[date | None] = mapped_column(Date)
+    apps_last: Mapped[date | None] = mapped_column(Date)
+    windows: Mapped[bool | None] = mapped_column(Boolean)
+    mac: Mapped[bool | None] = mapped_column(Boolean)
+    mobile: Mapped[bool | None] = mapped_column(Boolean)
+    web: Mapped[bool | None] = mapped_column(Boolean)
+    apps_used: Mapped[str | None] = mapped_column(String(200))
+    mailbox_last: Mapped[date | None] = mapped_column(Date)
+    storage_used_bytes: Mapped[int | None] = mapped_column(BigInteger)
+    prohibit_send_receive_quota_bytes: Mapped[int | None] = mapped_column(BigInteger)
+    item_count: Mapped[int | None] = mapped_column(Integer)
