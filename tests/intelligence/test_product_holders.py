@@ -22,7 +22,7 @@ from licensewatch.emulator import mutations
 from licensewatch.intelligence.read_models.build import publish_read_models
 from licensewatch.intelligence.read_models.holders_store import publish_holders
 from licensewatch.storage.database import session_scope
-from licensewatch.storage.models import Sku
+from licensewatch.storage.models import Sku, SyncRun
 from licensewatch.storage.models.holders import ProductHolder
 from licensewatch.web.queries import holders as holders_module
 from licensewatch.web.queries.common import tenant_refs
@@ -32,7 +32,8 @@ def _stored_rows(engine: Engine, tenant_pk: int) -> list[tuple[Any, ...]]:
     with session_scope(engine, write=False) as session:
         h = ProductHolder
         order = (h.dataset_id, h.sku_id, h.run, h.key, h.user_id)
-        found = session.execute(select(*order).where(h.tenant_id == tenant_pk).order_by(*order))
+        mine = h.dataset_id.in_(select(SyncRun.id).where(SyncRun.tenant_id == tenant_pk))
+        found = session.execute(select(*order).where(mine).order_by(*order))
         return [tuple(row) for row in found]
 
 
@@ -42,7 +43,8 @@ def _rebuilt_rows(engine: Engine, tenant_pk: int) -> list[tuple[Any, ...]]:
         publish_holders(connection, tenant_pk)
         h = ProductHolder
         order = (h.dataset_id, h.sku_id, h.run, h.key, h.user_id)
-        found = connection.execute(select(*order).where(h.tenant_id == tenant_pk).order_by(*order))
+        mine = h.dataset_id.in_(select(SyncRun.id).where(SyncRun.tenant_id == tenant_pk))
+        found = connection.execute(select(*order).where(mine).order_by(*order))
         rows = [tuple(row) for row in found]
         transaction.rollback()
     return rows

@@ -13,7 +13,7 @@ from __future__ import annotations
 import logging
 from collections.abc import Iterator
 
-from sqlalchemy import Connection, case, delete, func, insert, literal, select
+from sqlalchemy import ColumnElement, Connection, case, delete, func, insert, select
 from sqlalchemy.orm import Session
 
 from licensewatch.domain.changed_users import ChangedUsers
@@ -22,7 +22,7 @@ from licensewatch.storage.models.holders import ProductHolder, ProductHolderBuil
 
 log = logging.getLogger(__name__)
 _CHUNK = 500
-_COLUMNS = ("dataset_id", "sku_id", "run", "key", "user_id", "tenant_id")
+_COLUMNS = ("dataset_id", "sku_id", "run", "key", "user_id")
 
 
 def publish_holders(
@@ -64,10 +64,13 @@ def _publish(connection: Connection, tenant: Tenant, changed: ChangedUsers | Non
                     ProductHolder.dataset_id == dataset, ProductHolder.user_id.in_(chunk)
                 )
             )
-            _insert(connection, tenant.id, dataset, User.id.in_(chunk))
+            _insert(connection, dataset, User.id.in_(chunk))
     else:
-        connection.execute(delete(ProductHolder).where(ProductHolder.tenant_id == tenant.id))
-        _insert(connection, tenant.id, dataset, None)
+        # Rows exist only for the dataset the marker names (written with it): that one and the
+        # current one are cleared, each a range of the primary key.
+        stale = {dataset} if built is None else {dataset, built.dataset_id}
+        connection.execute(delete(ProductHolder).where(ProductHolder.dataset_id.in_(stale)))
+        _insert(connection, dataset, None)
     connection.execute(delete(ProductHolderBuild).where(ProductHolderBuild.tenant_id == tenant.id))
     connection.execute(
         insert(ProductHolderBuild).values(
@@ -76,7 +79,7 @@ def _publish(connection: Connection, tenant: Tenant, changed: ChangedUsers | Non
     )
 
 
-def _insert(connection: Connection, tenant_pk: int, dataset: int, only: object | None) -> None:
+def _insert(connection: Connection, dataset: int, only: ColumnElement[bool] | None) -> None:
     """The holders of the dataset (of some users) by one INSERT ... SELECT."""
     upn = User.user_principal_name
     query = (
@@ -86,14 +89,13 @@ def _insert(connection: Connection, tenant_pk: int, dataset: int, only: object |
             case((upn.is_(None), 0), else_=1),
             func.coalesce(func.lower(upn), User.id),
             User.id,
-            literal(tenant_pk),
         )
         .distinct()
         .join(User, (User.dataset_id == UserLicense.dataset_id) & (User.id == UserLicense.user_id))
         .where(UserLicense.dataset_id == dataset)
     )
     if only is not None:
-        query = query.where(only)  # type: ignore[arg-type]
+        query = query.where(only)
     connection.execute(insert(ProductHolder).from_select(list(_COLUMNS), query))
 
 

@@ -12,7 +12,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import ForeignKey, Integer, String
+from sqlalchemy import ForeignKey, Index, Integer, String
 from sqlalchemy.orm import Mapped, mapped_column
 
 from licensewatch.storage.models.base import Base
@@ -22,6 +22,8 @@ class ProductHolder(Base):
     """A user holding a product in one dataset, with the users list's sort key."""
 
     __tablename__ = "product_holders"
+    # A delta replaces the rows of the users it changed: found by user, not by the list's key.
+    __table_args__ = (Index("ix_product_holders_dataset_id_user_id", "dataset_id", "user_id"),)
 
     dataset_id: Mapped[int] = mapped_column(
         ForeignKey("sync_runs.id", ondelete="CASCADE"), primary_key=True
@@ -30,7 +32,6 @@ class ProductHolder(Base):
     run: Mapped[int] = mapped_column(Integer, primary_key=True)  # 0: no UPN, 1: by UPN
     key: Mapped[str] = mapped_column(String(400), primary_key=True)  # lower(UPN), or the id
     user_id: Mapped[str] = mapped_column(String(36), primary_key=True)
-    tenant_id: Mapped[int] = mapped_column(ForeignKey("tenants.id", ondelete="CASCADE"))
 
 
 class ProductHolderBuild(Base):
