@@ -14,7 +14,7 @@ from __future__ import annotations
 from typing import Any
 
 from pydantic import BaseModel
-from sqlalchemy import and_, bindparam, exists, select
+from sqlalchemy import Select, and_, bindparam, exists, select
 from sqlalchemy.orm import Session
 
 from licensewatch.storage.models.holders import ProductHolder, ProductHolderBuild
@@ -123,18 +123,23 @@ def _stored(session: Session, tenant: TenantRef) -> bool:
     return session.execute(current).first() is not None
 
 
-def _stored_walk(
-    session: Session, dataset: int, sku_id: str, position: Position | None, want: int
-) -> Walked:
-    """Up to `want` holders from `position` on, read from the product's stored list: one range
-    of its primary key however few users hold it, then those users' rows."""
+def stored_page(dataset: int, sku_id: str, position: Position | None, want: int) -> Select[Any]:
+    """The stored holders' (run, key, user id) from `position` on: a primary-key range."""
     h = ProductHolder
     order = (h.run, h.key, h.user_id)
     query = select(*order).where(h.dataset_id == dataset, h.sku_id == sku_id)
     if position is not None:
         query = query.where(keyset.after(order, position, inclusive=True))
+    return query.order_by(*order).limit(want)
+
+
+def _stored_walk(
+    session: Session, dataset: int, sku_id: str, position: Position | None, want: int
+) -> Walked:
+    """Up to `want` holders from `position` on, read from the product's stored list: one range
+    of its primary key however few users hold it, then those users' rows."""
     connection = session.connection()
-    listed = list(connection.execute(query.order_by(*order).limit(want)))
+    listed = list(connection.execute(stored_page(dataset, sku_id, position, want)))
     if not listed:
         return Walked([], END)
     ids = [row.user_id for row in listed]
