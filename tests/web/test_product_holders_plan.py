@@ -71,7 +71,10 @@ def test_a_holders_page_reads_a_range_of_the_stored_list(engine: Engine) -> None
     for position in (None, middle):
         plan = _plan(engine, dataset, position)
         if engine.dialect.name == "sqlite":
-            assert "SEARCH product_holders USING COVERING INDEX sqlite_autoindex_product_holders_1" in plan, plan
+            assert (
+                "SEARCH product_holders USING COVERING INDEX sqlite_autoindex_product_holders_1"
+                in plan
+            ), plan
             assert "TEMP B-TREE" not in plan, plan  # the index gives the order: no sort
         else:
             assert "pk_product_holders" in plan, plan

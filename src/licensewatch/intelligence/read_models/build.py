@@ -16,8 +16,8 @@ from licensewatch.intelligence.findings import findings_in_session
 from licensewatch.intelligence.findings.base import FindingRule
 from licensewatch.intelligence.read_models import costs_store, findings_store
 from licensewatch.intelligence.read_models.costs_delta import update_costs
-from licensewatch.intelligence.read_models.holders_store import publish_holders
 from licensewatch.intelligence.read_models.fingerprint import Inputs, as_of, load_inputs
+from licensewatch.intelligence.read_models.holders_store import publish_holders
 from licensewatch.intelligence.read_models.incremental import (
     both_inputs,
     update_changed_users,

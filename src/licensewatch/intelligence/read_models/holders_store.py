@@ -36,15 +36,15 @@ def publish_holders(
         ) as session:
             tenant = session.get(Tenant, tenant_pk)
             if tenant is not None and tenant.dataset_id is not None:
-                _publish(session.connection(), tenant, changed)
+                _publish(session.connection(), tenant, tenant.dataset_id, changed)
             session.commit()
     except Exception:
         log.exception("tenant %s: the product holders were not stored", tenant_pk)
 
 
-def _publish(connection: Connection, tenant: Tenant, changed: ChangedUsers | None) -> None:
-    dataset = tenant.dataset_id
-    assert dataset is not None
+def _publish(
+    connection: Connection, tenant: Tenant, dataset: int, changed: ChangedUsers | None
+) -> None:
     built = connection.execute(
         select(ProductHolderBuild.dataset_id, ProductHolderBuild.data_at).where(
             ProductHolderBuild.tenant_id == tenant.id

@@ -1,11 +1,15 @@
 """Who holds one product: keyset pages by user principal name, read from indexes either way.
 
-A product most users hold (Microsoft 365 E3: 60 % of a tenant) is paged by walking the users in
-UPN order and keeping those who hold it: a page reads about `limit / share` users. A product few
-users hold (1 %) would make that walk long, so its holders are read from the (dataset_id,
-sku_id) index and only those users are ordered. The switch is at about sqrt(32 × users), where
-both cost about the same (≈ 15 ms at 300k users). The holder count comes from the SKU's stored
-aggregates and the tenant size from the run that wrote the dataset, never from a count.
+The list without a search reads the product's holders as a publish stored them in list order
+(`product_holders`, intelligence/read_models/holders_store.py): a page is one range of its
+primary key then those users' rows, whatever the tenant's size and however few hold it. Until
+the tenant's next publish has stored them (or when they name another publish), and for a
+search, the users are walked instead: a product most users hold (Microsoft 365 E3: 60 % of a
+tenant) by walking the users in UPN order and keeping those who hold it (about `limit / share`
+users a page); a product few users hold from the (dataset_id, sku_id) index, only those users
+ordered. The switch is at about sqrt(32 × users), where both cost about the same (≈ 15 ms at
+300k users); the holder count comes from the SKU's stored aggregates and the tenant size from
+the run that wrote the dataset, never from a count.
 Search is the users list's: a prefix of the UPN or the display name (web/queries/search.py).
 """
 
@@ -92,7 +96,7 @@ def holders(
     if not search.strip() and _stored(session, tenant):
         walked = _stored_walk(session, dataset, sku_id, position, want + 1)
     else:
-        walked = _walk(session, tenant, sku_id, search, position, want + 1)
+        walked = _walk(session, tenant, dataset, sku_id, search, position, want + 1)
     found = _rows(session, tenant, sku_id, walked.rows, start)
     stopped = None if walked.frontier == END else walked.frontier
     shown = found[offset : offset + limit]
@@ -123,7 +127,9 @@ def _stored(session: Session, tenant: TenantRef) -> bool:
     return session.execute(current).first() is not None
 
 
-def stored_page(dataset: int, sku_id: str, position: Position | None, want: int) -> Select[Any]:
+def stored_page(
+    dataset: int, sku_id: str, position: Position | None, want: int
+) -> Select[int, str, str]:
     """The stored holders' (run, key, user id) from `position` on: a primary-key range."""
     h = ProductHolder
     order = (h.run, h.key, h.user_id)
@@ -143,25 +149,25 @@ def _stored_walk(
     if not listed:
         return Walked([], END)
     ids = [row.user_id for row in listed]
-    users = connection.execute(
-        select(*_USER).where(User.dataset_id == dataset, User.id.in_(ids))
-    )
-    by_id = {user.id: user for user in users}
-    rows = [((r.run, r.key, r.user_id), by_id[r.user_id]) for r in listed if r.user_id in by_id]
+    users = connection.execute(select(*_USER).where(User.dataset_id == dataset, User.id.in_(ids)))
+    by_id: dict[str, Any] = {user.id: user for user in users}
+    rows: list[tuple[Position, Any]] = [
+        ((r.run, r.key, r.user_id), by_id[r.user_id]) for r in listed if r.user_id in by_id
+    ]
     return Walked(rows, rows[-1][0] if len(listed) == want and rows else END)
 
 
 def _walk(
     session: Session,
     tenant: TenantRef,
+    dataset: int,
     sku_id: str,
     search: str,
     position: Position | None,
     want: int,
 ) -> Walked:
     """The holders by walking the users (a search, or before the first stored build)."""
-    assert tenant.dataset_id is not None
-    dataset, connection = tenant.dataset_id, session.connection()
+    connection = session.connection()
     runs = _runs(session, search)
     held = and_(
         UserLicense.dataset_id == User.dataset_id,
