@@ -1,6 +1,7 @@
 """The stored product holders follow full and delta syncs: every product's holders pages read
 from them equal the pages walked from the users, after a delta that adds or removes a holder, a
-failed delta, and a publish that did not store them (the pages then walk the users).
+failed delta, and a publish that did not store them (the pages then walk the users); and the
+page's counts (the SKUs' stored aggregates) equal a count of the rows each time.
 
 Real syncs over TLS through the emulator (the read-model worlds of test_read_models_incremental).
 """
@@ -22,8 +23,9 @@ from licensewatch.emulator import mutations
 from licensewatch.intelligence.read_models.build import publish_read_models
 from licensewatch.intelligence.read_models.holders_store import publish_holders
 from licensewatch.storage.database import session_scope
-from licensewatch.storage.models import Sku, SyncRun
+from licensewatch.storage.models import Sku, SyncRun, Tenant
 from licensewatch.storage.models.holders import ProductHolder
+from licensewatch.sync.changes import sku_aggregates
 from licensewatch.web.queries import holders as holders_module
 from licensewatch.web.queries.common import tenant_refs
 
@@ -79,7 +81,23 @@ def _walked(engine: Engine, monkeypatch: pytest.MonkeyPatch) -> dict[str, list[A
         return _pages(engine, stored=False)
 
 
+def _counts(engine: Engine, tenant_pk: int) -> None:
+    """The product page's counts (the SKU's stored aggregates) equal a count from the rows."""
+    with engine.connect() as connection:
+        dataset = connection.scalar(select(Tenant.dataset_id).where(Tenant.id == tenant_pk))
+        assert dataset is not None
+        counted = sku_aggregates(connection, dataset)
+        stored = connection.execute(
+            select(
+                Sku.sku_id, Sku.direct_assigned, Sku.group_assigned, Sku.assignment_errors
+            ).where(Sku.tenant_id == tenant_pk)
+        )
+        for sku_id, *counts in stored:
+            assert tuple(counts) == counted.get(sku_id, (0, 0, 0)), sku_id
+
+
 def _check(world: World, monkeypatch: pytest.MonkeyPatch) -> dict[str, list[Any]]:
+    _counts(world.engine, world.pk)
     assert _stored_rows(world.engine, world.pk) == _rebuilt_rows(world.engine, world.pk)
     shown = _pages(world.engine, stored=True)
     assert shown == _walked(world.engine, monkeypatch)
