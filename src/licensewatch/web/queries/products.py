@@ -148,8 +148,9 @@ def subscription_rows(
 
 
 HISTORY_POINTS = 365
-# The product's snapshots of the tenant's newest completed runs: one statement, plain rows (the
-# runs a subquery on their (tenant_id, started_at) index, each snapshot a primary-key probe).
+# The product's snapshots of the given runs, plain rows: each a primary-key probe. The runs are
+# bound as a list, not a subquery: PostgreSQL would hash-join that against every snapshot of
+# the product (a scan growing with the history: 25 ms at 2,000 runs), not probe 365 keys.
 _HISTORY = (
     select(
         SkuSnapshot.captured_at,
@@ -159,7 +160,7 @@ _HISTORY = (
         SkuSnapshot.consumed,
     )
     .where(
-        SkuSnapshot.run_id.in_(RECENT_RUNS.scalar_subquery()),
+        SkuSnapshot.run_id.in_(bindparam("runs", expanding=True)),
         SkuSnapshot.sku_id == bindparam("sku"),
     )
     .order_by(SkuSnapshot.captured_at)
@@ -173,9 +174,11 @@ def history(
 
     Bounded: a daemon syncing every 15 minutes stores 35,000 points a year per product.
     """
-    found = session.connection().execute(
-        _HISTORY, {"tenant": tenant.id, "points": points, "sku": sku_id}
-    )
+    connection = session.connection()
+    runs = list(connection.scalars(RECENT_RUNS, {"tenant": tenant.id, "points": points}))
+    if not runs:
+        return []
+    found = connection.execute(_HISTORY, {"runs": runs, "sku": sku_id})
     return [
         HistoryPoint(
             captured_at=s.captured_at,
