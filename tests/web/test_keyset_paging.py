@@ -9,6 +9,7 @@ import pytest
 from sqlalchemy import Engine, delete, insert, update
 
 from database_fixtures import add_tenant
+from licensewatch.intelligence.read_models.holders_store import publish_holders
 from licensewatch.storage.database import session_scope
 from licensewatch.storage.models import Group, Sku, SyncRun, SyncStatus, Tenant, User, UserLicense
 from licensewatch.storage.models.base import utcnow
@@ -158,13 +159,18 @@ def _holders(engine: Engine, limit: int, cursor: str, search: str = "") -> Page[
         return holders(session, ref, SKU, search=search, limit=limit, cursor=cursor)
 
 
-@pytest.mark.parametrize("few", [True, False], ids=["from the product index", "walking users"])
+@pytest.mark.parametrize(
+    "read", ["few", "walk", "stored"], ids=["from the product index", "walking users", "stored"]
+)
 @pytest.mark.parametrize("limit", [1, 2, 9])
 def test_holder_pages_split_a_users_assignments_without_loss(
-    engine: Engine, monkeypatch: pytest.MonkeyPatch, few: bool, limit: int
+    engine: Engine, monkeypatch: pytest.MonkeyPatch, read: str, limit: int
 ) -> None:
-    _seed(engine)
-    monkeypatch.setattr(holders_module, "FEW", USERS if few else 0)
+    tenant = _seed(engine)
+    monkeypatch.setattr(holders_module, "FEW", USERS if read == "few" else 0)
+    if read == "stored":  # as a publish stores them: the pages read product_holders
+        with engine.begin() as connection:
+            publish_holders(connection, tenant)
     everything = _holders(engine, 500, "")
     rows = [(h.user_id, h.group_id) for h in everything.items]
     assert len(rows) == len(set(rows)) == sum(len(_holdings(n)) for n in range(USERS))

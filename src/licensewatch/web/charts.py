@@ -73,15 +73,18 @@ def line_chart(
             f'<text class="axis" x="{x(i):.1f}" y="{height - 8}" text-anchor="{anchor}">'
             f"{times[i]:%Y-%m-%d %H:%M}</text>"
         )
+    # Each point's x and time label once, for every series (365 points × 2 series a page).
+    xs = [f"{x(i):.1f}" for i in range(len(times))]
+    when = [f"{t:%Y-%m-%d %H:%M}" for t in times]
     for name, css, values in series:
-        points = " ".join(f"{x(i):.1f},{y(v):.1f}" for i, v in enumerate(values))
-        parts.append(
-            f'<polyline class="{css}" points="{points}"><title>{escape(name)}</title></polyline>'
+        label = escape(name)
+        ys = [f"{y(v):.1f}" for v in values]
+        points = " ".join(f"{xs[i]},{ys[i]}" for i in range(len(values)))
+        parts.append(f'<polyline class="{css}" points="{points}"><title>{label}</title></polyline>')
+        parts.extend(
+            f'<circle class="{css}-dot" cx="{xs[i]}" cy="{ys[i]}" r="2.5">'
+            f"<title>{label} {v} · {when[i]}</title></circle>"
+            for i, v in enumerate(values)
         )
-        for i, v in enumerate(values):
-            parts.append(
-                f'<circle class="{css}-dot" cx="{x(i):.1f}" cy="{y(v):.1f}" r="2.5">'
-                f"<title>{escape(name)} {v} · {times[i]:%Y-%m-%d %H:%M}</title></circle>"
-            )
     parts.append("</svg>")
     return Markup("".join(parts))  # noqa: S704 - numbers and escaped text only

@@ -17,6 +17,7 @@ from licensewatch.intelligence.findings.base import FindingRule
 from licensewatch.intelligence.read_models import costs_store, findings_store
 from licensewatch.intelligence.read_models.costs_delta import update_costs
 from licensewatch.intelligence.read_models.fingerprint import Inputs, as_of, load_inputs
+from licensewatch.intelligence.read_models.holders_store import publish_holders
 from licensewatch.intelligence.read_models.incremental import (
     both_inputs,
     update_changed_users,
@@ -125,6 +126,7 @@ def publish_read_models(
             session.commit()
     except Exception:
         log.exception("tenant %s: the findings and costs read models were not built", tenant_pk)
+    publish_holders(connection, tenant_pk, changed)  # its own savepoint
     publish_recommendations(connection, tenant_pk)  # its own savepoint
 
 

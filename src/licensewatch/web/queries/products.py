@@ -148,8 +148,17 @@ def subscription_rows(
 
 
 HISTORY_POINTS = 365
+# The product's snapshots of the given runs, plain rows: each a primary-key probe. The runs are
+# bound as a list, not a subquery: PostgreSQL would hash-join that against every snapshot of
+# the product (a scan growing with the history: 25 ms at 2,000 runs), not probe 365 keys.
 _HISTORY = (
-    select(SkuSnapshot)
+    select(
+        SkuSnapshot.captured_at,
+        SkuSnapshot.enabled,
+        SkuSnapshot.warning,
+        SkuSnapshot.suspended,
+        SkuSnapshot.consumed,
+    )
     .where(
         SkuSnapshot.run_id.in_(bindparam("runs", expanding=True)),
         SkuSnapshot.sku_id == bindparam("sku"),
@@ -165,10 +174,11 @@ def history(
 
     Bounded: a daemon syncing every 15 minutes stores 35,000 points a year per product.
     """
-    runs = list(session.scalars(RECENT_RUNS, {"tenant": tenant.id, "points": points}))
+    connection = session.connection()
+    runs = list(connection.scalars(RECENT_RUNS, {"tenant": tenant.id, "points": points}))
     if not runs:
         return []
-    found = session.execute(_HISTORY, {"runs": runs, "sku": sku_id}).scalars()
+    found = connection.execute(_HISTORY, {"runs": runs, "sku": sku_id})
     return [
         HistoryPoint(
             captured_at=s.captured_at,
