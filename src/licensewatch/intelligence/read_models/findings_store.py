@@ -24,6 +24,7 @@ from licensewatch.intelligence.read_models.codec import (
     names_value,
 )
 from licensewatch.storage.models.read_models import FindingRow, FindingSummary
+from licensewatch.storage.process_memo import ProcessMemo
 from licensewatch.storage.writers import bulk_insert
 
 SUMMARIES: Table = FindingSummary.__table__  # type: ignore[assignment]
@@ -31,6 +32,8 @@ ROWS: Table = FindingRow.__table__  # type: ignore[assignment]
 ROW_COLUMNS: tuple[str, ...] = ("tenant_id", "rule", "position", "key", "name", "detail")
 ROW_COLUMNS += ("products", "units", "cost")
 STREAM_BATCH = 2000
+# Per database: each tenant's first pages of rows (`first_pages`), by the builds they belong to.
+_FIRST_ROWS: ProcessMemo[dict[str, list[Any]]] = ProcessMemo()
 # The rules whose rows are users, one row per userPrincipalName (read by key).
 USER_RULES = frozenset(
     {
@@ -197,6 +200,25 @@ def first_pages(
     """The first page of every rule: the product rules in one query (their positions are dense
     from 0, so the rows at positions 0..limit are each rule's page and the probe for a next one),
     each user rule by its key index."""
+    # The rows a summary names are written in its transaction (a rebuild or a delta writes a
+    # new fingerprint and time): read them once per process per build, not per request.
+    version = tuple((s.rule, s.fingerprint, s.computed_at, s.rows) for s in stored.values())
+    entry = (next(iter(stored.values())).tenant_id, limit, tuple(stored))
+    engine = session.get_bind().engine
+    rows = _FIRST_ROWS.get(engine, entry, version, lambda: _first_rows(session, stored, limit))
+    pages: dict[FindingRule, tuple[list[Affected], str | None]] = {}
+    for rule, summary in stored.items():
+        mine = rows[rule.value]
+        more = len(mine) > limit
+        mine = mine[:limit]
+        next_cursor = cursor_of(summary, mine[-1]) if more and mine else None
+        pages[rule] = ([_affected(row) for row in mine], next_cursor)
+    return pages
+
+
+def _first_rows(
+    session: Session, stored: dict[FindingRule, FindingSummary], limit: int
+) -> dict[str, list[Any]]:
     by_position = [rule.value for rule, summary in stored.items() if not _by_key(summary)]
     rows: dict[str, list[Any]] = {rule.value: [] for rule in stored}
     if by_position:
@@ -216,14 +238,7 @@ def first_pages(
     for rule, summary in stored.items():
         if _by_key(summary):
             rows[rule.value] = list(session.execute(_rows(summary, None).limit(limit + 1)))
-    pages: dict[FindingRule, tuple[list[Affected], str | None]] = {}
-    for rule, summary in stored.items():
-        mine = rows[rule.value]
-        more = len(mine) > limit
-        mine = mine[:limit]
-        next_cursor = cursor_of(summary, mine[-1]) if more and mine else None
-        pages[rule] = ([_affected(row) for row in mine], next_cursor)
-    return pages
+    return rows
 
 
 def stream(session: Session, summary: FindingSummary) -> Iterator[Affected]:

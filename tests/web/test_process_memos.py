@@ -1,0 +1,88 @@
+"""The per-process memos of the dashboard's sparklines and the findings' first pages: a change
+written through another engine (another worker process's connections) is seen on the next read."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from datetime import timedelta
+
+import pytest
+from sqlalchemy import Engine, update
+
+from database_fixtures import add_tenant
+from licensewatch.storage.database import make_engine, session_scope
+from licensewatch.storage.models import SkuSnapshot, SyncRun, SyncStatus, utcnow
+from licensewatch.web.queries.trends import trends
+
+SKU = "05e9a617-0261-4cee-bb44-138d3ef5d965"
+
+
+@pytest.fixture
+def other(database_url: str, engine: Engine) -> Iterator[Engine]:
+    """A second engine on the same database: what another worker process writes through."""
+    second = make_engine(database_url, upgrade=False)
+    try:
+        yield second
+    finally:
+        second.dispose()
+
+
+def _run(engine: Engine, tenant_pk: int, hours_ago: float, consumed: int) -> int:
+    when = utcnow() - timedelta(hours=hours_ago)
+    with session_scope(engine) as session:
+        run = SyncRun(
+            tenant_id=tenant_pk, status=SyncStatus.COMPLETED, started_at=when, finished_at=when
+        )
+        session.add(run)
+        session.flush()
+        session.add(
+            SkuSnapshot(run_id=run.id, sku_id=SKU, tenant_id=tenant_pk, captured_at=when,
+                        enabled=50, warning=1, suspended=0, locked_out=0, consumed=consumed)
+        )  # fmt: skip
+        return run.id
+
+
+def _consumed(engine: Engine, points: int = 30) -> list[int]:
+    with session_scope(engine, write=False) as session:
+        return [point[2] for point in trends(session, points=points).get(("contoso", SKU), [])]
+
+
+def test_sparklines_follow_runs_written_elsewhere(engine: Engine, other: Engine) -> None:
+    tenant_pk = add_tenant(engine)
+    first = _run(other, tenant_pk, 5, 10)
+    _run(other, tenant_pk, 4, 11)
+    assert _consumed(engine) == [10, 11]
+    assert _consumed(engine) == [10, 11]  # kept: the same runs
+    third = _run(other, tenant_pk, 3, 12)
+    assert _consumed(engine) == [10, 11, 12]  # a new completed run: read again
+    assert _consumed(engine, points=2) == [11, 12]
+
+    with session_scope(other) as session:  # a failed run's rows never show; a deleted run goes
+        session.execute(update(SyncRun).where(SyncRun.id == third).values(status=SyncStatus.FAILED))
+    assert _consumed(engine) == [10, 11]
+
+    # `licensewatch demo` re-dates a run and its snapshots: older than 90 days, it drops out.
+    old = utcnow() - timedelta(days=120)
+    with session_scope(other) as session:
+        session.execute(
+            update(SyncRun).where(SyncRun.id == first).values(started_at=old, finished_at=old)
+        )
+        session.execute(
+            update(SkuSnapshot).where(SkuSnapshot.run_id == first).values(captured_at=old)
+        )
+    assert _consumed(engine) == [11]
+
+
+def test_each_engine_keeps_its_own_database(engine: Engine, tmp_path: object) -> None:
+    tenant_pk = add_tenant(engine)
+    _run(engine, tenant_pk, 1, 7)
+    assert _consumed(engine) == [7]
+    fresh = make_engine("sqlite://")  # another database with the same run ids: not mixed up
+    try:
+        assert _consumed(fresh) == []
+        assert add_tenant(fresh) == tenant_pk
+        _run(fresh, tenant_pk, 1, 9)
+        assert _consumed(fresh) == [9]
+        assert _consumed(engine) == [7]
+    finally:
+        fresh.dispose()
