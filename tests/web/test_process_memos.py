@@ -7,12 +7,18 @@ from collections.abc import Iterator
 from datetime import timedelta
 
 import pytest
-from sqlalchemy import Engine, update
+from sqlalchemy import Engine, select, update
 
 from database_fixtures import add_tenant
-from licensewatch.storage.database import make_engine, session_scope
+from licensewatch.intelligence.prices import set_price
+from licensewatch.intelligence.read_models.build import publish_read_models
+from licensewatch.intelligence.read_models.findings_store import USER_RULES
+from licensewatch.intelligence.read_models.readers import stored_findings
+from licensewatch.storage.database import make_engine, session_scope, write_transaction
 from licensewatch.storage.models import SkuSnapshot, SyncRun, SyncStatus, utcnow
+from licensewatch.storage.models.read_models import FindingRow, FindingSummary
 from licensewatch.web.queries.trends import trends
+from web_seed import seed_inventory
 
 SKU = "05e9a617-0261-4cee-bb44-138d3ef5d965"
 
@@ -84,5 +90,48 @@ def test_each_engine_keeps_its_own_database(engine: Engine, tmp_path: object) ->
         _run(fresh, tenant_pk, 1, 9)
         assert _consumed(fresh) == [9]
         assert _consumed(engine) == [7]
+    finally:
+        fresh.dispose()
+
+
+def _findings(engine: Engine, limit: int = 5) -> list[dict[str, object]]:
+    return [f.to_dict() for f in stored_findings(engine, "bench", limit=limit)]
+
+
+def test_findings_first_pages_follow_changes_made_elsewhere(
+    database_url: str, engine: Engine, other: Engine
+) -> None:
+    tenant_pk = add_tenant(engine, "bench")
+    seed_inventory(engine, "bench", users=60)
+    with write_transaction(engine) as connection:
+        publish_read_models(connection, tenant_pk)
+    first = _findings(engine)
+    assert _findings(engine) == first  # kept: the same builds
+
+    # Another process prices a product: the rules rebuild, and the next read shows the money.
+    set_price(other, "ENTERPRISEPACK", "23.00", "EUR", "monthly")
+    after = _findings(engine)
+    assert after != first
+    fresh = make_engine(database_url, upgrade=False)  # a process that never read them
+    try:
+        assert after == _findings(fresh)
+        # A row rewritten in place with its summary (as a delta publish does) is seen too.
+        with session_scope(other) as session:
+            summary = session.scalars(
+                select(FindingSummary).where(
+                    FindingSummary.rule.in_(USER_RULES), FindingSummary.rows > 0
+                )
+            ).first()
+            assert summary is not None
+            session.execute(
+                update(FindingRow)
+                .where(FindingRow.tenant_id == tenant_pk, FindingRow.rule == summary.rule)
+                .values(detail="rewritten")
+            )
+            summary.computed_at = utcnow()
+        rewritten = _findings(engine)
+        assert rewritten == _findings(fresh)
+        assert any(a["detail"] == "rewritten" for f in rewritten for a in f["affected"])  # type: ignore[attr-defined]
+        assert _findings(engine, limit=2) == _findings(fresh, limit=2)
     finally:
         fresh.dispose()
