@@ -33,7 +33,7 @@ ROW_COLUMNS: tuple[str, ...] = ("tenant_id", "rule", "position", "key", "name", 
 ROW_COLUMNS += ("products", "units", "cost")
 STREAM_BATCH = 2000
 # Per database: each tenant's first pages of rows (`first_pages`), by the builds they belong to.
-_FIRST_ROWS: ProcessMemo[dict[str, list[Any]]] = ProcessMemo()
+_FIRST_PAGES: ProcessMemo[dict[FindingRule, tuple[list[Affected], str | None]]] = ProcessMemo()
 # The rules whose rows are users, one row per userPrincipalName (read by key).
 USER_RULES = frozenset(
     {
@@ -201,11 +201,19 @@ def first_pages(
     from 0, so the rows at positions 0..limit are each rule's page and the probe for a next one),
     each user rule by its key index."""
     # The rows a summary names are written in its transaction (a rebuild or a delta writes a
-    # new fingerprint and time): read them once per process per build, not per request.
+    # new fingerprint and time): read and decoded once per process per build, not per request.
+    # The Affected rows are shared by the requests that read them: readers never change them.
     version = tuple((s.rule, s.fingerprint, s.computed_at, s.rows) for s in stored.values())
     entry = (next(iter(stored.values())).tenant_id, limit, tuple(stored))
     engine = session.get_bind().engine
-    rows = _FIRST_ROWS.get(engine, entry, version, lambda: _first_rows(session, stored, limit))
+    pages = _FIRST_PAGES.get(engine, entry, version, lambda: _decoded(session, stored, limit))
+    return {rule: (list(affected), cursor) for rule, (affected, cursor) in pages.items()}
+
+
+def _decoded(
+    session: Session, stored: dict[FindingRule, FindingSummary], limit: int
+) -> dict[FindingRule, tuple[list[Affected], str | None]]:
+    rows = _first_rows(session, stored, limit)
     pages: dict[FindingRule, tuple[list[Affected], str | None]] = {}
     for rule, summary in stored.items():
         mine = rows[rule.value]
