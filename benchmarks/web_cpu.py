@@ -18,8 +18,8 @@ import asyncio
 import re
 import statistics
 import sys
-import threading
 import tempfile
+import threading
 import time
 from collections import Counter
 from collections.abc import Callable
@@ -69,7 +69,9 @@ async def _sign_in(client: httpx.AsyncClient) -> None:
     assert answer.status_code == 303, answer.text
 
 
-async def _endpoints(client: httpx.AsyncClient, bearer: dict[str, str]) -> list[tuple[str, str, bool]]:
+async def _endpoints(
+    client: httpx.AsyncClient, bearer: dict[str, str]
+) -> list[tuple[str, str, bool]]:
     """W5's endpoints with real ids (as benchmarks.w5_web._endpoints finds them)."""
     rows = (await client.get("/api/v1/balance?tenant=bench", headers=bearer)).json()["rows"]
     held = sorted(
@@ -228,8 +230,8 @@ def main(argv: list[str] | None = None) -> int:
                 if kind == "postgresql" and (problem := postgres_problem()):
                     print(f"\npostgresql skipped: {problem}")
                     continue
-                database = postgres_database() if kind == "postgresql" else sqlite_database(
-                    Path(folder)
+                database = (
+                    postgres_database() if kind == "postgresql" else sqlite_database(Path(folder))
                 )
                 with database as url:
                     token = prepare(url, users)
