@@ -7,8 +7,8 @@ clients do, and sends each W5 endpoint through the real ASGI app (httpx's ASGI t
 socket, no server process) `--times` times after one warm-up request. Reported per endpoint:
 the median CPU time of the process per request (`time.process_time`: app, driver, SQLite; not
 PostgreSQL's server) and the median wall time. The first row, the bare request (a 404 of a
-static file), is what the client and the ASGI plumbing cost on their own. `--profile NAME`
-prints where that endpoint's time goes instead (sampled stacks).
+static file), is what the client and the ASGI plumbing cost on their own. `--only A,B` measures
+those endpoints only; `--profile NAME` prints where that endpoint's time goes instead (sampled stacks).
 """
 
 from __future__ import annotations
@@ -93,7 +93,9 @@ async def _endpoints(
     return [BARE, *found] + [(f"API {name}", path.format(**values), False) for name, path in API]
 
 
-async def _measure(url: str, token: str, home: Path, times: int, profile: str | None) -> None:
+async def _measure(
+    url: str, token: str, home: Path, times: int, profile: str | None, only: str | None = None
+) -> None:
     settings = Settings(home=home, database_url=url)
     engine = make_engine(url, upgrade=False, pooling=WEB_POOLING)
     app = create_app(settings, engine=engine)
@@ -108,7 +110,10 @@ async def _measure(url: str, token: str, home: Path, times: int, profile: str | 
                 return
             print("| endpoint | CPU ms (median) | wall ms (median) | status |")
             print("|---|---|---|---|")
+            chosen = {name.strip() for name in only.split(",")} if only else None
             for label, path, page in endpoints:
+                if chosen is not None and label not in chosen:
+                    continue
                 headers = None if page else bearer
                 await client.get(path, headers=headers)  # warm-up: plans, caches
                 cpu, wall, status = [], [], 0
@@ -212,18 +217,23 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--databases", default="sqlite", help="sqlite,postgresql")
     parser.add_argument("--url", help="an already built database (with --token)")
     parser.add_argument("--token", help="the API token of the built database's bench account")
-    parser.add_argument("--keep", help="build a SQLite file here and keep it (prints its token)")
+    parser.add_argument(
+        "--keep",
+        help="build into this SQLite file or empty database URL and keep it (prints the token)",
+    )
     parser.add_argument("--times", type=int, default=20, help="requests per endpoint")
+    parser.add_argument("--only", help="endpoint labels to measure, comma-separated (default: all)")
     parser.add_argument("--profile", help="an endpoint label: print its cProfile instead")
     args = parser.parse_args(argv)
     with tempfile.TemporaryDirectory(prefix="lw-webcpu-") as folder:
         home = Path(folder) / "home"
         if args.url:
-            asyncio.run(_measure(args.url, args.token, home, args.times, args.profile))
+            asyncio.run(_measure(args.url, args.token, home, args.times, args.profile, args.only))
             return 0
         for users in (int(s) for s in args.sizes.split(",") if s.strip()):
             if args.keep:
-                url = f"sqlite:///{Path(args.keep).resolve()}"
+                keep = args.keep  # a file, or the URL of an empty PostgreSQL database
+                url = keep if "://" in keep else f"sqlite:///{Path(keep).resolve()}"
                 print(f"token: {prepare(url, users)}")
                 return 0
             for kind in (k.strip() for k in args.databases.split(",") if k.strip()):
@@ -236,7 +246,7 @@ def main(argv: list[str] | None = None) -> int:
                 with database as url:
                     token = prepare(url, users)
                     print(f"\n{kind}, {users:,} users\n")
-                    asyncio.run(_measure(url, token, home, args.times, args.profile))
+                    asyncio.run(_measure(url, token, home, args.times, args.profile, args.only))
     return 0
 
 
