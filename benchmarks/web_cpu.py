@@ -8,7 +8,8 @@ socket, no server process) `--times` times after one warm-up request. Reported p
 the median CPU time of the process per request (`time.process_time`: app, driver, SQLite; not
 PostgreSQL's server) and the median wall time. The first row, the bare request (a 404 of a
 static file), is what the client and the ASGI plumbing cost on their own. `--only A,B` measures
-those endpoints only; `--profile NAME` prints where that endpoint's time goes instead (sampled stacks).
+those endpoints only; `--profile NAME` prints where that endpoint's time goes instead (sampled
+stacks).
 """
 
 from __future__ import annotations
