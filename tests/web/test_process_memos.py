@@ -3,7 +3,7 @@ written through another engine (another worker process's connections) is seen on
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from datetime import timedelta
 
 import pytest
@@ -17,6 +17,7 @@ from licensewatch.intelligence.read_models.readers import stored_findings
 from licensewatch.storage.database import make_engine, session_scope, write_transaction
 from licensewatch.storage.models import SkuSnapshot, SyncRun, SyncStatus, utcnow
 from licensewatch.storage.models.read_models import FindingRow, FindingSummary
+from licensewatch.storage.process_memo import ProcessMemo
 from licensewatch.web.queries.trends import trends
 from web_seed import seed_inventory
 
@@ -135,3 +136,23 @@ def test_findings_first_pages_follow_changes_made_elsewhere(
         assert _findings(engine, limit=2) == _findings(fresh, limit=2)
     finally:
         fresh.dispose()
+
+
+def test_a_memo_keeps_one_version_per_entry_and_a_bounded_number(engine: Engine) -> None:
+    memo: ProcessMemo[int] = ProcessMemo(max_entries=2)
+    loads: list[str] = []
+
+    def load(value: int, name: str) -> Callable[[], int]:
+        def read() -> int:
+            loads.append(name)
+            return value
+
+        return read
+
+    assert memo.get(engine, "a", 1, load(10, "a1")) == 10
+    assert memo.get(engine, "a", 1, load(99, "again")) == 10  # the same version: kept
+    assert memo.get(engine, "a", 2, load(20, "a2")) == 20  # another version: read again
+    assert memo.get(engine, "b", 1, load(30, "b1")) == 30
+    assert memo.get(engine, "c", 1, load(40, "c1")) == 40  # a third entry: the oldest goes
+    assert memo.get(engine, "a", 2, load(21, "a2 again")) == 21
+    assert loads == ["a1", "a2", "b1", "c1", "a2 again"]
