@@ -83,10 +83,19 @@ def parse_term(text: str) -> PriceTerm:
         raise ValueError(f"term {text!r} must be monthly or annual") from None
 
 
+_PRICES = select(
+    ProductPrice.sku_id,
+    ProductPrice.part_number,
+    ProductPrice.amount,
+    ProductPrice.currency,
+    ProductPrice.term,
+)
+
+
 def load_prices(session: Session) -> dict[str, Price]:
     """Every price by SKU id."""
     prices: dict[str, Price] = {}
-    for row in session.scalars(select(ProductPrice)):
+    for row in session.execute(_PRICES):  # Core rows: every renewal plan and cost page reads this
         amount = stored_price(row.amount)
         if amount is None or row.term not in _TERMS:
             # Written before prices were validated (1e309, 5,000 digits): "no price", not a 500.

@@ -40,6 +40,8 @@ from licensewatch.storage.database import session_scope
 from licensewatch.storage.models import Subscription, Tenant, utcnow
 from licensewatch.storage.queries import balance_rows
 
+ATTEMPTS = 3  # rebuilt and changed again before it could be read, twice: compute in the session
+
 PLAN_COLUMNS = [
     "tenant", "product", "sku_part_number", "sku_id", "subscription_id", "status", "event",
     "renews_at", "days_left", "purchased", "subscription_units", "other_units", "assigned",
@@ -113,17 +115,21 @@ def tenant_plans(
     *,
     now: datetime | None = None,
     buffer_percent: int | None = None,
+    seat_counts: dict[str, tuple[int, int]] | None = None,
 ) -> list[RenewalPlan]:
     """The plans of one tenant's renewing subscriptions, soonest first.
 
     `reclaims` default to the tenant's stored recommendations, read in the same session (computed
-    there, as the build would, when they are stale: this session cannot store them).
+    there, as the build would, when they are stale: this session cannot store them);
+    `seat_counts` are those already read in this session (`stored_seat_counts`).
     """
     renewing = _renewing(session, tenant.id)
     if not renewing:
         return []  # nothing renews: no need to read the recommendations
     now = now or utcnow()
-    counts = None if reclaims is not None else stored_seat_counts(session, tenant, now)
+    counts = seat_counts if reclaims is None else None
+    if counts is None and reclaims is None:
+        counts = stored_seat_counts(session, tenant, now)
     if counts is None:
         if reclaims is None:
             reclaims = recommendations_in_session(session, tenant, now=day_of(now))
@@ -227,23 +233,34 @@ def renewal_plans(
     now: datetime | None = None,
     buffer_percent: int | None = None,
 ) -> list[RenewalPlan]:
-    """Plans of one tenant by name, or of every tenant (LookupError for an unknown name)."""
-    with session_scope(engine, write=False) as session:
-        ids = select(Tenant.id)
-        if tenant_name is not None:
-            ids = ids.where(Tenant.name == tenant_name)
-        pks = list(session.scalars(ids))
-    for pk in pks:  # stale stored recommendations are rebuilt (and stored) before reading
-        refresh_recommendations(engine, pk, now)
-    with session_scope(engine, write=False) as session:
-        statement = select(Tenant).order_by(Tenant.name)
-        if tenant_name is not None:
-            statement = statement.where(Tenant.name == tenant_name)
-        tenants = list(session.scalars(statement))
-        if tenant_name is not None and not tenants:
-            raise LookupError(f"no tenant named {tenant_name!r}")
-        plans: list[RenewalPlan] = []
-        for tenant in tenants:
-            plans += tenant_plans(session, tenant, now=now, buffer_percent=buffer_percent)
-    plans.sort(key=lambda p: (p.renews_at, p.tenant.lower(), p.product.lower()))
-    return plans
+    """Plans of one tenant by name, or of every tenant (LookupError for an unknown name).
+
+    Read in one snapshot in which the stored recommendations are fresh: stale ones are rebuilt
+    (and stored) first, then read again; the last attempt computes them in the session.
+    """
+    for attempt in range(ATTEMPTS):
+        with session_scope(engine, write=False) as session:
+            statement = select(Tenant).order_by(Tenant.name)
+            if tenant_name is not None:
+                statement = statement.where(Tenant.name == tenant_name)
+            tenants = list(session.scalars(statement))
+            if tenant_name is not None and not tenants:
+                raise LookupError(f"no tenant named {tenant_name!r}")
+            when = now or utcnow()
+            counts = {t.id: stored_seat_counts(session, t, when) for t in tenants}
+            stale = [pk for pk, found in counts.items() if found is None]
+            if not stale or attempt == ATTEMPTS - 1:
+                plans: list[RenewalPlan] = []
+                for tenant in tenants:
+                    plans += tenant_plans(
+                        session,
+                        tenant,
+                        now=now,
+                        buffer_percent=buffer_percent,
+                        seat_counts=counts[tenant.id],
+                    )
+                plans.sort(key=lambda p: (p.renews_at, p.tenant.lower(), p.product.lower()))
+                return plans
+        for pk in stale:
+            refresh_recommendations(engine, pk, now)
+    raise AssertionError("unreachable: the last attempt returns")  # pragma: no cover

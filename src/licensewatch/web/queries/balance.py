@@ -2,9 +2,6 @@
 
 from __future__ import annotations
 
-from collections import defaultdict
-from datetime import datetime, timedelta
-
 from pydantic import BaseModel
 from sqlalchemy import bindparam, select
 from sqlalchemy.orm import Session
@@ -17,10 +14,10 @@ from licensewatch.domain.balance import (
     totals,
 )
 from licensewatch.intelligence.catalog import with_names
-from licensewatch.storage.models.base import utcnow
-from licensewatch.storage.models.runs import SkuSnapshot, SyncRun, SyncStatus
+from licensewatch.storage.models.runs import SyncRun, SyncStatus
 from licensewatch.storage.queries import balance_rows as storage_balance_rows
 from licensewatch.web.queries.common import tenant_refs
+from licensewatch.web.queries.trends import trends
 
 __all__ = [
     "ALL_TENANTS",
@@ -33,8 +30,6 @@ __all__ = [
     "totals",
     "trends",
 ]
-
-HISTORY = timedelta(days=90)
 
 
 class BalanceRecord(BaseModel):
@@ -108,21 +103,6 @@ RECENT_RUNS = (
     .order_by(SyncRun.started_at.desc(), SyncRun.id.desc())
     .limit(bindparam("points"))
 )
-_SNAPSHOTS = (
-    select(
-        SkuSnapshot.tenant_id,
-        SkuSnapshot.sku_id,
-        SkuSnapshot.captured_at,
-        SkuSnapshot.enabled,
-        SkuSnapshot.warning,
-        SkuSnapshot.consumed,
-    )
-    .where(
-        SkuSnapshot.run_id.in_(bindparam("runs", expanding=True)),
-        SkuSnapshot.captured_at >= bindparam("since"),
-    )
-    .order_by(SkuSnapshot.tenant_id, SkuSnapshot.sku_id, SkuSnapshot.captured_at)
-)
 
 
 def balance_rows(session: Session, tenant: str | None = None) -> list[BalanceRow]:
@@ -135,32 +115,3 @@ def balance_rows(session: Session, tenant: str | None = None) -> list[BalanceRow
     rows = with_names(session, rows_in_scope)
     rows.sort(key=lambda r: (r.tenant.lower(), r.name.lower()))
     return rows
-
-
-def trends(
-    session: Session, tenant: str | None = None, points: int = 30
-) -> dict[tuple[str, str], list[tuple[datetime, int, int]]]:
-    """(tenant, sku_id) → recent (time, enabled+warning, consumed) snapshots, oldest first.
-
-    Read from the snapshots of each tenant's newest `points` completed runs (an index range
-    each), not from every snapshot of the last 90 days: a daemon syncing every 15 minutes
-    stores 8,640 points per product in that time.
-    """
-    refs = {ref.id: ref.name for ref in tenant_refs(session, tenant)}
-    if not refs:
-        return {}
-    connection = session.connection()
-    runs = [
-        run_id
-        for tenant_id in refs
-        for run_id in connection.scalars(RECENT_RUNS, {"tenant": tenant_id, "points": points})
-    ]
-    if not runs:
-        return {}
-    params = {"runs": runs, "since": utcnow() - HISTORY}
-    series: dict[tuple[str, str], list[tuple[datetime, int, int]]] = defaultdict(list)
-    for snap in connection.execute(_SNAPSHOTS, params):
-        series[(refs[snap.tenant_id], snap.sku_id)].append(
-            (snap.captured_at, snap.enabled + snap.warning, snap.consumed)
-        )
-    return {key: values[-points:] for key, values in series.items()}
