@@ -14,6 +14,8 @@ from sqlalchemy import ColumnElement, Table, and_, delete, false, func, insert, 
 from sqlalchemy.orm import Session
 
 from licensewatch.domain.renewal_plan import reclaim_counts
+from licensewatch.intelligence.read_models import recommendations_totals as totals
+from licensewatch.intelligence.recommendations import order_key
 from licensewatch.intelligence.recommendations.model import Recommendation
 from licensewatch.storage.models.read_models import RecommendationRow, RecommendationSummary
 from licensewatch.storage.writers import bulk_insert
@@ -51,29 +53,26 @@ def _money(value: Decimal | None) -> str | None:
     return None if value is None else str(value)
 
 
-def _groups(recs: Sequence[Recommendation]) -> list[dict[str, Any]]:
-    groups: dict[tuple[str, str, str], dict[str, Any]] = {}
-    for r in recs:
-        group = groups.get((r.action, r.sku_id, r.confidence))
-        if group is None:
-            group = groups[(r.action, r.sku_id, r.confidence)] = {
-                "a": r.action, "c": r.confidence, "s": r.sku_id, "p": r.sku_part_number,
-                "n": r.product_name, "k": 0, "u": 0, "m": {}, "y": {},
-            }  # fmt: skip
-        group["k"] += 1
-        if r.yearly_saving is None or r.monthly_saving is None:
-            group["u"] += 1
-        elif r.currency is not None:
-            for key, amount in (("m", r.monthly_saving), ("y", r.yearly_saving)):
-                group[key][r.currency] = group[key].get(r.currency, Decimal(0)) + amount
-    return [
-        {
-            **g,
-            "m": {c: str(a) for c, a in g["m"].items()},
-            "y": {c: str(a) for c, a in g["y"].items()},
-        }
-        for g in groups.values()
-    ]
+# Positions leave room between rows (a delta inserts a changed user's rows in place); they stay
+# within PostgreSQL's INTEGER.
+HIGHEST = 2**31 - 1
+LOWEST = -(2**31)
+
+
+def spacing(count: int) -> int:
+    """The step between the positions of a full build of `count` recommendations."""
+    return max(1, min(1 << 16, HIGHEST // (count + 1)))
+
+
+def row_tuple(tenant_pk: int, position: int, r: Recommendation) -> tuple[Any, ...]:
+    return (
+        tenant_pk, position, -int((r.yearly_saving or Decimal(0)) * 100),
+        r.user_principal_name, r.display_name, r.action, r.confidence, r.sku_id,
+        r.sku_part_number, r.product_name, r.target_sku_id, r.target_sku_part_number,
+        r.target_product_name, r.reason,
+        json.dumps(r.evidence, separators=(",", ":"), ensure_ascii=False),
+        _money(r.monthly_saving), _money(r.yearly_saving), r.currency,
+    )  # fmt: skip
 
 
 def write_recommendations(
@@ -83,6 +82,7 @@ def write_recommendations(
     *,
     dataset_id: int | None,
     fingerprint: str,
+    facts: str | None,
     computed_at: datetime,
     build_ms: int,
     usage_as_of: date | None,
@@ -93,31 +93,25 @@ def write_recommendations(
     connection.execute(
         delete(RecommendationSummary).where(RecommendationSummary.tenant_id == tenant_pk)
     )
+    groups: totals.Groups = {}
+    totals.tally(groups, recs)
     connection.execute(
         insert(RecommendationSummary).values(
             tenant_id=tenant_pk,
             dataset_id=dataset_id,
             fingerprint=fingerprint,
+            facts=facts,
             computed_at=computed_at,
             build_ms=build_ms,
             usage_as_of=usage_as_of,
             count=len(recs),
-            users=len({r.user_principal_name.lower() for r in recs}),
-            totals=json.dumps(_groups(recs), separators=(",", ":"), ensure_ascii=False),
-            seats=json.dumps(reclaim_counts(recs), separators=(",", ":")),
+            users=totals.distinct_users(recs),
+            totals=totals.encode(groups),
+            seats=totals.seats_text(reclaim_counts(recs)),
         )
     )
-    rows = (
-        (
-            tenant_pk, position, -int((r.yearly_saving or Decimal(0)) * 100),
-            r.user_principal_name, r.display_name, r.action, r.confidence, r.sku_id,
-            r.sku_part_number, r.product_name, r.target_sku_id, r.target_sku_part_number,
-            r.target_product_name, r.reason,
-            json.dumps(r.evidence, separators=(",", ":"), ensure_ascii=False),
-            _money(r.monthly_saving), _money(r.yearly_saving), r.currency,
-        )
-        for position, r in enumerate(recs)
-    )  # fmt: skip
+    step = spacing(len(recs))
+    rows = (row_tuple(tenant_pk, i * step, r) for i, r in enumerate(recs))
     bulk_insert(connection, ROWS, ROW_COLUMNS, rows)
 
 
@@ -246,3 +240,17 @@ def stream(session: Session, condition: ColumnElement[bool], *, single: bool) ->
 def seat_counts(summary: RecommendationSummary) -> dict[str, tuple[int, int]]:
     """SKU id → (seats the recommendations free, seats downgrades bring), as stored at build."""
     return {sku: (freed, incoming) for sku, (freed, incoming) in json.loads(summary.seats).items()}
+
+
+def positions(session: Session, tenant_pk: int) -> list[tuple[int, str, Any]]:
+    """(position, user, order key) of every stored row of the tenant, in order (`order_key`)."""
+    statement = (
+        select(ROWS.c.position, ROWS.c.yearly_saving, ROWS.c.confidence, ROWS.c.action)
+        .add_columns(ROWS.c.user_principal_name, ROWS.c.sku_part_number)
+        .where(ROWS.c.tenant_id == tenant_pk)
+        .order_by(ROWS.c.position)
+    )
+    return [
+        (position, upn, order_key(_value(yearly), confidence, action, upn, part))
+        for position, yearly, confidence, action, upn, part in session.execute(statement)
+    ]

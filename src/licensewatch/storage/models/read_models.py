@@ -115,6 +115,9 @@ class RecommendationSummary(Base):
     # JSON: SKU id → [distinct users a recommendation frees a seat of, users a downgrade moves
     # onto it] (domain/renewal_plan.reclaim_counts): what the renewal plan reads.
     seats: Mapped[str] = mapped_column(Text)
+    # The digest of the tenant-wide facts every user's rules read (products, plans, groups, the
+    # usage state...): a delta that leaves it equal updates the changed users' rows only.
+    facts: Mapped[str | None] = mapped_column(String(64))
 
 
 class RecommendationRow(Base):
