@@ -6,20 +6,21 @@ exclusions, settings, usage state, the day: `rules.py`). When the stored build's
 that of the previous dataset with today's other inputs, and its digest of the tenant-wide facts
 (`recommendations_inputs.facts_digest`) is today's, the other users' rows stay true: the changed
 users' rows go (by their old and new names), theirs now are inserted at their place in the
-order, and the summary moves by difference (`recommendations_totals`). Anything else (usage
-collected, prices, products bought or dropped, another day) is left to the full build.
+order (between the stored rows whose order keys surround theirs, found by index: the positions
+leave room between rows), and the summary moves by difference (`recommendations_totals`).
+Anything else (usage collected, prices, products bought or dropped, another day) is left to the
+full build.
 """
 
 from __future__ import annotations
 
-import bisect
 import logging
 import time
 from collections.abc import Iterator, Sequence
 from dataclasses import replace
 from datetime import datetime
 
-from sqlalchemy import delete, select, update
+from sqlalchemy import Connection, delete, select, update
 from sqlalchemy.orm import Session
 
 from licensewatch.domain.changed_users import MOST_FOLLOWED, ChangedUsers
@@ -30,11 +31,7 @@ from licensewatch.intelligence.read_models.recommendations_inputs import (
     facts_digest,
     recommendations_fingerprint,
 )
-from licensewatch.intelligence.recommendations import (
-    OrderKey,
-    order_key,
-    recommendations_in_session,
-)
+from licensewatch.intelligence.recommendations import recommendations_in_session
 from licensewatch.intelligence.recommendations.model import Recommendation
 from licensewatch.intelligence.recommendations.status import usage_state
 from licensewatch.storage.models import Tenant, utcnow
@@ -44,46 +41,47 @@ from licensewatch.storage.writers import bulk_insert
 log = logging.getLogger(__name__)
 _CHUNK = 500
 ROWS = store.ROWS
+Gap = tuple[int | None, int | None]  # the positions of a new row's stored neighbours
 
 
-def _key(r: Recommendation) -> OrderKey:
-    return order_key(
-        r.yearly_saving, r.confidence, r.action, r.user_principal_name, r.sku_part_number
-    )
+def _neighbours(connection: Connection, tenant_pk: int, key: bytes) -> Gap:
+    """The positions of the stored rows just before and just after this order key (index)."""
+    mine = select(ROWS.c.position).where(ROWS.c.tenant_id == tenant_pk).limit(1)
+    before = mine.where(ROWS.c.sort_key < key).order_by(ROWS.c.sort_key.desc())
+    after = mine.where(ROWS.c.sort_key > key).order_by(ROWS.c.sort_key)
+    return connection.scalar(before), connection.scalar(after)
 
 
-def place(existing: Sequence[tuple[int, OrderKey]], new: Sequence[OrderKey]) -> list[int] | None:
-    """Positions for the new rows (in order) between the stored ones, or None: no room left.
+def place(gaps: Sequence[Gap], step: int) -> list[int] | None:
+    """Positions for new rows (in order), each in its gap between stored rows, or None: no room.
 
-    A run of new rows between two stored neighbours is spread evenly over the gap; at either end
-    they step as a full build of the whole would.
+    The new rows of one gap are spread evenly over it; at either end they step as a full build
+    would (`store.spacing`).
     """
-    keys = [key for _, key in existing]
-    stored = [position for position, _ in existing]
-    slots: dict[int, list[int]] = {}
-    for j, key in enumerate(new):
-        slots.setdefault(bisect.bisect_left(keys, key), []).append(j)
-    step = store.spacing(len(existing) + len(new))
-    found = [0] * len(new)
-    for i, members in slots.items():
-        k = len(members)
-        low, high = _bounds(stored, i, k, step)
+    members: dict[Gap, list[int]] = {}
+    for j, gap in enumerate(gaps):
+        members.setdefault(gap, []).append(j)
+    found = [0] * len(gaps)
+    for gap, rows in members.items():
+        k = len(rows)
+        low, high = _bounds(gap, k, step)
         if high - low - 1 < k:
             return None
-        for n, j in enumerate(members, 1):
+        for n, j in enumerate(rows, 1):
             found[j] = low + (high - low) * n // (k + 1)
     return found
 
 
-def _bounds(stored: Sequence[int], i: int, k: int, step: int) -> tuple[int, int]:
-    """The open interval k new rows before stored row i go into (exclusive bounds)."""
-    if not stored:
-        return -step, k * step  # (n - 1) * step for the n-th: a full build's positions
-    if i == 0:
-        return max(store.LOWEST - 1, stored[0] - (k + 1) * step), stored[0]
-    if i == len(stored):
-        return stored[-1], min(store.HIGHEST + 1, stored[-1] + (k + 1) * step)
-    return stored[i - 1], stored[i]
+def _bounds(gap: Gap, k: int, step: int) -> tuple[int, int]:
+    """The open interval k new rows go into, between these neighbours (exclusive bounds)."""
+    low, high = gap
+    if low is not None and high is not None:
+        return low, high
+    if low is not None:
+        return low, min(store.HIGHEST + 1, low + (k + 1) * step)
+    if high is not None:
+        return max(store.LOWEST - 1, high - (k + 1) * step), high
+    return -step, k * step  # (n - 1) * step for the n-th: a full build's positions
 
 
 def _chunks(keys: list[str]) -> Iterator[list[str]]:
@@ -114,13 +112,9 @@ def follow(session: Session, tenant: Tenant, now: datetime, changed: ChangedUser
     started = time.perf_counter()
     fingerprint = recommendations_fingerprint(session, tenant, inputs)
     names = sorted({name for name in changed.principal_names if name} | changed.ids)
-    going = set(names)
-    kept = [(p, key) for p, upn, key in store.positions(session, tenant.id) if upn not in going]
     added = recommendations_in_session(session, tenant, now=day, only=changed.ids)
-    positions = place(kept, [_key(r) for r in added])
-    if positions is None:
-        log.info("tenant %s: no room left between recommendations: built in full", tenant.id)
-        return False
+    keys = [store.sort_key(r) for r in added]
+    nested = session.begin_nested()  # no room for the new rows: undone, and built in full
     connection = session.connection()
     mine = ROWS.c.tenant_id == tenant.id
     removed: list[Recommendation] = []
@@ -129,8 +123,15 @@ def follow(session: Session, tenant: Tenant, now: datetime, changed: ChangedUser
         rows = connection.execute(select(ROWS).where(*under))
         removed += [store.recommendation_of(row, tenant.name) for row in rows]
         connection.execute(delete(ROWS).where(*under))
+    gaps = [_neighbours(connection, tenant.id, key) for key in keys]
+    positions = place(gaps, store.spacing(stored.count + len(added)))
+    if positions is None:
+        nested.rollback()
+        log.info("tenant %s: no room left between recommendations: built in full", tenant.id)
+        return False
     rows_now = (store.row_tuple(tenant.id, p, r) for p, r in zip(positions, added, strict=True))
     bulk_insert(connection, ROWS, store.ROW_COLUMNS, rows_now)
+    nested.commit()
     totals.tally(groups, removed, -1)
     totals.tally(groups, added)
     seats = totals.moved_seats(store.seat_counts(stored), removed, added)

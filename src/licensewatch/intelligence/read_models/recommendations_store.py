@@ -26,7 +26,7 @@ FIELDS: tuple[str, ...] = ("user_principal_name", "display_name", "action", "con
 FIELDS += ("sku_id", "sku_part_number", "product_name", "target_sku_id")
 FIELDS += ("target_sku_part_number", "target_product_name", "reason", "evidence")
 FIELDS += ("monthly_saving", "yearly_saving", "currency")
-ROW_COLUMNS = ("tenant_id", "position", "rank", *FIELDS)
+ROW_COLUMNS = ("tenant_id", "position", "rank", *FIELDS, "sort_key")
 STREAM_BATCH = 2000
 
 
@@ -64,6 +64,18 @@ def spacing(count: int) -> int:
     return max(1, min(1 << 16, HIGHEST // (count + 1)))
 
 
+def sort_key(r: Recommendation) -> bytes:
+    """`order_key` as bytes that compare in the same order (savings are whole cents, `rank`;
+    the orders of confidence and action one byte each; UTF-8 keeps code point order, and a NUL
+    ends the user's name so that a shorter name comes first)."""
+    _, confidence, action, upn, part = order_key(
+        r.yearly_saving, r.confidence, r.action, r.user_principal_name, r.sku_part_number
+    )
+    rank = -int((r.yearly_saving or Decimal(0)) * 100)
+    head = (rank + 2**63).to_bytes(8, "big") + bytes((confidence, action))
+    return head + upn.encode() + b"\0" + part.encode()
+
+
 def row_tuple(tenant_pk: int, position: int, r: Recommendation) -> tuple[Any, ...]:
     return (
         tenant_pk, position, -int((r.yearly_saving or Decimal(0)) * 100),
@@ -71,7 +83,7 @@ def row_tuple(tenant_pk: int, position: int, r: Recommendation) -> tuple[Any, ..
         r.sku_part_number, r.product_name, r.target_sku_id, r.target_sku_part_number,
         r.target_product_name, r.reason,
         json.dumps(r.evidence, separators=(",", ":"), ensure_ascii=False),
-        _money(r.monthly_saving), _money(r.yearly_saving), r.currency,
+        _money(r.monthly_saving), _money(r.yearly_saving), r.currency, sort_key(r),
     )  # fmt: skip
 
 
@@ -240,17 +252,3 @@ def stream(session: Session, condition: ColumnElement[bool], *, single: bool) ->
 def seat_counts(summary: RecommendationSummary) -> dict[str, tuple[int, int]]:
     """SKU id → (seats the recommendations free, seats downgrades bring), as stored at build."""
     return {sku: (freed, incoming) for sku, (freed, incoming) in json.loads(summary.seats).items()}
-
-
-def positions(session: Session, tenant_pk: int) -> list[tuple[int, str, Any]]:
-    """(position, user, order key) of every stored row of the tenant, in order (`order_key`)."""
-    statement = (
-        select(ROWS.c.position, ROWS.c.yearly_saving, ROWS.c.confidence, ROWS.c.action)
-        .add_columns(ROWS.c.user_principal_name, ROWS.c.sku_part_number)
-        .where(ROWS.c.tenant_id == tenant_pk)
-        .order_by(ROWS.c.position)
-    )
-    return [
-        (position, upn, order_key(_value(yearly), confidence, action, upn, part))
-        for position, yearly, confidence, action, upn, part in session.execute(statement)
-    ]
