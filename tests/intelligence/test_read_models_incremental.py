@@ -30,9 +30,12 @@ from licensewatch.graph.connection import GraphConnection
 from licensewatch.graph.retry import RetryPolicy
 from licensewatch.intelligence.findings import FindingRule, compute_findings
 from licensewatch.intelligence.prices import set_price
-from licensewatch.intelligence.read_models import costs_delta
+from licensewatch.intelligence.read_models import (
+    costs_delta,
+    recommendations_build,
+    recommendations_delta,
+)
 from licensewatch.intelligence.read_models import incremental as incremental_module
-from licensewatch.intelligence.read_models import recommendations_build, recommendations_delta
 from licensewatch.intelligence.read_models.build import ALL_RULES, build, publish_read_models
 from licensewatch.intelligence.read_models.findings_store import USER_RULES
 from licensewatch.intelligence.read_models.fingerprint import as_of

@@ -31,6 +31,7 @@ from licensewatch.intelligence.prices import set_price
 from licensewatch.intelligence.read_models import recommendations_build
 from licensewatch.intelligence.read_models.build import publish_read_models
 from licensewatch.intelligence.read_models.fingerprint import as_of
+from licensewatch.intelligence.read_models.recommendations_delta import follow
 from licensewatch.intelligence.read_models.recommendations_readers import stored_recommendations
 from licensewatch.intelligence.recommendations import recommendations_in_session
 from licensewatch.storage.database import session_scope, write_transaction
@@ -60,7 +61,7 @@ class Counted:
         self.pk = add_tenant(engine, self.tenant.domain, self.tenant.tenant_id)
         self.builds = 0
         self.follows: list[bool] = []
-        build, follow = recommendations_build.build, recommendations_build.follow
+        build = recommendations_build.build
 
         def counted_build(session: Session, tenant: Tenant, now: datetime) -> None:
             self.builds += 1
