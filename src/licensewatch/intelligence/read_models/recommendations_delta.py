@@ -20,7 +20,7 @@ from collections.abc import Iterator, Sequence
 from dataclasses import replace
 from datetime import datetime
 
-from sqlalchemy import Connection, delete, select, update
+from sqlalchemy import Connection, bindparam, delete, select, update
 from sqlalchemy.orm import Session
 
 from licensewatch.domain.changed_users import MOST_FOLLOWED, ChangedUsers
@@ -44,12 +44,16 @@ ROWS = store.ROWS
 Gap = tuple[int | None, int | None]  # the positions of a new row's stored neighbours
 
 
+# Built once: a delta asks them twice per new row.
+_MINE = select(ROWS.c.position).where(ROWS.c.tenant_id == bindparam("t")).limit(1)
+_BEFORE = _MINE.where(ROWS.c.sort_key < bindparam("k")).order_by(ROWS.c.sort_key.desc())
+_AFTER = _MINE.where(ROWS.c.sort_key > bindparam("k")).order_by(ROWS.c.sort_key)
+
+
 def _neighbours(connection: Connection, tenant_pk: int, key: bytes) -> Gap:
     """The positions of the stored rows just before and just after this order key (index)."""
-    mine = select(ROWS.c.position).where(ROWS.c.tenant_id == tenant_pk).limit(1)
-    before = mine.where(ROWS.c.sort_key < key).order_by(ROWS.c.sort_key.desc())
-    after = mine.where(ROWS.c.sort_key > key).order_by(ROWS.c.sort_key)
-    return connection.scalar(before), connection.scalar(after)
+    values = {"t": tenant_pk, "k": key}
+    return connection.scalar(_BEFORE, values), connection.scalar(_AFTER, values)
 
 
 def place(gaps: Sequence[Gap], step: int) -> list[int] | None:
