@@ -218,8 +218,8 @@ def load_facts(
         groups,
         [],
     )
-    if tenant.dataset_id is None:
-        return facts
+    if tenant.dataset_id is None or (only is not None and not only):
+        return facts  # (no user asked for: SQLite would scan every licence for an empty IN)
     users: dict[str, UserFacts] = {}
     statement = (
         # Plain columns, not ORM entities: a tenant's every licence row is read (100k users).

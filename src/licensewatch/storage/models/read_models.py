@@ -127,6 +127,7 @@ class RecommendationRow(Base):
     __table_args__ = (
         Index("ix_recommendation_rows_rank", "rank", "tenant_id", "position"),
         Index("ix_recommendation_rows_order", "tenant_id", "sort_key"),
+        Index("ix_recommendation_rows_user", "tenant_id", "user_principal_name"),
     )
 
     tenant_id: Mapped[int] = mapped_column(_tenant_fk(), primary_key=True)

@@ -22,9 +22,14 @@ def upgrade() -> None:
     op.create_index(
         "ix_recommendation_rows_order", "recommendation_rows", ["tenant_id", "sort_key"]
     )
+    # ... and the changed users' old rows, by name (else a scan of every row of the tenant).
+    op.create_index(
+        "ix_recommendation_rows_user", "recommendation_rows", ["tenant_id", "user_principal_name"]
+    )
 
 
 def downgrade() -> None:
+    op.drop_index("ix_recommendation_rows_user", table_name="recommendation_rows")
     op.drop_index("ix_recommendation_rows_order", table_name="recommendation_rows")
     with op.batch_alter_table("recommendation_rows") as batch:
         batch.drop_column("sort_key")
