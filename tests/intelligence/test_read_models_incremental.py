@@ -7,6 +7,7 @@ Real syncs over TLS through the emulator; the emulator's mutation controls chang
 
 from __future__ import annotations
 
+import json
 import logging
 import random
 from pathlib import Path
@@ -15,6 +16,7 @@ from typing import Any
 import pytest
 from intelligence_world import held, users
 from sqlalchemy import Connection, Engine, select
+from sqlalchemy.orm import Session
 
 from database_fixtures import add_tenant
 from emulator_fixtures import EmulatorFactory, connect
@@ -28,7 +30,11 @@ from licensewatch.graph.connection import GraphConnection
 from licensewatch.graph.retry import RetryPolicy
 from licensewatch.intelligence.findings import FindingRule, compute_findings
 from licensewatch.intelligence.prices import set_price
-from licensewatch.intelligence.read_models import costs_delta
+from licensewatch.intelligence.read_models import (
+    costs_delta,
+    recommendations_build,
+    recommendations_delta,
+)
 from licensewatch.intelligence.read_models import incremental as incremental_module
 from licensewatch.intelligence.read_models.build import ALL_RULES, build, publish_read_models
 from licensewatch.intelligence.read_models.findings_store import USER_RULES
@@ -42,6 +48,8 @@ from licensewatch.storage.models.read_models import (
     CostSummary,
     FindingRow,
     FindingSummary,
+    RecommendationRow,
+    RecommendationSummary,
 )
 from licensewatch.sync.runner import Mode, SyncResult, run_sync
 
@@ -84,12 +92,19 @@ class World:
         self.passed: list[ChangedUsers | None] = []
 
     def hook(
-        self, connection: Connection, tenant_pk: int, /, changed: ChangedUsers | None = None
+        self,
+        connection: Connection,
+        tenant_pk: int,
+        /,
+        changed: ChangedUsers | None = None,
+        *,
+        usage_follows: bool = False,
     ) -> None:
         self.passed.append(changed)
-        publish_read_models(connection, tenant_pk, changed=changed)
+        publish_read_models(connection, tenant_pk, changed=changed, usage_follows=usage_follows)
 
     def sync(self, mode: Mode, hook: Any = None) -> SyncResult:
+        """With the hooks every sync caller passes (the first sync collects usage reports)."""
         connection = connect(self.emulator, self.tenant)
         return run_sync(
             self.engine,
@@ -98,6 +113,7 @@ class World:
             mode=mode,
             client_factory=_client,
             on_publish=hook or self.hook,
+            on_usage=recommendations_build.publish_recommendations,
         )
 
     def stored(self) -> dict[str, Any]:
@@ -133,6 +149,7 @@ class World:
                 .order_by(CostHolder.attribute, CostHolder.label, CostHolder.sku_id)
             )
             found["cost_holders"] = [tuple(row) for row in holders]
+            found |= _recommendations(session, self.pk)
             return found
 
     def rebuilt(self) -> dict[str, Any]:
@@ -141,7 +158,26 @@ class World:
             tenant = session.get(Tenant, self.pk)
             assert tenant is not None
             build(session, tenant, utcnow(), rules=ALL_RULES, costs=True)
+            recommendations_build.build(session, tenant, utcnow())
         return self.stored()
+
+
+def _recommendations(session: Session, tenant_pk: int) -> dict[str, Any]:
+    """The stored recommendations: the summary (sums and seats parsed) and every row in order
+    (positions only order them: a delta leaves room between its neighbours)."""
+    s = session.get(RecommendationSummary, tenant_pk)
+    assert s is not None
+    summary = (s.dataset_id, s.fingerprint, s.facts, s.usage_as_of, s.count, s.users)
+    columns = [c for c in RecommendationRow.__table__.columns if c.name != "position"]
+    rows = session.execute(
+        select(*columns)
+        .where(RecommendationRow.tenant_id == tenant_pk)
+        .order_by(RecommendationRow.position)
+    )
+    return {
+        "recommendations": (*summary, s.totals, json.loads(s.seats)),
+        "recommendation_rows": [tuple(row) for row in rows],
+    }
 
 
 def _summary(s: FindingSummary) -> tuple[Any, ...]:
@@ -230,9 +266,12 @@ def test_incremental_updates_equal_a_full_rebuild(
 ) -> None:
     caplog.set_level(logging.DEBUG, logger=incremental_module.__name__)
     caplog.set_level(logging.DEBUG, logger=costs_delta.__name__)
+    caplog.set_level(logging.DEBUG, logger=recommendations_delta.__name__)
     world = _prepared(World(make_emulator, engine, tmp_path, scenario, seed), prices)
     rng = random.Random(f"incremental:{scenario}:{seed}")
     followed = costs_followed = False
+    first = world.stored()["recommendation_rows"]
+    assert {row[4] for row in first} >= {"remove", "downgrade"}, "usage-based ones too"
     for round_ in range(4):
         _mutate(world.tenant, rng, rng.choice([1, 3, 8]))
         world.passed.clear()
@@ -243,6 +282,9 @@ def test_incremental_updates_equal_a_full_rebuild(
         assert world.passed[0] is not None, "a delta passes the changed users"
         followed = followed or "7 rules follow" in caplog.text
         costs_followed = costs_followed or "the costs follow" in caplog.text
+        recs_followed = "the recommendations follow" in caplog.text
+        caplog.clear()
+        assert recs_followed, f"round {round_}: the recommendations followed the changed users"
         incremental = world.stored()
         assert incremental == world.rebuilt(), f"round {round_}"
         # What readers show equals a computation from scratch (no rebuild by the reader).

@@ -111,6 +111,7 @@ _BINARY_TYPES = {
     "TEXT": "text",
     "VARCHAR": "text",
     "TIMESTAMP WITH TIME ZONE": "timestamptz",
+    "BYTEA": "bytea",
 }
 
 

@@ -36,6 +36,7 @@ from licensewatch.sync.outcome import (
 )
 from licensewatch.sync.outcome import collect, drop_dataset, fail
 from licensewatch.sync.usage import collect_after_sync
+from licensewatch.sync.usage_once import UsageStep, usage_follows
 from licensewatch.sync.work import OnPublish, OnUsage, SyncProgress
 
 log = logging.getLogger(__name__)
@@ -101,16 +102,21 @@ def run_sync(
                 f" granted. Add {' and '.join(REQUIRED_ROLES)} as application permissions in"
                 " the app registration and click 'Grant admin consent'."
             )
+        # Usage reports collected right after: the publish leaves their build to that step.
+        step = UsageStep(on_usage) if on_usage is not None else None
+        follows = bool(
+            step and on_publish and usage_follows(engine, tenant_pk, token.roles, settings)
+        )
         if kind == SyncKind.DELTA:
             work = DeltaSync(engine, tenant_pk, run_id, client, progress, started=started)
-            work.on_publish = on_publish
+            work.on_publish, work.usage_follows = on_publish, follows
             try:
                 work.run()
             except (DeltaTokenExpired, DeltaUnavailable) as exc:
                 _fall_back(engine, result, exc)
         if result.kind == SyncKind.FULL:
             work = FullSync(engine, tenant_pk, run_id, client, progress, started=started)
-            work.shards, work.on_publish = shards, on_publish
+            work.shards, work.on_publish, work.usage_follows = shards, on_publish, follows
             work.run(token.roles, token.tenant_id)
     except BaseException as exc:
         collect(result, work, client, started)
@@ -121,7 +127,9 @@ def run_sync(
     else:
         # The licence data is committed: usage reports ride along (daily at most, never fatal,
         # and outside the `except` above, which would drop the dataset just made current).
-        collect_after_sync(engine, tenant_pk, client, token.roles, on_usage, settings)
+        collect_after_sync(engine, tenant_pk, client, token.roles, step, settings)
+        if follows and step is not None:
+            step.ensure(engine, tenant_pk)
     finally:
         _ACTIVE_RUNS.discard(run_id)
         if client is not None:

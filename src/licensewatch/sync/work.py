@@ -50,10 +50,18 @@ class OnPublish(Protocol):
     """Runs inside the transaction that publishes a tenant's dataset (full or delta), after the
     tenant row names it: the caller passes the read models' build (`intelligence` is a layer
     beside `sync`), so they commit, or roll back, with the data they describe. A delta passes
-    the users it changed (`changed`), so that the read models can follow those users only."""
+    the users it changed (`changed`), so that the read models can follow those users only.
+    `usage_follows`: usage reports are collected right after, whose commit (`OnUsage`) builds
+    what rests on them: the publish need not build that in full as well."""
 
     def __call__(
-        self, connection: Connection, tenant_pk: int, /, changed: ChangedUsers | None = None
+        self,
+        connection: Connection,
+        tenant_pk: int,
+        /,
+        changed: ChangedUsers | None = None,
+        *,
+        usage_follows: bool = False,
     ) -> object: ...
 
 
@@ -88,6 +96,7 @@ class SyncWork:
     """What full and delta runs share: the client, counters, request ids and progress."""
 
     on_publish: OnPublish | None = None
+    usage_follows = False  # passed to on_publish (only when set: callbacks written before it)
 
     def __init__(
         self,
@@ -170,10 +179,11 @@ class SyncWork:
         # connection, which this open write transaction would block on SQLite.
         if self.on_publish is None:
             return
+        extra: dict[str, Any] = {"usage_follows": True} if self.usage_follows else {}
         if changed is None:  # a full publish: callbacks written before `changed` work as ever
-            self.on_publish(connection, self.tenant_id)
+            self.on_publish(connection, self.tenant_id, **extra)
         else:
-            self.on_publish(connection, self.tenant_id, changed=changed)
+            self.on_publish(connection, self.tenant_id, changed=changed, **extra)
 
     def complete(self, connection: Connection, now: datetime) -> None:
         """Mark the run COMPLETED with its counters (inside the committing transaction)."""

@@ -23,7 +23,7 @@ from licensewatch.intelligence.read_models.incremental import (
     update_changed_users,
 )
 from licensewatch.intelligence.read_models.recommendations_build import (
-    publish_recommendations,
+    publish_after_sync,
     refresh_recommendations,
 )
 from licensewatch.storage.database import session_scope
@@ -99,13 +99,19 @@ def _ms(started: float) -> int:
 
 
 def publish_read_models(
-    connection: Connection, tenant_pk: int, /, changed: ChangedUsers | None = None
+    connection: Connection,
+    tenant_pk: int,
+    /,
+    changed: ChangedUsers | None = None,
+    *,
+    usage_follows: bool = False,
 ) -> None:
     """The sync's publish callback: every read model of the tenant, in the publish transaction.
 
     After a delta (`changed`), the user rules and the costs stored for the previous dataset
     follow the changed users only (`incremental`, `costs_delta`); the other rules are built in
-    full (a few rows each).
+    full (a few rows each); the recommendations likewise, unless `usage_follows` (usage reports
+    are collected next: they are built once, then, `recommendations_build`).
     Inside a savepoint: a failing build is logged and undone, the sync still publishes, and the
     fingerprints (which name the new dataset) make the first reader rebuild it.
     """
@@ -127,7 +133,7 @@ def publish_read_models(
     except Exception:
         log.exception("tenant %s: the findings and costs read models were not built", tenant_pk)
     publish_holders(connection, tenant_pk, changed)  # its own savepoint
-    publish_recommendations(connection, tenant_pk)  # its own savepoint
+    publish_after_sync(connection, tenant_pk, changed, usage_follows=usage_follows)  # a savepoint
 
 
 def refresh(

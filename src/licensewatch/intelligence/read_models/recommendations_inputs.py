@@ -9,18 +9,21 @@ from __future__ import annotations
 
 import hashlib
 import json
+from datetime import datetime
 from typing import Any
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from licensewatch.intelligence.exclusions import excluded_ids
 from licensewatch.intelligence.read_models.fingerprint import Inputs
-from licensewatch.intelligence.recommendations.facts import usage_basis
+from licensewatch.intelligence.recommendations.facts import load_facts, usage_basis
+from licensewatch.intelligence.settings import read_settings
 from licensewatch.storage.models import Tenant
 from licensewatch.storage.models.usage import RecommendationExclusion, UsageCollection
 
 # Bumped when the rules change what they store: every stored recommendation is then stale.
-VERSION = 1
+VERSION = 2  # 2: positions with room between rows, groups count currencies, facts digest
 
 
 def _digest(parts: list[Any]) -> str:
@@ -56,3 +59,22 @@ def recommendations_fingerprint(session: Session, tenant: Tenant, inputs: Inputs
     parts: list[Any] = [VERSION, "recommendations", inputs.data, inputs.names, inputs.prices]
     parts += [inputs.excluded, [tuple(h) for h in holders], sorted(inputs.settings.items())]
     return _digest([*parts, usage_identity(session, tenant), inputs.day])
+
+
+def facts_digest(session: Session, tenant: Tenant, now: datetime) -> str:
+    """The hash of what every user's rules read besides the user (`rules.py`): the products with
+    their per-user plans and whether they can be bought (subscriptions, prepaid units), the
+    groups, the usage state and the settings and exclusions the rules apply. A delta whose
+    publish leaves it equal changes nobody's recommendations but its changed users'."""
+    facts = load_facts(session, tenant, now, only=())
+    skus = [
+        (s.sku_id, s.part_number, sorted(s.plan_names.items()), s.purchasable)
+        for s in sorted(facts.skus.values(), key=lambda s: s.sku_id)
+    ]
+    parts: list[Any] = [VERSION, skus, sorted(facts.groups.items()), facts.period.value]
+    parts += [facts.usage_status, facts.concealed, facts.refresh, facts.sign_in_data]
+    parts += [
+        read_settings(session)["disabled_days"],
+        sorted(excluded_ids(session, for_alerts=False)),
+    ]
+    return _digest([*parts, facts.now])

@@ -14,6 +14,8 @@ from sqlalchemy import ColumnElement, Table, and_, delete, false, func, insert, 
 from sqlalchemy.orm import Session
 
 from licensewatch.domain.renewal_plan import reclaim_counts
+from licensewatch.intelligence.read_models import recommendations_totals as totals
+from licensewatch.intelligence.recommendations import order_key
 from licensewatch.intelligence.recommendations.model import Recommendation
 from licensewatch.storage.models.read_models import RecommendationRow, RecommendationSummary
 from licensewatch.storage.writers import bulk_insert
@@ -24,7 +26,7 @@ FIELDS: tuple[str, ...] = ("user_principal_name", "display_name", "action", "con
 FIELDS += ("sku_id", "sku_part_number", "product_name", "target_sku_id")
 FIELDS += ("target_sku_part_number", "target_product_name", "reason", "evidence")
 FIELDS += ("monthly_saving", "yearly_saving", "currency")
-ROW_COLUMNS = ("tenant_id", "position", "rank", *FIELDS)
+ROW_COLUMNS = ("tenant_id", "position", "rank", *FIELDS, "sort_key")
 STREAM_BATCH = 2000
 
 
@@ -51,29 +53,38 @@ def _money(value: Decimal | None) -> str | None:
     return None if value is None else str(value)
 
 
-def _groups(recs: Sequence[Recommendation]) -> list[dict[str, Any]]:
-    groups: dict[tuple[str, str, str], dict[str, Any]] = {}
-    for r in recs:
-        group = groups.get((r.action, r.sku_id, r.confidence))
-        if group is None:
-            group = groups[(r.action, r.sku_id, r.confidence)] = {
-                "a": r.action, "c": r.confidence, "s": r.sku_id, "p": r.sku_part_number,
-                "n": r.product_name, "k": 0, "u": 0, "m": {}, "y": {},
-            }  # fmt: skip
-        group["k"] += 1
-        if r.yearly_saving is None or r.monthly_saving is None:
-            group["u"] += 1
-        elif r.currency is not None:
-            for key, amount in (("m", r.monthly_saving), ("y", r.yearly_saving)):
-                group[key][r.currency] = group[key].get(r.currency, Decimal(0)) + amount
-    return [
-        {
-            **g,
-            "m": {c: str(a) for c, a in g["m"].items()},
-            "y": {c: str(a) for c, a in g["y"].items()},
-        }
-        for g in groups.values()
-    ]
+# Positions leave room between rows (a delta inserts a changed user's rows in place); they stay
+# within PostgreSQL's INTEGER.
+HIGHEST = 2**31 - 1
+LOWEST = -(2**31)
+
+
+def spacing(count: int) -> int:
+    """The step between the positions of a full build of `count` recommendations."""
+    return max(1, min(1 << 16, HIGHEST // (count + 1)))
+
+
+def sort_key(r: Recommendation) -> bytes:
+    """`order_key` as bytes that compare in the same order (savings are whole cents, `rank`;
+    the orders of confidence and action one byte each; UTF-8 keeps code point order, and a NUL
+    ends the user's name so that a shorter name comes first)."""
+    _, confidence, action, upn, part = order_key(
+        r.yearly_saving, r.confidence, r.action, r.user_principal_name, r.sku_part_number
+    )
+    rank = -int((r.yearly_saving or Decimal(0)) * 100)
+    head = (rank + 2**63).to_bytes(8, "big") + bytes((confidence, action))
+    return head + upn.encode() + b"\0" + part.encode()
+
+
+def row_tuple(tenant_pk: int, position: int, r: Recommendation) -> tuple[Any, ...]:
+    return (
+        tenant_pk, position, -int((r.yearly_saving or Decimal(0)) * 100),
+        r.user_principal_name, r.display_name, r.action, r.confidence, r.sku_id,
+        r.sku_part_number, r.product_name, r.target_sku_id, r.target_sku_part_number,
+        r.target_product_name, r.reason,
+        json.dumps(r.evidence, separators=(",", ":"), ensure_ascii=False),
+        _money(r.monthly_saving), _money(r.yearly_saving), r.currency, sort_key(r),
+    )  # fmt: skip
 
 
 def write_recommendations(
@@ -83,6 +94,7 @@ def write_recommendations(
     *,
     dataset_id: int | None,
     fingerprint: str,
+    facts: str | None,
     computed_at: datetime,
     build_ms: int,
     usage_as_of: date | None,
@@ -93,31 +105,25 @@ def write_recommendations(
     connection.execute(
         delete(RecommendationSummary).where(RecommendationSummary.tenant_id == tenant_pk)
     )
+    groups: totals.Groups = {}
+    totals.tally(groups, recs)
     connection.execute(
         insert(RecommendationSummary).values(
             tenant_id=tenant_pk,
             dataset_id=dataset_id,
             fingerprint=fingerprint,
+            facts=facts,
             computed_at=computed_at,
             build_ms=build_ms,
             usage_as_of=usage_as_of,
             count=len(recs),
-            users=len({r.user_principal_name.lower() for r in recs}),
-            totals=json.dumps(_groups(recs), separators=(",", ":"), ensure_ascii=False),
-            seats=json.dumps(reclaim_counts(recs), separators=(",", ":")),
+            users=totals.distinct_users(recs),
+            totals=totals.encode(groups),
+            seats=totals.seats_text(reclaim_counts(recs)),
         )
     )
-    rows = (
-        (
-            tenant_pk, position, -int((r.yearly_saving or Decimal(0)) * 100),
-            r.user_principal_name, r.display_name, r.action, r.confidence, r.sku_id,
-            r.sku_part_number, r.product_name, r.target_sku_id, r.target_sku_part_number,
-            r.target_product_name, r.reason,
-            json.dumps(r.evidence, separators=(",", ":"), ensure_ascii=False),
-            _money(r.monthly_saving), _money(r.yearly_saving), r.currency,
-        )
-        for position, r in enumerate(recs)
-    )  # fmt: skip
+    step = spacing(len(recs))
+    rows = (row_tuple(tenant_pk, i * step, r) for i, r in enumerate(recs))
     bulk_insert(connection, ROWS, ROW_COLUMNS, rows)
 
 

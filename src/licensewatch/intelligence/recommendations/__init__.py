@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Collection
 from datetime import datetime
 from decimal import Decimal
 
@@ -32,6 +33,7 @@ __all__ = [
     "Confidence",
     "Recommendation",
     "UsageState",
+    "order_key",
     "recommendations_in_session",
     "tenant_recommendations",
     "usage_state",
@@ -59,12 +61,17 @@ def _saving(rules: Rules, draft: Draft) -> tuple[Decimal | None, Decimal | None,
 
 
 def recommendations_in_session(
-    session: Session, tenant: Tenant, *, now: datetime | None = None
+    session: Session,
+    tenant: Tenant,
+    *,
+    now: datetime | None = None,
+    only: Collection[str] | None = None,
 ) -> list[Recommendation]:
-    """One tenant's recommendations, most money and most confidence first."""
+    """One tenant's recommendations, most money and most confidence first (`only`: of these
+    user ids alone: each user's come from that user's facts and the tenant's, `facts.py`)."""
     names = product_names(session)
     prices = load_prices(session)
-    facts: TenantFacts = load_facts(session, tenant, now or utcnow())
+    facts: TenantFacts = load_facts(session, tenant, now or utcnow(), only)
     parts = {sku_id: sku.part_number for sku_id, sku in facts.skus.items()}
 
     def name(sku_id: str) -> str:
@@ -109,15 +116,23 @@ def recommendations_in_session(
                 )
             )
     found.sort(
-        key=lambda r: (
-            -(r.yearly_saving or Decimal(0)),
-            CONFIDENCE_ORDER[Confidence(r.confidence)],
-            _ACTION_ORDER[Action(r.action)],
-            r.user_principal_name.lower(),
-            r.sku_part_number,
+        key=lambda r: order_key(
+            r.yearly_saving, r.confidence, r.action, r.user_principal_name, r.sku_part_number
         )
     )
     return found
+
+
+OrderKey = tuple[Decimal, int, int, str, str]
+
+
+def order_key(
+    yearly: Decimal | None, confidence: str, action: str, upn: str, part: str
+) -> OrderKey:
+    """The order of a tenant's recommendations: most money, most confidence first (the stored
+    rows' positions follow it, and a delta places its new rows by it)."""
+    order = CONFIDENCE_ORDER[Confidence(confidence)]
+    return (-(yearly or Decimal(0)), order, _ACTION_ORDER[Action(action)], upn.lower(), part)
 
 
 def tenant_recommendations(

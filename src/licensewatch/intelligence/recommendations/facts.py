@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Collection
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 from functools import cached_property
@@ -191,8 +192,11 @@ def usage_basis(collection: UsageCollection | None) -> str | None:
     return collection.status
 
 
-def load_facts(session: Session, tenant: Tenant, now: datetime) -> TenantFacts:
-    """Everything the rules need about one tenant, read in the session's snapshot."""
+def load_facts(
+    session: Session, tenant: Tenant, now: datetime, only: Collection[str] | None = None
+) -> TenantFacts:
+    """Everything the rules need about one tenant, read in the session's snapshot (`only`: of
+    these user ids alone; the tenant's products, groups and usage state all the same)."""
     collection = session.get(UsageCollection, tenant.id)
     period = Period(collection.period) if collection is not None else Period.D90
     skus = _skus(session, tenant.id)
@@ -214,8 +218,8 @@ def load_facts(session: Session, tenant: Tenant, now: datetime) -> TenantFacts:
         groups,
         [],
     )
-    if tenant.dataset_id is None:
-        return facts
+    if tenant.dataset_id is None or (only is not None and not only):
+        return facts  # (no user asked for: SQLite would scan every licence for an empty IN)
     users: dict[str, UserFacts] = {}
     statement = (
         # Plain columns, not ORM entities: a tenant's every licence row is read (100k users).
@@ -228,6 +232,8 @@ def load_facts(session: Session, tenant: Tenant, now: datetime) -> TenantFacts:
         .where(User.dataset_id == tenant.dataset_id, UserLicense.state.in_(ASSIGNED_STATES))
         .order_by(User.user_principal_name, User.id)
     )
+    if only is not None:
+        statement = statement.where(User.id.in_(sorted(only)))
     for *columns, sku_id, group, disabled in session.execute(statement):
         user = UserRow(*columns)
         facts_user = users.get(user.id)
@@ -257,7 +263,10 @@ def load_facts(session: Session, tenant: Tenant, now: datetime) -> TenantFacts:
     _add_disabled_since(session, tenant.id, users, now)
     if facts.usage_usable:
         by_upn = {u.upn.lower(): u for u in users.values()}
-        rows = session.execute(select(*USAGE_COLUMNS).where(UserUsage.tenant_id == tenant.id))
+        usage = select(*USAGE_COLUMNS).where(UserUsage.tenant_id == tenant.id)
+        if only is not None:
+            usage = usage.where(UserUsage.user_principal_name.in_(sorted(by_upn)))
+        rows = session.execute(usage)
         for row in rows:
             match = by_upn.get(row.user_principal_name)
             if match is not None and not row.is_deleted:
@@ -280,6 +289,7 @@ def _add_disabled_since(
             LicenceChange.tenant_id == tenant_pk,
             LicenceChange.kind == ChangeKind.ACCOUNT_DISABLED.value,
             LicenceChange.occurred_at >= since,
+            *([LicenceChange.user_id.in_(sorted(disabled))] if len(disabled) < 1000 else []),
         )
     )
     for user_id, when in rows:

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from datetime import date, datetime
 
-from sqlalchemy import BigInteger, Date, ForeignKey, Index, Integer, String, Text
+from sqlalchemy import BigInteger, Date, ForeignKey, Index, Integer, LargeBinary, String, Text
 from sqlalchemy.orm import Mapped, mapped_column
 
 from licensewatch.storage.models.base import Base
@@ -115,13 +115,20 @@ class RecommendationSummary(Base):
     # JSON: SKU id → [distinct users a recommendation frees a seat of, users a downgrade moves
     # onto it] (domain/renewal_plan.reclaim_counts): what the renewal plan reads.
     seats: Mapped[str] = mapped_column(Text)
+    # The digest of the tenant-wide facts every user's rules read (products, plans, groups, the
+    # usage state...): a delta that leaves it equal updates the changed users' rows only.
+    facts: Mapped[str | None] = mapped_column(String(64))
 
 
 class RecommendationRow(Base):
     """One recommendation at its position in the tenant's order (most money first: keyset)."""
 
     __tablename__ = "recommendation_rows"
-    __table_args__ = (Index("ix_recommendation_rows_rank", "rank", "tenant_id", "position"),)
+    __table_args__ = (
+        Index("ix_recommendation_rows_rank", "rank", "tenant_id", "position"),
+        Index("ix_recommendation_rows_order", "tenant_id", "sort_key"),
+        Index("ix_recommendation_rows_user", "tenant_id", "user_principal_name"),
+    )
 
     tenant_id: Mapped[int] = mapped_column(_tenant_fk(), primary_key=True)
     position: Mapped[int] = mapped_column(Integer, primary_key=True)
@@ -142,6 +149,8 @@ class RecommendationRow(Base):
     monthly_saving: Mapped[str | None] = mapped_column(String(40))  # exact decimal text
     yearly_saving: Mapped[str | None] = mapped_column(String(40))
     currency: Mapped[str | None] = mapped_column(String(3))
+    # The order as bytes (`recommendations_store.sort_key`): where a delta places a new row.
+    sort_key: Mapped[bytes | None] = mapped_column(LargeBinary)
 
 
 class CostHolder(Base):
