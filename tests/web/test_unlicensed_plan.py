@@ -1,5 +1,6 @@
 """A `licensed=no` page of the users list reads a range of the stored unlicensed users, each
-user then by its primary key, on both engines: no scan of the users, no sort (but of a window)."""
+user then by its primary key, on both engines: no scan of the users, no sort (but of a window);
+and its pages equal the walked pages when the read budget stops them mid-list."""
 
 from __future__ import annotations
 
@@ -13,6 +14,8 @@ from licensewatch.intelligence.read_models.holders_store import publish_holders
 from licensewatch.storage.database import session_scope
 from licensewatch.storage.models import SyncRun, SyncStatus, Tenant, User, UserLicense
 from licensewatch.storage.models.base import utcnow
+from licensewatch.web.queries import user_list
+from licensewatch.web.queries import walk as walk_module
 from licensewatch.web.queries.common import tenant_refs
 from licensewatch.web.queries.user_list import UserFilter, search_users
 
@@ -108,3 +111,41 @@ def test_an_unlicensed_page_reads_a_range_of_the_stored_list(
             assert "pk_unlicensed_users" in plan, plan
             assert sorts or "Sort" not in plan, plan
             assert "Seq Scan" not in plan, plan
+
+
+def _all(engine: Engine, filters: UserFilter) -> tuple[list[str], int]:
+    """Every user id the list shows for `filters`, 3 a page, and how many pages it took."""
+    cursor, shown, pages = "", [], 0
+    while True:
+        with session_scope(engine, write=False) as session:
+            page = search_users(session, tenant_refs(session), filters, limit=3, cursor=cursor)
+        shown += [u.id for u in page.items]
+        pages += 1
+        if not page.has_more:
+            return shown, pages
+        assert page.next_cursor
+        cursor = page.next_cursor
+
+
+@pytest.mark.parametrize(
+    "filters",
+    [UserFilter(licensed="no"), UserFilter(licensed="no", state="enabled"),
+     UserFilter(licensed="no", department="nobody")],
+    ids=["unlicensed", "unlicensed and enabled", "no match"],
+)  # fmt: skip
+def test_stored_pages_equal_walked_pages_across_budget_stops(
+    engine: Engine, monkeypatch: pytest.MonkeyPatch, filters: UserFilter
+) -> None:
+    _seed(engine)
+    # A small budget: pages stop inside a run and inside the stored list, and go on from there.
+    monkeypatch.setattr(walk_module, "BUDGET", 16)
+    monkeypatch.setattr(walk_module, "WINDOW", 8)
+    stored, _ = _all(engine, filters)
+    with monkeypatch.context() as patch:
+        patch.setattr(user_list, "stored_datasets", lambda _session, _ids: set())
+        walked, walked_pages = _all(engine, filters)
+    assert stored == walked
+    assert len(stored) == len(set(stored))
+    if filters.department:
+        assert not stored
+        assert walked_pages > 1  # the walk stopped at its budget
