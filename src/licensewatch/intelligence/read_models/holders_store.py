@@ -1,8 +1,10 @@
-"""The products' holders in list order (`product_holders`), kept at publish in its transaction.
+"""The lists stored in list order, kept at publish in its transaction: the products' holders
+(`product_holders`) and the users holding no licence in an assigned state (`unlicensed_users`).
 
-A full publish (or a delta after which more than the changed users may differ) writes the
-dataset's rows again with one INSERT ... SELECT; a delta whose changed users are known, over rows
-that describe the previous publish, deletes and writes again those users' rows only. The key is
+A full publish (or a delta after which more than the changed users may differ) writes each
+list's rows for the dataset again with one INSERT ... SELECT; a delta whose changed users are
+known, over rows that describe the previous publish, deletes and writes again those users' rows
+only (a user's licences and UPN are all either list depends on). The key is
 computed by the database (lower(UPN)), exactly as the users list orders by it. The build marker
 is written last: a reader trusts the rows only when it names the tenant's current dataset and
 `updated_at` (a failed or skipped build leaves it naming an older one).
@@ -12,24 +14,38 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Iterator
+from typing import Any
 
-from sqlalchemy import ColumnElement, Connection, case, delete, func, insert, select
+from sqlalchemy import (
+    ColumnElement,
+    Connection,
+    Select,
+    case,
+    delete,
+    func,
+    insert,
+    literal,
+    select,
+)
 from sqlalchemy.orm import Session
 
 from licensewatch.domain.changed_users import ChangedUsers
+from licensewatch.intelligence.costs import ASSIGNED_STATES
 from licensewatch.storage.models import Tenant, User, UserLicense
-from licensewatch.storage.models.holders import ProductHolder, ProductHolderBuild
+from licensewatch.storage.models.holders import ProductHolder, ProductHolderBuild, UnlicensedUser
 
 log = logging.getLogger(__name__)
 _CHUNK = 500
-_COLUMNS = ("dataset_id", "sku_id", "run", "key", "user_id")
+# The users list's runs and keys: no UPN first (by id), then by lower(UPN).
+_RUN = case((User.user_principal_name.is_(None), 0), else_=1)
+_KEY = func.coalesce(func.lower(User.user_principal_name), User.id)
 
 
 def publish_holders(
     connection: Connection, tenant_pk: int, changed: ChangedUsers | None = None
 ) -> None:
-    """Store the tenant's product holders for its current dataset (in a savepoint: a failure is
-    logged, undone, and leaves the marker naming an older build)."""
+    """Store the tenant's product holders and unlicensed users for its current dataset (in a
+    savepoint: a failure is logged, undone, and leaves the marker naming an older build)."""
     try:
         with Session(
             bind=connection, autoflush=False, join_transaction_mode="create_savepoint"
@@ -39,7 +55,9 @@ def publish_holders(
                 _publish(session.connection(), tenant, tenant.dataset_id, changed)
             session.commit()
     except Exception:
-        log.exception("tenant %s: the product holders were not stored", tenant_pk)
+        log.exception(
+            "tenant %s: the product holders and unlicensed users were not stored", tenant_pk
+        )
 
 
 def _publish(
@@ -59,18 +77,17 @@ def _publish(
     )
     if follows and changed is not None:
         for chunk in _chunks(sorted(changed.ids)):
-            connection.execute(
-                delete(ProductHolder).where(
-                    ProductHolder.dataset_id == dataset, ProductHolder.user_id.in_(chunk)
-                )
-            )
-            _insert(connection, dataset, User.id.in_(chunk))
+            for table in _LISTS:
+                mine = (table.dataset_id == dataset, table.user_id.in_(chunk))
+                connection.execute(delete(table).where(*mine))
+                _insert(connection, table, dataset, User.id.in_(chunk))
     else:
         # Rows exist only for the dataset the marker names (written with it): that one and the
         # current one are cleared, each a range of the primary key.
         stale = {dataset} if built is None else {dataset, built.dataset_id}
-        connection.execute(delete(ProductHolder).where(ProductHolder.dataset_id.in_(stale)))
-        _insert(connection, dataset, None)
+        for table in _LISTS:
+            connection.execute(delete(table).where(table.dataset_id.in_(stale)))
+            _insert(connection, table, dataset, None)
     connection.execute(delete(ProductHolderBuild).where(ProductHolderBuild.tenant_id == tenant.id))
     connection.execute(
         insert(ProductHolderBuild).values(
@@ -79,24 +96,47 @@ def _publish(
     )
 
 
-def _insert(connection: Connection, dataset: int, only: ColumnElement[bool] | None) -> None:
-    """The holders of the dataset (of some users) by one INSERT ... SELECT."""
-    upn = User.user_principal_name
-    query = (
-        select(
-            UserLicense.dataset_id,
-            UserLicense.sku_id,
-            case((upn.is_(None), 0), else_=1),
-            func.coalesce(func.lower(upn), User.id),
-            User.id,
-        )
+def _holders(dataset: int) -> Select[Any]:
+    """Each product's holders (in any state), one row per product and user."""
+    return (
+        select(UserLicense.dataset_id, UserLicense.sku_id, _RUN, _KEY, User.id)
         .distinct()
         .join(User, (User.dataset_id == UserLicense.dataset_id) & (User.id == UserLicense.user_id))
         .where(UserLicense.dataset_id == dataset)
     )
+
+
+def _unlicensed(dataset: int) -> Select[Any]:
+    """The users holding no licence in an assigned state: the users list's `licensed=no`."""
+    held = select(literal(1)).where(
+        UserLicense.dataset_id == User.dataset_id,
+        UserLicense.user_id == User.id,
+        UserLicense.state.in_(ASSIGNED_STATES),
+    )
+    return select(User.dataset_id, _RUN, _KEY, User.id).where(
+        User.dataset_id == dataset, ~held.exists()
+    )
+
+
+_LISTS = (ProductHolder, UnlicensedUser)
+_SOURCES = {
+    ProductHolder: (("dataset_id", "sku_id", "run", "key", "user_id"), _holders),
+    UnlicensedUser: (("dataset_id", "run", "key", "user_id"), _unlicensed),
+}
+
+
+def _insert(
+    connection: Connection,
+    table: type[ProductHolder] | type[UnlicensedUser],
+    dataset: int,
+    only: ColumnElement[bool] | None,
+) -> None:
+    """A list's rows of the dataset (of some users) by one INSERT ... SELECT."""
+    columns, rows = _SOURCES[table]
+    query = rows(dataset)
     if only is not None:
         query = query.where(only)
-    connection.execute(insert(ProductHolder).from_select(list(_COLUMNS), query))
+    connection.execute(insert(table).from_select(list(columns), query))
 
 
 def _chunks(ids: list[str]) -> Iterator[list[str]]:

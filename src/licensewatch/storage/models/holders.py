@@ -1,11 +1,14 @@
-"""Each product's holders in the users list's order, stored at publish (the product page's list).
+"""Lists of users stored at publish in the users list's order: each product's holders, and the
+users who hold no licence.
 
-One row per (dataset, product, user) holding it in any state, keyed as the users list walks
-users: run 0 the users without a UPN (key: their id), run 1 the others (key: lower(UPN)). The
-(dataset_id, sku_id, run, key, user_id) primary key yields a product's holders page by page,
-however few of the tenant's users hold it. `product_holder_builds` says which dataset and
-publish (`tenants.updated_at`) the rows describe: a reader that finds another one walks the
-users instead (web/queries/holders.py).
+`product_holders`: one row per (dataset, product, user) holding it in any state (the product
+page's list); `unlicensed_users`: one row per user of the dataset holding no licence in an
+assigned state (the users list's `licensed=no`). Both are keyed as the users list walks users:
+run 0 the users without a UPN (key: their id), run 1 the others (key: lower(UPN)), so a page is
+one range of the primary key however few of the tenant's users are in the list.
+`product_holder_builds` says which dataset and publish (`tenants.updated_at`) both describe
+(they are written together, in one savepoint): a reader that finds another one walks the users
+instead (web/queries/holders.py, web/queries/user_list.py).
 """
 
 from __future__ import annotations
@@ -34,8 +37,24 @@ class ProductHolder(Base):
     user_id: Mapped[str] = mapped_column(String(36), primary_key=True)
 
 
+class UnlicensedUser(Base):
+    """A user holding no licence in an assigned state in one dataset, with the list's sort key."""
+
+    __tablename__ = "unlicensed_users"
+    # A delta replaces the rows of the users it changed: found by user, not by the list's key.
+    __table_args__ = (Index("ix_unlicensed_users_dataset_id_user_id", "dataset_id", "user_id"),)
+
+    dataset_id: Mapped[int] = mapped_column(
+        ForeignKey("sync_runs.id", ondelete="CASCADE"), primary_key=True
+    )
+    run: Mapped[int] = mapped_column(Integer, primary_key=True)  # 0: no UPN, 1: by UPN
+    key: Mapped[str] = mapped_column(String(400), primary_key=True)  # lower(UPN), or the id
+    user_id: Mapped[str] = mapped_column(String(36), primary_key=True)
+
+
 class ProductHolderBuild(Base):
-    """What a tenant's stored holders describe: its dataset as of one publish."""
+    """What a tenant's stored lists (holders, unlicensed users) describe: its dataset as of one
+    publish."""
 
     __tablename__ = "product_holder_builds"
 

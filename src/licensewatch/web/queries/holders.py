@@ -21,13 +21,13 @@ from pydantic import BaseModel
 from sqlalchemy import Select, and_, bindparam, exists, select
 from sqlalchemy.orm import Session
 
-from licensewatch.storage.models.holders import ProductHolder, ProductHolderBuild
+from licensewatch.storage.models.holders import ProductHolder
 from licensewatch.storage.models.inventory import Group, Sku, User, UserLicense
 from licensewatch.storage.models.runs import SyncRun
-from licensewatch.storage.models.tenants import Tenant
 from licensewatch.web.queries import keyset
 from licensewatch.web.queries.common import Page, TenantRef, clamp
 from licensewatch.web.queries.search import UPN_KEY
+from licensewatch.web.queries.stored import stored_datasets
 from licensewatch.web.queries.user_list import user_runs
 from licensewatch.web.queries.walk import END, Position, Run, Walked, walk
 
@@ -117,14 +117,7 @@ def holders(
 
 def _stored(session: Session, tenant: TenantRef) -> bool:
     """Whether the stored holders describe the tenant's dataset as its last publish left it."""
-    build = ProductHolderBuild
-    current = select(build.tenant_id).join(Tenant, Tenant.id == build.tenant_id)
-    current = current.where(
-        build.tenant_id == tenant.id,
-        build.dataset_id == Tenant.dataset_id,
-        build.data_at == Tenant.updated_at,
-    )
-    return session.execute(current).first() is not None
+    return tenant.dataset_id in stored_datasets(session, [tenant.id])
 
 
 def stored_page(

@@ -5,11 +5,17 @@ Order: tenant by tenant (by name), and within a tenant by lower-cased user princ
 display-name-only matches (web/queries/search.py). Each tenant is walked on its own index
 (web/queries/walk.py): one ordered index range cannot serve several datasets, and sorting them
 together would read every user of every tenant on each page.
+
+The unlicensed users without a search (`licensed=no`) are read from the list a publish stored
+in the same order (`unlicensed_users`, web/queries/stored.py): a page is a range of it joined to
+its users, whatever the share of unlicensed users, with the other filters applied to those users
+(still bounded per page). A tenant whose stored list names another publish is walked.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from collections.abc import Callable
+from dataclasses import dataclass, replace
 from typing import Any
 
 from sqlalchemy import ColumnElement, func, literal, or_, select
@@ -20,8 +26,9 @@ from licensewatch.storage.models.inventory import User, UserLicense
 from licensewatch.web.queries import keyset
 from licensewatch.web.queries.common import Page, TenantRef, clamp
 from licensewatch.web.queries.search import NAME_KEY, UPN_KEY, fold, starts_with
+from licensewatch.web.queries.stored import UNLICENSED, UNLICENSED_RUNS, stored_datasets
 from licensewatch.web.queries.users import ASSIGNED, LISTED, UserRow, licences_of, user_row
-from licensewatch.web.queries.walk import END, Position, Run, walk
+from licensewatch.web.queries.walk import END, Position, Run, Walked, walk
 
 LIST = "users"
 # (tenant, run, key, user id) of the last row shown, or of where a page's read stopped.
@@ -97,12 +104,11 @@ def search_users(
     limit, offset = clamp(limit, offset)
     start = keyset.decode(LIST, cursor, _CURSOR_TYPES) if cursor else None
     want = offset + limit + 1
-    runs, conditions = user_runs(session, filters.search), user_conditions(filters)
-    connection = session.connection()
     found: list[tuple[tuple[str, Position], Any]] = []
     stopped: tuple[str, Position] | None = None
+    read = _reader(session, tenants, filters)
     for name, dataset, position in _tenants_from(tenants, start):
-        walked = walk(connection, dataset, runs, LISTED, conditions, position, want - len(found))
+        walked = read(dataset, position, want - len(found))
         found += [((name, pos), row) for pos, row in walked.rows]
         if len(found) >= want:
             break
@@ -127,6 +133,28 @@ def search_users(
         has_more=more or stopped is not None,
         next_cursor=None if next_at is None else _encode(next_at),
     )
+
+
+def _reader(
+    session: Session, tenants: list[TenantRef], filters: UserFilter
+) -> Callable[[int, Position | None, int], Walked]:
+    """How a page reads a tenant's users: (dataset, position, want) -> the users after it."""
+    connection = session.connection()
+    runs, conditions = user_runs(session, filters.search), user_conditions(filters)
+    stored: set[int] = set()
+    if filters.licensed == "no" and not filters.search.strip():
+        stored = stored_datasets(session, [t.id for t in tenants if t.dataset_id is not None])
+    others = user_conditions(replace(filters, licensed=""))  # the stored list is the filter
+
+    def read(dataset: int, position: Position | None, want: int) -> Walked:
+        if dataset in stored:
+            return walk(
+                connection, dataset, UNLICENSED_RUNS, LISTED, others, position, want,
+                source=UNLICENSED,
+            )  # fmt: skip
+        return walk(connection, dataset, runs, LISTED, conditions, position, want)
+
+    return read
 
 
 def _encode(at: tuple[str, Position]) -> str:

@@ -9,6 +9,9 @@ Filters that no index serves (account state, department, "holds product X") are 
 window of the index range at a time: a page stops when it is full or when it has read BUDGET
 users, and then says where it stopped (its frontier), so the next page continues from there.
 A filter nobody matches costs BUDGET index entries per page, not a scan of the tenant.
+
+A walk reads the users' own indexes, or a list a publish stored in the same order (`Source`:
+the unlicensed users, web/queries/user_list.py), joined to the users for their columns.
 """
 
 from __future__ import annotations
@@ -17,7 +20,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import ColumnElement, Connection, Row, and_, select
+from sqlalchemy import ColumnElement, Connection, FromClause, Row, and_, select
 
 from licensewatch.storage.models.inventory import User
 from licensewatch.web.queries.keyset import Column, after
@@ -39,6 +42,18 @@ class Run:
 Position = tuple[int, Any, str]  # (run, key, user id)
 
 
+@dataclass(frozen=True)
+class Source:
+    """Where the runs' index ranges are: the users, or a stored list of (dataset, ..., user id)."""
+
+    dataset: Column
+    id: Column
+    table: FromClause | None = None  # a stored list, joined to the users (None: the users)
+
+
+USERS = Source(User.dataset_id, User.id)
+
+
 @dataclass
 class Walked:
     """Rows of one dataset after a position, and how far the dataset was examined."""
@@ -57,9 +72,10 @@ def walk(
     want: int,
     *,
     inclusive: bool = False,
+    source: Source = USERS,
 ) -> Walked:
     """Up to `want` users of `dataset` passing `filters`, in list order, after `start` (or from
-    it, `inclusive`)."""
+    it, `inclusive`), read from the runs' ranges of `source`."""
     rows: list[tuple[Position, Row[Any]]] = []
     budget, size = BUDGET, 0
     first_run = 0 if start is None else start[0]
@@ -71,12 +87,12 @@ def walk(
             need = want - len(rows)
             if need <= 0:
                 return Walked(rows, rows[-1][0])
-            base = [User.dataset_id == dataset, *run.within]
+            base = [source.dataset == dataset, *run.within]
             if seek is not None:
-                base.append(after([run.key, User.id], seek, inclusive=from_seek))
+                base.append(after([run.key, source.id], seek, inclusive=from_seek))
             pending = [*filters, *run.only]
             if not pending:  # every user of the range qualifies: read exactly what is needed
-                found = _read(connection, run, columns, base, need)
+                found = _read(connection, dataset, source, run, columns, base, need)
                 rows += [((index, r.k, r.id), r) for r in found]
                 if len(found) < need:
                     break  # this run is exhausted
@@ -85,7 +101,9 @@ def walk(
             # A run begun with the budget spent still reads one first window, so the frontier
             # is always a position inside a run (at most one window over the budget per run).
             size = min(size, budget) if budget > 0 else min(size, _first_window(need))
-            found, end = _read_window(connection, dataset, run, columns, base, pending, size, need)
+            found, end = _read_window(
+                connection, dataset, source, run, columns, base, pending, size, need
+            )
             rows += [((index, r.k, r.id), r) for r in found]
             budget -= size
             if end is None:
@@ -106,20 +124,26 @@ def _first_window(need: int) -> int:
 
 def _read(
     connection: Connection,
+    dataset: int,
+    source: Source,
     run: Run,
     columns: Sequence[Column],
     where: list[Any],
     limit: int,
 ) -> list[Row[Any]]:
-    query = (
-        select(*columns, run.key.label("k")).where(*where).order_by(run.key, User.id).limit(limit)
-    )
+    query = select(*columns, run.key.label("k"))
+    if source.table is not None:  # the stored list drives, each user read by primary key
+        query = query.select_from(source.table).join(
+            User, and_(User.dataset_id == dataset, User.id == source.id)
+        )
+    query = query.where(*where).order_by(run.key, source.id).limit(limit)
     return list(connection.execute(query))
 
 
 def _read_window(
     connection: Connection,
     dataset: int,
+    source: Source,
     run: Run,
     columns: Sequence[Column],
     where: list[Any],
@@ -129,8 +153,8 @@ def _read_window(
 ) -> tuple[list[Row[Any]], tuple[Any, Any] | None]:
     """Rows of the next `size` users of the range passing `pending`, and the window's last key
     (None when the window ran past the end of the run)."""
-    ordered = select(User.id.label("wid"), run.key.label("wk")).where(*where)
-    window = ordered.order_by(run.key, User.id).limit(size).subquery()
+    ordered = select(source.id.label("wid"), run.key.label("wk")).where(*where)
+    window = ordered.order_by(run.key, source.id).limit(size).subquery()
     query = (
         select(*columns, window.c.wk.label("k"))
         .select_from(window)
@@ -145,7 +169,7 @@ def _read_window(
         return found, (last.k, last.id)
     # The window's last entry: read again from the same range (size - 1 entries skipped).
     last_row = connection.execute(
-        ordered.order_by(run.key, User.id).offset(size - 1).limit(1)
+        ordered.order_by(run.key, source.id).offset(size - 1).limit(1)
     ).first()
     if last_row is None:
         return found, None
