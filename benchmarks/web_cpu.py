@@ -16,7 +16,6 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-import re
 import statistics
 import sys
 import tempfile
@@ -32,7 +31,9 @@ import httpx
 
 from benchmarks.databases import postgres_database, postgres_problem, sqlite_database
 from benchmarks.w5_web import API, PAGES
+from benchmarks.webclient import PASSWORD
 from benchmarks.webdata import build_web
+from benchmarks.webload import login
 from licensewatch.services.accounts import create_account
 from licensewatch.services.tokens import create_token
 from licensewatch.settings import Settings
@@ -41,8 +42,6 @@ from licensewatch.storage.models import Role
 from licensewatch.web import create_app
 from licensewatch.web.app import WEB_POOLING
 
-CSRF = re.compile(r'name="csrf_token" value="([^"]+)"')
-PASSWORD = "bench-password-0123456789"  # noqa: S105 - a throw-away database's account
 T = TypeVar("T")
 BARE = ("bare request (404)", "/static/missing.css", True)
 
@@ -59,15 +58,6 @@ def prepare(url: str, users: int) -> str:
         return token
     finally:
         engine.dispose()
-
-
-async def _sign_in(client: httpx.AsyncClient) -> None:
-    form = await client.get("/login")
-    token = CSRF.search(form.text)
-    assert token is not None
-    data = {"username": "bench", "password": PASSWORD, "csrf_token": token.group(1)}
-    answer = await client.post("/login", data=data, follow_redirects=False)
-    assert answer.status_code == 303, answer.text
 
 
 async def _endpoints(
@@ -104,7 +94,7 @@ async def _measure(
     bearer = {"authorization": f"Bearer {token}"}
     try:
         async with httpx.AsyncClient(transport=transport, base_url="http://testserver") as client:
-            await _sign_in(client)
+            await login(client, "bench", PASSWORD)
             endpoints = await _endpoints(client, bearer)
             if profile:
                 await _profile(client, endpoints, bearer, profile, times)
