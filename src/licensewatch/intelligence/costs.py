@@ -15,7 +15,7 @@ from licensewatch.intelligence.prices import Price, load_prices, unit_price
 from licensewatch.intelligence.settings import CostAttribute, read_settings
 from licensewatch.storage.database import session_scope
 from licensewatch.storage.models import Sku, Tenant, User, UserLicense
-from licensewatch.storage.queries import balance_rows
+from licensewatch.storage.queries import balance_rows, tenants_named
 
 ASSIGNED_STATES = ("Active", "ActiveWithError")
 NONE_LABEL = "(not set)"
@@ -198,10 +198,5 @@ def _breakdowns(
 def all_costs(engine: Engine, tenant_name: str | None = None) -> list[TenantCosts]:
     """Costs of one tenant by name, or of every tenant."""
     with session_scope(engine, write=False) as session:
-        statement = select(Tenant).order_by(Tenant.name)
-        if tenant_name is not None:
-            statement = statement.where(Tenant.name == tenant_name)
-        tenants = list(session.scalars(statement))
-        if tenant_name is not None and not tenants:
-            raise LookupError(f"no tenant named {tenant_name!r}")
+        tenants = tenants_named(session, tenant_name)
         return [tenant_costs(session, tenant) for tenant in tenants]

@@ -38,7 +38,7 @@ from licensewatch.intelligence.renewal_growth import growth_per_month
 from licensewatch.intelligence.settings import read_settings
 from licensewatch.storage.database import session_scope
 from licensewatch.storage.models import Subscription, Tenant, utcnow
-from licensewatch.storage.queries import balance_rows
+from licensewatch.storage.queries import balance_rows, tenants_named
 
 ATTEMPTS = 3  # rebuilt and changed again before it could be read, twice: compute in the session
 
@@ -240,12 +240,7 @@ def renewal_plans(
     """
     for attempt in range(ATTEMPTS):
         with session_scope(engine, write=False) as session:
-            statement = select(Tenant).order_by(Tenant.name)
-            if tenant_name is not None:
-                statement = statement.where(Tenant.name == tenant_name)
-            tenants = list(session.scalars(statement))
-            if tenant_name is not None and not tenants:
-                raise LookupError(f"no tenant named {tenant_name!r}")
+            tenants = tenants_named(session, tenant_name)
             when = now or utcnow()
             counts = {t.id: stored_seat_counts(session, t, when) for t in tenants}
             stale = [pk for pk, found in counts.items() if found is None]

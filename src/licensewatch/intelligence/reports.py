@@ -25,7 +25,7 @@ from licensewatch.settings import load_settings
 from licensewatch.storage.database import session_scope
 from licensewatch.storage.models import Tenant, utcnow
 from licensewatch.storage.models.intelligence import AlertDestination, ReportSchedule
-from licensewatch.storage.queries import balance_rows
+from licensewatch.storage.queries import balance_rows, tenants_named
 
 SEND_HOUR_UTC = 7
 MAX_CHANGES = 2000
@@ -47,12 +47,7 @@ def build_report(
     now = now or utcnow()
     since = now - timedelta(days=days)
     with session_scope(engine, write=False) as session:
-        statement = select(Tenant).order_by(Tenant.name)
-        if tenant_name is not None:
-            statement = statement.where(Tenant.name == tenant_name)
-        tenants = list(session.scalars(statement))
-        if tenant_name is not None and not tenants:
-            raise LookupError(f"no tenant named {tenant_name!r}")
+        tenants = tenants_named(session, tenant_name)
         title = f"Licence report: {tenant_name or 'all tenants'}"
         report = Report(title, now, since)
         report.balance = with_names(session, balance_rows(session, tenant_name=tenant_name))

@@ -157,3 +157,14 @@ def licence_changes(
             )
         )
     return rows
+
+
+def tenants_named(session: Session, tenant_name: str | None) -> list[Tenant]:
+    """The tenant asked for (LookupError when there is none), or every tenant, by name."""
+    statement = select(Tenant).order_by(Tenant.name)
+    if tenant_name is not None:
+        statement = statement.where(Tenant.name == tenant_name)
+    tenants = list(session.scalars(statement))
+    if tenant_name is not None and not tenants:
+        raise LookupError(f"no tenant named {tenant_name!r}")
+    return tenants

@@ -17,6 +17,7 @@ from licensewatch.intelligence.read_models.build import ALL_RULES, refresh, stal
 from licensewatch.intelligence.read_models.fingerprint import Inputs, load_inputs
 from licensewatch.storage.database import session_scope
 from licensewatch.storage.models import Tenant, utcnow
+from licensewatch.storage.queries import tenants_named
 
 T = TypeVar("T")
 ATTEMPTS = 3  # a model rebuilt and changed again before it could be read, twice: give up
@@ -31,13 +32,7 @@ class ReadModelBusy(RuntimeError):
 def tenant_names(engine: Engine, tenant_name: str | None) -> list[str]:
     """The tenant asked for (LookupError when there is none), or every tenant by name."""
     with session_scope(engine, write=False) as session:
-        statement = select(Tenant.name).order_by(Tenant.name)
-        if tenant_name is not None:
-            statement = statement.where(Tenant.name == tenant_name)
-        names = list(session.scalars(statement))
-    if tenant_name is not None and not names:
-        raise LookupError(f"no tenant named {tenant_name!r}")
-    return names
+        return [tenant.name for tenant in tenants_named(session, tenant_name)]
 
 
 def _fresh(

@@ -26,6 +26,7 @@ from licensewatch.intelligence.recommendations.status import UsageState, usage_s
 from licensewatch.intelligence.settings import read_settings
 from licensewatch.storage.database import session_scope
 from licensewatch.storage.models import Tenant, utcnow
+from licensewatch.storage.queries import tenants_named
 
 __all__ = [
     "CSV_COLUMNS",
@@ -158,10 +159,5 @@ def tenant_recommendations(
 def usage_states(engine: Engine, tenant_name: str | None = None) -> list[UsageState]:
     """Each tenant's usage-report state (as of, concealed, missing permission), by name."""
     with session_scope(engine, write=False) as session:
-        statement = select(Tenant).order_by(Tenant.name)
-        if tenant_name is not None:
-            statement = statement.where(Tenant.name == tenant_name)
-        tenants = list(session.scalars(statement))
-        if tenant_name is not None and not tenants:
-            raise LookupError(f"no tenant named {tenant_name!r}")
+        tenants = tenants_named(session, tenant_name)
         return [usage_state(session, tenant) for tenant in tenants]
