@@ -31,9 +31,8 @@ import httpx
 
 from benchmarks.databases import postgres_database, postgres_problem, sqlite_database
 from benchmarks.w5_web import API, PAGES
-from benchmarks.webclient import PASSWORD
 from benchmarks.webdata import build_web
-from benchmarks.webload import login
+from benchmarks.webload import PASSWORD, login
 from licensewatch.services.accounts import create_account
 from licensewatch.services.tokens import create_token
 from licensewatch.settings import Settings

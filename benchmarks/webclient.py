@@ -23,6 +23,7 @@ from starlette.testclient import TestClient
 
 from benchmarks.databases import each_size_and_engine, postgres_database, sqlite_database
 from benchmarks.webdata import build_web
+from benchmarks.webload import PASSWORD
 from licensewatch.services.accounts import create_account
 from licensewatch.services.tokens import create_token
 from licensewatch.settings import Settings
@@ -33,7 +34,6 @@ from licensewatch.web.app import WEB_POOLING
 from licensewatch.web.timing import app_duration_ms
 
 CSRF = re.compile(r'name="csrf_token" value="([^"]+)"')
-PASSWORD = "bench-password-0123456789"  # noqa: S105 - a throw-away database's account
 Requests = Sequence[tuple[str, str]]  # (title, path with {placeholders})
 # The placeholders' values, from the database and the signed-in client (bearer headers).
 Values = Callable[[str, TestClient, dict[str, str]], dict[str, str]]

@@ -24,6 +24,7 @@ from typing import Any
 
 import httpx
 
+PASSWORD = "bench-password-0123456789"  # noqa: S105 - a throw-away database's account
 _CSRF = re.compile(r'name="csrf_token" value="([^"]+)"')
 # `app;dur=12.3` anywhere in a Server-Timing header (parsed here, not imported from the app, so
 # the same load generator can measure an older build that does not send the header).

@@ -37,7 +37,7 @@ from licensewatch.web.pages import intelligence as intelligence_pages
 from licensewatch.web.queries.keyset import BadCursor
 from licensewatch.web.resources import RESOURCES
 from licensewatch.web.security import SecurityHeadersMiddleware, add_security_headers
-from licensewatch.web.templating import render
+from licensewatch.web.templating import compile_templates, render
 from licensewatch.web.timing import ServerTimingMiddleware
 from licensewatch.web.twins import JSON_SUFFIX, api_router, page_router
 
@@ -65,6 +65,7 @@ def create_app(
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        compile_templates()
         daemon = EmbeddedDaemon(engine, settings) if with_daemon else None
         if daemon is not None:
             daemon.start()
