@@ -29,7 +29,7 @@ NOT_SECRETS = {
 }
 # Binary columns that hold no ciphertext, each with why it is not a secret.
 PLAIN_BINARY = {
-    "recommendation_rows.sort_key": "the list's sort order as bytes (same on every engine's collation)",
+    "recommendation_rows.sort_key": "the list's sort order as bytes (one order on every engine)",
 }
 
 
