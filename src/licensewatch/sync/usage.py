@@ -62,7 +62,11 @@ _LAST_ATTEMPT = select(UsageCollection.attempted_at, UsageCollection.status).whe
 )
 
 
-def _due(engine: Engine, tenant_pk: int, roles: Iterable[str], now: datetime, hours: float) -> bool:
+def usage_due(
+    engine: Engine, tenant_pk: int, roles: Iterable[str], now: datetime, hours: float
+) -> bool:
+    """Whether the tenant's usage reports are due (the interval passed since the last attempt,
+    or a permission granted since)."""
     with engine.connect() as db:
         row = db.execute(_LAST_ATTEMPT, {"pk": tenant_pk}).one_or_none()
     if row is None or now - row.attempted_at >= timedelta(hours=hours):
@@ -88,7 +92,7 @@ def collect_after_sync(
         if not settings.usage_reports:
             return UsageOutcome(SKIPPED, "usage reports are switched off")
         now = utcnow()
-        if not _due(engine, tenant_pk, roles, now, settings.usage_interval_hours):
+        if not usage_due(engine, tenant_pk, roles, now, settings.usage_interval_hours):
             return UsageOutcome(SKIPPED, "collected recently")
         period = parse_period(settings.usage_period)
         return collect_usage(engine, tenant_pk, client, period, on_commit=on_commit)

@@ -17,7 +17,7 @@ from sqlalchemy import Connection, Engine
 from licensewatch.settings import Settings, load_settings
 from licensewatch.storage.database import write_transaction
 from licensewatch.storage.models import utcnow
-from licensewatch.sync.usage import _due  # the check `collect_after_sync` makes, made earlier
+from licensewatch.sync.usage import usage_due  # the check `collect_after_sync` makes, made earlier
 from licensewatch.sync.work import OnUsage
 
 log = logging.getLogger(__name__)
@@ -30,7 +30,7 @@ def usage_follows(
     try:
         settings = settings or load_settings()
         hours = settings.usage_interval_hours
-        return settings.usage_reports and _due(engine, tenant_pk, roles, utcnow(), hours)
+        return settings.usage_reports and usage_due(engine, tenant_pk, roles, utcnow(), hours)
     except Exception:
         log.debug("usage collection check failed", exc_info=True)
         return False
