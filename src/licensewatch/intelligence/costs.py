@@ -9,6 +9,7 @@ from typing import Any
 from sqlalchemy import Engine, and_, func, select
 from sqlalchemy.orm import Session
 
+from licensewatch.domain.assignment_states import ASSIGNED_STATES as ASSIGNED_STATES
 from licensewatch.intelligence.catalog import product_names
 from licensewatch.intelligence.money import Cost
 from licensewatch.intelligence.prices import Price, load_prices, unit_price
@@ -17,7 +18,6 @@ from licensewatch.storage.database import session_scope
 from licensewatch.storage.models import Sku, Tenant, User, UserLicense
 from licensewatch.storage.queries import balance_rows, tenants_named
 
-ASSIGNED_STATES = ("Active", "ActiveWithError")
 NONE_LABEL = "(not set)"
 # Users holding a product per (attribute, value's label, sku_id): what the breakdowns add up.
 Holders = dict[tuple[str, str, str], int]

@@ -18,10 +18,9 @@ from sqlalchemy import (
     select,
 )
 
+from licensewatch.domain.assignment_states import ASSIGNED_STATES as ASSIGNED_STATES
 from licensewatch.storage.models import ChangeKind, LicenceChange, Sku, UserLicense
 
-# licenseAssignmentState.state values in which the user really has the product (and uses a unit).
-ASSIGNED_STATES = ("Active", "ActiveWithError")
 # Only Error is a failed assignment: Disabled is an assignment switched off, not a failure.
 ERROR_STATE = "Error"
 # prepaidUnits columns whose moves are logged, with Graph's name for each.

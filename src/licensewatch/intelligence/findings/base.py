@@ -12,12 +12,11 @@ from typing import Any
 from sqlalchemy import ColumnElement, Select, and_, or_, select, true
 from sqlalchemy.orm import Session
 
+from licensewatch.domain.assignment_states import ASSIGNED_STATES as ASSIGNED_STATES
 from licensewatch.intelligence.catalog import ProductNames
 from licensewatch.intelligence.money import Cost
 from licensewatch.intelligence.prices import Price, unit_price
 from licensewatch.storage.models import Sku, User, UserLicense
-
-ASSIGNED_STATES = ("Active", "ActiveWithError")
 
 
 class FindingRule(StrEnum):

@@ -29,8 +29,8 @@ from sqlalchemy import (
 )
 from sqlalchemy.orm import Session
 
+from licensewatch.domain.assignment_states import ASSIGNED_STATES
 from licensewatch.domain.changed_users import ChangedUsers
-from licensewatch.intelligence.costs import ASSIGNED_STATES
 from licensewatch.storage.models import Tenant, User, UserLicense
 from licensewatch.storage.models.holders import ProductHolder, ProductHolderBuild, UnlicensedUser
 

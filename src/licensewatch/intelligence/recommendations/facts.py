@@ -11,6 +11,7 @@ from typing import Any
 from sqlalchemy import and_, select
 from sqlalchemy.orm import Session
 
+from licensewatch.domain.assignment_states import ASSIGNED_STATES as ASSIGNED_STATES
 from licensewatch.domain.sections import is_free
 from licensewatch.domain.usage import Capability, Period, capabilities, mailbox_quota
 from licensewatch.intelligence.recommendations.rows import USAGE_COLUMNS, USER_COLUMNS, UserRow
@@ -27,7 +28,6 @@ from licensewatch.storage.models import (
 )
 from licensewatch.storage.models.usage import UsageCollection, UserUsage
 
-ASSIGNED_STATES = ("Active", "ActiveWithError")
 _LIVE = ("Enabled", "Warning")
 
 

@@ -11,9 +11,9 @@ from pydantic import BaseModel
 from sqlalchemy import Select, and_, bindparam, select
 from sqlalchemy.orm import Session
 
+from licensewatch.domain.assignment_states import ASSIGNED_STATES
 from licensewatch.intelligence.catalog import ProductNames, product_names
 from licensewatch.storage.models.inventory import Group, Sku, User, UserLicense
-from licensewatch.sync.changes import ASSIGNED_STATES
 from licensewatch.web.queries.common import TenantRef, ids
 
 
