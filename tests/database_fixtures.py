@@ -95,3 +95,15 @@ def engine(database_url: str) -> Iterator[Engine]:
         yield created
     finally:
         created.dispose()
+
+
+@pytest.fixture
+def postgres_engine(postgres_url: str) -> Iterator[Engine]:
+    """A migrated engine on a throw-away PostgreSQL database, disposed even if the test fails."""
+    from licensewatch.storage.database import make_engine
+
+    created = make_engine(postgres_url)
+    try:
+        yield created
+    finally:
+        created.dispose()

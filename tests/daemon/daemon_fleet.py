@@ -114,12 +114,30 @@ def current_users(engine: Engine, tenant_pk: int) -> tuple[int | None, int]:
     return dataset, int(count or 0)
 
 
-def wait_for(condition: Callable[[], bool], timeout: float, what: str, step: float = 0.2) -> None:
+def wait_for(
+    condition: Callable[[], bool],
+    timeout: float,
+    what: str,
+    step: float = 0.2,
+    explain: Callable[[], str] | None = None,
+) -> None:
+    """Polls `condition`; on time-out fails with `explain()` (the state that was waited on)."""
     deadline = time.monotonic() + timeout
     while not condition():
         if time.monotonic() > deadline:
-            raise AssertionError(f"timed out after {timeout:.0f} s waiting for {what}")
+            state = f"\n{explain()}" if explain else ""
+            raise AssertionError(f"timed out after {timeout:.0f} s waiting for {what}{state}")
         time.sleep(step)
+
+
+def fleet_state(engine: Engine, logs: Iterable[Path], tail: int = 25) -> str:
+    """Sync runs, schedules and the workers' last log lines: why a fleet test timed out."""
+    lines = ["sync runs:", *(f"  {tuple(run)}" for run in runs(engine)), "schedules:"]
+    lines += [f"  {pk}: {schedule}" for pk, schedule in schedules(engine).items()]
+    for log in logs:
+        text = log.read_text(errors="replace").splitlines() if log.exists() else []
+        lines += [f"{log.name} (last {tail} lines):", *(f"  {line}" for line in text[-tail:])]
+    return "\n".join(lines)
 
 
 def assert_no_overlap(all_runs: list[Any]) -> None:

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from pathlib import Path
 
 import httpx
@@ -11,19 +10,11 @@ from daemon_fleet import new_keyring, onboard, runs
 from sqlalchemy import Engine, event
 
 from emulator_fixtures import EmulatorFactory
-from licensewatch.storage.database import make_engine
 from licensewatch.storage.models import SyncStatus
 from licensewatch.sync import runner
 from licensewatch.sync.daemon import Daemon, DaemonConfig
 from licensewatch.sync.http_pool import SharedHttp
 from licensewatch.sync.scheduler import SyncOptions
-
-
-@pytest.fixture
-def pg_engine(postgres_url: str) -> Iterator[Engine]:
-    created = make_engine(postgres_url)
-    yield created
-    created.dispose()
 
 
 def test_shared_client_refuses_cookies_and_outlives_graph_clients(tmp_path: Path) -> None:
@@ -41,11 +32,11 @@ def test_shared_client_refuses_cookies_and_outlives_graph_clients(tmp_path: Path
 
 @pytest.mark.postgres
 def test_daemon_shares_connections_and_analyzes_once_for_small_tenants(
-    make_emulator: EmulatorFactory, pg_engine: Engine, monkeypatch: pytest.MonkeyPatch
+    make_emulator: EmulatorFactory, postgres_engine: Engine, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     emulator = make_emulator(tenants=4, users=10, scenario="msp", seed=12)
     keyring, _ = new_keyring()
-    tenants = onboard(pg_engine, emulator, keyring)
+    tenants = onboard(postgres_engine, emulator, keyring)
     monkeypatch.setattr(runner, "_analyzed", [float("-inf")])  # as in a fresh process
     analyzed: list[str] = []
 
@@ -53,11 +44,13 @@ def test_daemon_shares_connections_and_analyzes_once_for_small_tenants(
         if statement.startswith("ANALYZE"):
             analyzed.append(statement)
 
-    event.listen(pg_engine, "before_cursor_execute", seen)
+    event.listen(postgres_engine, "before_cursor_execute", seen)
     options = SyncOptions(keyring=keyring)
-    daemon = Daemon(pg_engine, options, DaemonConfig(concurrency=2, tick_seconds=0.1, once=True))
+    daemon = Daemon(
+        postgres_engine, options, DaemonConfig(concurrency=2, tick_seconds=0.1, once=True)
+    )
     assert daemon.run() == 0
-    assert {r.tenant_id for r in runs(pg_engine) if r.status == SyncStatus.COMPLETED} == set(
+    assert {r.tenant_id for r in runs(postgres_engine) if r.status == SyncStatus.COMPLETED} == set(
         tenants.values()
     )
     assert options.http is not None

@@ -13,6 +13,7 @@ import pytest
 from daemon_fleet import (
     assert_no_overlap,
     current_users,
+    fleet_state,
     new_keyring,
     onboard,
     process_env,
@@ -26,7 +27,6 @@ from sqlalchemy import Engine, text
 
 from emulator_fixtures import EmulatorFactory
 from licensewatch.emulator.options import EmulatorOptions
-from licensewatch.storage.database import make_engine
 from licensewatch.storage.models import SyncStatus
 from licensewatch.sync.worker import prepare_database
 
@@ -40,7 +40,7 @@ WORKER_ARGS = (
 
 @pytest.mark.postgres
 def test_three_workers_survive_a_sigkill(
-    make_emulator: EmulatorFactory, postgres_url: str, tmp_path: Path
+    make_emulator: EmulatorFactory, postgres_url: str, postgres_engine: Engine, tmp_path: Path
 ) -> None:
     # ~0.4 s per request: a sync takes a few seconds, long enough to be killed in the middle.
     emulator = make_emulator(
@@ -50,7 +50,7 @@ def test_three_workers_survive_a_sigkill(
         seed=4,
         options=EmulatorOptions(latency_ms=400),
     )
-    engine = make_engine(postgres_url)
+    engine = postgres_engine
     keyring, key = new_keyring()
     tenants = onboard(engine, emulator, keyring)
     env = process_env(tmp_path / "home", postgres_url, key)
@@ -78,7 +78,13 @@ def test_three_workers_survive_a_sigkill(
             done = {r.tenant_id for r in runs(engine) if r.status == SyncStatus.COMPLETED}
             return done == set(tenants.values())
 
-        wait_for(all_synced, 90, "every tenant synced", step=0.5)
+        wait_for(
+            all_synced,
+            120,
+            "every tenant synced",
+            step=0.5,
+            explain=lambda: fleet_state(engine, logs),
+        )
         for index, log in enumerate(logs[1:], start=1):
             assert workers[index].poll() is None, log.read_text()
     finally:
@@ -120,7 +126,6 @@ def test_three_workers_survive_a_sigkill(
     assert job.attempts >= 1
     assert "deferred_for_retry" in events
     assert [row["failing"] for row in status_json(env)] == [False] * TENANTS
-    engine.dispose()
 
 
 @pytest.mark.postgres
@@ -149,10 +154,10 @@ def test_workers_starting_together_prepare_the_database_once(postgres_url: str) 
 
 @pytest.mark.postgres
 def test_worker_sigterm_stops_a_sync_at_its_page_end(
-    make_emulator: EmulatorFactory, postgres_url: str, tmp_path: Path
+    make_emulator: EmulatorFactory, postgres_url: str, postgres_engine: Engine, tmp_path: Path
 ) -> None:
     emulator = make_emulator(users=USERS, seed=6, options=EmulatorOptions(latency_ms=700))
-    engine = make_engine(postgres_url)
+    engine = postgres_engine
     keyring, key = new_keyring()
     (pk,) = onboard(engine, emulator, keyring).values()
     env = process_env(tmp_path / "home", postgres_url, key)
@@ -173,4 +178,3 @@ def test_worker_sigterm_stops_a_sync_at_its_page_end(
     assert schedule.lease_owner is None
     assert schedule.consecutive_failures == 0
     assert current_users(engine, pk) == (None, 0)
-    engine.dispose()
