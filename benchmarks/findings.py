@@ -79,7 +79,7 @@ def build(engine: Engine, users: int, seed: int = 1) -> int:
         run = SyncRun(tenant_id=tenant.id, kind="full", status="succeeded", finished_at=now)
         session.add(run)
         session.flush()
-        tenant.dataset_id, tenant.sign_in_data = run.id, True
+        tenant.dataset_id, tenant.sign_in_data, tenant.user_count = run.id, True, users
         pk, dataset = tenant.id, run.id
         for product in CATALOG.values():
             session.add(

@@ -109,7 +109,12 @@ def seed_inventory(engine: Engine, tenant_name: str, users: int = 60) -> int:
                 UserLicense(dataset_id=dataset, user_id=user_id(users - 1 - i), sku_id=E5,
                             assigned_by_group=None, state="Active")
             )  # fmt: skip
-        session.execute(update(Tenant).where(Tenant.id == tenant_pk).values(dataset_id=dataset))
+        # As a full sync publishes: the pointer and its user count together.
+        session.execute(
+            update(Tenant)
+            .where(Tenant.id == tenant_pk)
+            .values(dataset_id=dataset, user_count=users)
+        )
     return dataset
 
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import sqlite3
 from datetime import UTC, datetime
 from pathlib import Path
@@ -13,6 +14,7 @@ from typer.testing import CliRunner
 from emulator_fixtures import EmulatorFactory
 from licensewatch.cli import app
 from licensewatch.cli import database as cli_database
+from licensewatch.emulator import mutations
 from licensewatch.storage import clock
 from licensewatch.storage.sqlite_reader import open_snapshot
 
@@ -62,6 +64,16 @@ def test_each_quick_read_is_byte_identical_both_ways(
     _add(runner, info, "broken", "abC8Q~this.is.not.the.right.secret.value")
     assert runner.invoke(app, ["sync", "contoso"]).exit_code == 0
     assert runner.invoke(app, ["sync", "broken"]).exit_code == 1  # status shows its error
+    # A delta that adds and removes users: `status` shows the count the syncs keep.
+    (tenant,) = [
+        t for t in emulator.world.tenants.values() if t.domain == info["tenants"][0]["domain"]
+    ]
+    for name in ("Quinn Quick", "Rory Quick", "Sam Quick"):
+        mutations.hire(tenant, {"displayName": name})
+    mutations.delete(tenant, next(user.id for _, user in tenant.iter_users_from(0)))
+    delta = runner.invoke(app, ["sync", "contoso"])
+    assert delta.exit_code == 0, delta.output
+    assert "delta sync" in delta.output, delta.output
     monkeypatch.setattr(clock, "utcnow", lambda: NOW)  # `status` prints ages relative to now
 
     used: list[bool] = []
@@ -88,3 +100,13 @@ def test_each_quick_read_is_byte_identical_both_ways(
         if args[:2] == ("status", "--format"):
             assert "broken" in fast.stdout, args
             assert "contoso" in fast.stdout, args
+        if args == ("status", "--format", "json"):
+            users = {row["name"]: row["users"] for row in json.loads(fast.stdout)}
+            assert (
+                users
+                == {"broken": 0, "contoso": tenant.user_count()}
+                == {
+                    "broken": 0,
+                    "contoso": 302,
+                }
+            )

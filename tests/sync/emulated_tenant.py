@@ -137,6 +137,7 @@ def stored(engine: Engine, tenant_pk: int) -> dict[str, Any]:
         }
         return {
             "dataset": dataset,
+            "user_count": row.user_count,  # what `status` shows: must equal len(users)
             "users": users,
             "licences": licences,
             "skus": skus,

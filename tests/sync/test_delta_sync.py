@@ -48,6 +48,7 @@ def assert_matches(engine: Engine, tenant_pk: int, tenant: Tenant) -> dict[str, 
     """The stored tenant equals the emulated one: users, licences, SKU counts, balance."""
     got = stored(engine, tenant_pk)
     assert got["users"] == expected_users(tenant, tenant_pk, bool(got["sign_in_data"]))
+    assert got["user_count"] == len(got["users"]) == tenant.user_count()
     assert got["licences"] == expected_licences(tenant)
     assert got["skus"] == expected_skus(tenant)
     with session_scope(engine, write=False) as session:

@@ -57,18 +57,14 @@ def summary(result: SyncResult) -> str:
 
 def _users_now(service: TenantService, tenant_pk: int) -> int | None:
     """Users in the tenant's current dataset: what a full read will roughly find."""
-    from sqlalchemy import func, select
+    from sqlalchemy import select
 
     from licensewatch.storage.database import session_scope
-    from licensewatch.storage.models import Tenant, User
+    from licensewatch.storage.models import Tenant
 
     with session_scope(service.engine, write=False) as session:
-        count = session.scalar(
-            select(func.count())
-            .select_from(User)
-            .join(Tenant, (Tenant.id == User.tenant_id) & (Tenant.dataset_id == User.dataset_id))
-            .where(Tenant.id == tenant_pk)
-        )
+        # Stored by the syncs (not counted: a read of every user of a large tenant).
+        count = session.scalar(select(Tenant.user_count).where(Tenant.id == tenant_pk))
     return int(count) if count else None
 
 

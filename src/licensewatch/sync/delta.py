@@ -67,6 +67,8 @@ class DeltaSync(SyncWork):
     changed_ids: set[str]
     before: dict[str, UserBefore]
     following: bool  # False past MOST_FOLLOWED users: the read models are rebuilt instead
+    # Users added minus users removed so far: moves `tenants.user_count` with the same commit.
+    user_change: int = 0
 
     def _follow(
         self, uid: str, old: Row[Any] | None, licences: dict[Assignment, AssignmentState]
@@ -107,6 +109,7 @@ class DeltaSync(SyncWork):
             )
             self.touched, self.changed_ids, self.before = set(), set(), {}
             self.following = True
+            self.user_change = 0
             history = ChangeLog(self.tenant_id, self.run_id, utcnow())
             new_link: str | None = None
             for page in self.client.iter_pages(link):
@@ -135,6 +138,8 @@ class DeltaSync(SyncWork):
             if self.reconcile:
                 new_link = None
             values: dict[str, Any] = {"delta_link": new_link, "delta_link_at": now}
+            # Relative: the tenant row is locked (`lock_tenant`) since its users were read.
+            values["user_count"] = Tenant.user_count + self.user_change
             values["updated_at"] = now
             if inventory.organization_name is not None:
                 values["organization_name"] = inventory.organization_name
@@ -213,6 +218,8 @@ class DeltaSync(SyncWork):
             changes.adjust(totals, before, after)
         write_users(connection, user_rows)
         write_user_licenses(connection, licence_rows)
+        # `_current` deleted the stored rows of every user of the page; these are written anew.
+        self.user_change += len(user_rows) - len(users)
         self.users_read += len(latest)
 
 

@@ -9,7 +9,7 @@ from datetime import datetime
 from functools import partial
 from typing import Any
 
-from sqlalchemy import update
+from sqlalchemy import Integer, bindparam, func, select, update
 
 from licensewatch.graph.errors import GraphAuthorizationError, GraphError
 from licensewatch.graph.paging import Page
@@ -21,6 +21,7 @@ from licensewatch.storage.models import (
 )
 from licensewatch.storage.queries import upn_share_starts
 from licensewatch.storage.staging import UserStaging, write_direct
+from licensewatch.storage.writers import USERS
 from licensewatch.sync import changes, collectors, dataset_diff, row_builder, user_stream
 from licensewatch.sync.batch_writer import Batch, BatchWriter
 from licensewatch.sync.shards import boundaries_from_sample, iter_user_pages_sharded
@@ -32,6 +33,13 @@ USER_PAGE_SIZE = 999
 FLUSH_USERS = 5_000
 FLUSH_SECONDS = 1.0
 SIGN_IN_PAGE_SIZE = 500  # Graph's maximum when signInActivity is selected
+# The new dataset's users, counted once where they are published (a range of a (dataset_id, …)
+# index; milliseconds beside the sync) so that readers never count them (issue 12).
+_DATASET_USERS = (
+    select(func.count())
+    .select_from(USERS)
+    .where(USERS.c.dataset_id == bindparam("run", type_=Integer()))
+)
 
 
 class FullSync(SyncWork):
@@ -121,6 +129,7 @@ class FullSync(SyncWork):
             self.changes += history.flush(connection)
             values: dict[str, Any] = {
                 "dataset_id": self.run_id,
+                "user_count": connection.scalar(_DATASET_USERS, {"run": self.run_id}) or 0,
                 "last_full_sync_at": now,
                 "sign_in_data": self.sign_in_data,
                 "delta_link": self.delta_link,

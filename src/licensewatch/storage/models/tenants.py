@@ -29,6 +29,9 @@ class Tenant(Base):
     sync_interval_seconds: Mapped[int | None] = mapped_column(Integer)
     # The sync_runs.id whose user rows are current. No FK: sync_runs already points here (no cycle).
     dataset_id: Mapped[int | None] = mapped_column(Integer)
+    # count(*) of that dataset's users, kept by the syncs in the transaction that writes them
+    # (full: with the pointer flip; delta: with its user rows): status reads it, never counts.
+    user_count: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
     delta_link: Mapped[str | None] = mapped_column(Text)
     delta_link_at: Mapped[datetime | None]
     last_full_sync_at: Mapped[datetime | None]
