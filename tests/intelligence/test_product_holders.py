@@ -14,7 +14,7 @@ from typing import Any
 
 import pytest
 from intelligence_world import held, users
-from sqlalchemy import Connection, Engine, select
+from sqlalchemy import Connection, Engine, case, func, select
 from test_read_models_incremental import World, _mutate, _prepared
 
 from emulator_fixtures import EmulatorFactory
@@ -23,7 +23,7 @@ from licensewatch.emulator import mutations
 from licensewatch.intelligence.read_models.build import publish_read_models
 from licensewatch.intelligence.read_models.holders_store import publish_holders
 from licensewatch.storage.database import session_scope
-from licensewatch.storage.models import Sku, SyncRun, Tenant
+from licensewatch.storage.models import Sku, SyncRun, Tenant, User, UserLicense
 from licensewatch.storage.models.holders import ProductHolder
 from licensewatch.sync.changes import sku_aggregates
 from licensewatch.web.queries import holders as holders_module
@@ -50,6 +50,39 @@ def _rebuilt_rows(engine: Engine, tenant_pk: int) -> list[tuple[Any, ...]]:
         rows = [tuple(row) for row in found]
         transaction.rollback()
     return rows
+
+
+def _distinct_rows(engine: Engine, tenant_pk: int) -> list[tuple[Any, ...]]:
+    """The current dataset's holders by their definition, independently of the store: one row
+    per distinct (product, user), keyed as the users list orders users."""
+    with engine.connect() as connection:
+        dataset = connection.scalar(select(Tenant.dataset_id).where(Tenant.id == tenant_pk))
+        upn = User.user_principal_name
+        run = case((upn.is_(None), 0), else_=1)
+        key = func.coalesce(func.lower(upn), User.id)
+        found = connection.execute(
+            select(UserLicense.dataset_id, UserLicense.sku_id, run, key, User.id)
+            .distinct()
+            .join(
+                User, (User.dataset_id == UserLicense.dataset_id) & (User.id == UserLicense.user_id)
+            )
+            .where(UserLicense.dataset_id == dataset)
+        )
+        return sorted(tuple(row) for row in found)
+
+
+def _held_twice(engine: Engine, tenant_pk: int) -> int:
+    """How many (user, product) pairs of the current dataset have more than one assignment."""
+    with engine.connect() as connection:
+        dataset = connection.scalar(select(Tenant.dataset_id).where(Tenant.id == tenant_pk))
+        ul = UserLicense
+        pairs = (
+            select(ul.user_id, ul.sku_id)
+            .where(ul.dataset_id == dataset)
+            .group_by(ul.user_id, ul.sku_id)
+            .having(func.count() > 1)
+        )
+        return connection.scalar(select(func.count()).select_from(pairs.subquery())) or 0
 
 
 def _pages(engine: Engine, *, stored: bool, limit: int = 7) -> dict[str, list[Any]]:
@@ -178,3 +211,28 @@ def test_a_publish_that_did_not_store_them_walks_the_users(
     assert user.id in {h["user_id"] for h in shown[sku]}
     assert world.sync("delta").ok  # nothing changed since: the next publish writes them again
     assert _check(world, monkeypatch) == shown
+
+
+def test_a_product_held_twice_is_one_holder_row(
+    make_emulator: EmulatorFactory,
+    engine: Engine,
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """A user holding a product directly and through a group: one row (the full build lets the
+    primary key drop the repeat on SQLite), after a full sync and after a delta."""
+    world = _prepared(World(make_emulator, engine, tmp_path, "messy", 11))
+    tenant = world.tenant
+    via_group = [(u, a.sku_id) for u in users(tenant) for a in u.assignments if a.assigned_by_group]
+    assert len(via_group) >= 2, "the scenario has group-based licences"
+    (first, first_sku), (second, second_sku) = via_group[0], via_group[-1]
+    mutations.assign(tenant, first.id, first_sku, force=True)
+    assert world.sync("full").ok
+    assert _held_twice(world.engine, world.pk) >= 1
+    assert _stored_rows(world.engine, world.pk) == _distinct_rows(world.engine, world.pk)
+    _check(world, monkeypatch)
+    mutations.assign(tenant, second.id, second_sku, force=True)
+    assert world.sync("delta").ok
+    assert _held_twice(world.engine, world.pk) >= 2
+    assert _stored_rows(world.engine, world.pk) == _distinct_rows(world.engine, world.pk)
+    _check(world, monkeypatch)

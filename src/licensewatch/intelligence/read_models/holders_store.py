@@ -8,6 +8,11 @@ only (a user's licences and UPN are all either list depends on). The key is
 computed by the database (lower(UPN)), exactly as the users list orders by it. The build marker
 is written last: a reader trusts the rows only when it names the tenant's current dataset and
 `updated_at` (a failed or skipped build leaves it naming an older one).
+
+A user holding a product twice (directly and through a group, or through two groups) has one
+holders row. On SQLite the table's primary key drops the repeats (INSERT OR IGNORE): a DISTINCT
+sorted every row into a temporary B-tree first, ≈ 40 % of the build (docs/performance.md, "The
+stored lists' publish cost"). PostgreSQL keeps the DISTINCT (hashed; ON CONFLICT cost as much).
 """
 
 from __future__ import annotations
@@ -97,10 +102,9 @@ def _publish(
 
 
 def _holders(dataset: int) -> Select[Any]:
-    """Each product's holders (in any state), one row per product and user."""
+    """Each product's holders (in any state): one row per assignment, repeats included."""
     return (
         select(UserLicense.dataset_id, UserLicense.sku_id, _RUN, _KEY, User.id)
-        .distinct()
         .join(User, (User.dataset_id == UserLicense.dataset_id) & (User.id == UserLicense.user_id))
         .where(UserLicense.dataset_id == dataset)
     )
@@ -119,6 +123,8 @@ def _unlicensed(dataset: int) -> Select[Any]:
 
 
 _LISTS = (ProductHolder, UnlicensedUser)
+# Lists whose select may repeat a row (a product held twice): one row each all the same.
+_REPEATS = {ProductHolder}
 _SOURCES = {
     ProductHolder: (("dataset_id", "sku_id", "run", "key", "user_id"), _holders),
     UnlicensedUser: (("dataset_id", "run", "key", "user_id"), _unlicensed),
@@ -136,7 +142,13 @@ def _insert(
     query = rows(dataset)
     if only is not None:
         query = query.where(only)
-    connection.execute(insert(table).from_select(list(columns), query))
+    statement = insert(table)
+    if table in _REPEATS:
+        if connection.dialect.name == "sqlite":
+            statement = statement.prefix_with("OR IGNORE")  # the primary key drops the repeats
+        else:
+            query = query.distinct()
+    connection.execute(statement.from_select(list(columns), query))
 
 
 def _chunks(ids: list[str]) -> Iterator[list[str]]:
