@@ -39,7 +39,7 @@ def test_quick_w1_prints_a_table_and_writes_json(tmp_path: Path) -> None:
         env=env,
         capture_output=True,
         text=True,
-        timeout=240,
+        timeout=420,
         check=False,
     )
     assert done.returncode == 0, done.stderr[-3000:]
@@ -53,9 +53,13 @@ def test_quick_w1_prints_a_table_and_writes_json(tmp_path: Path) -> None:
     assert w1["status"] == "ok", w1["reason"]
     assert {"load1_min", "load1_mean", "load1_max"} == w1["load"].keys()
     variants = {row["variant"].split(" (")[0]: row for row in w1["rows"]}
-    expected = {"bare httpx + orjson", "licensewatch → SQLite"}
+    expected = {
+        "bare httpx + orjson",
+        "licensewatch → SQLite",
+        "`licensewatch sync` command → SQLite",
+    }
     if _postgres_up():
-        expected.add("licensewatch → PostgreSQL")
+        expected |= {"licensewatch → PostgreSQL", "`licensewatch sync` command → PostgreSQL"}
     has_sdk = importlib.util.find_spec("msgraph") is not None
     assert expected <= set(variants)
     assert any(v.startswith("msgraph-sdk") for v in variants) == has_sdk
@@ -66,6 +70,7 @@ def test_quick_w1_prints_a_table_and_writes_json(tmp_path: Path) -> None:
     assert variants["bare httpx + orjson"]["× floor wall"] == 1.0
     names = [t["name"] for t in w1["targets"]]
     assert any("sync wall ÷ bare fetch wall" in n for n in names)
+    assert any("whole command wall ÷ bare fetch wall at 2,000" in n for n in names)
     assert any("peak RSS" in n for n in names)
     assert all(t["met"] in (True, False, None) for t in w1["targets"])
     assert f"JSON: {out}" in done.stdout
