@@ -51,12 +51,10 @@ def timestamp(value: Any) -> datetime | None:
         return parsed
     if parsed.tzinfo is None:
         return parsed.replace(tzinfo=UTC)
-    return parsed.astimezone(UTC)
-
-
-def _plain(value: str) -> bool:
-    """Exactly "YYYY-MM-DDTHH:MM:SSZ", Graph's usual form (the caller checked length and ends)."""
-    return value[4] == value[7] == "-" and value[13] == value[16] == ":"
+    try:
+        return parsed.astimezone(UTC)
+    except OverflowError:  # "9999-12-31T23:00:00-05:00" is past year 9999 in UTC: no date
+        return None
 
 
 def sqlite_time(value: Any) -> str | None:
@@ -65,15 +63,22 @@ def sqlite_time(value: Any) -> str | None:
     Graph's usual "2021-03-04T17:12:25Z" is validated by the C parser and re-cut, not formatted;
     any other form goes through `timestamp` (the same instant, the same text).
     """
-    if value.__class__ is str and len(value) == 20 and value[10] == "T" and value[19] == "Z":
+    if (
+        value.__class__ is str
+        and len(value) == 20
+        and value[10] == "T"
+        and value[19] == "Z"
+        # exactly Graph's usual form, checked inline: a helper call per timestamp cost as much
+        and value[4] == value[7] == "-"
+        and value[13] == value[16] == ":"
+    ):
         try:
             _fromisoformat(value)
         except ValueError:
             return None
-        if _plain(value):
-            if value[:4] == "0001":
-                return None
-            return f"{value[:10]} {value[11:19]}.000000"
+        if value[:4] == "0001":
+            return None
+        return f"{value[:10]} {value[11:19]}.000000"
     parsed = timestamp(value)
     return None if parsed is None else parsed.replace(tzinfo=None).isoformat(" ", "microseconds")
 
