@@ -13,6 +13,7 @@ from licensewatch.storage.models import SyncRun, User, UserLicense
 from licensewatch.storage.writers import (
     USER_COLUMNS,
     USER_LICENSE_COLUMNS,
+    _sorted,
     delete_datasets,
     write_user_licenses,
     write_users,
@@ -89,3 +90,11 @@ def test_delete_datasets_removes_only_those_rows(engine: Engine) -> None:
     with session_scope(engine, write=False) as session:
         assert session.scalars(select(User.dataset_id).distinct()).all() == [new]
         assert session.scalar(select(func.count()).select_from(UserLicense)) == 0
+
+
+def test_a_batch_is_sorted_by_its_key_a_missing_key_first_ties_in_order() -> None:
+    """The C key sorts text keys; a None among them falls back to reading it as "" (stable)."""
+    text = [("b", 1), ("a", 2), ("b", 3), ("", 4)]
+    assert _sorted(text, 0) == [("", 4), ("a", 2), ("b", 1), ("b", 3)]
+    mixed = [("b", 1), (None, 2), ("a", 3), ("", 4), (None, 5)]
+    assert _sorted(iter(mixed), 0) == [(None, 2), ("", 4), (None, 5), ("a", 3), ("b", 1)]

@@ -51,12 +51,10 @@ def timestamp(value: Any) -> datetime | None:
         return parsed
     if parsed.tzinfo is None:
         return parsed.replace(tzinfo=UTC)
-    return parsed.astimezone(UTC)
-
-
-def _plain(value: str) -> bool:
-    """Exactly "YYYY-MM-DDTHH:MM:SSZ", Graph's usual form (the caller checked length and ends)."""
-    return value[4] == value[7] == "-" and value[13] == value[16] == ":"
+    try:
+        return parsed.astimezone(UTC)
+    except OverflowError:  # "9999-12-31T23:00:00-05:00" is past year 9999 in UTC: no date
+        return None
 
 
 def sqlite_time(value: Any) -> str | None:
@@ -65,15 +63,22 @@ def sqlite_time(value: Any) -> str | None:
     Graph's usual "2021-03-04T17:12:25Z" is validated by the C parser and re-cut, not formatted;
     any other form goes through `timestamp` (the same instant, the same text).
     """
-    if value.__class__ is str and len(value) == 20 and value[10] == "T" and value[19] == "Z":
+    if (
+        value.__class__ is str
+        and len(value) == 20
+        and value[10] == "T"
+        and value[19] == "Z"
+        # exactly Graph's usual form, checked inline: a helper call per timestamp cost as much
+        and value[4] == value[7] == "-"
+        and value[13] == value[16] == ":"
+    ):
         try:
             _fromisoformat(value)
         except ValueError:
             return None
-        if _plain(value):
-            if value[:4] == "0001":
-                return None
-            return f"{value[:10]} {value[11:19]}.000000"
+        if value[:4] == "0001":
+            return None
+        return f"{value[:10]} {value[11:19]}.000000"
     parsed = timestamp(value)
     return None if parsed is None else parsed.replace(tzinfo=None).isoformat(" ", "microseconds")
 
@@ -156,7 +161,20 @@ _LICENCES = """
 """
 
 
-def _value(index: int, field: user_stream.Field) -> str:
+# SQLite's text for Graph's usual "YYYY-MM-DDTHH:MM:SSZ", inline (what `sqlite_time` does): the
+# C parser validates, the text is re-cut; a call per timestamp cost as much as the work.
+_SQLITE_TIME = """if _T_.__class__ is str and len(_T_) == 20 and _T_[10] == "T" \\
+        and _T_[19] == "Z" and _T_[4] == _T_[7] == "-" and _T_[13] == _T_[16] == ":":
+    try:
+        fromisoformat(_T_)
+        _T_ = None if _T_[:4] == "0001" else f"{_T_[:10]} {_T_[11:19]}.000000"
+    except ValueError:
+        _T_ = None
+elif _T_ is not None:
+    _T_ = time(_T_)"""
+
+
+def _value(index: int, field: user_stream.Field, encoding: Encoding) -> str:
     """The expression of one column, from the local `v<index>` holding Graph's value."""
     name = f"v{index}"
     if field.kind == "text":
@@ -166,6 +184,8 @@ def _value(index: int, field: user_stream.Field) -> str:
         )
     if field.kind == "flag":
         return f"({name} if {name}.__class__ is bool else None)"
+    if encoding == "sqlite":  # converted in place by `_SQLITE_TIME`
+        return name
     return f"(None if {name} is None else time({name}))"
 
 
@@ -194,7 +214,9 @@ def page_builder(properties: frozenset[str], encoding: Encoding) -> PageBuilder:
             reads.append(f"v{index} = {parents[parent]}.get({child!r})")
         else:
             reads.append(f"v{index} = user.get({parent!r})")
-        values.append(_value(index, field))
+        if field.kind == "time" and encoding == "sqlite":
+            reads.extend(_SQLITE_TIME.replace("_T_", f"v{index}").splitlines())
+        values.append(_value(index, field, encoding))
     body = "\n        ".join(reads)
     row = ",\n            ".join(["dataset", "uid", "tenant", *values])
     source = f"""
@@ -208,8 +230,13 @@ def build(items, dataset, tenant, seen, users, licences):
         uid = user.get("id")
         if uid.__class__ is not str:
             continue
-        if seen is not None:
-            key = compact_key(uid)
+        if seen is not None:  # `compact_key`, inline
+            key = uid
+            if len(uid) == 36 and uid[8] == uid[13] == uid[18] == uid[23] == "-":
+                try:
+                    key = int(uid.replace("-", ""), 16)
+                except ValueError:
+                    pass
             if key in seen:
                 continue
             seen_add(key)
@@ -224,7 +251,7 @@ def build(items, dataset, tenant, seen, users, licences):
     namespace: dict[str, Any] = {
         "clip": clip,
         "time": _TIME[encoding],
-        "compact_key": compact_key,
+        "fromisoformat": _fromisoformat,
         "NO_ERROR": NO_ERROR,
         "license_error": license_error,
         "joined": joined,
