@@ -25,8 +25,12 @@ from licensewatch.graph.connection import GraphConnection
 from licensewatch.graph.retry import RetryPolicy
 from licensewatch.intelligence.read_models.build import publish_read_models
 from licensewatch.intelligence.renewal_growth import HISTORY, aggregated_growth, growth_per_month
-from licensewatch.intelligence.renewal_growth_store import resum_growth, stored_growth
-from licensewatch.storage.database import session_scope, write_transaction
+from licensewatch.intelligence.renewal_growth_store import (
+    publish_growth,
+    resum_growth,
+    stored_growth,
+)
+from licensewatch.storage.database import make_engine, session_scope, write_transaction
 from licensewatch.storage.models import SkuSnapshot, SyncRun, Tenant, utcnow
 from licensewatch.storage.models.growth import GrowthDay
 from licensewatch.sync.runner import Mode, SyncResult, run_sync
@@ -208,3 +212,32 @@ def test_the_day_key_is_utc(engine: Engine) -> None:
         days = sorted(session.scalars(select(GrowthDay.day).where(GrowthDay.sku_id == SKUS[0])))
     epoch = datetime(1970, 1, 1, tzinfo=UTC)
     assert days == [(late - epoch).days, (late - epoch).days + 1]
+
+
+def test_a_publish_through_another_engine_is_read_at_once(
+    engine: Engine, database_url: str
+) -> None:
+    """The per-process memo is keyed by the stored days' newest snapshot: another worker's
+    publish (another engine) is seen on the next read, within the hour."""
+    tenant_pk = add_tenant(engine)
+    now = utcnow()
+    _add_snapshots(engine, tenant_pk, _history(now))
+    with write_transaction(engine) as connection:
+        resum_growth(connection, tenant_pk)
+
+    def read() -> dict[str, float]:
+        with session_scope(engine, write=False) as session:
+            return growth_per_month(session, session.get_one(Tenant, tenant_pk), now)
+
+    before = read()
+    assert read() == before == _equal_at(engine, tenant_pk, now)
+    other = make_engine(database_url, upgrade=False)
+    try:
+        _add_snapshots(other, tenant_pk, [(now + timedelta(minutes=1), 900)])
+        with write_transaction(other) as connection:
+            publish_growth(connection, tenant_pk)
+    finally:
+        other.dispose()
+    after = read()
+    assert after == _equal_at(engine, tenant_pk, now)
+    assert after[SKUS[0]] > before[SKUS[0]]
