@@ -22,6 +22,7 @@ from licensewatch.intelligence.builtin_names import FREE_PART_NUMBERS
 from licensewatch.intelligence.price_note import set_price_note
 from licensewatch.intelligence.prices import load_prices, set_price
 from licensewatch.intelligence.read_models.build import refresh_read_models
+from licensewatch.intelligence.renewal_growth_store import resum_growth
 from licensewatch.storage.database import session_scope, write_transaction
 from licensewatch.storage.models import LicenceChange, Sku, SkuSnapshot, SyncRun
 from licensewatch.sync.runner import Mode, SyncResult
@@ -89,6 +90,10 @@ def backdate(engine: Engine, run_id: int, when: datetime) -> None:
             .values(started_at=when - took, finished_at=when, heartbeat_at=when)
         )
         db.execute(update(SkuSnapshot).where(SkuSnapshot.run_id == run_id).values(captured_at=when))
+        # Snapshots moved back in time: their growth days are summed again, every one.
+        tenant_pk = db.scalar(select(SyncRun.tenant_id).where(SyncRun.id == run_id))
+        if tenant_pk is not None:
+            resum_growth(db, tenant_pk)
         db.execute(
             update(LicenceChange)
             .where(LicenceChange.run_id == run_id)

@@ -40,6 +40,7 @@ from licensewatch.web.security import SecurityHeadersMiddleware, add_security_he
 from licensewatch.web.templating import compile_templates, render
 from licensewatch.web.timing import ServerTimingMiddleware
 from licensewatch.web.twins import JSON_SUFFIX, api_router, page_router
+from licensewatch.web.warm_up import warm_up
 
 STATIC = Path(__file__).parent / "static"
 # A worker's connections: 4 MiB of SQLite page cache each instead of a sync's 40 MiB (the
@@ -66,6 +67,7 @@ def create_app(
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         compile_templates()
+        await warm_up(app, engine)  # what a worker's first request would pay for (warm_up.py)
         daemon = EmbeddedDaemon(engine, settings) if with_daemon else None
         if daemon is not None:
             daemon.start()

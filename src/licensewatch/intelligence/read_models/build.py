@@ -26,6 +26,7 @@ from licensewatch.intelligence.read_models.recommendations_build import (
     publish_after_sync,
     refresh_recommendations,
 )
+from licensewatch.intelligence.renewal_growth_store import publish_growth
 from licensewatch.storage.database import session_scope
 from licensewatch.storage.models import Tenant, utcnow
 
@@ -133,6 +134,7 @@ def publish_read_models(
     except Exception:
         log.exception("tenant %s: the findings and costs read models were not built", tenant_pk)
     publish_holders(connection, tenant_pk, changed)  # its own savepoint
+    publish_growth(connection, tenant_pk)  # its own savepoint: the day of this snapshot
     publish_after_sync(connection, tenant_pk, changed, usage_follows=usage_follows)  # a savepoint
 
 

@@ -2,6 +2,7 @@
 
 from licensewatch.domain.schedule import SyncKind
 from licensewatch.storage.models import audit as audit  # registers its table
+from licensewatch.storage.models import growth as growth  # registers its tables
 from licensewatch.storage.models import holders as holders  # registers its tables
 from licensewatch.storage.models import intelligence as intelligence  # registers its tables
 from licensewatch.storage.models import plans as plans  # registers its tables

@@ -42,7 +42,11 @@ class SkuSnapshot(Base):
     """A SKU's units as one completed run saw them (licence history)."""
 
     __tablename__ = "sku_snapshots"
-    __table_args__ = (Index("ix_sku_snapshots_tenant_id_sku_id", "tenant_id", "sku_id"),)
+    __table_args__ = (
+        Index("ix_sku_snapshots_tenant_id_sku_id", "tenant_id", "sku_id"),
+        # The newest snapshot (the growth sums' freshness) and one day's: index ranges.
+        Index("ix_sku_snapshots_tenant_id_captured_at", "tenant_id", "captured_at"),
+    )
 
     run_id: Mapped[int] = mapped_column(
         ForeignKey("sync_runs.id", ondelete="CASCADE"), primary_key=True
