@@ -2,7 +2,7 @@
 
 A worker holds ≈ 180k long-lived container objects after start-up (SQLAlchemy's mappers and
 compiled caches, pydantic's and FastAPI's models, the compiled templates). CPython's full
-collection walks all of them: on 2 busy cores that was 0.7–1.6 s per collection, a few times a
+collection walks all of them: on 2 busy cores that was 0.3–1.6 s per collection, a few times a
 minute under W5's load, stalling every request in flight (the p95/p99 outliers of the mixed
 load that in-process medians did not show), and the default young threshold (700 allocations)
 ran a collection almost twice per request. `gc.freeze()` moves what start-up built to the
