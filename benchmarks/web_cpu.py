@@ -23,8 +23,9 @@ import threading
 import time
 from collections import Counter
 from collections.abc import Callable
+from inspect import signature
 from pathlib import Path
-from typing import TypeVar
+from typing import Any, TypeVar
 
 import anyio.to_thread
 import httpx
@@ -88,11 +89,19 @@ async def _measure(
 ) -> None:
     settings = Settings(home=home, database_url=url)
     engine = make_engine(url, upgrade=False, pooling=WEB_POOLING)
-    app = create_app(settings, engine=engine)
+    # As `serve` builds it (an older checkout's create_app may not know freeze_heap).
+    serving: dict[str, Any] = (
+        {"freeze_heap": True} if "freeze_heap" in signature(create_app).parameters else {}
+    )
+    app = create_app(settings, engine=engine, **serving)
     transport = httpx.ASGITransport(app=app, client=("127.0.0.1", 5000))
     bearer = {"authorization": f"Bearer {token}"}
     try:
-        async with httpx.AsyncClient(transport=transport, base_url="http://testserver") as client:
+        # The app's start-up as under `serve` (httpx's transport does not send lifespan events).
+        async with (
+            app.router.lifespan_context(app),
+            httpx.AsyncClient(transport=transport, base_url="http://testserver") as client,
+        ):
             await login(client, "bench", PASSWORD)
             endpoints = await _endpoints(client, bearer)
             if profile:

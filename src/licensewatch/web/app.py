@@ -32,6 +32,7 @@ from licensewatch.web.background import (
     run_tenant_sync,
 )
 from licensewatch.web.context import AppContext
+from licensewatch.web.heap import settle_heap
 from licensewatch.web.pages import findings as findings_pages
 from licensewatch.web.pages import intelligence as intelligence_pages
 from licensewatch.web.queries.keyset import BadCursor
@@ -54,8 +55,13 @@ def create_app(
     engine: Engine | None = None,
     sync: SyncFunction = run_tenant_sync,
     with_daemon: bool = False,
+    freeze_heap: bool = False,
 ) -> FastAPI:
-    """A new app over the settings' database (migrated on first use)."""
+    """A new app over the settings' database (migrated on first use).
+
+    `freeze_heap`: a serving process's garbage-collector settings once started (web/heap.py);
+    process-wide, so not for apps that tests create and drop by the dozen.
+    """
     engine = engine or make_engine(settings.database_url, pooling=WEB_POOLING)
     context = AppContext(
         settings=settings,
@@ -68,6 +74,8 @@ def create_app(
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         compile_templates()
         await warm_up(app, engine)  # what a worker's first request would pay for (warm_up.py)
+        if freeze_heap:
+            settle_heap()  # after everything start-up builds, the warm-up included
         daemon = EmbeddedDaemon(engine, settings) if with_daemon else None
         if daemon is not None:
             daemon.start()

@@ -7,6 +7,7 @@ from dataclasses import dataclass
 from typing import Annotated
 
 from fastapi import Depends, HTTPException, Request, status
+from sqlalchemy import Connection
 
 from licensewatch.services.accounts import Principal
 from licensewatch.services.acting import current
@@ -31,13 +32,13 @@ class Caller:
         return self.principal.is_admin
 
 
-def session_caller(request: Request) -> Caller | None:
-    """The caller of the session cookie, looked up once per request."""
+def session_caller(request: Request, connection: Connection | None = None) -> Caller | None:
+    """The caller of the session cookie, looked up once per request (on `connection` if given)."""
     if hasattr(request.state, "caller"):
         cached: Caller | None = request.state.caller
         return cached
     raw = request.cookies.get(SESSION_COOKIE)
-    view = session_view(engine_of(request), raw) if raw else None
+    view = session_view(engine_of(request), raw, connection) if raw else None
     caller = Caller(view.principal, view.csrf_secret) if view else None
     request.state.caller = caller
     if caller is not None:
@@ -54,13 +55,22 @@ def _name_actor(request: Request, caller: Caller) -> None:
 
 
 def page_caller(request: Request) -> Caller:
-    caller = session_caller(request)
+    return page_caller_on(request, None)
+
+
+def page_caller_on(request: Request, connection: Connection | None) -> Caller:
+    caller = session_caller(request, connection)
     if caller is None:
         raise LoginRequired
     return caller
 
 
 def page_admin(caller: Annotated[Caller, Depends(page_caller)]) -> Caller:
+    return admin_only(caller)
+
+
+def admin_only(caller: Caller) -> Caller:
+    """A page's 403 for a signed-in caller who is not an administrator."""
     if not caller.is_admin:
         raise HTTPException(status.HTTP_403_FORBIDDEN, "This needs an administrator account.")
     return caller
@@ -90,10 +100,15 @@ async def admin_form(caller: Annotated[Caller, Depends(form_csrf)]) -> Caller:
 
 
 def api_caller(request: Request) -> Caller:
+    return api_caller_on(request, None)
+
+
+def api_caller_on(request: Request, connection: Connection | None) -> Caller:
+    """The Bearer token's or session's caller (looked up on `connection` if given), or 401."""
     header = request.headers.get("authorization", "")
     scheme, _, token = header.partition(" ")
     if scheme.lower() == "bearer" and token.strip():
-        principal = token_principal(engine_of(request), token.strip())
+        principal = token_principal(engine_of(request), token.strip(), connection)
         if principal is None:
             raise HTTPException(
                 status.HTTP_401_UNAUTHORIZED,
@@ -104,18 +119,44 @@ def api_caller(request: Request) -> Caller:
         request.state.caller = bearer  # what tenant scoping reads (web/scope.py)
         _name_actor(request, bearer)
         return bearer
-    caller = session_caller(request)
+    caller = session_caller(request, connection)
     if caller is None:
-        raise HTTPException(
-            status.HTTP_401_UNAUTHORIZED,
-            "authentication required: send Authorization: Bearer <token>",
-            headers={"WWW-Authenticate": "Bearer"},
-        )
+        raise _no_credentials()
     return caller
+
+
+def _no_credentials() -> HTTPException:
+    return HTTPException(
+        status.HTTP_401_UNAUTHORIZED,
+        "authentication required: send Authorization: Bearer <token>",
+        headers={"WWW-Authenticate": "Bearer"},
+    )
+
+
+def has_api_credentials(request: Request) -> bool:
+    """Whether the request carries a Bearer token or a session cookie (valid or not)."""
+    scheme, _, token = request.headers.get("authorization", "").partition(" ")
+    bearer = scheme.lower() == "bearer" and bool(token.strip())
+    return bearer or bool(request.cookies.get(SESSION_COOKIE))
+
+
+def require_credentials(request: Request, *, api: bool) -> None:
+    """Refuse at once a request without any credential (no database work), as the caller
+    dependencies would: before its parameters are validated, so the answer does not depend on
+    them. Whether a credential is valid is checked on the request's connection after."""
+    if api and not has_api_credentials(request):
+        raise _no_credentials()
+    if not api and not request.cookies.get(SESSION_COOKIE):
+        raise LoginRequired
 
 
 def api_admin(request: Request, caller: Annotated[Caller, Depends(api_caller)]) -> Caller:
     """Admin-only routes; a browser session changing something must also send its CSRF token."""
+    return api_admin_of(request, caller)
+
+
+def api_admin_of(request: Request, caller: Caller) -> Caller:
+    """The checks of `api_admin` on a caller already found."""
     if not caller.is_admin:
         raise HTTPException(status.HTTP_403_FORBIDDEN, "this needs an administrator account")
     unsafe = request.method not in ("GET", "HEAD", "OPTIONS")

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 
 from fastapi import Request
@@ -43,6 +44,13 @@ def engine_of(request: Request) -> Engine:
 
 def reader(request: Request) -> Iterator[Session]:
     """A read-only session seeing one snapshot for the whole request, within the caller's scope."""
+    with read_session(request) as session:
+        yield session
+
+
+@contextmanager
+def read_session(request: Request) -> Iterator[Session]:
+    """The session of `reader`, for a route that opens it itself (web/twins.py)."""
     with session_scope(engine_of(request), write=False) as session:
         # Read when a query first needs it: by then the route's caller dependency has run.
         session.info[SCOPE_KEY] = lambda: caller_scope(request)

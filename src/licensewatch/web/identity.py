@@ -9,7 +9,9 @@ there is no cache: deleting, expiring or disabling takes effect on the very next
 
 from __future__ import annotations
 
-from sqlalchemy import Engine, bindparam, select
+from typing import Any
+
+from sqlalchemy import Connection, Engine, Row, bindparam, select
 
 from licensewatch.services.accounts import (
     LAST_SEEN_GRANULARITY,
@@ -53,11 +55,23 @@ _SESSION = (
 )
 
 
-def token_principal(engine: Engine, raw: str) -> Principal | None:
+def _lookup(
+    engine: Engine, statement: Any, raw: str, connection: Connection | None
+) -> Row[Any] | None:
+    """The statement's row for the credential: on the request's own connection when it has one
+    (a twin route reads with the same connection: one pool checkout and one BEGIN, not two)."""
+    if connection is not None:
+        return connection.execute(statement, {"digest": digest(raw)}).first()
+    with engine.connect() as own:
+        return own.execute(statement, {"digest": digest(raw)}).first()
+
+
+def token_principal(
+    engine: Engine, raw: str, connection: Connection | None = None
+) -> Principal | None:
     """The account behind a Bearer token, or None (unknown, expired, revoked or disabled)."""
     now = utcnow()
-    with engine.connect() as connection:
-        row = connection.execute(_TOKEN, {"digest": digest(raw)}).first()
+    row = _lookup(engine, _TOKEN, raw, connection)
     if row is None or row.disabled or not token_is_live(row.expires_at, row.revoked_at, now):
         return None
     if row.last_used_at is None or row.last_used_at + LAST_SEEN_GRANULARITY <= now:
@@ -65,11 +79,12 @@ def token_principal(engine: Engine, raw: str) -> Principal | None:
     return Principal(row.id, row.username, Role(row.role), scope_of(row.role, row.tenant_scope))
 
 
-def session_view(engine: Engine, raw: str) -> SessionView | None:
+def session_view(
+    engine: Engine, raw: str, connection: Connection | None = None
+) -> SessionView | None:
     """The live session of a cookie value, or None (unknown, expired or disabled account)."""
     now = utcnow()
-    with engine.connect() as connection:
-        row = connection.execute(_SESSION, {"digest": digest(raw)}).first()
+    row = _lookup(engine, _SESSION, raw, connection)
     if row is None or row.disabled or row.expires_at <= now:
         return None
     if row.last_seen_at + LAST_SEEN_GRANULARITY <= now:

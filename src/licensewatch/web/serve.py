@@ -24,7 +24,7 @@ def worker_app() -> FastAPI:
 
     settings = load_settings()
     configure_logging(settings)  # a spawned process: "Sync now" threads log like the parent
-    return create_app(settings, with_daemon=False)
+    return create_app(settings, with_daemon=False, freeze_heap=True)
 
 
 def run(host: str, port: int, *, workers: int, with_daemon: bool) -> None:
@@ -45,7 +45,7 @@ def run(host: str, port: int, *, workers: int, with_daemon: bool) -> None:
 
         engine.dispose()  # migrated: serve with a web worker's pool
         engine = make_engine(settings.database_url, upgrade=False, pooling=WEB_POOLING)
-        app = create_app(settings, engine=engine, with_daemon=with_daemon)
+        app = create_app(settings, engine=engine, with_daemon=with_daemon, freeze_heap=True)
         uvicorn.run(app, host=host, port=port, log_level="warning", proxy_headers=False)
         return
     # Workers are spawned processes sharing the listening socket; sessions, CSRF secrets, the
