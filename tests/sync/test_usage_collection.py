@@ -21,7 +21,7 @@ from licensewatch.emulator.seed import build_world
 from licensewatch.emulator.server import RunningEmulator
 from licensewatch.emulator.state import Tenant, World
 from licensewatch.emulator.usage_reports import conceal, refresh_date
-from licensewatch.graph import reports
+from licensewatch.graph import download
 from licensewatch.graph.client import GraphClient
 from licensewatch.graph.connection import GraphConnection
 from licensewatch.graph.retry import RetryPolicy
@@ -221,7 +221,7 @@ def test_a_download_broken_mid_report_keeps_the_last_good_usage(
     assert stored
     # Small chunks and batches: two reports and part of the third are staged (and committed)
     # before the connection breaks in the middle of the mailbox report's body.
-    monkeypatch.setattr(reports, "_CHUNK", 64)
+    monkeypatch.setattr(download, "_CHUNK", 64)
     monkeypatch.setattr(usage_staging, "BATCH", 2)
     streamed: list[int] = []
     iter_bytes = httpx.Response.iter_bytes
@@ -297,7 +297,7 @@ def test_a_download_broken_once_is_read_again_from_its_start(
     pk = add_tenant(engine, tenant.domain, tenant.tenant_id)
     _sync(engine, emulator, tenant, pk)
     before, stored = _collection(engine, pk), _stored(engine, pk)
-    monkeypatch.setattr(reports, "_CHUNK", 64)
+    monkeypatch.setattr(download, "_CHUNK", 64)
     monkeypatch.setattr(usage_staging, "BATCH", 2)
     streamed: list[int] = []
     iter_bytes = httpx.Response.iter_bytes

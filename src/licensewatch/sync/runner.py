@@ -37,6 +37,7 @@ from licensewatch.sync.outcome import (
 from licensewatch.sync.outcome import collect, drop_dataset, fail
 from licensewatch.sync.usage import collect_after_sync
 from licensewatch.sync.usage_once import UsageStep, usage_follows
+from licensewatch.sync.usage_prefetch import UsagePrefetch, start_prefetch
 from licensewatch.sync.work import OnPublish, OnUsage, SyncProgress
 
 log = logging.getLogger(__name__)
@@ -92,6 +93,7 @@ def run_sync(
     result = SyncResult(run_id=run_id, status=SyncStatus.RUNNING, kind=kind, note=note)
     work: FullSync | DeltaSync | None = None
     client: GraphClient | None = None
+    prefetch: UsagePrefetch | None = None
     try:
         remove_orphans(engine, tenant_pk, run_id)
         client = (client_factory or GraphClient)(connection)
@@ -104,9 +106,10 @@ def run_sync(
             )
         # Usage reports collected right after: the publish leaves their build to that step.
         step = UsageStep(on_usage) if on_usage is not None else None
-        follows = bool(
-            step and on_publish and usage_follows(engine, tenant_pk, token.roles, settings)
-        )
+        due = usage_follows(engine, tenant_pk, token.roles, settings)
+        follows = bool(step and on_publish and due)
+        # Their files are downloaded while the users are read (parsed after the publish).
+        prefetch = start_prefetch(client, settings) if due else None
         if kind == SyncKind.DELTA:
             work = DeltaSync(engine, tenant_pk, run_id, client, progress, started=started)
             work.on_publish, work.usage_follows = on_publish, follows
@@ -127,11 +130,13 @@ def run_sync(
     else:
         # The licence data is committed: usage reports ride along (daily at most, never fatal,
         # and outside the `except` above, which would drop the dataset just made current).
-        collect_after_sync(engine, tenant_pk, client, token.roles, step, settings)
+        collect_after_sync(engine, tenant_pk, client, token.roles, step, settings, prefetch)
         if follows and step is not None:
             step.ensure(engine, tenant_pk)
     finally:
         _ACTIVE_RUNS.discard(run_id)
+        if prefetch is not None:  # stopped (a failed sync) and its spools removed
+            prefetch.close()
         if client is not None:
             client.close()
     collect(result, work, client, started)

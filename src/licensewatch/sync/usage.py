@@ -21,7 +21,6 @@ from licensewatch.domain.usage import DEFAULT_PERIOD, Period, parse_period
 from licensewatch.domain.usage_csv import UsageReportError
 from licensewatch.graph.client import GraphClient
 from licensewatch.graph.errors import GraphAuthorizationError, GraphError
-from licensewatch.graph.reports import names_concealed
 from licensewatch.settings import Settings, load_settings
 from licensewatch.storage.database import write_transaction
 from licensewatch.storage.models import utcnow
@@ -34,6 +33,7 @@ from licensewatch.storage.usage_staging import (
     new_attempt,
     sweep_stale,
 )
+from licensewatch.sync.usage_prefetch import UsagePrefetch, concealed_setting
 from licensewatch.sync.usage_staging import new_stager, stream_reports
 from licensewatch.sync.work import OnUsage
 
@@ -82,10 +82,12 @@ def collect_after_sync(
     roles: Iterable[str],
     on_commit: OnUsage | None = None,
     settings: Settings | None = None,
+    prefetch: UsagePrefetch | None = None,
 ) -> UsageOutcome:
     """The sync's hook: collect when enabled and due; never raises (the sync has succeeded).
 
     `settings`: the process's, read once (daemon, worker); else the environment is read now.
+    `prefetch`: the reports' download started with the sync (its spools are read instead).
     """
     try:
         settings = settings or load_settings()
@@ -95,7 +97,9 @@ def collect_after_sync(
         if not usage_due(engine, tenant_pk, roles, now, settings.usage_interval_hours):
             return UsageOutcome(SKIPPED, "collected recently")
         period = parse_period(settings.usage_period)
-        return collect_usage(engine, tenant_pk, client, period, on_commit=on_commit)
+        return collect_usage(
+            engine, tenant_pk, client, period, on_commit=on_commit, prefetch=prefetch
+        )
     except Exception as exc:  # the licence sync's data is committed: usage must not undo it
         # The message only: a traceback would land in the CLI's output of a successful sync.
         log.warning("usage collection for tenant %s failed: %s", tenant_pk, exc)
@@ -115,6 +119,7 @@ def collect_usage(
     period: Period = DEFAULT_PERIOD,
     *,
     on_commit: OnUsage | None = None,
+    prefetch: UsagePrefetch | None = None,
 ) -> UsageOutcome:
     """Read the three per-user reports and store them; the outcome is always recorded.
 
@@ -122,16 +127,21 @@ def collect_usage(
     recommendations' build): they commit together. A failure stores no rows and calls nothing,
     so the stored recommendations stay those of the last success. The reports stream into
     staging rows of this attempt (never the stored ones), merged into `user_usage` in that
-    transaction; a failed attempt's staged rows are dropped.
+    transaction; a failed attempt's staged rows are dropped. With `prefetch`, the settings and
+    files it read are used (its failure is met at the same step as a download's here).
     """
     now = utcnow()
     attempt = new_attempt(now)
     stager: Stager | None = None
     try:
-        concealed_setting, readable = _concealed_setting(client)
+        read = prefetch.concealed_setting if prefetch is not None else concealed_setting
+        setting, readable = read(client)
         # Known hashed names are never staged: only the tenant-wide counts are kept.
-        stager = None if concealed_setting else new_stager(engine)
-        tally = stream_reports(stager, client, period, tenant_pk, attempt)
+        stager = None if setting else new_stager(engine)
+        if prefetch is not None and prefetch.period == period:
+            tally = stream_reports(stager, client, period, tenant_pk, attempt, prefetch.open)
+        else:
+            tally = stream_reports(stager, client, period, tenant_pk, attempt)
     except GraphAuthorizationError as exc:
         _discard(engine, attempt, stager)
         _record_failure(engine, tenant_pk, period, now, MISSING_PERMISSION, MISSING_REPORTS)
@@ -147,7 +157,7 @@ def collect_usage(
         _discard(engine, attempt, stager)
         raise
     # Hashed names have no "@": trust the rows when the setting could not be read (or disagrees).
-    concealed = bool(concealed_setting) or tally.concealed_rows
+    concealed = bool(setting) or tally.concealed_rows
     with _discarded_on_failure(engine, attempt, stager), write_transaction(engine) as db:
         db.execute(delete(UserUsage).where(UserUsage.tenant_id == tenant_pk))
         users = _merge_staged(db, stager, tenant_pk, attempt, concealed, now)
@@ -206,15 +216,6 @@ def _discard(engine: Engine, attempt: str, stager: Stager | None) -> None:
         discard(engine, attempt)
     except Exception:  # the database itself may be what failed: the next attempt sweeps them
         log.debug("could not drop the staged usage rows", exc_info=True)
-
-
-def _concealed_setting(client: GraphClient) -> tuple[bool | None, bool]:
-    """(displayConcealedNames, readable): None when ReportSettings.Read.All is not granted."""
-    try:
-        return names_concealed(client), True
-    except GraphError as exc:
-        log.info("report settings unreadable (%s): concealment is inferred from the rows", exc)
-        return None, False
 
 
 def _upsert(db: Any, tenant_pk: int, values: dict[str, Any]) -> None:

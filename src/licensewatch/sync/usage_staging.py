@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Callable, Iterable, Iterator
+from contextlib import AbstractContextManager
 from datetime import date
 from typing import Any
 
@@ -33,6 +34,8 @@ log = logging.getLogger(__name__)
 
 Staged = Iterator[tuple[str, bool, tuple[Any, ...]]]  # UPN, deleted, the report's columns
 Encode = Callable[[date | None], Any]
+# How a report's bytes are opened: `open_report` (downloaded now) or a prefetch's spool.
+Opener = Callable[[GraphClient, Report, str], AbstractContextManager[Iterator[bytes]]]
 
 
 def active_values(rows: Iterable[ActiveUserRow], tally: UsageTally, day: Encode) -> Staged:
@@ -93,7 +96,12 @@ def new_stager(engine: Engine) -> Stager:
 
 
 def stream_reports(
-    stager: Stager | None, client: GraphClient, period: Period, tenant_pk: int, attempt: str
+    stager: Stager | None,
+    client: GraphClient,
+    period: Period,
+    tenant_pk: int,
+    attempt: str,
+    opener: Opener = open_report,
 ) -> UsageTally:
     """Read the three reports in turn; hand their rows to `stager` (None: tally only)."""
     tally = UsageTally()
@@ -101,7 +109,7 @@ def stream_reports(
     for report, number, rows in _REPORTS:
         for tries in range(1, DOWNLOAD_ATTEMPTS + 1):
             try:
-                with open_report(client, report, period.value) as chunks:
+                with opener(client, report, period.value) as chunks:
                     for seq, (upn, deleted, values) in enumerate(rows(chunks, tally, day)):
                         if stager is None:
                             continue
