@@ -46,7 +46,6 @@ class FullSync(SyncWork):
     # >1 (0: one per core) with shards: the ranges are read, built and stored by that many
     # processes (sync/shard_processes.py) instead of threads of this one.
     shard_processes: int = 1
-    peak_rss_kib = 0  # the shard processes' peak RSS, summed (benchmarks report it)
     delta_link: str | None = None
     delta_link_at: datetime | None = None
     # The one batch of a small tenant, written in the publishing transaction (not staged).

@@ -90,7 +90,8 @@ def main(spec: ChildSpec, pipe: Connection, begin: Event, go: Event, stop: Event
                 sink = CopySink(spec.target, spec.run_id)
             totals = _Reading(spec, client, sink, pipe, go, stop).run()
             totals["stats"] = client.stats.as_dict()
-        totals["rss_kib"] = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+        usage = resource.getrusage(resource.RUSAGE_SELF)
+        totals["rss_kib"], totals["cpu"] = usage.ru_maxrss, usage.ru_utime + usage.ru_stime
         pipe.send(("done", totals))
     except BaseException as exc:  # reported, never raised: the parent decides
         _send_error(pipe, exc)

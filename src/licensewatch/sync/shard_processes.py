@@ -17,6 +17,7 @@ import os
 import pickle
 import shutil
 import tempfile
+import threading
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -68,6 +69,7 @@ class Totals:
     pages: int = 0
     sign_in: bool = True
     rss_kib: int = 0
+    cpu: float = 0.0  # their CPU seconds, summed
     stats: dict[str, int] = field(default_factory=dict)
     received: dict[int, int] = field(default_factory=dict)
     expected: dict[int, int | None] = field(default_factory=dict)
@@ -114,6 +116,8 @@ class ShardProcesses:
         options = client.replica_options()
         token = client.token()
         self.children: list[_Child] = []
+        self._starter: threading.Thread | None = None
+        self._start_error: BaseException | None = None
         for number in range(processes):
             shards = [(i, text) for i, text in enumerate(filters) if i % processes == number]
             if self._dir is not None:
@@ -136,13 +140,23 @@ class ShardProcesses:
             self._send_ends = [*getattr(self, "_send_ends", []), send]
 
     def __enter__(self) -> Self:
+        # Started from a thread: the fork server's imports (seconds on a loaded machine) overlap
+        # the inventory read and the deltaLink; `verify` waits for it.
+        self._starter = threading.Thread(target=self._start, name="shard-starter", daemon=True)
+        self._starter.start()
+        return self
+
+    def _start(self) -> None:
         try:
             for child in self.children:
+                if self._stop.is_set():
+                    break
                 child.process.start()
+        except BaseException as exc:  # raised by `verify`
+            self._start_error = exc
         finally:
             for send in self._send_ends:  # ours closed: a dead child's pipe reads EOF
                 send.close()
-        return self
 
     def __exit__(
         self,
@@ -158,6 +172,10 @@ class ShardProcesses:
 
     def verify(self, total: int) -> BaseException | None:
         """Every shard's first-page count; what makes the partition unusable (None: sound)."""
+        if self._starter is not None:
+            self._starter.join()
+        if self._start_error is not None:
+            raise self._start_error
         while any(child.counts is None for child in self.children):
             problem = self._pump(None, counting=True)
             if problem is not None:
@@ -183,6 +201,7 @@ class ShardProcesses:
             totals.users += done["users"]
             totals.sign_in = totals.sign_in and done["sign_in"]
             totals.rss_kib += done["rss_kib"]
+            totals.cpu += done["cpu"]
             totals.received.update(done["received"])
             totals.expected.update(done["expected"])
             for name, value in done["stats"].items():
@@ -237,6 +256,8 @@ class ShardProcesses:
         """Stop every process, reap it (terminate, then kill) and remove the scratch files."""
         self._stop.set()
         self._begin.set()  # a process waiting to begin sees `stop` at once
+        if self._starter is not None:
+            self._starter.join()
         deadline = time.monotonic() + _JOIN_SECONDS
         for child in self.children:
             if child.process.pid is not None:

@@ -49,7 +49,15 @@ def stream(work: FullSync, staging: ScratchStaging, processes: ShardProcesses) -
     for name in ("requests", "retries", "throttled", "pages", "bytes"):
         stats = work.client.stats
         setattr(stats, name, getattr(stats, name) + totals.stats.get(name, 0))
-    work.peak_rss_kib = totals.rss_kib
+    # For benchmarks and operators: what the processes cost (peak RSS of each, summed).
+    log.info(
+        "%d shard processes: %d users, %.1f CPU s, peak RSS %d MiB summed",
+        len(processes.children),
+        totals.users,
+        totals.cpu,
+        totals.rss_kib // 1024,
+        extra={"shard_rss_kib": totals.rss_kib, "shard_cpu": totals.cpu},
+    )
     if totals.received != totals.expected:
         # The directory changed during the read; the deltaLink taken before it replays that.
         log.warning(
