@@ -9,15 +9,19 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from sqlalchemy import Engine
+from sqlalchemy import Engine, select
 
+from database_fixtures import add_tenant
 from emulator_fixtures import EmulatorFactory
 from licensewatch.emulator.mutations import hire
-from licensewatch.storage.database import make_engine
-from licensewatch.storage.models import SyncStatus
-from licensewatch.sync import full
-from licensewatch.sync.runner import run_sync
+from licensewatch.storage.database import make_engine, read_transaction
+from licensewatch.storage.models import SyncStatus, User, UserLicense
+from licensewatch.sync import full, row_builder
+from licensewatch.sync.batch_writer import Batch
+from licensewatch.sync.runner import run_sync, start_run
 from licensewatch.sync.shard_processes import process_count
+from licensewatch.sync.shard_sinks import CopySink, ScratchSink
+from licensewatch.sync.shard_staging import ScratchStaging
 from licensewatch.sync.work import SyncProgress
 from reliability_support import Rig, client_factory, register, runs, snapshot, start_rig, truth
 
@@ -157,3 +161,56 @@ def test_process_count_is_one_per_core_at_most_one_per_shard() -> None:
     assert process_count(4, 2) == 2
     assert process_count(3, 1) == 1  # no shards, no processes
     assert process_count(1, 8) == 1
+
+
+def _rows(users: list[tuple[str, str, str]], run: int, tenant: int, encoding: str) -> Batch:
+    """Row tuples as a shard process builds them: (id, UPN, the one SKU held directly)."""
+    items = [
+        {"id": uid, "userPrincipalName": upn, "licenseAssignmentStates": [{"skuId": sku}]}
+        for uid, upn, sku in users
+    ]
+    build = row_builder.builder_for(with_sign_in=False, encoding=encoding)  # type: ignore[arg-type]
+    built: Batch = ([], [])
+    build(items, run, tenant, set(), *built)
+    return built
+
+
+def test_a_user_two_shard_processes_read_is_stored_once_as_read_first(
+    database_url: str, tmp_path: Path, db: Engine
+) -> None:
+    """A user renamed across two ranges during the read comes from two processes: stored once,
+    with the licences of the copy stored first (as the single-process sync keeps the first)."""
+    tenant = add_tenant(db)
+    run = start_run(db, tenant)
+    one, two, three = (f"0000000{n}-0000-4000-8000-000000000000" for n in (1, 2, 3))
+    sku_a, sku_b = "11111111-0000-4000-8000-000000000000", "22222222-0000-4000-8000-000000000000"
+    first = [(one, "ann@x", sku_a), (two, "bob@x", sku_a)]
+    second = [(two, "zed.bob@x", sku_b), (three, "zoe@x", sku_b)]
+    encoding = "sqlite" if db.dialect.name == "sqlite" else "python"
+    batches = [_rows(first, run, tenant, encoding), _rows(second, run, tenant, encoding)]
+    if db.dialect.name == "sqlite":
+        paths = [tmp_path / "shard-0.sqlite", tmp_path / "shard-1.sqlite"]
+        for path, batch in zip(paths, batches, strict=True):
+            scratch = ScratchSink(str(path))
+            scratch.append(*batch)
+            scratch.close()
+        with ScratchStaging(db, paths) as staging, staging.transaction() as connection:
+            staging.run_id = run
+            staging.publish(connection)
+        assert staging.moved == 3
+    else:
+        for batch, expected in zip(batches, (2, 1), strict=True):
+            sink = CopySink(database_url, run)
+            assert sink.append(*batch) == expected  # the second shard's copy of bob is left out
+            sink.close()
+    with read_transaction(db) as connection:
+        users = connection.execute(select(User.id, User.user_principal_name)).all()
+        licences = connection.execute(select(UserLicense.user_id, UserLicense.sku_id)).all()
+    assert sorted((str(u), n) for u, n in users) == [
+        (one, "ann@x"),
+        (two, "bob@x"),
+        (three, "zoe@x"),
+    ]
+    assert sorted((str(u), str(s)) for u, s in licences) == [
+        (one, sku_a), (two, sku_a), (three, sku_b),
+    ]  # fmt: skip

@@ -14,6 +14,7 @@ import sqlite3
 from operator import itemgetter
 from typing import Any, Protocol
 
+from psycopg.errors import UniqueViolation
 from sqlalchemy import Engine, bindparam, select
 from sqlalchemy.exc import IntegrityError
 
@@ -96,7 +97,8 @@ class CopySink:
                     write_users(connection, users, encoded=True)
                     write_user_licenses(connection, licences)
                 return len(users)
-            except IntegrityError:
+            # COPY runs on the raw psycopg cursor: its error comes unwrapped by SQLAlchemy.
+            except (IntegrityError, UniqueViolation):
                 users, licences = self._without_stored(users, licences)
         raise RuntimeError("a shard batch kept meeting users stored by another shard")
 
