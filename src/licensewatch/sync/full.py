@@ -65,6 +65,8 @@ class FullSync(SyncWork):
             with ScratchStaging(self.engine, scratch) as staging:
                 staging.run_id = self.run_id
                 if processes is None or not shard_run.stream(self, staging, processes):
+                    if processes is not None:  # the ranges did not add up: read sequentially
+                        self.shards = 1
                     self.stream_users(staging, with_sign_in=with_sign_in)
                 self.commit(staging, inventory)
 

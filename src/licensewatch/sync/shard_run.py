@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import logging
 import time
-from typing import TYPE_CHECKING
 
 from sqlalchemy import update
 
@@ -13,15 +12,13 @@ from licensewatch.storage.models import SyncRun, utcnow
 from licensewatch.sync.shard_processes import ShardProcesses
 from licensewatch.sync.shard_staging import ScratchStaging
 from licensewatch.sync.shards import ShardMismatch
-
-if TYPE_CHECKING:
-    from licensewatch.sync.full import FullSync
+from licensewatch.sync.work import SyncWork
 
 log = logging.getLogger(__name__)
 HEARTBEAT_SECONDS = 1.0
 
 
-def stream(work: FullSync, staging: ScratchStaging, processes: ShardProcesses) -> bool:
+def stream(work: SyncWork, staging: ScratchStaging, processes: ShardProcesses) -> bool:
     """Read, build and store every user through `processes`; False: read in this process.
 
     As the threaded read (`iter_user_pages_sharded`, on_mismatch="fallback"): shard counts that
@@ -40,7 +37,6 @@ def stream(work: FullSync, staging: ScratchStaging, processes: ShardProcesses) -
         log.warning("sharded /users read not usable (%s); reading sequentially", problem)
         processes.close()
         staging.scratch = []
-        work.shards = 1
         return False
     beat = _Heartbeat(work, staging)
     totals = processes.collect(beat)
@@ -71,7 +67,7 @@ def stream(work: FullSync, staging: ScratchStaging, processes: ShardProcesses) -
 class _Heartbeat:
     """The processes' progress on the run row, at most once a second (as batches commit)."""
 
-    def __init__(self, work: FullSync, staging: ScratchStaging) -> None:
+    def __init__(self, work: SyncWork, staging: ScratchStaging) -> None:
         self.work, self.staging = work, staging
         self.written = time.monotonic()
 
