@@ -35,6 +35,9 @@ def parse(argv: list[str]) -> tuple[Config, list[str], Path | None]:
     parser.add_argument("--msgraph-cap", type=int, default=None, help="users msgraph-sdk reads")
     parser.add_argument("--latency-ms", type=int, default=300, help="W2's delay per request")
     parser.add_argument("--shards", type=int, default=8, help="W2's shard count")
+    parser.add_argument("--shard-processes", default="2,4", help="W2's process counts")
+    parser.add_argument("--w2-databases", default="sqlite,postgresql", help="W2's databases")
+    parser.add_argument("--w2-rounds", type=int, default=2, help="W2's alternating rounds")
     parser.add_argument("--profile-dir", type=Path, default=None, help="cProfile W1's syncs")
     parser.add_argument("--w5-sizes", default="300000,1000000", help="W5's tenant sizes")
     parser.add_argument("--w5-databases", default="sqlite,postgresql", help="W5's databases")
@@ -43,6 +46,9 @@ def parse(argv: list[str]) -> tuple[Config, list[str], Path | None]:
     config = Config(
         latency_ms=args.latency_ms,
         shards=args.shards,
+        shard_processes=tuple(int(s) for s in args.shard_processes.split(",") if s.strip()),
+        w2_databases=tuple(d.strip() for d in args.w2_databases.split(",") if d.strip()),
+        w2_rounds=args.w2_rounds,
         profile_dir=args.profile_dir,
         web_sizes=tuple(int(s) for s in args.w5_sizes.split(",") if s.strip()),
         web_databases=tuple(d.strip() for d in args.w5_databases.split(",") if d.strip()),

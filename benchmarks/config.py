@@ -16,6 +16,9 @@ class Config:
     msgraph_cap: int = 5_000  # msgraph-sdk reads ~100-300 users/s: its rate is extrapolated
     latency_ms: int = 300  # W2
     shards: int = 8  # W2
+    shard_processes: tuple[int, ...] = (2, 4)  # W2: process counts measured beside threads
+    w2_databases: tuple[str, ...] = ("sqlite", "postgresql")  # W2
+    w2_rounds: int = 2  # W2: every mode this often, in alternating order (a noisy machine)
     seed: int = 1
     workdir: Path = Path("/tmp")
     profile_dir: Path | None = None  # cProfile dumps of the sync children (W1)

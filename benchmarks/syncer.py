@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import cProfile
 import hashlib
+import logging
 import time
 from typing import Any
 
@@ -58,8 +59,15 @@ def sync(spec: dict[str, Any]) -> dict[str, Any]:
     engine = make_engine(spec["db_url"])
     tenant_pk = register(engine, spec["connection"])
     shards = int(spec.get("shards", 1))
+    processes = int(spec.get("shard_processes", 1))
     if spec.get("repeat"):  # measure a repeat full sync: the tenant's data is stored already
-        first = run_sync(engine, tenant_pk, connection_from(spec["connection"]), shards=shards)
+        first = run_sync(
+            engine,
+            tenant_pk,
+            connection_from(spec["connection"]),
+            shards=shards,
+            shard_processes=processes,
+        )
         if not first.ok:
             raise RuntimeError(f"first sync failed: {first.error_kind}: {first.error_message}")
     phases: dict[str, float] = {}
@@ -71,8 +79,16 @@ def sync(spec: dict[str, Any]) -> dict[str, Any]:
     wall, cpu = time.perf_counter(), time.process_time()
     if profiler is not None:
         profiler.enable()
+    shard_costs = _ShardCosts()
+    logging.getLogger("licensewatch.sync.shard_run").addHandler(shard_costs)
+    logging.getLogger("licensewatch.sync.shard_run").setLevel(logging.INFO)
     result = run_sync(
-        engine, tenant_pk, connection_from(spec["connection"]), progress=progress, shards=shards
+        engine,
+        tenant_pk,
+        connection_from(spec["connection"]),
+        progress=progress,
+        shards=shards,
+        shard_processes=processes,
     )
     if profiler is not None:
         profiler.disable()
@@ -86,9 +102,22 @@ def sync(spec: dict[str, Any]) -> dict[str, Any]:
         "pages": result.pages_read,
         "requests": result.requests,
         "seconds": wall,
-        "cpu": cpu,
+        "cpu": cpu + shard_costs.cpu,  # the shard processes' CPU too
+        "shard_rss_kib": shard_costs.rss_kib,  # their peak RSS, summed (0: no processes)
         "users_seconds": users_phase,
         "digest": digest(engine, tenant_pk) if spec.get("digest") else None,
     }
     engine.dispose()
     return report
+
+
+class _ShardCosts(logging.Handler):
+    """The shard processes' CPU and summed peak RSS, as `sync/shard_run.py` logs them."""
+
+    def __init__(self) -> None:
+        super().__init__(logging.INFO)
+        self.cpu, self.rss_kib = 0.0, 0
+
+    def emit(self, record: logging.LogRecord) -> None:
+        self.cpu += float(getattr(record, "shard_cpu", 0.0))
+        self.rss_kib += int(getattr(record, "shard_rss_kib", 0))

@@ -47,6 +47,9 @@ class Settings(BaseSettings):
     # Follow nextLinks/deltaLinks naming the cloud's Graph host through a tenant's custom
     # Graph endpoint (a reverse proxy that does not rewrite them). Off: such links are refused.
     graph_link_rewrite: bool = False
+    # A sharded full sync (`sync --shards N`) reads, builds and stores its ranges in this many
+    # processes (0: one per core, at most one per shard; 1: threads of one process).
+    shard_processes: int = Field(default=1, ge=0, le=64)
     # Usage reports (Reports.Read.All): collected with a sync at most once per interval and tenant.
     usage_reports: bool = True
     usage_period: str = "D90"

@@ -43,9 +43,10 @@ def _engine(tmp_path: Path, name: str) -> Engine:
     return make_engine(f"sqlite:///{tmp_path / name}.sqlite")
 
 
-@pytest.mark.parametrize("seed", [1, 2, 3])
+# processes=2: the shards are read, built and stored by shard processes (sync/shard_processes.py).
+@pytest.mark.parametrize(("seed", "processes"), [(1, 1), (2, 1), (3, 1), (1, 2)])
 def test_sharded_and_sequential_syncs_store_identical_data(
-    make_emulator: EmulatorFactory, tmp_path: Path, seed: int
+    make_emulator: EmulatorFactory, tmp_path: Path, seed: int, processes: int
 ) -> None:
     rig = _rig(make_emulator, tmp_path, seed)
     upns = [u.user_principal_name for _, u in rig.tenant.iter_users_from(0)]
@@ -58,7 +59,7 @@ def test_sharded_and_sequential_syncs_store_identical_data(
         def sync(engine: Engine, shards: int) -> None:
             result = run_sync(
                 engine, pks[engine], rig.connection(), client_factory=client_factory(),
-                shards=shards,
+                shards=shards, shard_processes=processes,
             )  # fmt: skip
             assert result.ok, result.error_message
 

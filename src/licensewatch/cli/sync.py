@@ -75,7 +75,12 @@ class SyncMode(StrEnum):
 
 
 def sync_tenant(
-    service: TenantService, name: str, *, mode: Mode = "auto", shards: int = 1
+    service: TenantService,
+    name: str,
+    *,
+    mode: Mode = "auto",
+    shards: int = 1,
+    shard_processes: int = 1,
 ) -> SyncResult:
     """One tenant's sync with progress output; prints the outcome."""
     connection = service.connection_for(name)
@@ -92,6 +97,7 @@ def sync_tenant(
             connection,
             mode=mode,
             shards=shards,
+            shard_processes=shard_processes,
             progress=progress,
             on_publish=publish_read_models,
             on_usage=publish_recommendations,
@@ -118,9 +124,22 @@ def sync(
         int,
         typer.Option(min=1, max=64, help="Read users through N parallel userPrincipalName ranges."),
     ] = 1,
+    shard_processes: Annotated[
+        int | None,
+        typer.Option(
+            min=0,
+            max=64,
+            help="With --shards: read, build and store the ranges in N processes (0: one per "
+            "core). Default: LICENSEWATCH_SHARD_PROCESSES (1: threads of one process).",
+        ),
+    ] = None,
 ) -> None:
     """Collect users, SKUs and subscriptions now; exit 1 if any tenant failed."""
     from licensewatch.cli.tenants import tenant_service
+    from licensewatch.settings import load_settings
+
+    if shard_processes is None:
+        shard_processes = load_settings().shard_processes
 
     if bool(names) == all_:
         fail("name one or more tenants, or use --all")
@@ -131,7 +150,9 @@ def sync(
             fail("no tenants configured: licensewatch tenant add --help")
         for name in targets:
             try:
-                result = sync_tenant(service, name, mode=mode.value, shards=shards)
+                result = sync_tenant(
+                    service, name, mode=mode.value, shards=shards, shard_processes=shard_processes
+                )
                 failed += not result.ok
             except Exception as error:
                 if len(targets) == 1:

@@ -81,6 +81,11 @@ class GraphClient(GraphSender):
         if self._owns_http:
             self._http.close()
 
+    def replica_options(self) -> dict[str, Any]:
+        """GraphClient keyword arguments for a like client in another process (no secret)."""
+        timeout = self._http.timeout.read or 60.0
+        return {"retry": self._retry, "timeout": timeout, "rewrite_links": self._rewrite.enabled}
+
     def token(self) -> AccessToken:
         """The current app-only token (its roles and tenant decide what a sync asks for)."""
         return self._token(None)[0]

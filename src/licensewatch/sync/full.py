@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import logging
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
+from contextlib import ExitStack
 from datetime import datetime
 from functools import partial
 from typing import Any
@@ -22,9 +23,11 @@ from licensewatch.storage.models import (
 from licensewatch.storage.queries import upn_share_starts
 from licensewatch.storage.staging import UserStaging, write_direct
 from licensewatch.storage.writers import USERS
-from licensewatch.sync import changes, collectors, dataset_diff, row_builder, user_stream
+from licensewatch.sync import changes, collectors, dataset_diff, row_builder, shard_run, user_stream
 from licensewatch.sync.batch_writer import Batch, BatchWriter
-from licensewatch.sync.shards import boundaries_from_sample, iter_user_pages_sharded
+from licensewatch.sync.shard_processes import ShardProcesses, process_count
+from licensewatch.sync.shard_staging import ScratchStaging
+from licensewatch.sync.shards import boundaries_from_sample, iter_user_pages_sharded, shard_filters
 from licensewatch.sync.work import Inventory, SyncWork, set_counts
 
 log = logging.getLogger(__name__)
@@ -48,6 +51,9 @@ class FullSync(SyncWork):
     previous_dataset: int | None = None
     # >1: read users through that many disjoint userPrincipalName ranges at once (sync/shards.py).
     shards: int = 1
+    # >1 (0: one per core) with shards: the ranges are read, built and stored by that many
+    # processes (sync/shard_processes.py) instead of threads of this one.
+    shard_processes: int = 1
     delta_link: str | None = None
     delta_link_at: datetime | None = None
     # The one batch of a small tenant, written in the publishing transaction (not staged).
@@ -55,11 +61,51 @@ class FullSync(SyncWork):
 
     def run(self, roles: frozenset[str], token_tenant: str | None) -> None:
         """Collect everything and commit the new dataset; raises on any failure."""
-        inventory = self.read_inventory(self.fetch_delta_link)
-        inventory.tenant_guid = inventory.tenant_guid or token_tenant
-        with UserStaging(self.engine) as staging:
-            self.stream_users(staging, with_sign_in=collectors.SIGN_IN_PERMISSION in roles)
-            self.commit(staging, inventory)
+        with_sign_in = collectors.SIGN_IN_PERMISSION in roles
+        with ExitStack() as stack:
+            # Shard processes start now: their start-up overlaps the inventory read; they read
+            # users only once the deltaLink is taken (`begin`), as a single process does.
+            processes = self._start_processes(stack, with_sign_in=with_sign_in)
+            begin = processes.begin if processes is not None else None
+            inventory = self.read_inventory(partial(self._delta_link_then, begin))
+            inventory.tenant_guid = inventory.tenant_guid or token_tenant
+            scratch = processes.scratch if processes is not None else []
+            with ScratchStaging(self.engine, scratch) as staging:
+                staging.run_id = self.run_id
+                if processes is None or not shard_run.stream(self, staging, processes):
+                    if processes is not None:  # the ranges did not add up: read sequentially
+                        self.shards = 1
+                    self.stream_users(staging, with_sign_in=with_sign_in)
+                self.commit(staging, inventory)
+
+    def _delta_link_then(self, begin: Callable[[], None] | None) -> None:
+        self.fetch_delta_link()
+        if begin is not None:
+            begin()
+
+    def _start_processes(self, stack: ExitStack, *, with_sign_in: bool) -> ShardProcesses | None:
+        """The shard processes of this run, started (None: this run reads in one process)."""
+        if self.shards <= 1:
+            return None
+        count = process_count(self.shard_processes, self.shards)
+        if count <= 1:
+            return None
+        processes = ShardProcesses(
+            self.client,
+            self.engine,
+            run_id=self.run_id,
+            tenant_id=self.tenant_id,
+            filters=shard_filters(self.shards, self.boundaries() or None),
+            processes=count,
+            with_sign_in=with_sign_in,
+            sizes={
+                "top": USER_PAGE_SIZE,
+                "sign_in_top": SIGN_IN_PAGE_SIZE,
+                "flush_users": FLUSH_USERS,
+                "flush_seconds": FLUSH_SECONDS,
+            },
+        )
+        return stack.enter_context(processes)
 
     def fetch_delta_link(self) -> None:
         """A deltaLink for "now", taken before reading /users: changes during the read replay."""
@@ -111,6 +157,8 @@ class FullSync(SyncWork):
         with staging.transaction() as connection:
             self.previous_dataset, _ = self.lock_tenant(connection)
             staging.publish(connection)
+            if isinstance(staging, ScratchStaging) and staging.scratch:
+                self.users_read = staging.moved  # the shard processes' users, each once
             if self.direct is not None:
                 users, licences = self.direct
                 write_direct(connection, users, licences, encoded=True)
@@ -150,18 +198,21 @@ class FullSync(SyncWork):
         top = SIGN_IN_PAGE_SIZE if with_sign_in else USER_PAGE_SIZE
         params = {"$select": fields, "$top": str(top)}
         if self.shards > 1:
-            # Split where the tenant's own stored users split evenly (the default split before
-            # its first sync): ranges of equal size finish together.
-            with read_transaction(self.engine) as connection:
-                starts = upn_share_starts(connection, self.tenant_id, self.shards)
             return iter_user_pages_sharded(
                 self.client,
                 params,
                 shards=self.shards,
-                boundaries=boundaries_from_sample(starts) or None,
+                boundaries=self.boundaries() or None,
                 deduplicate=False,
             )
         return self.client.iter_pages("/users", params)
+
+    def boundaries(self) -> list[str]:
+        """Where the tenant's own stored users split evenly (none before its first sync: the
+        default split): ranges of equal size finish together."""
+        with read_transaction(self.engine) as connection:
+            starts = upn_share_starts(connection, self.tenant_id, self.shards)
+        return boundaries_from_sample(starts)
 
     def _stream(
         self, staging: UserStaging, pages: Iterator[Page], seen: set[Any], *, with_sign_in: bool

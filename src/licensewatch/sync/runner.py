@@ -75,6 +75,7 @@ def run_sync(
     progress: Callable[[SyncProgress], None] | None = None,
     policy: SchedulePolicy | None = None,
     shards: int = 1,
+    shard_processes: int = 1,
     on_publish: OnPublish | None = None,
     on_usage: OnUsage | None = None,
     settings: Settings | None = None,
@@ -86,6 +87,8 @@ def run_sync(
     the publishing transaction (the CLI and the web app pass the read models' build), `on_usage`
     inside the one that stores collected usage reports (the recommendations' build).
     `settings`: the process's (usage reports), when it read them once; else read per sync.
+    `shards` > 1 reads users through that many UPN ranges, in `shard_processes` processes
+    (0: one per core; 1: threads of this process).
     """
     kind, note = choose_kind(engine, tenant_pk, mode, policy or SchedulePolicy())
     run_id = start_run(engine, tenant_pk, kind)
@@ -119,7 +122,8 @@ def run_sync(
                 _fall_back(engine, result, exc)
         if result.kind == SyncKind.FULL:
             work = FullSync(engine, tenant_pk, run_id, client, progress, started=started)
-            work.shards, work.on_publish, work.usage_follows = shards, on_publish, follows
+            work.shards, work.shard_processes = shards, shard_processes
+            work.on_publish, work.usage_follows = on_publish, follows
             work.run(token.roles, token.tenant_id)
     except BaseException as exc:
         collect(result, work, client, started)

@@ -28,7 +28,7 @@ _INITIAL_WEIGHTS = (
     6.2, 3.9, 5.4, 5.2, 4.2, 2.9, 3.2, 3.2, 2.7, 6.4, 4.7, 4.7, 6.2,
     3.4, 2.7, 3.2, 2.1, 4.4, 5.4, 4.2, 2.2, 2.7, 2.9, 2.1, 2.4, 2.4,
 )  # fmt: skip
-_HEADERS = {"ConsistencyLevel": "eventual"}  # ge/le on userPrincipalName is an advanced query
+HEADERS = {"ConsistencyLevel": "eventual"}  # ge/le on userPrincipalName is an advanced query
 _SAFE_PREFIX = re.compile(r"[a-z0-9]+")
 _BOUNDARY_CHARS = 8
 _JOIN_SECONDS = 5.0
@@ -104,7 +104,7 @@ class _Event:
     error: BaseException | None = None
 
 
-class _ShardReader:
+class ShardReader:
     """One thread per shard feeding one bounded queue; the first pages wait for verification."""
 
     def __init__(self, client: GraphClient, params: dict[str, str | int], filters: list[str]):
@@ -128,7 +128,7 @@ class _ShardReader:
 
     def _read(self, client: GraphClient, params: dict[str, str | int], shard: int) -> None:
         try:
-            pages = client.iter_pages("/users", params, _HEADERS, prefetch=False)
+            pages = client.iter_pages("/users", params, HEADERS, prefetch=False)
             number = 0
             while True:
                 # After its first page, a shard fetches only with a permit: at most one page per
@@ -208,7 +208,7 @@ def iter_user_pages_sharded(
     if shards <= 1:
         yield from seen.pages(client.iter_pages("/users", plain))
         return
-    reader = _ShardReader(client, plain, shard_filters(shards, boundaries))
+    reader = ShardReader(client, plain, shard_filters(shards, boundaries))
     try:
         reader.start()
         firsts, problem = _first_pages(client, reader, len(reader.threads))
@@ -228,7 +228,7 @@ def iter_user_pages_sharded(
 
 
 def _first_pages(
-    client: GraphClient, reader: _ShardReader, n: int
+    client: GraphClient, reader: ShardReader, n: int
 ) -> tuple[list[Page], BaseException | None]:
     """Each shard's first page, and what makes the partition unusable (None when it is sound)."""
     try:
@@ -252,7 +252,7 @@ def _first_pages(
 
 
 def _merge(
-    reader: _ShardReader, firsts: list[Page], on_mismatch: OnMismatch, seen: SeenUsers
+    reader: ShardReader, firsts: list[Page], on_mismatch: OnMismatch, seen: SeenUsers
 ) -> Iterator[Page]:
     expected = [page.count or 0 for page in firsts]
     received = [0] * len(firsts)
