@@ -124,7 +124,9 @@ def test_a_killed_shard_process_fails_the_sync_and_keeps_the_last_data(
     pk = register(db, rig.tenant)
     assert _sync(db, pk, rig) == SyncStatus.COMPLETED
     before = snapshot(db, pk)
-    rig.injector.configure("latency=700@/v1.0/users")  # a read long enough to kill one mid-way
+    # Pages of 2 s: a process needs ≥ 6 s to finish its shards, so even a parent that reads its
+    # messages late (a loaded machine) kills one still reading, not one that has sent "done".
+    rig.injector.configure("latency=2000@/v1.0/users")
     killed: list[int] = []
 
     def kill_one(progress: SyncProgress) -> None:
